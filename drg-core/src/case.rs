@@ -1,0 +1,373 @@
+//! The case record: one inpatient discharge (specs/cases.md, "Case fields").
+//!
+//! A [`Case`] holds typed values. Raw input (a CSV cell, a JSON value) goes
+//! through [`Case::set_field`] or [`Case::set_json_field`], which report a value
+//! that cannot be read (an unparsable number, an unknown sex) as a
+//! [`FieldError`]. Whether a readable case has what grouping needs (a sex, an
+//! age, a diagnosis…) is decided by the grouper, which reports it as an
+//! `invalid` result.
+
+use std::fmt;
+
+use crate::codes::split_codes;
+
+/// The patient's sex.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Sex {
+    Male,
+    Female,
+}
+
+impl Sex {
+    /// Reads the spellings a discharge record uses: `1`/`2`, `M`/`F` (any case),
+    /// `男`/`女`. Anything else is `None`.
+    pub fn parse(s: &str) -> Option<Sex> {
+        match s.trim() {
+            "1" | "M" | "m" | "男" | "１" | "Ｍ" => Some(Sex::Male),
+            "2" | "F" | "f" | "女" | "２" | "Ｆ" => Some(Sex::Female),
+            _ => None,
+        }
+    }
+
+    /// `M` or `F`, as rule packs write it.
+    pub fn letter(self) -> &'static str {
+        match self {
+            Sex::Male => "M",
+            Sex::Female => "F",
+        }
+    }
+}
+
+/// One discharge. Every field but `id` may be missing (`None` or empty).
+///
+/// `diagnoses[0]` is the principal diagnosis and `procedures[0]` the principal
+/// procedure. Codes may be given in any spelling: the grouper normalises them.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Case {
+    pub id: String,
+    pub hospital: Option<String>,
+    pub hospital_level: Option<String>,
+    pub sex: Option<Sex>,
+    pub age_years: Option<i64>,
+    /// The whole age in days (32,460 for an 88-year-old).
+    pub age_days: Option<i64>,
+    /// Birth weight in grams; 0 or less counts as missing.
+    pub weight_g: Option<f64>,
+    pub los_days: Option<i64>,
+    /// 离院方式: `1` 医嘱离院 … `5` 死亡, `9` 其他.
+    pub discharge: Option<String>,
+    pub dept: Option<String>,
+    pub icu_hours: Option<f64>,
+    pub total_cost: Option<f64>,
+    pub self_pay: Option<f64>,
+    pub diagnoses: Vec<String>,
+    pub procedures: Vec<String>,
+}
+
+/// A field whose value cannot be read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldError {
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.message)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// The fields of specs/cases.md, by their column names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    Id,
+    Hospital,
+    HospitalLevel,
+    Sex,
+    AgeYears,
+    AgeDays,
+    WeightG,
+    LosDays,
+    Discharge,
+    Dept,
+    IcuHours,
+    TotalCost,
+    SelfPay,
+    Diagnoses,
+    Procedures,
+}
+
+impl Field {
+    pub const ALL: [Field; 15] = [
+        Field::Id,
+        Field::Hospital,
+        Field::HospitalLevel,
+        Field::Sex,
+        Field::AgeYears,
+        Field::AgeDays,
+        Field::WeightG,
+        Field::LosDays,
+        Field::Discharge,
+        Field::Dept,
+        Field::IcuHours,
+        Field::TotalCost,
+        Field::SelfPay,
+        Field::Diagnoses,
+        Field::Procedures,
+    ];
+
+    /// The column (or JSON key) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::Hospital => "hospital",
+            Field::HospitalLevel => "hospital_level",
+            Field::Sex => "sex",
+            Field::AgeYears => "age_years",
+            Field::AgeDays => "age_days",
+            Field::WeightG => "weight_g",
+            Field::LosDays => "los_days",
+            Field::Discharge => "discharge",
+            Field::Dept => "dept",
+            Field::IcuHours => "icu_hours",
+            Field::TotalCost => "total_cost",
+            Field::SelfPay => "self_pay",
+            Field::Diagnoses => "diagnoses",
+            Field::Procedures => "procedures",
+        }
+    }
+
+    /// The field of a column name; names are exact (specs/cases.md).
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+}
+
+impl Case {
+    /// Sets a field from its text (a CSV cell). An empty text means missing.
+    pub fn set_field(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
+        let err = |message: String| FieldError { field: field.name(), message };
+        let text_opt = || {
+            let t = text.trim();
+            (!t.is_empty()).then(|| t.to_string())
+        };
+        match field {
+            Field::Id => self.id = text.trim().to_string(),
+            Field::Hospital => self.hospital = text_opt(),
+            Field::HospitalLevel => self.hospital_level = text_opt(),
+            Field::Discharge => self.discharge = text_opt(),
+            Field::Dept => self.dept = text_opt(),
+            Field::Sex => {
+                self.sex = if text.trim().is_empty() {
+                    None
+                } else {
+                    Some(Sex::parse(text).ok_or_else(|| {
+                        err(format!("{:?} is not one of 1, 2, M, F, 男, 女", text.trim()))
+                    })?)
+                }
+            }
+            Field::AgeYears => self.age_years = parse_whole(text).map_err(err)?,
+            Field::AgeDays => self.age_days = parse_whole(text).map_err(err)?,
+            Field::LosDays => self.los_days = parse_whole(text).map_err(err)?,
+            Field::WeightG => self.weight_g = parse_number(text).map_err(err)?,
+            Field::IcuHours => self.icu_hours = parse_number(text).map_err(err)?,
+            Field::TotalCost => self.total_cost = parse_number(text).map_err(err)?,
+            Field::SelfPay => self.self_pay = parse_number(text).map_err(err)?,
+            Field::Diagnoses => self.diagnoses = split_codes(text),
+            Field::Procedures => self.procedures = split_codes(text),
+        }
+        Ok(())
+    }
+
+    /// Sets a field from a JSON value: a number, a string holding one, `null`
+    /// (missing), or for the code fields an array of strings or a `|`-joined
+    /// string.
+    pub fn set_json_field(
+        &mut self,
+        field: Field,
+        value: &serde_json::Value,
+    ) -> Result<(), FieldError> {
+        use serde_json::Value;
+        let err = |message: String| FieldError { field: field.name(), message };
+        match value {
+            Value::Null => self.set_field(field, ""),
+            Value::String(s) => self.set_field(field, s),
+            Value::Number(n) => match field {
+                Field::Diagnoses | Field::Procedures => {
+                    Err(err("expected an array of codes or a string".into()))
+                }
+                _ => self.set_field(field, &n.to_string()),
+            },
+            Value::Array(items) if matches!(field, Field::Diagnoses | Field::Procedures) => {
+                let mut codes = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    match item {
+                        Value::String(s) => codes.extend(split_codes(s)),
+                        Value::Null => {}
+                        other => {
+                            return Err(err(format!(
+                                "item {i} is {}, expected a code string",
+                                json_kind(other)
+                            )))
+                        }
+                    }
+                }
+                if field == Field::Diagnoses {
+                    self.diagnoses = codes;
+                } else {
+                    self.procedures = codes;
+                }
+                Ok(())
+            }
+            other => Err(err(format!("{} is not accepted here", json_kind(other)))),
+        }
+    }
+
+    /// Reads a case from a JSON object with the field names of specs/cases.md.
+    ///
+    /// Unknown keys are returned (in key order) so that callers can carry them
+    /// through. The first field that cannot be read is the error.
+    pub fn from_json_object(
+        object: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(Case, Vec<(String, serde_json::Value)>), FieldError> {
+        let mut case = Case::default();
+        let mut extra = Vec::new();
+        let mut first_error = None;
+        for (key, value) in object {
+            match Field::from_name(key) {
+                Some(field) => {
+                    if let Err(e) = case.set_json_field(field, value) {
+                        first_error.get_or_insert(e);
+                    }
+                }
+                None => extra.push((key.clone(), value.clone())),
+            }
+        }
+        match first_error {
+            Some(e) => Err(e),
+            None => Ok((case, extra)),
+        }
+    }
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    use serde_json::Value;
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Reads a number: half-width or full-width digits, an optional sign and
+/// decimal point. Empty means missing; `NaN`, infinities and anything else are
+/// errors.
+pub fn parse_number(text: &str) -> Result<Option<f64>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let half: String;
+    let t = if t.is_ascii() {
+        t
+    } else {
+        half = t
+            .chars()
+            .map(|c| match c {
+                '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+                '。' => '.',
+                _ => c,
+            })
+            .collect();
+        half.trim()
+    };
+    let ok_chars = t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
+    match t.parse::<f64>() {
+        Ok(v) if ok_chars && v.is_finite() => Ok(Some(v)),
+        _ => Err(format!("{:?} is not a number", text.trim())),
+    }
+}
+
+/// Reads a whole number (`30`, `30.0`; not `30.5`).
+pub fn parse_whole(text: &str) -> Result<Option<i64>, String> {
+    match parse_number(text)? {
+        None => Ok(None),
+        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(Some(v as i64)),
+        Some(_) => Err(format!("{:?} is not a whole number", text.trim())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sex_spellings() {
+        for s in ["1", "M", "m", "男", " 1 "] {
+            assert_eq!(Sex::parse(s), Some(Sex::Male), "{s}");
+        }
+        for s in ["2", "F", "f", "女"] {
+            assert_eq!(Sex::parse(s), Some(Sex::Female), "{s}");
+        }
+        for s in ["0", "3", "", "male", "9"] {
+            assert_eq!(Sex::parse(s), None, "{s}");
+        }
+    }
+
+    #[test]
+    fn numbers() {
+        assert_eq!(parse_number("30").unwrap(), Some(30.0));
+        assert_eq!(parse_number(" 1500.5 ").unwrap(), Some(1500.5));
+        assert_eq!(parse_number("３０").unwrap(), Some(30.0));
+        assert_eq!(parse_number("").unwrap(), None);
+        assert_eq!(parse_number("-1").unwrap(), Some(-1.0));
+        assert!(parse_number("abc").is_err());
+        assert!(parse_number("NaN").is_err());
+        assert!(parse_number("inf").is_err());
+        assert!(parse_number("1e999").is_err());
+        assert_eq!(parse_whole("30.0").unwrap(), Some(30));
+        assert!(parse_whole("30.5").is_err());
+    }
+
+    #[test]
+    fn text_fields() {
+        let mut c = Case::default();
+        c.set_field(Field::Sex, "女").unwrap();
+        c.set_field(Field::AgeYears, "0").unwrap();
+        c.set_field(Field::Diagnoses, "p07.100|q21.1、-").unwrap();
+        assert_eq!(c.sex, Some(Sex::Female));
+        assert_eq!(c.age_years, Some(0));
+        assert_eq!(c.diagnoses, vec!["P07.100", "Q21.1"]);
+        let e = c.set_field(Field::Sex, "3").unwrap_err();
+        assert_eq!(e.field, "sex");
+        let e = c.set_field(Field::LosDays, "x").unwrap_err();
+        assert_eq!(e.to_string(), "los_days: \"x\" is not a number");
+    }
+
+    #[test]
+    fn json_objects() {
+        let v = json!({"id": "1", "sex": 1, "age_years": "30", "weight_g": null,
+                       "diagnoses": ["k35.800", "I10.X05"], "procedures": "47.0901|-",
+                       "ward": "3B"});
+        let (c, extra) = Case::from_json_object(v.as_object().unwrap()).unwrap();
+        assert_eq!(c.id, "1");
+        assert_eq!(c.sex, Some(Sex::Male));
+        assert_eq!(c.age_years, Some(30));
+        assert_eq!(c.weight_g, None);
+        assert_eq!(c.diagnoses, vec!["K35.800", "I10.x05"]);
+        assert_eq!(c.procedures, vec!["47.0901"]);
+        assert_eq!(extra, vec![("ward".to_string(), json!("3B"))]);
+
+        let bad = json!({"id": "2", "age_years": true});
+        let e = Case::from_json_object(bad.as_object().unwrap()).unwrap_err();
+        assert_eq!(e.field, "age_years");
+        let bad = json!({"id": "3", "diagnoses": [1]});
+        assert!(Case::from_json_object(bad.as_object().unwrap()).is_err());
+    }
+}

@@ -1,0 +1,172 @@
+//! ICD code normalisation (specs/cases.md, "Code normalisation").
+//!
+//! Coders type codes in many ways: full-width characters from a Chinese input
+//! method (`Ｋ３５．８００`), lower case, `X` or `x` for the extension marker,
+//! several codes in one field joined by `|`, `,`, `;` or `、`. Everything the
+//! engine compares is first brought to one canonical spelling, so that
+//! `k35.800X001` and `K35.800x001` are the same code.
+
+use std::borrow::Cow;
+
+/// The characters that separate codes inside one field.
+const SEPARATORS: &[char] = &['|', ',', ';', '、', '｜', '，', '；'];
+
+/// Brings one code to its canonical spelling.
+///
+/// Trims spaces, turns full-width ASCII into half-width and `。`/`．` into `.`,
+/// upper-cases every letter, then turns every `X` that neither begins the code
+/// nor follows a `+` into the extension marker `x`.
+///
+/// Returns `None` for what is not a code: an empty item or the placeholder `-`.
+///
+/// ```
+/// use drg_core::codes::normalize_code;
+/// assert_eq!(normalize_code("ｋ３５．８００").as_deref(), Some("K35.800"));
+/// assert_eq!(normalize_code("I10.X05").as_deref(), Some("I10.x05"));
+/// assert_eq!(normalize_code("x59.900").as_deref(), Some("X59.900"));
+/// assert_eq!(normalize_code(" - "), None);
+/// ```
+pub fn normalize_code(raw: &str) -> Option<Cow<'_, str>> {
+    if is_canonical(raw) {
+        return Some(Cow::Borrowed(raw));
+    }
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        let c = match c {
+            '\u{3000}' => ' ',
+            '。' => '.',
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            _ => c,
+        };
+        out.push(c.to_ascii_uppercase());
+    }
+    let trimmed = out.trim();
+    if trimmed.is_empty() || trimmed == "-" {
+        return None;
+    }
+    let mut code = String::with_capacity(trimmed.len());
+    let mut prev: Option<char> = None;
+    for c in trimmed.chars() {
+        let c = if c == 'X' && prev.is_some() && prev != Some('+') { 'x' } else { c };
+        code.push(c);
+        prev = Some(c);
+    }
+    Some(Cow::Owned(code))
+}
+
+/// True when `raw` is already in canonical form, so that the common case of
+/// clean input costs one pass over the bytes and no allocation.
+fn is_canonical(raw: &str) -> bool {
+    let bytes = raw.as_bytes();
+    if bytes.is_empty() || raw == "-" {
+        return false;
+    }
+    let mut prev = 0u8;
+    for (i, &b) in bytes.iter().enumerate() {
+        let ok = match b {
+            b'A'..=b'W' | b'Y' | b'Z' | b'0'..=b'9' | b'.' | b'+' | b'*' => true,
+            // The extension marker is lower case, a code's first letter upper case.
+            b'x' => i > 0 && prev != b'+',
+            b'X' => i == 0 || prev == b'+',
+            _ => false,
+        };
+        if !ok {
+            return false;
+        }
+        prev = b;
+    }
+    true
+}
+
+/// Splits a field holding several codes and normalises each.
+///
+/// Empty items and the placeholder `-` are dropped; duplicates stay (they are
+/// data).
+///
+/// ```
+/// use drg_core::codes::split_codes;
+/// assert_eq!(split_codes("k35.800||I10.X05、-;"), vec!["K35.800", "I10.x05"]);
+/// ```
+pub fn split_codes(field: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for item in field.split(SEPARATORS) {
+        if let Some(code) = normalize_code(item) {
+            out.push(code.into_owned());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn norm(s: &str) -> Option<String> {
+        normalize_code(s).map(Cow::into_owned)
+    }
+
+    #[test]
+    fn every_example_of_the_spec() {
+        assert_eq!(norm("Ｋ３５．８００").unwrap(), "K35.800");
+        assert_eq!(norm("k35.800").unwrap(), "K35.800");
+        assert_eq!(norm("I10.X05").unwrap(), "I10.x05");
+        assert_eq!(norm("k35.800X001").unwrap(), "K35.800x001");
+        assert_eq!(norm("x59.900").unwrap(), "X59.900");
+        assert_eq!(norm("54.4X15").unwrap(), "54.4x15");
+        assert_eq!(norm("K35.800x001").unwrap(), "K35.800x001");
+        assert_eq!(norm("I10.x05").unwrap(), "I10.x05");
+        assert_eq!(norm("D48.900x014+H36.8*").unwrap(), "D48.900x014+H36.8*");
+    }
+
+    #[test]
+    fn x_after_plus_begins_a_code() {
+        assert_eq!(norm("d48.900x014+x36.8*").unwrap(), "D48.900x014+X36.8*");
+        assert_eq!(norm("A00.X00+B00.X00").unwrap(), "A00.x00+B00.x00");
+    }
+
+    #[test]
+    fn spaces_and_full_width_punctuation() {
+        assert_eq!(norm("  K35.800  ").unwrap(), "K35.800");
+        assert_eq!(norm("\u{3000}Ｋ３５。８００\u{3000}").unwrap(), "K35.800");
+        assert_eq!(norm("５４．４Ｘ１５").unwrap(), "54.4x15");
+        assert_eq!(norm("ｘ５９．９００").unwrap(), "X59.900");
+    }
+
+    #[test]
+    fn placeholders_and_empty_items_are_not_codes() {
+        assert_eq!(norm(""), None);
+        assert_eq!(norm("   "), None);
+        assert_eq!(norm("-"), None);
+        assert_eq!(norm(" － "), None);
+    }
+
+    #[test]
+    fn splitting_accepts_every_separator() {
+        assert_eq!(split_codes("A||B"), vec!["A", "B"]);
+        assert_eq!(split_codes("A|B|"), vec!["A", "B"]);
+        assert_eq!(split_codes("a,b;c、d"), vec!["A", "B", "C", "D"]);
+        assert_eq!(split_codes("a，b；c｜d"), vec!["A", "B", "C", "D"]);
+        assert_eq!(split_codes("-|K35.800|-"), vec!["K35.800"]);
+        assert_eq!(split_codes("K35.800|K35.800"), vec!["K35.800", "K35.800"]);
+        assert!(split_codes("").is_empty());
+        assert!(split_codes(" | - | ").is_empty());
+    }
+
+    #[test]
+    fn canonical_input_is_borrowed() {
+        assert!(matches!(normalize_code("K35.800x001"), Some(Cow::Borrowed(_))));
+        assert!(matches!(normalize_code("X59.900"), Some(Cow::Borrowed(_))));
+        assert!(matches!(normalize_code("k35.800"), Some(Cow::Owned(_))));
+        assert_eq!(norm("x59.900").unwrap(), "X59.900");
+        assert_eq!(norm("A00+x59").unwrap(), "A00+X59");
+    }
+
+    #[test]
+    fn normalisation_is_idempotent() {
+        for s in ["ｋ３５．８００X001", "x59.x00", "a+x", " 54.4X15 ", "中文", "+X", "X+X"] {
+            if let Some(once) = norm(s) {
+                assert_eq!(norm(&once).unwrap(), once, "input {s:?}");
+            }
+        }
+    }
+}

@@ -1,0 +1,622 @@
+//! Grouping a case with a pack (specs/rulepack.md, "Evaluation").
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use smallvec::SmallVec;
+
+use crate::case::Case;
+use crate::codes::normalize_code;
+use crate::pack::{
+    Adrg, CcLevel, CodeId, CodeSel, Expr, Mdc, NumField, Pack, IN_DX_VOCAB, IN_PROC_VOCAB,
+};
+
+/// The outcome of grouping a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Status {
+    /// A DRG was found.
+    Grouped,
+    /// No DRG: no MDC gave a result, or an ADRG matched and none of its DRGs.
+    Ungroupable,
+    /// The case reached an ambiguous (QY) ADRG.
+    Ambiguous,
+    /// The case lacks what grouping needs, or a field could not be read.
+    Invalid,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Grouped => "grouped",
+            Status::Ungroupable => "ungroupable",
+            Status::Ambiguous => "ambiguous",
+            Status::Invalid => "invalid",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The result of grouping one case. Codes and names borrow from the pack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GroupResult<'p> {
+    pub status: Status,
+    pub mdc: Option<&'p str>,
+    pub mdc_name: Option<&'p str>,
+    pub adrg: Option<&'p str>,
+    pub adrg_name: Option<&'p str>,
+    /// Set only when grouped.
+    pub drg: Option<&'p str>,
+    pub drg_name: Option<&'p str>,
+    /// Why a case is invalid, ungroupable or ambiguous, in one line.
+    pub reason: Option<String>,
+    /// Codes outside the pack's vocabularies and the like.
+    pub warnings: Vec<String>,
+    /// The rules tried, in order; filled only by [`Grouper::explain`].
+    pub trace: Vec<TraceStep>,
+}
+
+impl<'p> GroupResult<'p> {
+    /// An `invalid` result for a row that could not even be read.
+    pub fn invalid(reason: impl Into<String>) -> Self {
+        GroupResult {
+            status: Status::Invalid,
+            mdc: None,
+            mdc_name: None,
+            adrg: None,
+            adrg_name: None,
+            drg: None,
+            drg_name: None,
+            reason: Some(reason.into()),
+            warnings: Vec::new(),
+            trace: Vec::new(),
+        }
+    }
+
+    /// The warnings as one `;`-separated field.
+    pub fn warnings_joined(&self) -> String {
+        self.warnings.join("; ")
+    }
+
+    /// The trail as plain indented lines, for a coder to read.
+    pub fn trace_text(&self) -> String {
+        let mut out = String::new();
+        for step in &self.trace {
+            out.push_str(&step.to_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+/// One rule tried while grouping, and whether it held.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TraceStep {
+    /// Nesting: MDCs at 0, their rules and ADRGs at 1, and so on.
+    pub depth: u16,
+    pub held: bool,
+    pub text: String,
+}
+
+impl fmt::Display for TraceStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for _ in 0..self.depth {
+            f.write_str("  ")?;
+        }
+        write!(f, "{} {}", if self.held { "✓" } else { "✗" }, self.text)
+    }
+}
+
+/// How a [`Grouper`] treats its input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GroupOptions {
+    /// Replace legacy codes found in the pack's `*_map.tsv` by their targets
+    /// before grouping (off by default, as specs/cases.md says).
+    pub translate_codes: bool,
+}
+
+/// Groups cases with one pack. Cheap to clone and `Send + Sync`: share one
+/// between threads.
+#[derive(Clone, Debug)]
+pub struct Grouper {
+    pack: Arc<Pack>,
+    options: GroupOptions,
+}
+
+/// Codes of one case, normalised and resolved to the pack's ids.
+struct Codes<'c> {
+    /// `None` for a code the pack does not know.
+    ids: SmallVec<[Option<CodeId>; 16]>,
+    text: SmallVec<[Cow<'c, str>; 16]>,
+}
+
+const NO_ID: CodeId = CodeId::MAX;
+
+impl Grouper {
+    pub fn new(pack: Arc<Pack>) -> Self {
+        Grouper { pack, options: GroupOptions::default() }
+    }
+
+    pub fn with_options(pack: Arc<Pack>, options: GroupOptions) -> Self {
+        Grouper { pack, options }
+    }
+
+    pub fn pack(&self) -> &Pack {
+        &self.pack
+    }
+
+    pub fn options(&self) -> GroupOptions {
+        self.options
+    }
+
+    /// Groups a case.
+    pub fn group(&self, case: &Case) -> GroupResult<'_> {
+        self.run::<false>(case)
+    }
+
+    /// Groups a case and records the trail of rules tried in `trace`.
+    pub fn explain(&self, case: &Case) -> GroupResult<'_> {
+        self.run::<true>(case)
+    }
+
+    /// Groups with or without the trail.
+    pub fn group_with(&self, case: &Case, explain: bool) -> GroupResult<'_> {
+        if explain {
+            self.explain(case)
+        } else {
+            self.group(case)
+        }
+    }
+
+    fn resolve<'c, const TRACE: bool>(
+        &self,
+        raw: &'c [String],
+        vocab: u8,
+        result: &mut GroupResult<'_>,
+    ) -> Codes<'c> {
+        let pack = &*self.pack;
+        let translation =
+            if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
+        let mut codes = Codes { ids: SmallVec::new(), text: SmallVec::new() };
+        for item in raw {
+            let Some(mut code) = normalize_code(item) else { continue };
+            let mut id = pack.codes.id(&code);
+            if let (true, Some(from)) = (self.options.translate_codes, id) {
+                match translation.get(&from) {
+                    Some(&Some(to)) => {
+                        if TRACE {
+                            result.trace.push(TraceStep {
+                                depth: 0,
+                                held: true,
+                                text: format!("code {code} translated to {}", pack.codes.code(to)),
+                            });
+                        }
+                        id = Some(to);
+                        code = Cow::Owned(pack.codes.code(to).to_string());
+                    }
+                    Some(None) => result
+                        .warnings
+                        .push(format!("code {code} not translated: its translation chain loops")),
+                    None => {}
+                }
+            }
+            if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
+                let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
+                result.warnings.push(format!("unknown {what} code {code}"));
+            }
+            codes.ids.push(id);
+            codes.text.push(code);
+        }
+        codes
+    }
+
+    fn run<const TRACE: bool>(&self, case: &Case) -> GroupResult<'_> {
+        let pack = &*self.pack;
+        let mut result = GroupResult { reason: None, status: Status::Ungroupable, ..GroupResult::invalid("") };
+        let dx = self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result);
+        let proc = self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result);
+
+        if let Some(problems) = validate(case, dx.ids.len()) {
+            result.status = Status::Invalid;
+            if TRACE {
+                result.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
+            }
+            result.reason = Some(problems);
+            return result;
+        }
+
+        let dx_ids: SmallVec<[CodeId; 16]> = dx.ids.iter().map(|id| id.unwrap_or(NO_ID)).collect();
+        let proc_ids: SmallVec<[CodeId; 16]> = proc.ids.iter().map(|id| id.unwrap_or(NO_ID)).collect();
+        let mut cx = Ctx {
+            pack,
+            case,
+            dx: &dx_ids,
+            proc: &proc_ids,
+            dx_text: &dx.text,
+            proc_text: &proc.text,
+            mcc: None,
+            cc: None,
+            trace: Vec::new(),
+        };
+
+        for mdc in &pack.mdcs {
+            if !cx.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
+                continue;
+            }
+            for adrg in &mdc.adrgs {
+                if !cx.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
+                    continue;
+                }
+                if adrg.ambiguous {
+                    set_place(&mut result, mdc, adrg);
+                    result.status = Status::Ambiguous;
+                    result.reason = Some(format!("ADRG {} is an ambiguous group", adrg.code));
+                    result.trace.append(&mut cx.trace);
+                    return result;
+                }
+                for drg in &adrg.drgs {
+                    if cx.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
+                        set_place(&mut result, mdc, adrg);
+                        result.status = Status::Grouped;
+                        result.drg = Some(&drg.code);
+                        result.drg_name = Some(&drg.name);
+                        result.trace.append(&mut cx.trace);
+                        return result;
+                    }
+                }
+                if !adrg.continue_if_no_drg {
+                    set_place(&mut result, mdc, adrg);
+                    result.status = Status::Ungroupable;
+                    result.reason = Some(format!("ADRG {} matched but none of its DRGs", adrg.code));
+                    result.trace.append(&mut cx.trace);
+                    return result;
+                }
+                if TRACE {
+                    cx.trace.push(TraceStep {
+                        depth: 2,
+                        held: false,
+                        text: format!("no DRG of ADRG {} holds; it says continue with the next ADRG", adrg.code),
+                    });
+                }
+            }
+        }
+        result.status = Status::Ungroupable;
+        let mut reason = format!("no MDC gave a result for principal diagnosis {}", dx.text[0]);
+        if let Some(p) = proc.text.first() {
+            reason.push_str(&format!(" and principal procedure {p}"));
+        }
+        result.reason = Some(reason);
+        result.trace.append(&mut cx.trace);
+        result
+    }
+}
+
+fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
+    result.mdc = Some(&mdc.code);
+    result.mdc_name = Some(&mdc.name);
+    result.adrg = Some(&adrg.code);
+    result.adrg_name = Some(&adrg.name);
+}
+
+/// The checks of specs/cases.md ("Validation"), all of them, in one line.
+fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
+    let mut problems: Vec<String> = Vec::new();
+    if case.id.trim().is_empty() {
+        problems.push("id: missing".into());
+    }
+    if case.sex.is_none() {
+        problems.push("sex: missing".into());
+    }
+    match case.age_years {
+        None => problems.push("age_years: missing".into()),
+        Some(a) if a < 0 => problems.push(format!("age_years: {a} is negative")),
+        Some(0) if case.age_days.is_none() => {
+            problems.push("age_days: missing (required when age_years is 0)".into())
+        }
+        _ => {}
+    }
+    match case.age_days {
+        Some(d) if d < 0 => problems.push(format!("age_days: {d} is negative")),
+        Some(d) if d <= 28 && case.age_years == Some(0) && !case.weight_g.is_some_and(|w| w > 0.0) => {
+            problems.push("weight_g: missing (required for a newborn, age_days ≤ 28)".into())
+        }
+        _ => {}
+    }
+    if let Some(d) = case.los_days.filter(|&d| d < 0) {
+        problems.push(format!("los_days: {d} is negative"));
+    }
+    if n_diagnoses == 0 {
+        problems.push("diagnoses: none given".into());
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
+}
+
+/// What evaluating one case needs; the CC/MCC answers are computed once.
+struct Ctx<'a, 'c> {
+    pack: &'a Pack,
+    case: &'a Case,
+    dx: &'a [CodeId],
+    proc: &'a [CodeId],
+    dx_text: &'a [Cow<'c, str>],
+    proc_text: &'a [Cow<'c, str>],
+    /// The secondary diagnosis (index into `dx`) that is a non-excluded MCC / CC.
+    mcc: Option<Option<usize>>,
+    cc: Option<Option<usize>>,
+    trace: Vec<TraceStep>,
+}
+
+impl Ctx<'_, '_> {
+    /// Evaluates an MDC, ADRG or DRG: its heading, then its `when` below it.
+    #[inline]
+    fn node<const TRACE: bool>(&mut self, depth: u16, title: impl FnOnce() -> String, when: &Expr) -> bool {
+        if !TRACE {
+            return self.eval::<false>(when, 0);
+        }
+        let at = self.trace.len();
+        self.trace.push(TraceStep { depth, held: false, text: title() });
+        let held = self.eval::<true>(when, depth + 1);
+        self.trace[at].held = held;
+        held
+    }
+
+    fn eval<const TRACE: bool>(&mut self, e: &Expr, depth: u16) -> bool {
+        match e {
+            Expr::All(items) | Expr::Any(items) => {
+                let all = matches!(e, Expr::All(_));
+                let at = self.trace.len();
+                if TRACE {
+                    let text = if all { "all of:" } else { "any of:" };
+                    self.trace.push(TraceStep { depth, held: false, text: text.into() });
+                }
+                let mut held = all;
+                for item in items.iter() {
+                    if self.eval::<TRACE>(item, depth + 1) != all {
+                        held = !all;
+                        break;
+                    }
+                }
+                if TRACE {
+                    self.trace[at].held = held;
+                }
+                held
+            }
+            Expr::Not(inner) => {
+                let at = self.trace.len();
+                if TRACE {
+                    self.trace.push(TraceStep { depth, held: false, text: "not:".into() });
+                }
+                let held = !self.eval::<TRACE>(inner, depth + 1);
+                if TRACE {
+                    self.trace[at].held = held;
+                }
+                held
+            }
+            _ => {
+                let held = self.leaf(e);
+                if TRACE {
+                    let text = self.describe(e, held);
+                    self.trace.push(TraceStep { depth, held, text });
+                }
+                held
+            }
+        }
+    }
+
+    #[inline]
+    fn leaf(&mut self, e: &Expr) -> bool {
+        let lists = &self.pack.lists;
+        match *e {
+            Expr::Const(b) => b,
+            Expr::InList(sel, list) => {
+                let (codes, skip_first, only_first) = self.select(sel);
+                if only_first {
+                    codes.first().is_some_and(|&id| lists.contains(list, id))
+                } else {
+                    codes.iter().skip(skip_first as usize).any(|&id| lists.contains(list, id))
+                }
+            }
+            Expr::HasMcc => self.complication(CcLevel::Mcc).is_some(),
+            Expr::HasCc => self.complication(CcLevel::Cc).is_some(),
+            Expr::Sex(s) => self.case.sex == Some(s),
+            Expr::DischargeIn(ref values) => {
+                self.case.discharge.as_deref().is_some_and(|d| values.iter().any(|v| &**v == d))
+            }
+            Expr::DeptIn(ref values) => {
+                self.case.dept.as_deref().is_some_and(|d| values.iter().any(|v| &**v == d))
+            }
+            Expr::DistinctValuesGe { map, min } => self.distinct_values(map.0 as usize).len() >= min as usize,
+            Expr::Compare(field, ref cmps) => match self.number(field) {
+                Some(v) => cmps.iter().all(|&(op, n)| op.holds(v, n)),
+                None => false,
+            },
+            Expr::All(_) | Expr::Any(_) | Expr::Not(_) => unreachable!("composites are evaluated by eval"),
+        }
+    }
+
+    /// The codes a list test looks at: (codes, skip the first, only the first).
+    #[inline]
+    fn select(&self, sel: CodeSel) -> (&[CodeId], bool, bool) {
+        match sel {
+            CodeSel::Pdx => (self.dx, false, true),
+            CodeSel::DxAny => (self.dx, false, false),
+            CodeSel::SdxAny => (self.dx, true, false),
+            CodeSel::Pproc => (self.proc, false, true),
+            CodeSel::ProcAny => (self.proc, false, false),
+            CodeSel::SprocAny => (self.proc, true, false),
+        }
+    }
+
+    /// The first secondary diagnosis that is a complication of `level` not
+    /// excluded by the principal diagnosis.
+    fn complication(&mut self, level: CcLevel) -> Option<usize> {
+        let cached = if level == CcLevel::Mcc { self.mcc } else { self.cc };
+        if let Some(found) = cached {
+            return found;
+        }
+        let pack = self.pack;
+        let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
+        let found = self.dx.iter().enumerate().skip(1).find_map(|(i, &s)| {
+            pack.cc.get(s).iter().any(|e| e.level == level && !excluded.contains(&e.table)).then_some(i)
+        });
+        if level == CcLevel::Mcc {
+            self.mcc = Some(found);
+        } else {
+            self.cc = Some(found);
+        }
+        found
+    }
+
+    /// The distinct values the diagnoses take in a value map, in order of
+    /// first appearance.
+    fn distinct_values(&self, map: usize) -> SmallVec<[u32; 8]> {
+        let map = &self.pack.maps[map];
+        let mut seen: SmallVec<[u32; 8]> = SmallVec::new();
+        for id in self.dx {
+            if let Some(&v) = map.by_code.get(id) {
+                if !seen.contains(&v) {
+                    seen.push(v);
+                }
+            }
+        }
+        seen
+    }
+
+    #[inline]
+    fn number(&self, field: NumField) -> Option<f64> {
+        let c = self.case;
+        match field {
+            NumField::AgeYears => c.age_years.map(|v| v as f64),
+            NumField::AgeDays => c.age_days.map(|v| v as f64),
+            NumField::WeightG => c.weight_g.filter(|&w| w > 0.0),
+            NumField::LosDays => c.los_days.map(|v| v as f64),
+            NumField::IcuHours => c.icu_hours,
+            NumField::SdxCount => Some(self.dx.len().saturating_sub(1) as f64),
+            NumField::ProcCount => Some(self.proc.len() as f64),
+            NumField::DxCount => Some(self.dx.len() as f64),
+        }
+    }
+
+    /// A leaf in words a coder reads: what was tested, and on which code.
+    fn describe(&mut self, e: &Expr, held: bool) -> String {
+        let pack = self.pack;
+        match *e {
+            Expr::Const(true) => "always".into(),
+            Expr::Const(false) => "never".into(),
+            Expr::InList(sel, list) => {
+                let list_name = pack.lists.name(list);
+                let (ids, texts, what) = match sel {
+                    CodeSel::Pdx | CodeSel::DxAny | CodeSel::SdxAny => (self.dx, self.dx_text, "diagnosis"),
+                    _ => (self.proc, self.proc_text, "procedure"),
+                };
+                let (_, skip_first, only_first) = self.select(sel);
+                let role = match sel {
+                    CodeSel::Pdx | CodeSel::Pproc => format!("principal {what}"),
+                    CodeSel::SdxAny => "secondary diagnosis".into(),
+                    CodeSel::SprocAny => "secondary procedure".into(),
+                    _ => what.into(),
+                };
+                let hit = ids
+                    .iter()
+                    .enumerate()
+                    .skip(skip_first as usize)
+                    .take(if only_first { 1 } else { usize::MAX })
+                    .find(|(_, &id)| pack.lists.contains(list, id));
+                match (hit, only_first, ids.is_empty()) {
+                    (Some((i, _)), _, _) => format!("{role} {} is in {list_name}", self.name_of(&texts[i])),
+                    (None, true, true) => format!("no {role} to test against {list_name}"),
+                    (None, true, false) => format!("{role} {} is not in {list_name}", self.name_of(&texts[0])),
+                    (None, false, _) => format!("no {role} is in {list_name}"),
+                }
+            }
+            Expr::HasMcc | Expr::HasCc => {
+                let level = if matches!(e, Expr::HasMcc) { CcLevel::Mcc } else { CcLevel::Cc };
+                self.describe_complication(level, held)
+            }
+            Expr::Sex(s) => match self.case.sex {
+                Some(actual) => format!("sex is {} (rule: {})", actual.letter(), s.letter()),
+                None => format!("sex is missing (rule: {})", s.letter()),
+            },
+            Expr::DischargeIn(ref values) | Expr::DeptIn(ref values) => {
+                let (what, actual) = if matches!(e, Expr::DischargeIn(_)) {
+                    ("discharge type", &self.case.discharge)
+                } else {
+                    ("department", &self.case.dept)
+                };
+                let list = values.join(", ");
+                match actual {
+                    Some(v) => format!("{what} {v} {} one of [{list}]", if held { "is" } else { "is not" }),
+                    None => format!("{what} is missing (rule: one of [{list}])"),
+                }
+            }
+            Expr::DistinctValuesGe { map, min } => {
+                let m = &pack.maps[map.0 as usize];
+                let values: Vec<&str> = self.distinct_values(map.0 as usize).iter().map(|&v| &*m.values[v as usize]).collect();
+                format!(
+                    "the diagnoses give {} distinct {} value(s) [{}], {} needed",
+                    values.len(),
+                    m.name,
+                    values.join(", "),
+                    min
+                )
+            }
+            Expr::Compare(field, ref cmps) => {
+                let rule: Vec<String> = cmps.iter().map(|(op, n)| format!("{} {n}", op.symbol())).collect();
+                match self.number(field) {
+                    Some(v) => format!("{} is {v} (rule: {})", field.key(), rule.join(" and ")),
+                    None => format!("{} is missing (rule: {})", field.key(), rule.join(" and ")),
+                }
+            }
+            Expr::All(_) | Expr::Any(_) | Expr::Not(_) => unreachable!("composites are described by eval"),
+        }
+    }
+
+    fn describe_complication(&mut self, level: CcLevel, held: bool) -> String {
+        let pack = self.pack;
+        let label = level.as_str();
+        let pdx_text = self.dx_text.first().map(|t| t.to_string()).unwrap_or_default();
+        let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
+        if held {
+            let i = self.complication(level).expect("held");
+            let entry = pack.cc.get(self.dx[i]).iter().find(|e| e.level == level && !excluded.contains(&e.table));
+            let table = entry.map(|e| &*pack.tables[e.table as usize]).unwrap_or("");
+            return format!(
+                "has {label}: secondary diagnosis {} is an {label} (exclusion table {table}), not excluded by principal diagnosis {pdx_text}",
+                self.name_of(&self.dx_text[i])
+            );
+        }
+        let mut excluded_ones = Vec::new();
+        for (i, &s) in self.dx.iter().enumerate().skip(1) {
+            for e in pack.cc.get(s).iter().filter(|e| e.level == level) {
+                excluded_ones.push(format!(
+                    "{} by table {}",
+                    self.dx_text[i],
+                    pack.tables[e.table as usize]
+                ));
+            }
+        }
+        if excluded_ones.is_empty() {
+            format!("has {label}: no secondary diagnosis is an {label}")
+        } else {
+            format!(
+                "has {label}: every {label} is excluded by principal diagnosis {pdx_text} ({})",
+                excluded_ones.join(", ")
+            )
+        }
+    }
+
+    /// `K35.800 急性阑尾炎`, or the bare code when the pack has no name for it.
+    fn name_of(&self, code: &str) -> String {
+        match self.pack.code_name(code) {
+            Some(name) => format!("{code} {name}"),
+            None => code.to_string(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

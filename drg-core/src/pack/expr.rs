@@ -1,0 +1,331 @@
+//! Rule expressions (specs/rulepack.md, "Expressions"), compiled.
+//!
+//! The JSON form is walked once, at load: list and map names become indices,
+//! field names become [`NumField`]s, so that grouping compares integers and
+//! never looks at a string of the pack.
+
+use serde_json::Value;
+
+use super::{ListId, MapId, PackError};
+use crate::case::Sex;
+
+/// Deepest nesting of `all`/`any`/`not` accepted. The national schemes nest 4
+/// deep; a limit keeps a hostile pack from overflowing the stack.
+pub const MAX_DEPTH: usize = 64;
+
+/// A compiled expression.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Expr {
+    Const(bool),
+    All(Box<[Expr]>),
+    Any(Box<[Expr]>),
+    Not(Box<Expr>),
+    /// Code-list membership of some of the case's codes.
+    InList(CodeSel, ListId),
+    HasMcc,
+    HasCc,
+    Sex(Sex),
+    DischargeIn(Box<[Box<str>]>),
+    DeptIn(Box<[Box<str>]>),
+    DistinctValuesGe { map: MapId, min: u32 },
+    Compare(NumField, Box<[(CmpOp, f64)]>),
+}
+
+/// Which of the case's codes a list test looks at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CodeSel {
+    /// `pdx_in`: the principal diagnosis.
+    Pdx,
+    /// `dx_any_in`: any diagnosis, principal included.
+    DxAny,
+    /// `sdx_any_in`: any secondary diagnosis.
+    SdxAny,
+    /// `pproc_in`: the principal procedure.
+    Pproc,
+    /// `proc_any_in`: any procedure.
+    ProcAny,
+    /// `sproc_any_in`: any procedure but the principal.
+    SprocAny,
+}
+
+impl CodeSel {
+    pub fn key(self) -> &'static str {
+        match self {
+            CodeSel::Pdx => "pdx_in",
+            CodeSel::DxAny => "dx_any_in",
+            CodeSel::SdxAny => "sdx_any_in",
+            CodeSel::Pproc => "pproc_in",
+            CodeSel::ProcAny => "proc_any_in",
+            CodeSel::SprocAny => "sproc_any_in",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<CodeSel> {
+        Some(match key {
+            "pdx_in" => CodeSel::Pdx,
+            "dx_any_in" => CodeSel::DxAny,
+            "sdx_any_in" => CodeSel::SdxAny,
+            "pproc_in" => CodeSel::Pproc,
+            "proc_any_in" => CodeSel::ProcAny,
+            "sproc_any_in" => CodeSel::SprocAny,
+            _ => return None,
+        })
+    }
+}
+
+/// A numeric field an expression can compare.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NumField {
+    AgeYears,
+    AgeDays,
+    WeightG,
+    LosDays,
+    IcuHours,
+    SdxCount,
+    ProcCount,
+    DxCount,
+}
+
+impl NumField {
+    pub fn key(self) -> &'static str {
+        match self {
+            NumField::AgeYears => "age_years",
+            NumField::AgeDays => "age_days",
+            NumField::WeightG => "weight_g",
+            NumField::LosDays => "los_days",
+            NumField::IcuHours => "icu_hours",
+            NumField::SdxCount => "sdx_count",
+            NumField::ProcCount => "proc_count",
+            NumField::DxCount => "dx_count",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<NumField> {
+        Some(match key {
+            "age_years" => NumField::AgeYears,
+            "age_days" => NumField::AgeDays,
+            "weight_g" => NumField::WeightG,
+            "los_days" => NumField::LosDays,
+            "icu_hours" => NumField::IcuHours,
+            "sdx_count" => NumField::SdxCount,
+            "proc_count" => NumField::ProcCount,
+            "dx_count" => NumField::DxCount,
+            _ => return None,
+        })
+    }
+}
+
+/// A comparison operator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl CmpOp {
+    pub fn key(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+        }
+    }
+
+    /// The usual mathematical sign, for explanations.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            CmpOp::Lt => "<",
+            CmpOp::Le => "≤",
+            CmpOp::Gt => ">",
+            CmpOp::Ge => "≥",
+            CmpOp::Eq => "=",
+            CmpOp::Ne => "≠",
+        }
+    }
+
+    fn from_key(key: &str) -> Option<CmpOp> {
+        Some(match key {
+            "lt" => CmpOp::Lt,
+            "le" => CmpOp::Le,
+            "gt" => CmpOp::Gt,
+            "ge" => CmpOp::Ge,
+            "eq" => CmpOp::Eq,
+            "ne" => CmpOp::Ne,
+            _ => return None,
+        })
+    }
+
+    #[inline]
+    pub fn holds(self, left: f64, right: f64) -> bool {
+        match self {
+            CmpOp::Lt => left < right,
+            CmpOp::Le => left <= right,
+            CmpOp::Gt => left > right,
+            CmpOp::Ge => left >= right,
+            CmpOp::Eq => left == right,
+            CmpOp::Ne => left != right,
+        }
+    }
+}
+
+/// Resolves the names an expression uses; the loader implements it.
+pub(crate) trait Names {
+    fn list(&self, name: &str) -> Option<ListId>;
+    fn map(&self, name: &str) -> Option<MapId>;
+}
+
+/// Compiles the JSON expression `value`, found at JSON path `path` of `file`.
+pub(crate) fn compile(
+    value: &Value,
+    path: &str,
+    file: &str,
+    names: &dyn Names,
+) -> Result<Expr, PackError> {
+    compile_at(value, path, file, names, 0)
+}
+
+fn compile_at(
+    value: &Value,
+    path: &str,
+    file: &str,
+    names: &dyn Names,
+    depth: usize,
+) -> Result<Expr, PackError> {
+    let fail = |at: &str, message: String| Err(PackError::at(file, at, message));
+    if depth > MAX_DEPTH {
+        return fail(path, format!("expressions nest more than {MAX_DEPTH} deep"));
+    }
+    let object = match value {
+        Value::Bool(b) => return Ok(Expr::Const(*b)),
+        Value::Object(o) => o,
+        other => return fail(path, format!("expected true, false or an object, found {}", kind(other))),
+    };
+    if object.len() != 1 {
+        let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+        return fail(
+            path,
+            format!("an expression object has exactly one key, this one has {} ({})", keys.len(), keys.join(", ")),
+        );
+    }
+    let (key, arg) = object.iter().next().expect("one key");
+    let at = format!("{path}.{key}");
+    let sub = |v: &Value, p: &str| compile_at(v, p, file, names, depth + 1);
+
+    match key.as_str() {
+        "all" | "any" => {
+            let items = match arg {
+                Value::Array(items) => items,
+                other => return fail(&at, format!("expected an array of expressions, found {}", kind(other))),
+            };
+            let compiled = items
+                .iter()
+                .enumerate()
+                .map(|(i, item)| sub(item, &format!("{at}[{i}]")))
+                .collect::<Result<Vec<_>, _>>()?
+                .into_boxed_slice();
+            Ok(if key == "all" { Expr::All(compiled) } else { Expr::Any(compiled) })
+        }
+        "not" => Ok(Expr::Not(Box::new(sub(arg, &at)?))),
+        "has_mcc" | "has_cc" => {
+            let test = if key == "has_mcc" { Expr::HasMcc } else { Expr::HasCc };
+            match arg {
+                Value::Bool(true) => Ok(test),
+                Value::Bool(false) => Ok(Expr::Not(Box::new(test))),
+                other => fail(&at, format!("expected true, found {}", kind(other))),
+            }
+        }
+        "sex" => match arg.as_str().and_then(crate::case::Sex::parse) {
+            Some(sex) => Ok(Expr::Sex(sex)),
+            None => fail(&at, format!("expected \"M\" or \"F\", found {arg}")),
+        },
+        "discharge_in" | "dept_in" => {
+            let items = match arg {
+                Value::Array(items) => items,
+                other => return fail(&at, format!("expected an array of strings, found {}", kind(other))),
+            };
+            let mut values = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) => values.push(s.trim().into()),
+                    Value::Number(n) => values.push(n.to_string().into_boxed_str()),
+                    other => return fail(&format!("{at}[{i}]"), format!("expected a string, found {}", kind(other))),
+                }
+            }
+            let values = values.into_boxed_slice();
+            Ok(if key == "discharge_in" { Expr::DischargeIn(values) } else { Expr::DeptIn(values) })
+        }
+        "distinct_values_ge" => {
+            let o = match arg {
+                Value::Object(o) => o,
+                other => return fail(&at, format!("expected {{\"map\": name, \"min\": n}}, found {}", kind(other))),
+            };
+            if let Some(unknown) = o.keys().find(|k| *k != "map" && *k != "min") {
+                return fail(&format!("{at}.{unknown}"), format!("unknown key {unknown:?}; expected \"map\" and \"min\""));
+            }
+            let map_name = match o.get("map") {
+                Some(Value::String(s)) => s,
+                _ => return fail(&format!("{at}.map"), "expected the name of a map".into()),
+            };
+            let map = match names.map(map_name) {
+                Some(m) => m,
+                None => return fail(&format!("{at}.map"), format!("map {map_name:?} is not defined in \"maps\"")),
+            };
+            let min = match o.get("min").and_then(Value::as_u64) {
+                Some(n) if n <= u32::MAX as u64 => n as u32,
+                _ => return fail(&format!("{at}.min"), "expected a whole number ≥ 0".into()),
+            };
+            Ok(Expr::DistinctValuesGe { map, min })
+        }
+        _ => {
+            if let Some(sel) = CodeSel::from_key(key) {
+                let name = match arg {
+                    Value::String(s) => s,
+                    other => return fail(&at, format!("expected a list name, found {}", kind(other))),
+                };
+                return match names.list(name) {
+                    Some(list) => Ok(Expr::InList(sel, list)),
+                    None => fail(&at, format!("list {name:?} is not defined in \"lists\"")),
+                };
+            }
+            if let Some(field) = NumField::from_key(key) {
+                let o = match arg {
+                    Value::Object(o) if !o.is_empty() => o,
+                    other => {
+                        return fail(&at, format!("expected {{op: number, …}} with op in lt, le, gt, ge, eq, ne, found {}", kind(other)))
+                    }
+                };
+                let mut cmps = Vec::with_capacity(o.len());
+                for (op, n) in o {
+                    let op_at = format!("{at}.{op}");
+                    let Some(op) = CmpOp::from_key(op) else {
+                        return fail(&op_at, format!("unknown operator {op:?}; expected lt, le, gt, ge, eq or ne"));
+                    };
+                    let Some(n) = n.as_f64() else {
+                        return fail(&op_at, format!("expected a number, found {}", kind(n)));
+                    };
+                    cmps.push((op, n));
+                }
+                return Ok(Expr::Compare(field, cmps.into_boxed_slice()));
+            }
+            fail(&at, format!("unknown expression key {key:?}"))
+        }
+    }
+}
+
+fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}

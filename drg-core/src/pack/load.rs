@@ -1,0 +1,470 @@
+//! Reading and compiling a drgpack/1 pack.
+
+use std::borrow::Cow;
+use std::collections::hash_map::Entry;
+use std::path::Path;
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde_json::Value;
+
+use super::expr::{self, Names};
+use super::*;
+use crate::codes::normalize_code;
+
+/// Reads a file of the pack by its path inside the pack; `Ok(None)` when it
+/// does not exist.
+pub(crate) type ReadFile<'a, 'f> = dyn Fn(&str) -> Result<Option<Cow<'a, str>>, PackError> + 'f;
+
+const PACK_JSON: &str = "pack.json";
+const CC: &str = "cc.tsv";
+const CC_EXCLUSIONS: &str = "cc_exclusions.tsv";
+const OR_PROCEDURES_TSV: &str = "or_procedures.tsv";
+const DIAGNOSES: &str = "codes/diagnoses.tsv";
+const PROCEDURES: &str = "codes/procedures.tsv";
+const DIAGNOSIS_MAP: &str = "codes/diagnosis_map.tsv";
+const PROCEDURE_MAP: &str = "codes/procedure_map.tsv";
+
+pub(crate) fn from_dir(dir: &Path) -> Result<Pack, PackError> {
+    let shown = dir.display().to_string();
+    match std::fs::metadata(dir) {
+        Ok(m) if m.is_dir() => {}
+        Ok(_) => return Err(PackError::new(shown, "is a file, not a pack directory")),
+        Err(e) => return Err(PackError::new(shown, format!("cannot open: {e}"))),
+    }
+    let read = |name: &str| -> Result<Option<Cow<'static, str>>, PackError> {
+        let path = dir.join(name);
+        match std::fs::read(&path) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(s) => Ok(Some(Cow::Owned(s))),
+                Err(e) => Err(PackError::new(
+                    path.display().to_string(),
+                    format!("not valid UTF-8 (byte {}); pack files are UTF-8", e.utf8_error().valid_up_to()),
+                )),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(PackError::new(path.display().to_string(), format!("cannot read: {e}"))),
+        }
+    };
+    load(&shown, &read)
+}
+
+/// Loads a pack whose files `read` gives; `label` is the pack's place (a
+/// directory) and prefixes file names in messages.
+pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, PackError> {
+    let file = |name: &str| {
+        if label.ends_with('/') { format!("{label}{name}") } else { format!("{label}/{name}") }
+    };
+    let required = |name: &str| -> Result<Cow<'a, str>, PackError> {
+        read(name)?.ok_or_else(|| PackError::new(file(name), "missing: a drgpack/1 pack must have this file"))
+    };
+
+    let mut b = Builder::default();
+
+    // pack.json first, so that the codes of the lists get the smallest ids and
+    // the lists' bit sets stay small.
+    let json_file = file(PACK_JSON);
+    let json_text = required(PACK_JSON)?;
+    let json: Value = serde_json::from_str(json_text.trim_start_matches('\u{feff}'))
+        .map_err(|e| PackError::at(&json_file, format!("line {}, column {}", e.line(), e.column()), e.to_string()))?;
+    drop(json_text);
+    let top = json.as_object().ok_or_else(|| PackError::at(&json_file, "$", "expected a JSON object"))?;
+
+    match top.get("format") {
+        Some(Value::String(f)) if f == FORMAT => {}
+        Some(other) => {
+            return Err(PackError::at(&json_file, "$.format", format!("unknown format {other}; this loader reads \"{FORMAT}\"")))
+        }
+        None => return Err(PackError::at(&json_file, "$.format", format!("missing; expected \"{FORMAT}\""))),
+    }
+    let string = |key: &str, required: bool| -> Result<String, PackError> {
+        match top.get(key) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            None if !required => Ok(String::new()),
+            Some(_) => Err(PackError::at(&json_file, format!("$.{key}"), "expected a string")),
+            None => Err(PackError::at(&json_file, format!("$.{key}"), "missing")),
+        }
+    };
+    let id = string("id", true)?;
+    let name = string("name", false)?;
+    let description = string("description", false)?;
+
+    // Named lists.
+    let mut list_codes: Vec<(Box<str>, Vec<CodeId>)> = Vec::new();
+    match top.get("lists") {
+        None => {}
+        Some(Value::Object(lists)) => {
+            for (list_name, items) in lists {
+                let at = format!("$.lists[{list_name:?}]");
+                let Value::Array(items) = items else {
+                    return Err(PackError::at(&json_file, at, "expected an array of codes"));
+                };
+                let mut ids = Vec::with_capacity(items.len());
+                for (i, item) in items.iter().enumerate() {
+                    let code = item
+                        .as_str()
+                        .and_then(normalize_code)
+                        .ok_or_else(|| PackError::at(&json_file, format!("{at}[{i}]"), "expected a code string"))?;
+                    ids.push(b.codes.intern(&code));
+                }
+                list_codes.push((list_name.as_str().into(), ids));
+            }
+        }
+        Some(_) => return Err(PackError::at(&json_file, "$.lists", "expected an object of named code lists")),
+    }
+
+    // Named value maps.
+    match top.get("maps") {
+        None => {}
+        Some(Value::Object(maps)) => {
+            for (map_name, entries) in maps {
+                let at = format!("$.maps[{map_name:?}]");
+                let Value::Object(entries) = entries else {
+                    return Err(PackError::at(&json_file, at, "expected an object of code: value"));
+                };
+                let mut map = ValueMap { name: map_name.as_str().into(), ..Default::default() };
+                let mut value_ids: FxHashMap<&str, u32> = FxHashMap::default();
+                for (code, value) in entries {
+                    let entry_at = format!("{at}[{code:?}]");
+                    let code = normalize_code(code)
+                        .ok_or_else(|| PackError::at(&json_file, &entry_at, "empty code"))?;
+                    let value = value
+                        .as_str()
+                        .ok_or_else(|| PackError::at(&json_file, &entry_at, "expected a string value"))?;
+                    let next = value_ids.len() as u32;
+                    let v = *value_ids.entry(value).or_insert_with(|| {
+                        map.values.push(value.into());
+                        next
+                    });
+                    map.by_code.insert(b.codes.intern(&code), v);
+                }
+                b.maps.push(map);
+            }
+        }
+        Some(_) => return Err(PackError::at(&json_file, "$.maps", "expected an object of named maps")),
+    }
+
+    // The operating-room procedures are the list `$or_procedures`.
+    let or_file = file(OR_PROCEDURES_TSV);
+    let mut or_ids = Vec::new();
+    read_tsv(&required(OR_PROCEDURES_TSV)?, &or_file, 2, |line, f| {
+        or_ids.push(b.codes.intern(&tsv_code(f[0], &or_file, line)?));
+        Ok(())
+    })?;
+    list_codes.push((OR_PROCEDURES.into(), or_ids));
+
+    for (list_name, ids) in &list_codes {
+        b.list_ids.insert(list_name.to_string(), b.lists.push(list_name.clone(), ids));
+    }
+    drop(list_codes);
+
+    // The rules.
+    let mdcs = match top.get("mdcs") {
+        Some(Value::Array(mdcs)) => mdcs,
+        Some(_) => return Err(PackError::at(&json_file, "$.mdcs", "expected an array of MDCs")),
+        None => return Err(PackError::at(&json_file, "$.mdcs", "missing")),
+    };
+    let mut drg_adrg: FxHashMap<String, (String, String)> = FxHashMap::default();
+    let mut adrg_codes: FxHashSet<String> = FxHashSet::default();
+    for (mi, m) in mdcs.iter().enumerate() {
+        let at = format!("$.mdcs[{mi}]");
+        let mdc_code = node_string(m, "code", &at, &json_file)?;
+        let mut mdc = Mdc {
+            name: node_string(m, "name", &at, &json_file).unwrap_or_default().into(),
+            when: b.compile(node_field(m, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?,
+            adrgs: Vec::new(),
+            code: mdc_code.into(),
+        };
+        let adrgs = match node_field(m, "adrgs", &at, &json_file)? {
+            Value::Array(a) => a,
+            _ => return Err(PackError::at(&json_file, format!("{at}.adrgs"), "expected an array of ADRGs")),
+        };
+        for (ai, a) in adrgs.iter().enumerate() {
+            let at = format!("{at}.adrgs[{ai}]");
+            let adrg_code = node_string(a, "code", &at, &json_file)?;
+            let ambiguous = match a.get("ambiguous") {
+                None | Some(Value::Bool(false)) => false,
+                Some(Value::Bool(true)) => true,
+                Some(_) => return Err(PackError::at(&json_file, format!("{at}.ambiguous"), "expected true or false")),
+            };
+            let continue_if_no_drg = match a.get("if_no_drg") {
+                None => false,
+                Some(Value::String(s)) if s == "stop" => false,
+                Some(Value::String(s)) if s == "continue" => true,
+                Some(other) => {
+                    return Err(PackError::at(
+                        &json_file,
+                        format!("{at}.if_no_drg"),
+                        format!("expected \"stop\" or \"continue\", found {other}"),
+                    ))
+                }
+            };
+            let when = b.compile(node_field(a, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?;
+            let mut drgs = Vec::new();
+            match a.get("drgs") {
+                None if ambiguous => {}
+                Some(Value::Array(items)) => {
+                    for (di, d) in items.iter().enumerate() {
+                        let at = format!("{at}.drgs[{di}]");
+                        let drg_code = node_string(d, "code", &at, &json_file)?;
+                        let when = b.compile(node_field(d, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?;
+                        match drg_adrg.entry(drg_code.clone()) {
+                            Entry::Occupied(e) if e.get().0 != adrg_code => {
+                                return Err(PackError::at(
+                                    &json_file,
+                                    format!("{at}.code"),
+                                    format!("DRG {drg_code} is already used by ADRG {} (at {})", e.get().0, e.get().1),
+                                ))
+                            }
+                            Entry::Occupied(_) => {}
+                            Entry::Vacant(v) => {
+                                v.insert((adrg_code.clone(), at.clone()));
+                            }
+                        }
+                        drgs.push(Drg {
+                            code: drg_code.into(),
+                            name: node_string(d, "name", &at, &json_file).unwrap_or_default().into(),
+                            when,
+                        });
+                    }
+                }
+                Some(_) => return Err(PackError::at(&json_file, format!("{at}.drgs"), "expected an array of DRGs")),
+                None => return Err(PackError::at(&json_file, format!("{at}.drgs"), "missing (only an ambiguous ADRG has no DRGs)")),
+            }
+            adrg_codes.insert(adrg_code.clone());
+            mdc.adrgs.push(Adrg {
+                name: node_string(a, "name", &at, &json_file).unwrap_or_default().into(),
+                code: adrg_code.into(),
+                when,
+                drgs,
+                ambiguous,
+                continue_if_no_drg,
+            });
+        }
+        b.mdcs.push(mdc);
+    }
+    let counts = Counts { mdc: b.mdcs.len(), adrg: adrg_codes.len(), drg: drg_adrg.len() };
+    // `counts` is informative (specs/rulepack.md): a difference is reported,
+    // not refused. A code that stands under a repeated ADRG entry may be counted
+    // once or per entry, so either number agrees.
+    let entries = Counts {
+        mdc: b.mdcs.len(),
+        adrg: b.mdcs.iter().map(|m| m.adrgs.len()).sum(),
+        drg: b.mdcs.iter().flat_map(|m| &m.adrgs).map(|a| a.drgs.len()).sum(),
+    };
+    let mut warnings = Vec::new();
+    match top.get("counts") {
+        None => {}
+        Some(Value::Object(declared)) => {
+            for (key, distinct, all) in [
+                ("mdc", counts.mdc, entries.mdc),
+                ("adrg", counts.adrg, entries.adrg),
+                ("drg", counts.drg, entries.drg),
+            ] {
+                match declared.get(key).map(Value::as_u64) {
+                    None => {}
+                    Some(Some(n)) if n == distinct as u64 || n == all as u64 => {}
+                    Some(Some(n)) => warnings.push(format!(
+                        "{json_file} ($.counts.{key}): says {n}, but the pack has {distinct} distinct codes in {all} entries"
+                    )),
+                    Some(None) => {
+                        return Err(PackError::at(&json_file, format!("$.counts.{key}"), "expected a whole number"))
+                    }
+                }
+            }
+        }
+        Some(_) => return Err(PackError::at(&json_file, "$.counts", "expected an object")),
+    }
+    drop(json);
+
+    // CC/MCC and their exclusions.
+    let cc_file = file(CC);
+    let mut cc_pairs = Vec::new();
+    read_tsv(&required(CC)?, &cc_file, 3, |line, f| {
+        let id = b.codes.intern(&tsv_code(f[0], &cc_file, line)?);
+        let level = match f[1].trim() {
+            "MCC" => CcLevel::Mcc,
+            "CC" => CcLevel::Cc,
+            other => {
+                return Err(PackError::at(&cc_file, format!("line {line}"), format!("level {other:?} is neither MCC nor CC")))
+            }
+        };
+        let table = b.table(f[2]);
+        cc_pairs.push((id, CcEntry { level, table }));
+        Ok(())
+    })?;
+    let excl_file = file(CC_EXCLUSIONS);
+    let mut excl_pairs = Vec::new();
+    read_tsv(&required(CC_EXCLUSIONS)?, &excl_file, 2, |line, f| {
+        let id = b.codes.intern(&tsv_code(f[0], &excl_file, line)?);
+        let table = b.table(f[1]);
+        excl_pairs.push((id, table));
+        Ok(())
+    })?;
+    excl_pairs.sort_unstable();
+    excl_pairs.dedup();
+
+    // Vocabularies.
+    for (name, flag) in [(DIAGNOSES, IN_DX_VOCAB), (PROCEDURES, IN_PROC_VOCAB)] {
+        let vocab_file = file(name);
+        let text = required(name)?;
+        read_tsv(&text, &vocab_file, 2, |line, f| {
+            let id = b.codes.intern(&tsv_code(f[0], &vocab_file, line)?);
+            let names = if flag == IN_DX_VOCAB { &mut b.codes.dx_names } else { &mut b.codes.proc_names };
+            names.insert(id, f[1].trim().into());
+            let n = b.codes.strings.len();
+            b.codes.vocab.resize(n, 0);
+            b.codes.vocab[id as usize] |= flag;
+            Ok(())
+        })?;
+    }
+
+    // Legacy-code translation (optional files).
+    let mut translations = [FxHashMap::default(), FxHashMap::default()];
+    for (i, name) in [DIAGNOSIS_MAP, PROCEDURE_MAP].into_iter().enumerate() {
+        let Some(text) = read(name)? else { continue };
+        let map_file = file(name);
+        let mut direct: FxHashMap<CodeId, CodeId> = FxHashMap::default();
+        read_tsv(&text, &map_file, 2, |line, f| {
+            let from = b.codes.intern(&tsv_code(f[0], &map_file, line)?);
+            let to = b.codes.intern(&tsv_code(f[1], &map_file, line)?);
+            if from != to {
+                direct.insert(from, to);
+            }
+            Ok(())
+        })?;
+        translations[i] = resolve_chains(&direct);
+    }
+    let [dx_translation, proc_translation] = translations;
+
+    let n = b.codes.len();
+    b.codes.vocab.resize(n, 0);
+    Ok(Pack {
+        info: PackInfo { id, name, description, counts, source: label.to_string(), warnings },
+        cc: ByCode::build(n, cc_pairs),
+        exclusions: ByCode::build(n, excl_pairs),
+        codes: b.codes,
+        lists: b.lists,
+        maps: b.maps,
+        tables: b.tables,
+        dx_translation,
+        proc_translation,
+        mdcs: b.mdcs,
+    })
+}
+
+/// Follows `a → b → c` to its end for every code. A code whose chain runs
+/// into a cycle maps to `None`: it cannot be translated, and the grouper says
+/// so in a warning (the national maps hold such cycles, so refusing the pack
+/// would refuse the national scheme).
+fn resolve_chains(direct: &FxHashMap<CodeId, CodeId>) -> FxHashMap<CodeId, Option<CodeId>> {
+    let mut resolved = FxHashMap::default();
+    for &start in direct.keys() {
+        let mut seen = vec![start];
+        let mut at = start;
+        let mut end = None;
+        while let Some(&next) = direct.get(&at) {
+            if seen.contains(&next) {
+                end = None;
+                break;
+            }
+            seen.push(next);
+            at = next;
+            end = Some(next);
+        }
+        resolved.insert(start, end);
+    }
+    resolved
+}
+
+#[derive(Default)]
+struct Builder {
+    codes: CodeTable,
+    lists: Lists,
+    list_ids: FxHashMap<String, ListId>,
+    maps: Vec<ValueMap>,
+    tables: Vec<Box<str>>,
+    table_ids: FxHashMap<Box<str>, u32>,
+    mdcs: Vec<Mdc>,
+}
+
+impl Builder {
+    fn table(&mut self, name: &str) -> u32 {
+        let name = name.trim();
+        if let Some(&t) = self.table_ids.get(name) {
+            return t;
+        }
+        let t = self.tables.len() as u32;
+        self.tables.push(name.into());
+        self.table_ids.insert(name.into(), t);
+        t
+    }
+
+    fn compile(&self, v: &Value, path: &str, file: &str) -> Result<Expr, PackError> {
+        expr::compile(v, path, file, self)
+    }
+}
+
+impl Names for Builder {
+    fn list(&self, name: &str) -> Option<ListId> {
+        self.list_ids.get(name).copied()
+    }
+
+    fn map(&self, name: &str) -> Option<MapId> {
+        self.maps.iter().position(|m| &*m.name == name).map(|i| MapId(i as u32))
+    }
+}
+
+fn node_field<'v>(node: &'v Value, key: &str, at: &str, file: &str) -> Result<&'v Value, PackError> {
+    match node {
+        Value::Object(o) => o.get(key).ok_or_else(|| PackError::at(file, format!("{at}.{key}"), "missing")),
+        _ => Err(PackError::at(file, at, "expected an object")),
+    }
+}
+
+fn node_string(node: &Value, key: &str, at: &str, file: &str) -> Result<String, PackError> {
+    match node_field(node, key, at, file)? {
+        Value::String(s) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        _ => Err(PackError::at(file, format!("{at}.{key}"), "expected a non-empty string")),
+    }
+}
+
+fn tsv_code<'t>(field: &'t str, file: &str, line: usize) -> Result<Cow<'t, str>, PackError> {
+    normalize_code(field).ok_or_else(|| PackError::at(file, format!("line {line}"), "empty code"))
+}
+
+/// Reads a TSV file: one header line, then rows of exactly `n_fields`
+/// tab-separated fields. Blank lines are skipped; `\r\n` line ends and a BOM
+/// are accepted.
+fn read_tsv<'t>(
+    text: &'t str,
+    file: &str,
+    n_fields: usize,
+    mut row: impl FnMut(usize, &[&'t str]) -> Result<(), PackError>,
+) -> Result<(), PackError> {
+    let mut fields: Vec<&str> = Vec::with_capacity(n_fields);
+    let mut header_seen = false;
+    for (i, line) in text.trim_start_matches('\u{feff}').lines().enumerate() {
+        let line_no = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        fields.clear();
+        fields.extend(line.split('\t'));
+        if fields.len() != n_fields {
+            return Err(PackError::at(
+                file,
+                format!("line {line_no}"),
+                format!("expected {n_fields} tab-separated fields, found {}", fields.len()),
+            ));
+        }
+        if !header_seen {
+            header_seen = true;
+            continue;
+        }
+        row(line_no, &fields)?;
+    }
+    if !header_seen {
+        return Err(PackError::at(file, "line 1", "empty: expected a header line"));
+    }
+    Ok(())
+}

@@ -1,0 +1,437 @@
+//! Rule packs (specs/rulepack.md): a grouping scheme as data, compiled.
+//!
+//! [`Pack::open`] reads a drgpack/1 directory and compiles it into an
+//! immutable form that is `Send + Sync` and cheap to share behind an `Arc`:
+//!
+//! - every code the pack mentions is interned to a [`CodeId`];
+//! - every code list becomes a bit set over code ids (membership is one load
+//!   and one mask);
+//! - CC levels and exclusion tables are arrays indexed by code id;
+//! - expressions are compiled to [`Expr`] trees that refer to lists and maps
+//!   by index.
+//!
+//! Nothing in this module knows a scheme: MDCs, ADRGs and DRGs come from the
+//! pack and are evaluated in the pack's order by the [`Grouper`](crate::Grouper).
+
+mod expr;
+mod load;
+
+use std::fmt;
+use std::path::Path;
+
+use rustc_hash::FxHashMap;
+
+pub use expr::{CmpOp, CodeSel, Expr, NumField, MAX_DEPTH};
+
+/// A code interned by a pack. Codes a pack does not know have no id.
+pub type CodeId = u32;
+
+/// A code list of a pack, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ListId(pub(crate) u32);
+
+/// A value map of a pack (`maps` in pack.json), by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MapId(pub(crate) u32);
+
+/// The format a loader reads.
+pub const FORMAT: &str = "drgpack/1";
+
+/// A pack that cannot be loaded, with the file and the place in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{file}{}: {message}", location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default())]
+pub struct PackError {
+    /// The file (or the pack itself when no file is to blame).
+    pub file: String,
+    /// `line 12`, or a JSON path such as `$.mdcs[3].adrgs[0].when.all[1]`.
+    pub location: Option<String>,
+    pub message: String,
+}
+
+impl PackError {
+    pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+        PackError { file: file.into(), location: None, message: message.into() }
+    }
+
+    pub(crate) fn at(file: impl Into<String>, location: impl Into<String>, message: impl Into<String>) -> Self {
+        PackError { file: file.into(), location: Some(location.into()), message: message.into() }
+    }
+}
+
+/// What a pack says about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackInfo {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    /// MDCs, distinct ADRG codes and distinct DRG codes, as read. The pack's
+    /// own `counts` are checked against them; differences are `warnings`.
+    pub counts: Counts,
+    /// Where the pack was loaded from.
+    pub source: String,
+    /// What is odd but not wrong, such as `counts` that differ from what was read.
+    pub warnings: Vec<String>,
+}
+
+/// Numbers of MDCs, distinct ADRG codes and distinct DRG codes.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub mdc: usize,
+    pub adrg: usize,
+    pub drg: usize,
+}
+
+impl fmt::Display for Counts {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} MDC, {} ADRG, {} DRG", self.mdc, self.adrg, self.drg)
+    }
+}
+
+/// A major diagnostic category and its ADRGs, in evaluation order.
+#[derive(Clone, Debug)]
+pub struct Mdc {
+    pub code: Box<str>,
+    pub name: Box<str>,
+    pub when: Expr,
+    pub adrgs: Vec<Adrg>,
+}
+
+/// An adjacent DRG (an entry of it: the same code may stand more than once).
+#[derive(Clone, Debug)]
+pub struct Adrg {
+    pub code: Box<str>,
+    pub name: Box<str>,
+    pub when: Expr,
+    pub drgs: Vec<Drg>,
+    /// An ambiguous (QY) group: a case that reaches it is `ambiguous`.
+    pub ambiguous: bool,
+    /// When no DRG holds: go on with the next ADRG instead of stopping.
+    pub continue_if_no_drg: bool,
+}
+
+/// A DRG.
+#[derive(Clone, Debug)]
+pub struct Drg {
+    pub code: Box<str>,
+    pub name: Box<str>,
+    pub when: Expr,
+}
+
+/// CC or MCC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum CcLevel {
+    Cc,
+    Mcc,
+}
+
+impl CcLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CcLevel::Cc => "CC",
+            CcLevel::Mcc => "MCC",
+        }
+    }
+}
+
+/// A row of cc.tsv: the code is a CC or MCC, with an exclusion table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct CcEntry {
+    pub level: CcLevel,
+    pub table: u32,
+}
+
+/// Items grouped by code id (compressed sparse rows).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ByCode<T> {
+    offsets: Vec<u32>,
+    items: Vec<T>,
+}
+
+impl<T: Copy> ByCode<T> {
+    fn build(n_codes: usize, mut pairs: Vec<(CodeId, T)>) -> Self {
+        pairs.sort_by_key(|p| p.0);
+        let mut offsets = Vec::with_capacity(n_codes + 1);
+        let mut items = Vec::with_capacity(pairs.len());
+        let mut next = 0;
+        for id in 0..n_codes as CodeId {
+            offsets.push(items.len() as u32);
+            while next < pairs.len() && pairs[next].0 == id {
+                items.push(pairs[next].1);
+                next += 1;
+            }
+        }
+        offsets.push(items.len() as u32);
+        ByCode { offsets, items }
+    }
+
+    #[inline]
+    pub(crate) fn get(&self, id: CodeId) -> &[T] {
+        let i = id as usize;
+        if i + 1 >= self.offsets.len() {
+            return &[];
+        }
+        &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
+    }
+}
+
+/// The named code lists, each a bit set over code ids.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Lists {
+    pub names: Vec<Box<str>>,
+    /// (first word, number of words) of each list in `words`.
+    spans: Vec<(u32, u32)>,
+    words: Vec<u64>,
+}
+
+impl Lists {
+    fn push(&mut self, name: Box<str>, ids: &[CodeId]) -> ListId {
+        let n_words = ids.iter().max().map_or(0, |&m| m as usize / 64 + 1);
+        let start = self.words.len();
+        self.words.resize(start + n_words, 0);
+        for &id in ids {
+            self.words[start + id as usize / 64] |= 1 << (id % 64);
+        }
+        self.names.push(name);
+        self.spans.push((start as u32, n_words as u32));
+        ListId(self.names.len() as u32 - 1)
+    }
+
+    #[inline]
+    pub(crate) fn contains(&self, list: ListId, id: CodeId) -> bool {
+        let (start, n) = self.spans[list.0 as usize];
+        let w = id as usize / 64;
+        w < n as usize && self.words[start as usize + w] & (1 << (id % 64)) != 0
+    }
+
+    pub(crate) fn name(&self, list: ListId) -> &str {
+        &self.names[list.0 as usize]
+    }
+}
+
+/// A value map (`maps` in pack.json): code → one of a few values.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ValueMap {
+    pub name: Box<str>,
+    pub values: Vec<Box<str>>,
+    pub by_code: FxHashMap<CodeId, u32>,
+}
+
+/// Every code the pack knows, interned, with its vocabulary names.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct CodeTable {
+    index: FxHashMap<Box<str>, CodeId>,
+    strings: Vec<Box<str>>,
+    dx_names: FxHashMap<CodeId, Box<str>>,
+    proc_names: FxHashMap<CodeId, Box<str>>,
+    /// Bit 0: in the diagnosis vocabulary; bit 1: in the procedure vocabulary.
+    vocab: Vec<u8>,
+}
+
+pub(crate) const IN_DX_VOCAB: u8 = 1;
+pub(crate) const IN_PROC_VOCAB: u8 = 2;
+
+impl CodeTable {
+    fn intern(&mut self, code: &str) -> CodeId {
+        if let Some(&id) = self.index.get(code) {
+            return id;
+        }
+        let id = self.strings.len() as CodeId;
+        self.strings.push(code.into());
+        self.index.insert(code.into(), id);
+        id
+    }
+
+    #[inline]
+    pub(crate) fn id(&self, code: &str) -> Option<CodeId> {
+        self.index.get(code).copied()
+    }
+
+    pub(crate) fn code(&self, id: CodeId) -> &str {
+        &self.strings[id as usize]
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.strings.len()
+    }
+
+    #[inline]
+    pub(crate) fn vocab_flags(&self, id: CodeId) -> u8 {
+        self.vocab.get(id as usize).copied().unwrap_or(0)
+    }
+}
+
+/// A compiled rule pack. Immutable; share it behind an `Arc`.
+#[derive(Clone, Debug)]
+pub struct Pack {
+    pub(crate) info: PackInfo,
+    pub(crate) codes: CodeTable,
+    pub(crate) lists: Lists,
+    pub(crate) maps: Vec<ValueMap>,
+    pub(crate) cc: ByCode<CcEntry>,
+    /// The exclusion tables a principal diagnosis is listed in.
+    pub(crate) exclusions: ByCode<u32>,
+    /// Exclusion table names, by table id.
+    pub(crate) tables: Vec<Box<str>>,
+    /// Legacy code → its end of chain, or `None` when the chain loops.
+    pub(crate) dx_translation: FxHashMap<CodeId, Option<CodeId>>,
+    pub(crate) proc_translation: FxHashMap<CodeId, Option<CodeId>>,
+    pub(crate) mdcs: Vec<Mdc>,
+}
+
+/// Which vocabulary a code belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Vocabulary {
+    Diagnosis,
+    Procedure,
+}
+
+impl Vocabulary {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Vocabulary::Diagnosis => "diagnosis",
+            Vocabulary::Procedure => "procedure",
+        }
+    }
+}
+
+/// What a pack knows of one code (see [`Pack::lookup`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct CodeLookup<'p> {
+    /// The code as normalised.
+    pub code: String,
+    pub diagnosis_name: Option<&'p str>,
+    pub procedure_name: Option<&'p str>,
+    /// (level, exclusion table) rows of cc.tsv.
+    pub cc: Vec<(CcLevel, &'p str)>,
+    /// Exclusion tables that list this code as a principal diagnosis.
+    pub excludes_tables: Vec<&'p str>,
+    pub or_procedure: bool,
+    /// The code lists that contain it.
+    pub lists: Vec<&'p str>,
+    /// Where code translation takes it (`*_map.tsv`): `Some(Ok(code))`, or
+    /// `Some(Err(()))` when its chain loops and it is left as it is.
+    pub translates_to: Option<Result<&'p str, ()>>,
+}
+
+/// A vocabulary entry found by [`Pack::search`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CodeMatch<'p> {
+    pub vocabulary: Vocabulary,
+    pub code: &'p str,
+    pub name: &'p str,
+}
+
+/// The list name that stands for or_procedures.tsv.
+pub const OR_PROCEDURES: &str = "$or_procedures";
+
+impl Pack {
+    /// Opens a pack from a drgpack/1 directory.
+    pub fn open(path: impl AsRef<Path>) -> Result<Pack, PackError> {
+        load::from_dir(path.as_ref())
+    }
+
+    /// Loads a pack from in-memory files, named by their path inside the pack
+    /// (`pack.json`, `cc.tsv`, `codes/diagnoses.tsv`…). `label` names the pack
+    /// in messages.
+    pub fn from_files<'a>(
+        label: &str,
+        files: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Pack, PackError> {
+        let files: FxHashMap<&str, &str> = files.into_iter().collect();
+        load::load(label, &|name: &str| Ok(files.get(name).map(|s| std::borrow::Cow::Borrowed(*s))))
+    }
+
+    /// The built-in demonstration pack (a handful of MDCs and ADRGs with real
+    /// codes). It is for trying the tools, not for payment.
+    pub fn demo() -> Pack {
+        Pack::from_files("built-in demo pack", crate::demo::FILES.iter().copied())
+            .expect("the built-in demo pack loads")
+    }
+
+    pub fn info(&self) -> &PackInfo {
+        &self.info
+    }
+
+    pub fn mdcs(&self) -> &[Mdc] {
+        &self.mdcs
+    }
+
+    /// The name of a DRG code, if the pack has it.
+    pub fn drg_name(&self, drg: &str) -> Option<&str> {
+        self.mdcs
+            .iter()
+            .flat_map(|m| &m.adrgs)
+            .flat_map(|a| &a.drgs)
+            .find(|d| &*d.code == drg)
+            .map(|d| &*d.name)
+    }
+
+    /// Everything the pack knows of a code, in any spelling.
+    pub fn lookup(&self, code: &str) -> Option<CodeLookup<'_>> {
+        let code = crate::codes::normalize_code(code)?.into_owned();
+        let Some(id) = self.codes.id(&code) else {
+            return Some(CodeLookup {
+                code,
+                diagnosis_name: None,
+                procedure_name: None,
+                cc: vec![],
+                excludes_tables: vec![],
+                or_procedure: false,
+                lists: vec![],
+                translates_to: None,
+            });
+        };
+        let lists: Vec<&str> = (0..self.lists.names.len() as u32)
+            .map(ListId)
+            .filter(|&l| self.lists.contains(l, id))
+            .map(|l| self.lists.name(l))
+            .collect();
+        let translation = self.dx_translation.get(&id).or_else(|| self.proc_translation.get(&id));
+        Some(CodeLookup {
+            code,
+            diagnosis_name: self.codes.dx_names.get(&id).map(|s| &**s),
+            procedure_name: self.codes.proc_names.get(&id).map(|s| &**s),
+            cc: self.cc.get(id).iter().map(|e| (e.level, &*self.tables[e.table as usize])).collect(),
+            excludes_tables: self.exclusions.get(id).iter().map(|&t| &*self.tables[t as usize]).collect(),
+            or_procedure: lists.contains(&OR_PROCEDURES),
+            lists: lists.into_iter().filter(|l| *l != OR_PROCEDURES).collect(),
+            translates_to: translation.map(|to| to.map(|to| self.codes.code(to)).ok_or(())),
+        })
+    }
+
+    /// The name of a diagnosis or procedure code, in any spelling.
+    pub fn code_name(&self, code: &str) -> Option<&str> {
+        let code = crate::codes::normalize_code(code)?;
+        let id = self.codes.id(&code)?;
+        self.codes.dx_names.get(&id).or_else(|| self.codes.proc_names.get(&id)).map(|s| &**s)
+    }
+
+    /// Vocabulary entries whose name contains `text` (or whose code begins
+    /// with it, normalised), diagnoses first, each in code order.
+    pub fn search(&self, text: &str) -> Vec<CodeMatch<'_>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return vec![];
+        }
+        let as_code = crate::codes::normalize_code(text);
+        let mut found = Vec::new();
+        for (vocabulary, names) in
+            [(Vocabulary::Diagnosis, &self.codes.dx_names), (Vocabulary::Procedure, &self.codes.proc_names)]
+        {
+            let mut hits: Vec<CodeMatch<'_>> = names
+                .iter()
+                .map(|(&id, name)| (self.codes.code(id), &**name))
+                .filter(|(code, name)| {
+                    name.contains(text) || as_code.as_deref().is_some_and(|c| code.starts_with(c))
+                })
+                .map(|(code, name)| CodeMatch { vocabulary, code, name })
+                .collect();
+            hits.sort_by(|a, b| a.code.cmp(b.code));
+            found.extend(hits);
+        }
+        found
+    }
+}
+
+#[cfg(test)]
+mod tests;

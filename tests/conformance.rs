@@ -1,0 +1,62 @@
+//! Agreement with the reference grouping of ../shared/testdata, case by case.
+
+use std::fs::File;
+use std::io::BufReader;
+use std::sync::Arc;
+
+use drg_conformance::{assert_agreement, differences, read_expected, shared_dir};
+use drg_core::io::CsvCases;
+use drg_core::{GroupResult, Grouper, Pack};
+
+fn group_file(scheme: &str, explain: bool) -> (usize, Vec<String>) {
+    let shared = shared_dir();
+    let pack = Pack::open(shared.join("rulepacks").join(scheme)).unwrap_or_else(|e| panic!("{e}"));
+    let grouper = Grouper::new(Arc::new(pack));
+    let input = File::open(shared.join("testdata").join(scheme).join("cases.csv")).unwrap();
+    let mut actual = Vec::new();
+    for row in CsvCases::new(BufReader::new(input)).unwrap() {
+        let row = row.unwrap();
+        let (id, result) = match &row.case {
+            Ok(case) => (case.id.clone(), grouper.group_with(case, explain)),
+            Err(e) => (e.id.clone(), GroupResult::invalid(e.reason.clone())),
+        };
+        if explain && result.status != drg_core::Status::Invalid {
+            assert!(!result.trace.is_empty(), "{id}: explain gave no trail");
+        }
+        let s = |x: Option<&str>| x.unwrap_or("").to_string();
+        actual.push((id, result.status.to_string(), s(result.mdc), s(result.adrg), s(result.drg)));
+    }
+    let expected = read_expected(&shared.join("testdata").join(scheme).join("expected.csv"));
+    (expected.len(), differences(&expected, &actual))
+}
+
+#[test]
+fn chs_drg_1_1_agrees_on_every_case() {
+    let (total, diffs) = group_file("chs-drg-1.1", false);
+    assert_agreement("chs-drg-1.1", total, &diffs);
+}
+
+#[test]
+fn chs_drg_1_0_agrees_on_every_case() {
+    let (total, diffs) = group_file("chs-drg-1.0", false);
+    assert_agreement("chs-drg-1.0", total, &diffs);
+}
+
+/// The explain path evaluates the same rules; it must reach the same groups.
+#[test]
+fn explaining_does_not_change_results() {
+    let (total, diffs) = group_file("chs-drg-1.0", true);
+    assert_agreement("chs-drg-1.0 with explain", total, &diffs);
+}
+
+#[test]
+fn national_packs_report_their_counts() {
+    let shared = shared_dir();
+    for (scheme, adrg, drg) in [("chs-drg-1.1", 376, 628), ("chs-drg-1.0", 376, 618)] {
+        let pack = Pack::open(shared.join("rulepacks").join(scheme)).unwrap();
+        let info = pack.info();
+        assert_eq!(info.id, scheme);
+        assert_eq!((info.counts.mdc, info.counts.adrg, info.counts.drg), (26, adrg, drg));
+        assert!(info.warnings.is_empty(), "{:?}", info.warnings);
+    }
+}

@@ -1,0 +1,95 @@
+//! Helpers for the conformance tests: where ../shared is, and how to compare
+//! results with its reference files.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+/// `../shared` beside the workspace. Tests fail (never skip) without it: CI
+/// always has it, and a silent skip would hide a broken checkout.
+pub fn shared_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    assert!(
+        dir.join("README.md").is_file(),
+        "the reference material is missing: expected it at {} (clone the project beside shared/)",
+        dir.display()
+    );
+    dir.canonicalize().expect("shared dir")
+}
+
+/// One row of a reference `expected.csv`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Expected {
+    pub status: String,
+    pub mdc: String,
+    pub adrg: String,
+    pub drg: String,
+}
+
+/// Reads `expected.csv` (`id,status,mdc,adrg,drg`) by id.
+pub fn read_expected(path: &std::path::Path) -> HashMap<String, Expected> {
+    let mut reader = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name}"));
+    let (id, status, mdc, adrg, drg) = (col("id"), col("status"), col("mdc"), col("adrg"), col("drg"));
+    let mut out = HashMap::new();
+    for rec in reader.records() {
+        let rec = rec.unwrap();
+        out.insert(
+            rec[id].to_string(),
+            Expected {
+                status: rec[status].to_string(),
+                mdc: rec[mdc].to_string(),
+                adrg: rec[adrg].to_string(),
+                drg: rec[drg].to_string(),
+            },
+        );
+    }
+    out
+}
+
+/// Compares results (id, status, mdc, adrg, drg) with the reference: status and
+/// DRG always, MDC and ADRG where the reference has them. Returns one line per
+/// difference, and the ids missing on either side.
+pub fn differences(
+    expected: &HashMap<String, Expected>,
+    actual: &[(String, String, String, String, String)],
+) -> Vec<String> {
+    let mut diffs = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for (id, status, mdc, adrg, drg) in actual {
+        seen.insert(id.as_str());
+        let Some(e) = expected.get(id) else {
+            diffs.push(format!("{id}: not in expected.csv"));
+            continue;
+        };
+        let differs = e.status != *status
+            || e.drg != *drg
+            || (!e.mdc.is_empty() && e.mdc != *mdc)
+            || (!e.adrg.is_empty() && e.adrg != *adrg);
+        if differs {
+            diffs.push(format!(
+                "{id}: expected {} {}/{}/{}, got {status} {mdc}/{adrg}/{drg}",
+                e.status, e.mdc, e.adrg, e.drg
+            ));
+        }
+    }
+    let mut missing: Vec<&String> = expected.keys().filter(|id| !seen.contains(id.as_str())).collect();
+    missing.sort();
+    diffs.extend(missing.into_iter().map(|id| format!("{id}: no result")));
+    diffs
+}
+
+/// Panics with the differing ids (all of them) and the first details.
+pub fn assert_agreement(what: &str, total: usize, diffs: &[String]) {
+    if diffs.is_empty() {
+        eprintln!("{what}: {total} of {total} cases agree");
+        return;
+    }
+    let ids: Vec<&str> = diffs.iter().map(|d| d.split(':').next().unwrap_or("")).collect();
+    panic!(
+        "{what}: {} of {total} cases differ from the reference.\nids: {}\nfirst differences:\n  {}",
+        diffs.len(),
+        ids.join(" "),
+        diffs.iter().take(40).cloned().collect::<Vec<_>>().join("\n  ")
+    );
+}
