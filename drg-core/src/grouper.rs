@@ -83,6 +83,29 @@ impl<'p> GroupResult<'p> {
         self.warnings.join("; ")
     }
 
+    /// The result as a JSON object: `id` and the result columns of
+    /// specs/cases.md (`null` where empty, `warnings` as an array), and
+    /// `trace` (an array of `{depth, held, text}`) when there is a trail.
+    pub fn to_json(&self, id: &str) -> serde_json::Value {
+        let mut o = serde_json::Map::new();
+        o.insert("id".into(), id.into());
+        o.insert("status".into(), self.status.as_str().into());
+        for (key, value) in [("mdc", self.mdc), ("adrg", self.adrg), ("drg", self.drg), ("drg_name", self.drg_name)] {
+            o.insert(key.into(), value.into());
+        }
+        o.insert("reason".into(), self.reason.clone().into());
+        o.insert("warnings".into(), self.warnings.clone().into());
+        if !self.trace.is_empty() {
+            let steps = self
+                .trace
+                .iter()
+                .map(|s| serde_json::json!({"depth": s.depth, "held": s.held, "text": s.text}))
+                .collect::<Vec<_>>();
+            o.insert("trace".into(), steps.into());
+        }
+        serde_json::Value::Object(o)
+    }
+
     /// The trail as plain indented lines, for a coder to read.
     pub fn trace_text(&self) -> String {
         let mut out = String::new();
@@ -578,6 +601,7 @@ impl Ctx<'_, '_> {
     fn describe_complication(&mut self, level: CcLevel, held: bool) -> String {
         let pack = self.pack;
         let label = level.as_str();
+        let a_label = if level == CcLevel::Mcc { "an MCC" } else { "a CC" };
         let pdx_text = self.dx_text.first().map(|t| t.to_string()).unwrap_or_default();
         let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
         if held {
@@ -585,7 +609,7 @@ impl Ctx<'_, '_> {
             let entry = pack.cc.get(self.dx[i]).iter().find(|e| e.level == level && !excluded.contains(&e.table));
             let table = entry.map(|e| &*pack.tables[e.table as usize]).unwrap_or("");
             return format!(
-                "has {label}: secondary diagnosis {} is an {label} (exclusion table {table}), not excluded by principal diagnosis {pdx_text}",
+                "has {label}: secondary diagnosis {} is {a_label} (exclusion table {table}), not excluded by principal diagnosis {pdx_text}",
                 self.name_of(&self.dx_text[i])
             );
         }
@@ -600,7 +624,7 @@ impl Ctx<'_, '_> {
             }
         }
         if excluded_ones.is_empty() {
-            format!("has {label}: no secondary diagnosis is an {label}")
+            format!("has {label}: no secondary diagnosis is {a_label}")
         } else {
             format!(
                 "has {label}: every {label} is excluded by principal diagnosis {pdx_text} ({})",

@@ -55,17 +55,23 @@ pub const REQUIRED_COLUMNS: [Field; 4] = [Field::Id, Field::Sex, Field::AgeYears
 /// Column order is free; unknown columns are kept in [`CaseRow::extra`].
 pub struct CsvCases<R: Read> {
     reader: csv::Reader<R>,
+    layout: CsvLayout,
+    record: csv::ByteRecord,
+}
+
+/// What the header of a case CSV says: which field each column holds. It turns
+/// a raw record into a [`CaseRow`], on any thread.
+#[derive(Clone, Debug)]
+pub struct CsvLayout {
     /// The field of each input column, or `None` for an unknown column.
     columns: Vec<Option<Field>>,
     extra_names: Vec<String>,
     id_column: usize,
-    record: csv::ByteRecord,
 }
 
-impl<R: Read> CsvCases<R> {
-    pub fn new(input: R) -> Result<Self, InputError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-        let header = reader.byte_headers()?.clone();
+impl CsvLayout {
+    /// Reads a header record.
+    pub fn from_header(header: &csv::ByteRecord) -> Result<Self, InputError> {
         let mut names = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
             let name = std::str::from_utf8(raw).map_err(|e| InputError::Encoding(format!("header, column {}: {e}", i + 1)))?;
@@ -90,7 +96,7 @@ impl<R: Read> CsvCases<R> {
             return Err(InputError::MissingColumns { missing: missing.join(", "), found: names.join(", ") });
         }
         let id_column = columns.iter().position(|c| *c == Some(Field::Id)).expect("checked above");
-        Ok(CsvCases { reader, columns, extra_names, id_column, record: csv::ByteRecord::new() })
+        Ok(CsvLayout { columns, extra_names, id_column })
     }
 
     /// The names of the input's unknown columns, carried through.
@@ -98,17 +104,9 @@ impl<R: Read> CsvCases<R> {
         &self.extra_names
     }
 
-    /// The next row, `None` at the end.
-    pub fn next_row(&mut self) -> Option<Result<CaseRow, InputError>> {
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(false) => None,
-            Err(e) => Some(Err(e.into())),
-            Ok(true) => Some(Ok(self.parse_record())),
-        }
-    }
-
-    fn parse_record(&self) -> CaseRow {
-        let rec = &self.record;
+    /// Reads one record as a case; a record that cannot be read becomes an
+    /// error naming its line.
+    pub fn parse(&self, rec: &csv::ByteRecord) -> CaseRow {
         let line = rec.position().map_or(0, |p| p.line());
         let id = rec.get(self.id_column).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
         let fail = |reason: String| CaseRow {
@@ -129,6 +127,9 @@ impl<R: Read> CsvCases<R> {
                     problem.get_or_insert_with(|| {
                         format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
                     });
+                    if column.is_none() {
+                        extra.push(String::from_utf8_lossy(raw).into_owned());
+                    }
                     continue;
                 }
             };
@@ -142,9 +143,41 @@ impl<R: Read> CsvCases<R> {
             }
         }
         if let Some(reason) = problem {
-            return fail(reason);
+            return CaseRow { extra, ..fail(reason) };
         }
         CaseRow { line, case: Ok(case), extra }
+    }
+}
+
+impl<R: Read> CsvCases<R> {
+    pub fn new(input: R) -> Result<Self, InputError> {
+        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+        let layout = CsvLayout::from_header(reader.byte_headers()?)?;
+        Ok(CsvCases { reader, layout, record: csv::ByteRecord::new() })
+    }
+
+    pub fn layout(&self) -> &CsvLayout {
+        &self.layout
+    }
+
+    /// The names of the input's unknown columns, carried through.
+    pub fn extra_columns(&self) -> &[String] {
+        self.layout.extra_columns()
+    }
+
+    /// Reads the next raw record into `record` (false at the end), for callers
+    /// that parse records elsewhere with [`CsvLayout::parse`].
+    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
+        Ok(self.reader.read_byte_record(record)?)
+    }
+
+    /// The next row, `None` at the end.
+    pub fn next_row(&mut self) -> Option<Result<CaseRow, InputError>> {
+        match self.reader.read_byte_record(&mut self.record) {
+            Ok(false) => None,
+            Err(e) => Some(Err(e.into())),
+            Ok(true) => Some(Ok(self.layout.parse(&self.record))),
+        }
     }
 }
 

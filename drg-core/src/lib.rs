@@ -35,7 +35,7 @@ pub mod pack;
 
 pub use case::{Case, Field, FieldError, Sex};
 pub use grouper::{GroupOptions, GroupResult, Grouper, Status, TraceStep};
-pub use pack::{Pack, PackError, PackInfo};
+pub use pack::{Pack, PackError, PackInfo, Vocabulary};
 
 /// The library's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

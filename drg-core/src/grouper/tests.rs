@@ -1,0 +1,420 @@
+//! Evaluation tests: every expression key, the evaluation order, validation,
+//! translation and the explain trail, on tiny hand-made packs.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::*;
+use crate::case::Sex;
+use crate::pack::tests::{load, pack_json, single_rule_pack};
+
+fn case(dx: &[&str], procs: &[&str]) -> Case {
+    Case {
+        id: "c1".into(),
+        sex: Some(Sex::Male),
+        age_years: Some(40),
+        age_days: Some(40 * 365),
+        los_days: Some(5),
+        discharge: Some("1".into()),
+        diagnoses: dx.iter().map(|s| s.to_string()).collect(),
+        procedures: procs.iter().map(|s| s.to_string()).collect(),
+        ..Case::default()
+    }
+}
+
+/// Whether `expr` holds for `c` (the tiny pack groups to T19 exactly then),
+/// checked on both the fast and the explain path.
+fn holds(expr: Value, c: &Case) -> bool {
+    let grouper = Grouper::new(Arc::new(single_rule_pack(expr.clone())));
+    let fast = grouper.group(c);
+    let explained = grouper.explain(c);
+    assert_eq!(fast.status, explained.status, "explain differs for {expr}");
+    assert_ne!(fast.status, Status::Invalid, "{:?}", fast.reason);
+    fast.status == Status::Grouped
+}
+
+#[test]
+fn constants_all_any_not() {
+    let c = case(&["P1"], &[]);
+    assert!(holds(json!(true), &c));
+    assert!(!holds(json!(false), &c));
+    assert!(holds(json!({"all": []}), &c), "empty all is true");
+    assert!(!holds(json!({"any": []}), &c), "empty any is false");
+    assert!(holds(json!({"all": [true, {"pdx_in": "P1"}]}), &c));
+    assert!(!holds(json!({"all": [true, false]}), &c));
+    assert!(holds(json!({"any": [false, {"pdx_in": "P1"}]}), &c));
+    assert!(holds(json!({"not": false}), &c));
+    assert!(!holds(json!({"not": {"pdx_in": "P"}}), &c));
+}
+
+#[test]
+fn diagnosis_list_tests() {
+    let c = case(&["P1", "S2", "R1"], &[]);
+    assert!(holds(json!({"pdx_in": "P"}), &c));
+    assert!(!holds(json!({"pdx_in": "S"}), &c));
+    assert!(holds(json!({"dx_any_in": "S"}), &c));
+    assert!(holds(json!({"dx_any_in": "P1"}), &c), "dx_any_in includes the principal");
+    assert!(holds(json!({"sdx_any_in": "S2"}), &c));
+    assert!(!holds(json!({"sdx_any_in": "P1"}), &c), "sdx_any_in skips the principal");
+    assert!(holds(json!({"sdx_any_in": "P1"}), &case(&["P1", "P1"], &[])), "a repeated code is data");
+    assert!(!holds(json!({"dx_any_in": "OR"}), &c));
+}
+
+#[test]
+fn procedure_list_tests() {
+    let c = case(&["P1"], &["N1", "OR1"]);
+    assert!(holds(json!({"pproc_in": "N"}), &c));
+    assert!(!holds(json!({"pproc_in": "OR"}), &c));
+    assert!(!holds(json!({"pproc_in": "$or_procedures"}), &c));
+    assert!(holds(json!({"proc_any_in": "$or_procedures"}), &c));
+    assert!(holds(json!({"sproc_any_in": "OR"}), &c));
+    assert!(!holds(json!({"sproc_any_in": "N"}), &c));
+    let none = case(&["P1"], &[]);
+    assert!(!holds(json!({"pproc_in": "N"}), &none), "no procedure: pproc_in is false");
+    assert!(!holds(json!({"proc_any_in": "N"}), &none));
+    assert!(holds(json!({"not": {"proc_any_in": "N"}}), &none));
+}
+
+#[test]
+fn codes_are_normalised_before_they_are_tested() {
+    let c = case(&["  p1 ", "ｓ２"], &["or1"]);
+    assert!(holds(json!({"all": [{"pdx_in": "P1"}, {"sdx_any_in": "S2"}, {"pproc_in": "OR"}]}), &c));
+}
+
+#[test]
+fn mcc_and_cc_with_exclusions() {
+    // S1 is an MCC of table t1; P1 excludes t1, P2 does not.
+    assert!(holds(json!({"has_mcc": true}), &case(&["P2", "S1"], &[])));
+    assert!(!holds(json!({"has_mcc": true}), &case(&["P1", "S1"], &[])));
+    // Only secondary diagnoses count: S1 as the principal is no MCC.
+    assert!(!holds(json!({"has_mcc": true}), &case(&["S1", "P2"], &[])));
+    // S2 is a CC; has_cc looks at CC rows only and has_mcc at MCC rows only.
+    assert!(holds(json!({"has_cc": true}), &case(&["P1", "S2"], &[])));
+    assert!(!holds(json!({"has_mcc": true}), &case(&["P1", "S2"], &[])));
+    assert!(!holds(json!({"has_cc": true}), &case(&["P2", "S1"], &[])));
+    // S3 is an MCC (t3) and a CC (t4); P1 excludes t4 only.
+    assert!(holds(json!({"has_mcc": true}), &case(&["P1", "S3"], &[])));
+    assert!(!holds(json!({"has_cc": true}), &case(&["P1", "S3"], &[])));
+    assert!(holds(json!({"has_cc": true}), &case(&["P2", "S3"], &[])));
+    // One excluded MCC and one that is not.
+    assert!(holds(json!({"has_mcc": true}), &case(&["P1", "S1", "S3"], &[])));
+    // "CC or MCC" as the spec writes it; and has_mcc: false.
+    let cc_or_mcc = json!({"any": [{"has_mcc": true}, {"has_cc": true}]});
+    assert!(holds(cc_or_mcc.clone(), &case(&["P2", "S1"], &[])));
+    assert!(!holds(cc_or_mcc, &case(&["P1", "S1"], &[])));
+    assert!(holds(json!({"has_mcc": false}), &case(&["P1", "S1"], &[])));
+}
+
+#[test]
+fn sex_discharge_and_department() {
+    let mut c = case(&["P1"], &[]);
+    assert!(holds(json!({"sex": "M"}), &c));
+    assert!(!holds(json!({"sex": "F"}), &c));
+    assert!(holds(json!({"discharge_in": ["1", "5"]}), &c));
+    assert!(!holds(json!({"discharge_in": ["5"]}), &c));
+    c.discharge = None;
+    assert!(!holds(json!({"discharge_in": ["1"]}), &c), "missing is false");
+    assert!(holds(json!({"not": {"discharge_in": ["1"]}}), &c));
+    assert!(!holds(json!({"dept_in": ["ICU"]}), &c));
+    c.dept = Some("ICU".into());
+    assert!(holds(json!({"dept_in": ["CCU", "ICU"]}), &c));
+}
+
+#[test]
+fn distinct_values_of_a_map() {
+    // R1 head, R2 chest, R3 leg, S1 head; all diagnoses count, principal included.
+    let rule = json!({"distinct_values_ge": {"map": "regions", "min": 2}});
+    assert!(holds(rule.clone(), &case(&["R1", "R2"], &[])));
+    assert!(!holds(rule.clone(), &case(&["R1", "S1"], &[])), "two codes, one region");
+    assert!(!holds(rule.clone(), &case(&["R1", "R1", "P1"], &[])));
+    assert!(holds(rule, &case(&["P1", "S1", "R3"], &[])));
+    assert!(holds(json!({"distinct_values_ge": {"map": "regions", "min": 0}}), &case(&["P1"], &[])));
+    assert!(holds(json!({"distinct_values_ge": {"map": "regions", "min": 3}}), &case(&["R1", "R2", "R3"], &[])));
+}
+
+#[test]
+fn every_numeric_field_and_operator() {
+    let mut c = case(&["P1", "S1", "S2"], &["OR1"]);
+    c.icu_hours = Some(12.5);
+    c.weight_g = Some(3000.0);
+    let cases: [(&str, f64); 8] = [
+        ("age_years", 40.0),
+        ("age_days", 14600.0),
+        ("weight_g", 3000.0),
+        ("los_days", 5.0),
+        ("icu_hours", 12.5),
+        ("sdx_count", 2.0),
+        ("proc_count", 1.0),
+        ("dx_count", 3.0),
+    ];
+    for (field, v) in cases {
+        let t = |op: &str, n: f64| holds(json!({ field: { op: n } }), &c);
+        assert!(t("eq", v) && !t("eq", v + 1.0), "{field} eq");
+        assert!(t("ne", v + 1.0) && !t("ne", v), "{field} ne");
+        assert!(t("lt", v + 1.0) && !t("lt", v), "{field} lt");
+        assert!(t("le", v) && !t("le", v - 1.0), "{field} le");
+        assert!(t("gt", v - 1.0) && !t("gt", v), "{field} gt");
+        assert!(t("ge", v) && !t("ge", v + 1.0), "{field} ge");
+        assert!(holds(json!({ field: {"ge": v, "le": v} }), &c), "{field}: several comparisons all hold");
+        assert!(!holds(json!({ field: {"ge": v, "lt": v} }), &c), "{field}: one fails");
+    }
+}
+
+#[test]
+fn comparisons_on_missing_fields_are_false_and_their_negation_true() {
+    let mut c = case(&["P1"], &[]);
+    c.los_days = None;
+    c.icu_hours = None;
+    c.weight_g = None;
+    for field in ["los_days", "icu_hours", "weight_g"] {
+        for op in ["lt", "le", "gt", "ge", "eq", "ne"] {
+            assert!(!holds(json!({ field: { op: 0 } }), &c), "{field} {op}");
+            assert!(holds(json!({"not": { field: { op: 0 } }}), &c), "not {field} {op}");
+        }
+    }
+    // A birth weight of 0 or less counts as missing.
+    for w in [0.0, -5.0] {
+        c.weight_g = Some(w);
+        assert!(!holds(json!({"weight_g": {"lt": 1500}}), &c), "weight {w}");
+        assert!(!holds(json!({"weight_g": {"le": 0}}), &c), "weight {w}");
+    }
+    // The counts are never missing.
+    let bare = case(&["P1"], &[]);
+    assert!(holds(json!({"sdx_count": {"eq": 0}}), &bare));
+    assert!(holds(json!({"proc_count": {"eq": 0}}), &bare));
+    assert!(holds(json!({"dx_count": {"eq": 1}}), &bare));
+}
+
+/// The pack of the evaluation-order tests:
+/// MDCA (pdx P1) — A1 (pproc OR) with DRG A11 on MCC only, `if_no_drg: continue`;
+///                 A2 (pproc OR) with DRG A21 on CC only (stop);
+/// MDCB (pdx P1) — B1 ambiguous when proc N;
+///                 B2 entered twice: by sdx S, and by dx R; DRG B29;
+/// MDCC (pdx P) — C1 always, DRGs C11 on MCC, C15 otherwise.
+fn order_pack() -> Pack {
+    load(&pack_json(json!([
+        {"code": "MDCA", "name": "A", "when": {"pdx_in": "P1"}, "adrgs": [
+            {"code": "A1", "name": "A one", "when": {"pproc_in": "OR"}, "if_no_drg": "continue",
+             "drgs": [{"code": "A11", "name": "A one MCC", "when": {"has_mcc": true}}]},
+            {"code": "A2", "name": "A two", "when": {"pproc_in": "OR"},
+             "drgs": [{"code": "A21", "name": "A two CC", "when": {"has_cc": true}}]}
+        ]},
+        {"code": "MDCB", "name": "B", "when": {"pdx_in": "P1"}, "adrgs": [
+            {"code": "B1", "name": "B ambiguous", "when": {"proc_any_in": "N"}, "ambiguous": true},
+            {"code": "B2", "name": "B two", "when": {"sdx_any_in": "S"}, "drgs": [{"code": "B29", "name": "B two", "when": true}]},
+            {"code": "B2", "name": "B two", "when": {"dx_any_in": "R"}, "drgs": [{"code": "B29", "name": "B two", "when": true}]}
+        ]},
+        {"code": "MDCC", "name": "C", "when": {"pdx_in": "P"}, "adrgs": [
+            {"code": "C1", "name": "C one", "when": true, "drgs": [
+                {"code": "C11", "name": "C one MCC", "when": {"has_mcc": true}},
+                {"code": "C15", "name": "C one", "when": true}
+            ]}
+        ]}
+    ])))
+}
+
+fn group_in_order_pack(dx: &[&str], procs: &[&str]) -> (Status, Option<String>, Option<String>, Option<String>) {
+    let grouper = Grouper::new(Arc::new(order_pack()));
+    let r = grouper.group(&case(dx, procs));
+    (r.status, r.mdc.map(String::from), r.adrg.map(String::from), r.drg.map(String::from))
+}
+
+fn s(x: &str) -> Option<String> {
+    Some(x.to_string())
+}
+
+#[test]
+fn evaluation_order_continue_stop_ambiguous_and_repeated_adrgs() {
+    use Status::*;
+    // A1 holds with an MCC.
+    assert_eq!(group_in_order_pack(&["P1", "S3"], &["OR1"]), (Grouped, s("MDCA"), s("A1"), s("A11")));
+    // A1 has no DRG for it and says continue; A2 takes it with a CC.
+    assert_eq!(group_in_order_pack(&["P1", "S2"], &["OR1"]), (Grouped, s("MDCA"), s("A2"), s("A21")));
+    // Neither: A2 says stop, so the case is ungroupable in MDCA/A2 and MDCB is never tried.
+    assert_eq!(group_in_order_pack(&["P1"], &["OR1"]), (Ungroupable, s("MDCA"), s("A2"), None));
+    // No ADRG of MDCA holds: an MDC match alone decides nothing, MDCB is next.
+    assert_eq!(group_in_order_pack(&["P1"], &["N1"]), (Ambiguous, s("MDCB"), s("B1"), None));
+    // B2's first entry (sdx S) and its second (dx R) lead to the same DRG.
+    assert_eq!(group_in_order_pack(&["P1", "S2"], &[]), (Grouped, s("MDCB"), s("B2"), s("B29")));
+    assert_eq!(group_in_order_pack(&["P1", "R1"], &[]), (Grouped, s("MDCB"), s("B2"), s("B29")));
+    // Nothing in MDCA or MDCB: on to MDCC.
+    assert_eq!(group_in_order_pack(&["P1"], &[]), (Grouped, s("MDCC"), s("C1"), s("C15")));
+    assert_eq!(group_in_order_pack(&["P2", "S1"], &[]), (Grouped, s("MDCC"), s("C1"), s("C11")));
+    // No MDC at all.
+    assert_eq!(group_in_order_pack(&["R1"], &[]), (Ungroupable, None, None, None));
+}
+
+#[test]
+fn reasons_and_names_of_results() {
+    let grouper = Grouper::new(Arc::new(order_pack()));
+    let r = grouper.group(&case(&["P1"], &["OR1"]));
+    assert_eq!(r.reason.as_deref(), Some("ADRG A2 matched but none of its DRGs"));
+    assert_eq!((r.mdc_name, r.adrg_name, r.drg_name), (Some("A"), Some("A two"), None));
+    let r = grouper.group(&case(&["R1"], &[]));
+    assert_eq!(r.reason.as_deref(), Some("no MDC gave a result for principal diagnosis R1"));
+    let r = grouper.group(&case(&["P1"], &["N1"]));
+    assert_eq!(r.reason.as_deref(), Some("ADRG B1 is an ambiguous group"));
+    let r = grouper.group(&case(&["P2", "S1"], &[]));
+    assert_eq!((r.drg, r.drg_name, r.reason), (Some("C11"), Some("C one MCC"), None));
+}
+
+#[test]
+fn validation_of_required_fields() {
+    let grouper = Grouper::new(Arc::new(single_rule_pack(json!(true))));
+    let reason = |c: &Case| {
+        let r = grouper.group(c);
+        assert_eq!(r.status, Status::Invalid, "{c:?}");
+        assert!(r.mdc.is_none() && r.drg.is_none());
+        r.reason.unwrap()
+    };
+    let good = case(&["P1"], &[]);
+    assert_eq!(grouper.group(&good).status, Status::Grouped);
+
+    let mut c = good.clone();
+    c.sex = None;
+    assert_eq!(reason(&c), "sex: missing");
+    let mut c = good.clone();
+    c.age_years = None;
+    assert_eq!(reason(&c), "age_years: missing");
+    c.age_years = Some(-1);
+    assert_eq!(reason(&c), "age_years: -1 is negative");
+    let mut c = good.clone();
+    c.age_years = Some(0);
+    c.age_days = None;
+    assert_eq!(reason(&c), "age_days: missing (required when age_years is 0)");
+    // A newborn (age_years 0, age_days ≤ 28) needs a birth weight above 0.
+    c.age_days = Some(28);
+    assert!(reason(&c).starts_with("weight_g: missing"));
+    c.weight_g = Some(0.0);
+    assert!(reason(&c).starts_with("weight_g: missing"));
+    c.weight_g = Some(3200.0);
+    assert_eq!(grouper.group(&c).status, Status::Grouped);
+    c.weight_g = None;
+    c.age_days = Some(29);
+    assert_eq!(grouper.group(&c).status, Status::Grouped, "29 days is no newborn");
+    // Diagnoses that normalise to nothing.
+    let c = case(&[" ", "-"], &[]);
+    assert_eq!(reason(&c), "diagnoses: none given");
+    // Every problem is named.
+    let mut c = case(&[], &[]);
+    c.id = String::new();
+    c.sex = None;
+    assert_eq!(reason(&c), "id: missing; sex: missing; diagnoses: none given");
+}
+
+#[test]
+fn unknown_codes_are_warnings_and_still_take_part() {
+    let grouper = Grouper::new(Arc::new(single_rule_pack(json!({"dx_count": {"eq": 2}}))));
+    let r = grouper.group(&case(&["P1", "ZZ9.999"], &["N1", "OR1", "99.99"]));
+    assert_eq!(r.status, Status::Grouped);
+    assert_eq!(r.warnings, vec!["unknown diagnosis code ZZ9.999", "unknown procedure code 99.99"]);
+    // A procedure code given as a diagnosis is unknown as a diagnosis.
+    let r = grouper.group(&case(&["P1", "N1"], &[]));
+    assert_eq!(r.warnings, vec!["unknown diagnosis code N1"]);
+}
+
+#[test]
+fn translation_follows_chains_and_leaves_cycles() {
+    let pack = Arc::new(single_rule_pack(json!({"all": [{"pdx_in": "P2"}, {"pproc_in": "OR"}]})));
+    let c = case(&["old1"], &["OLDPROC"]);
+    let plain = Grouper::new(pack.clone());
+    assert_eq!(plain.group(&c).status, Status::Ungroupable, "translation is off by default");
+    let translating = Grouper::with_options(pack, GroupOptions { translate_codes: true });
+    let r = translating.group(&c);
+    assert_eq!(r.status, Status::Grouped, "OLD1 → OLD2 → P2, OLDPROC → OR1");
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    let r = translating.explain(&c);
+    assert_eq!(r.trace[0].text, "code OLD1 translated to P2");
+    let r = translating.group(&case(&["L1"], &[]));
+    assert_eq!(r.status, Status::Ungroupable);
+    assert!(r.warnings.iter().any(|w| w.contains("L1") && w.contains("loops")), "{:?}", r.warnings);
+}
+
+#[test]
+fn the_trail_says_what_held_and_why() {
+    let grouper = Grouper::new(Arc::new(order_pack()));
+    let r = grouper.explain(&case(&["P1", "S1", "S3"], &["OR1"]));
+    assert_eq!(r.drg, Some("A11"));
+    let text = r.trace_text();
+    let expected = "\
+✓ MDC MDCA A
+  ✓ principal diagnosis P1 Principal one is in P1
+  ✓ ADRG A1 A one
+    ✓ principal procedure OR1 An operating-room procedure is in OR
+    ✓ DRG A11 A one MCC
+      ✓ has MCC: secondary diagnosis S3 Secondary three is an MCC (exclusion table t3), not excluded by principal diagnosis P1
+";
+    assert_eq!(text, expected);
+
+    let r = grouper.explain(&case(&["P1", "S1"], &["OR1"]));
+    let text = r.trace_text();
+    assert!(text.contains("✗ has MCC: every MCC is excluded by principal diagnosis P1 (S1 by table t1)"), "{text}");
+    assert!(text.contains("no DRG of ADRG A1 holds; it says continue"), "{text}");
+    assert!(text.contains("✗ has CC: no secondary diagnosis is a CC"), "{text}");
+    assert_eq!(r.status, Status::Ungroupable);
+
+    let r = grouper.explain(&case(&["R1", "R2"], &[]));
+    let text = r.trace_text();
+    assert!(text.contains("✗ MDC MDCA A\n  ✗ principal diagnosis R1 Head injury is not in P1\n"), "{text}");
+    assert!(grouper.group(&case(&["R1"], &[])).trace.is_empty(), "no trail unless asked");
+}
+
+#[test]
+fn the_trail_describes_every_leaf() {
+    let mut c = case(&["R1", "R2", "S1"], &[]);
+    c.weight_g = None;
+    let rule = json!({"all": [
+        {"distinct_values_ge": {"map": "regions", "min": 2}},
+        {"age_years": {"ge": 18, "lt": 65}},
+        {"not": {"weight_g": {"lt": 1500}}},
+        {"sex": "M"},
+        {"discharge_in": ["1", "5"]},
+        {"any": [{"sdx_any_in": "S"}]}
+    ]});
+    let grouper = Grouper::new(Arc::new(single_rule_pack(rule)));
+    let text = grouper.explain(&c).trace_text();
+    for line in [
+        "✓ all of:",
+        "✓ the diagnoses give 2 distinct regions value(s) [head, chest], 2 needed",
+        "✓ age_years is 40 (rule: ≥ 18 and < 65)",
+        "✓ not:",
+        "✗ weight_g is missing (rule: < 1500)",
+        "✓ sex is M (rule: M)",
+        "✓ discharge type 1 is one of [1, 5]",
+        "✓ secondary diagnosis S1 Secondary one is in S",
+    ] {
+        assert!(text.contains(line), "missing {line:?} in\n{text}");
+    }
+}
+
+#[test]
+fn grouper_is_send_and_sync_and_shares_its_pack() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Grouper>();
+    assert_send_sync::<Pack>();
+    let grouper = Grouper::new(Arc::new(order_pack()));
+    let results: Vec<Option<String>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| scope.spawn(|| grouper.group(&case(&["P2", "S1"], &[])).drg.map(String::from)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(results.iter().all(|d| d.as_deref() == Some("C11")));
+}
+
+#[test]
+fn demo_pack_examples() {
+    let grouper = Grouper::new(Arc::new(Pack::demo()));
+    let mut c = case(&["K35.800", "E11.900"], &["47.0901"]);
+    assert_eq!(grouper.group(&c).drg, Some("GC23"));
+    // Peritonitis (K65.000) is excluded as a CC by appendicitis.
+    c.diagnoses = vec!["K35.800".into(), "K65.000".into()];
+    assert_eq!(grouper.group(&c).drg, Some("GC25"));
+    // A newborn of 1,800 g.
+    let mut n = case(&["P07.100"], &[]);
+    n.age_years = Some(0);
+    n.age_days = Some(3);
+    n.weight_g = Some(1800.0);
+    assert_eq!(grouper.group(&n).drg, Some("PS29"));
+}

@@ -356,6 +356,19 @@ impl Pack {
         &self.mdcs
     }
 
+    /// How many named code lists the pack has (with `$or_procedures`).
+    pub fn list_count(&self) -> usize {
+        self.lists.names.len()
+    }
+
+    /// How many codes a vocabulary has.
+    pub fn vocabulary_size(&self, vocabulary: Vocabulary) -> usize {
+        match vocabulary {
+            Vocabulary::Diagnosis => self.codes.dx_names.len(),
+            Vocabulary::Procedure => self.codes.proc_names.len(),
+        }
+    }
+
     /// The name of a DRG code, if the pack has it.
     pub fn drg_name(&self, drg: &str) -> Option<&str> {
         self.mdcs
@@ -434,4 +447,4 @@ impl Pack {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -1,0 +1,308 @@
+//! Loader tests on tiny hand-made packs; the helpers serve the grouper's tests too.
+
+use serde_json::{json, Value};
+
+use super::*;
+
+/// cc.tsv of the tiny packs: S1 is an MCC (table t1), S2 a CC (t2), S3 an MCC
+/// (t3) and a CC (t4) at once.
+pub(crate) const CC_TSV: &str = "code\tlevel\texclusion_table\nS1\tMCC\tt1\nS2\tCC\tt2\nS3\tMCC\tt3\nS3\tCC\tt4\n";
+/// P1 excludes table t1 (so S1 is no MCC with P1) and t4.
+pub(crate) const EXCL_TSV: &str = "principal_code\texclusion_table\nP1\tt1\nP1\tt4\nP2\tt9\n";
+pub(crate) const OR_TSV: &str = "code\tname\nOR1\tAn operating-room procedure\n";
+pub(crate) const DX_TSV: &str =
+    "code\tname\nP1\tPrincipal one\nP2\tPrincipal two\nS1\tSecondary one\nS2\tSecondary two\nS3\tSecondary three\nR1\tHead injury\nR2\tChest injury\nR3\tLeg injury\n";
+pub(crate) const PROC_TSV: &str = "code\tname\nOR1\tAn operating-room procedure\nN1\tA non-OR procedure\n";
+/// OLD1 → OLD2 → P2 is a chain; L1 → L2 → L1 a cycle.
+pub(crate) const DX_MAP_TSV: &str = "from\tto\nOLD1\tOLD2\nOLD2\tP2\nL1\tL2\nL2\tL1\nP1\tP1\n";
+pub(crate) const PROC_MAP_TSV: &str = "from\tto\nOLDPROC\tOR1\n";
+
+/// The lists and maps every tiny pack has.
+pub(crate) fn lists() -> Value {
+    json!({
+        "P": ["P1", "P2"],
+        "P1": ["P1"],
+        "P2": ["P2", "P2"],
+        "S": ["S1", "S2", "S3"],
+        "S2": ["S2"],
+        "R": ["R1", "R2", "R3"],
+        "OR": ["OR1"],
+        "N": ["N1"]
+    })
+}
+
+pub(crate) fn maps() -> Value {
+    json!({"regions": {"R1": "head", "R2": "chest", "R3": "leg", "S1": "head"}})
+}
+
+/// A tiny pack with these MDCs; `pack.json` is built from them.
+pub(crate) fn pack_json(mdcs: Value) -> Value {
+    json!({"format": "drgpack/1", "id": "tiny", "name": "Tiny", "mdcs": mdcs, "lists": lists(), "maps": maps()})
+}
+
+/// Loads a tiny pack from its pack.json and the standard TSVs, with `replace`
+/// overriding (or, with `None`, removing) files.
+pub(crate) fn load_with(json: &Value, replace: &[(&str, Option<&str>)]) -> Result<Pack, PackError> {
+    let json_text = json.to_string();
+    let mut files: Vec<(&str, &str)> = vec![
+        ("pack.json", json_text.as_str()),
+        ("cc.tsv", CC_TSV),
+        ("cc_exclusions.tsv", EXCL_TSV),
+        ("or_procedures.tsv", OR_TSV),
+        ("codes/diagnoses.tsv", DX_TSV),
+        ("codes/procedures.tsv", PROC_TSV),
+        ("codes/diagnosis_map.tsv", DX_MAP_TSV),
+        ("codes/procedure_map.tsv", PROC_MAP_TSV),
+    ];
+    for (name, content) in replace {
+        files.retain(|(n, _)| n != name);
+        if let Some(c) = content {
+            files.push((name, c));
+        }
+    }
+    Pack::from_files("tiny", files)
+}
+
+pub(crate) fn load(json: &Value) -> Pack {
+    load_with(json, &[]).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// One MDC whose `when` is `expr`, one ADRG and one DRG that always hold: the
+/// case groups to T19 exactly when `expr` holds.
+pub(crate) fn single_rule_pack(expr: Value) -> Pack {
+    load(&pack_json(json!([{
+        "code": "MDCT", "name": "Test", "when": expr,
+        "adrgs": [{"code": "T1", "name": "T", "when": true, "drgs": [{"code": "T19", "name": "T", "when": true}]}]
+    }])))
+}
+
+fn refused(json: &Value) -> PackError {
+    load_with(json, &[]).expect_err("the pack should be refused")
+}
+
+fn one_mdc(when: Value) -> Value {
+    pack_json(json!([{"code": "MDCT", "name": "Test", "when": when,
+        "adrgs": [{"code": "T1", "name": "T", "when": true, "drgs": [{"code": "T19", "name": "T", "when": true}]}]}]))
+}
+
+#[test]
+fn a_good_tiny_pack_loads_and_reports_itself() {
+    let pack = single_rule_pack(json!(true));
+    let info = pack.info();
+    assert_eq!(info.id, "tiny");
+    assert_eq!(info.name, "Tiny");
+    assert_eq!(info.counts, Counts { mdc: 1, adrg: 1, drg: 1 });
+    assert!(info.warnings.is_empty());
+    assert_eq!(pack.drg_name("T19"), Some("T"));
+    assert_eq!(pack.code_name("p1"), Some("Principal one"));
+    assert_eq!(pack.code_name("N1"), Some("A non-OR procedure"));
+}
+
+#[test]
+fn the_demo_pack_loads() {
+    let pack = Pack::demo();
+    assert_eq!(pack.info().id, "drg-demo");
+    assert_eq!(pack.info().counts, Counts { mdc: 5, adrg: 15, drg: 35 });
+    assert!(pack.info().warnings.is_empty(), "{:?}", pack.info().warnings);
+}
+
+#[test]
+fn unknown_format_is_refused() {
+    let mut json = one_mdc(json!(true));
+    json["format"] = json!("drgpack/2");
+    let e = refused(&json);
+    assert_eq!(e.file, "tiny/pack.json");
+    assert_eq!(e.location.as_deref(), Some("$.format"));
+    json.as_object_mut().unwrap().remove("format");
+    assert_eq!(refused(&json).location.as_deref(), Some("$.format"));
+}
+
+#[test]
+fn a_missing_file_is_refused_by_name() {
+    for name in ["pack.json", "cc.tsv", "cc_exclusions.tsv", "or_procedures.tsv", "codes/diagnoses.tsv", "codes/procedures.tsv"] {
+        let e = load_with(&one_mdc(json!(true)), &[(name, None)]).expect_err(name);
+        assert_eq!(e.file, format!("tiny/{name}"));
+        assert!(e.message.contains("missing"), "{e}");
+    }
+    // The translation maps are optional: without them nothing is translated.
+    let pack = load_with(&one_mdc(json!(true)), &[("codes/diagnosis_map.tsv", None), ("codes/procedure_map.tsv", None)]).unwrap();
+    assert!(pack.dx_translation.is_empty());
+}
+
+#[test]
+fn undefined_list_and_map_names_are_refused_with_their_path() {
+    let e = refused(&one_mdc(json!({"all": [{"pdx_in": "P"}, {"sdx_any_in": "NOPE"}]})));
+    assert_eq!(e.file, "tiny/pack.json");
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.all[1].sdx_any_in"));
+    assert!(e.message.contains("NOPE"), "{e}");
+
+    let e = refused(&one_mdc(json!({"distinct_values_ge": {"map": "nope", "min": 2}})));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.distinct_values_ge.map"));
+}
+
+#[test]
+fn unknown_keys_and_operators_are_refused() {
+    let e = refused(&one_mdc(json!({"pdx_is": "P"})));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.pdx_is"));
+    assert!(e.message.contains("unknown expression key"), "{e}");
+
+    let e = refused(&one_mdc(json!({"age_years": {"gte": 3}})));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.age_years.gte"));
+    assert!(e.message.contains("unknown operator"), "{e}");
+
+    let e = refused(&one_mdc(json!({"age_years": {"ge": "3"}})));
+    assert!(e.message.contains("expected a number"), "{e}");
+}
+
+#[test]
+fn an_object_with_more_than_one_key_is_refused() {
+    let e = refused(&one_mdc(json!({"pdx_in": "P", "sex": "M"})));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when"));
+    assert!(e.message.contains("exactly one key"), "{e}");
+    let e = refused(&one_mdc(json!({})));
+    assert!(e.message.contains("exactly one key"), "{e}");
+}
+
+#[test]
+fn a_drg_code_under_two_adrgs_is_refused() {
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "adrgs": [
+        {"code": "T1", "name": "a", "when": true, "drgs": [{"code": "T19", "name": "x", "when": true}]},
+        {"code": "T2", "name": "b", "when": true, "drgs": [{"code": "T19", "name": "x", "when": true}]}
+    ]}]));
+    let e = refused(&json);
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[1].drgs[0].code"));
+    assert!(e.message.contains("T19") && e.message.contains("T1"), "{e}");
+}
+
+#[test]
+fn a_repeated_adrg_may_reuse_its_drg_codes() {
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "adrgs": [
+        {"code": "T1", "name": "a", "when": {"pdx_in": "P1"}, "drgs": [{"code": "T19", "name": "x", "when": true}]},
+        {"code": "T1", "name": "a", "when": {"pdx_in": "P2"}, "drgs": [{"code": "T19", "name": "x", "when": true}]}
+    ]}]));
+    let pack = load(&json);
+    assert_eq!(pack.info().counts, Counts { mdc: 1, adrg: 1, drg: 1 });
+}
+
+#[test]
+fn tsv_rows_with_the_wrong_number_of_fields_are_refused_by_line() {
+    let e = load_with(&one_mdc(json!(true)), &[("cc.tsv", Some("code\tlevel\texclusion_table\nS1\tMCC\tt1\nS2\tCC\n"))]).unwrap_err();
+    assert_eq!(e.file, "tiny/cc.tsv");
+    assert_eq!(e.location.as_deref(), Some("line 3"));
+    assert!(e.message.contains("expected 3"), "{e}");
+
+    let e = load_with(&one_mdc(json!(true)), &[("codes/diagnoses.tsv", Some("code\tname\nP1\tx\ty\n"))]).unwrap_err();
+    assert_eq!((e.file.as_str(), e.location.as_deref()), ("tiny/codes/diagnoses.tsv", Some("line 2")));
+
+    let e = load_with(&one_mdc(json!(true)), &[("or_procedures.tsv", Some(""))]).unwrap_err();
+    assert!(e.message.contains("header"), "{e}");
+}
+
+#[test]
+fn a_level_other_than_mcc_or_cc_is_refused() {
+    let e = load_with(&one_mdc(json!(true)), &[("cc.tsv", Some("code\tlevel\texclusion_table\nS1\tMCC\tt1\nS2\tmajor\tt2\n"))]).unwrap_err();
+    assert_eq!((e.file.as_str(), e.location.as_deref()), ("tiny/cc.tsv", Some("line 3")));
+    assert!(e.message.contains("major"), "{e}");
+}
+
+#[test]
+fn tsv_files_may_have_crlf_a_bom_and_blank_lines() {
+    let cc = "\u{feff}code\tlevel\texclusion_table\r\nS1\tMCC\tt1\r\n\r\nS2\tCC\tt2\r\n";
+    let pack = load_with(&one_mdc(json!(true)), &[("cc.tsv", Some(cc))]).unwrap();
+    let s1 = pack.lookup("S1").unwrap();
+    assert_eq!(s1.cc, vec![(CcLevel::Mcc, "t1")]);
+}
+
+#[test]
+fn duplicate_codes_inside_a_list_are_ignored() {
+    let pack = single_rule_pack(json!({"pdx_in": "P2"}));
+    assert_eq!(pack.lookup("P2").unwrap().lists, vec!["P", "P2"]);
+}
+
+#[test]
+fn deep_nesting_is_refused_not_a_stack_overflow() {
+    let mut expr = json!(true);
+    for _ in 0..(MAX_DEPTH + 2) {
+        expr = json!({"not": expr});
+    }
+    let e = refused(&one_mdc(expr));
+    assert!(e.message.contains("nest"), "{e}");
+}
+
+#[test]
+fn counts_that_differ_are_a_warning_not_a_refusal() {
+    let mut json = one_mdc(json!(true));
+    json["counts"] = json!({"mdc": 1, "adrg": 1, "drg": 7});
+    let pack = load(&json);
+    assert_eq!(pack.info().warnings.len(), 1);
+    assert!(pack.info().warnings[0].contains("$.counts.drg"), "{:?}", pack.info().warnings);
+    json["counts"] = json!({"mdc": "one"});
+    assert_eq!(refused(&json).location.as_deref(), Some("$.counts.mdc"));
+}
+
+#[test]
+fn malformed_json_is_refused_with_line_and_column() {
+    let e = load_with(&json!(null), &[("pack.json", Some("{\n  \"format\": \"drgpack/1\",\n  oops\n}"))]).unwrap_err();
+    assert_eq!(e.file, "tiny/pack.json");
+    assert!(e.location.as_deref().unwrap().starts_with("line 3"), "{e}");
+}
+
+#[test]
+fn missing_rule_fields_are_refused_with_their_path() {
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "adrgs": []}]));
+    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].when"));
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "adrgs": [{"code": "T1", "name": "a", "when": true}]}]));
+    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs"));
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true,
+        "adrgs": [{"code": "T1", "name": "a", "when": true, "if_no_drg": "skip", "drgs": []}]}]));
+    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].adrgs[0].if_no_drg"));
+}
+
+#[test]
+fn an_ambiguous_adrg_needs_no_drgs() {
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true,
+        "adrgs": [{"code": "TQY", "name": "ambiguous", "when": true, "ambiguous": true}]}]));
+    let pack = load(&json);
+    assert!(pack.mdcs()[0].adrgs[0].ambiguous);
+}
+
+#[test]
+fn a_pack_path_that_is_a_file_or_absent_is_refused() {
+    let e = Pack::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap_err();
+    assert!(e.message.contains("is a file"), "{e}");
+    let e = Pack::open("/no/such/pack").unwrap_err();
+    assert_eq!(e.file, "/no/such/pack");
+    assert!(e.message.contains("cannot open"), "{e}");
+}
+
+#[test]
+fn lookup_tells_what_the_pack_knows_of_a_code() {
+    let pack = single_rule_pack(json!(true));
+    let s3 = pack.lookup("s3").unwrap();
+    assert_eq!(s3.code, "S3");
+    assert_eq!(s3.diagnosis_name, Some("Secondary three"));
+    assert_eq!(s3.cc, vec![(CcLevel::Mcc, "t3"), (CcLevel::Cc, "t4")]);
+    assert_eq!(s3.lists, vec!["S"]);
+    let p1 = pack.lookup("P1").unwrap();
+    assert_eq!(p1.excludes_tables, vec!["t1", "t4"]);
+    assert_eq!(p1.translates_to, None, "a code mapped to itself is not translated");
+    assert_eq!(pack.lookup("OLD1").unwrap().translates_to, Some(Ok("P2")));
+    assert_eq!(pack.lookup("L1").unwrap().translates_to, Some(Err(())));
+    assert!(pack.lookup("OR1").unwrap().or_procedure);
+    let unknown = pack.lookup("zz9").unwrap();
+    assert_eq!((unknown.code.as_str(), unknown.diagnosis_name), ("ZZ9", None));
+    assert!(pack.lookup(" - ").is_none());
+}
+
+#[test]
+fn search_finds_names_and_code_prefixes() {
+    let pack = Pack::demo();
+    let hits = pack.search("阑尾");
+    assert!(hits.iter().any(|h| h.code == "K35.800" && h.vocabulary == Vocabulary::Diagnosis));
+    assert!(hits.iter().any(|h| h.code == "47.0901" && h.vocabulary == Vocabulary::Procedure));
+    let first_proc = hits.iter().position(|h| h.vocabulary == Vocabulary::Procedure).unwrap();
+    assert!(hits[..first_proc].iter().all(|h| h.vocabulary == Vocabulary::Diagnosis));
+    let by_code = pack.search("i21");
+    assert_eq!(by_code.iter().map(|h| h.code).collect::<Vec<_>>(), vec!["I21.000", "I21.900"]);
+    assert!(pack.search("  ").is_empty());
+}

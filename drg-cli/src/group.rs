@@ -1,0 +1,362 @@
+//! `drg group`: cases in, results out, streaming and in parallel.
+//!
+//! The reading thread only splits the input into raw records; worker threads
+//! parse, group and format whole batches; one writer puts the batches back in
+//! input order. A fixed number of batches is in flight at any time, so memory
+//! does not grow with the input.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, Write};
+use std::sync::mpsc::{sync_channel, Receiver};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonCaseRow};
+use drg_core::{GroupResult, Grouper, Status};
+
+/// Rows per batch: large enough to amortise the hand-offs, small enough to
+/// keep memory flat.
+const BATCH_ROWS: usize = 2048;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// CSV when the input looks like it, JSON when it starts with `{` or `[`.
+    Auto,
+    Csv,
+    /// One JSON object a line, or one JSON array.
+    Jsonl,
+}
+
+/// The columns every result row has, in order.
+pub const RESULT_COLUMNS: [&str; 8] = ["id", "status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"];
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub format: OutputFormat,
+    pub explain: bool,
+    pub threads: usize,
+}
+
+/// How many rows ended how.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    pub cases: u64,
+    pub grouped: u64,
+    pub ungroupable: u64,
+    pub ambiguous: u64,
+    pub invalid: u64,
+}
+
+impl Tally {
+    fn add(&mut self, status: Status) {
+        self.cases += 1;
+        match status {
+            Status::Grouped => self.grouped += 1,
+            Status::Ungroupable => self.ungroupable += 1,
+            Status::Ambiguous => self.ambiguous += 1,
+            Status::Invalid => self.invalid += 1,
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.cases += other.cases;
+        self.grouped += other.grouped;
+        self.ungroupable += other.ungroupable;
+        self.ambiguous += other.ambiguous;
+        self.invalid += other.invalid;
+    }
+
+    /// The one-line summary printed at the end.
+    pub fn summary(&self, seconds: f64) -> String {
+        let rate = if seconds > 0.0 { self.cases as f64 / seconds } else { 0.0 };
+        format!(
+            "{} cases: {} grouped, {} ungroupable, {} ambiguous, {} invalid; {:.2} s, {:.0} cases/s",
+            self.cases, self.grouped, self.ungroupable, self.ambiguous, self.invalid, seconds, rate
+        )
+    }
+}
+
+enum Batch {
+    Csv(Vec<csv::ByteRecord>),
+    Json(Vec<JsonCaseRow>),
+}
+
+struct Done {
+    seq: u64,
+    bytes: Vec<u8>,
+    tally: Tally,
+}
+
+/// Whether the input is JSON, judging by the first character that is not
+/// blank (a CSV header cannot start with `{` or `[`).
+pub fn sniff_json(input: &mut dyn BufRead) -> std::io::Result<bool> {
+    let buf = input.fill_buf()?;
+    let text = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(buf);
+    Ok(matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'[')))
+}
+
+/// Groups every row of `input` and writes one result row for each to `out`.
+pub fn run(
+    grouper: &Grouper,
+    input: Box<dyn BufRead>,
+    json: bool,
+    out: Box<dyn Write + Send>,
+    settings: &Settings,
+) -> Result<(Tally, f64), String> {
+    let started = Instant::now();
+    let threads = settings.threads.max(1);
+    let in_flight = threads * 4;
+
+    let (csv_reader, json_reader, extra_columns) = if json {
+        (None, Some(JsonCases::new(input).map_err(|e| e.to_string())?), Vec::new())
+    } else {
+        let reader = CsvCases::new(input).map_err(|e| e.to_string())?;
+        let extra = reader.extra_columns().to_vec();
+        (Some(reader), None, extra)
+    };
+    let layout: Option<CsvLayout> = csv_reader.as_ref().map(|r| r.layout().clone());
+
+    let (batch_tx, batch_rx) = sync_channel::<(u64, Batch)>(in_flight);
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
+    let (done_tx, done_rx) = sync_channel::<Done>(in_flight);
+    // One token per batch in flight: the reader takes one before it sends a
+    // batch, the writer gives it back once the batch is written.
+    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+
+    std::thread::scope(|scope| -> Result<(Tally, f64), String> {
+        for _ in 0..threads {
+            let batch_rx = Arc::clone(&batch_rx);
+            let done_tx = done_tx.clone();
+            let layout = layout.as_ref();
+            scope.spawn(move || {
+                loop {
+                    let next = batch_rx.lock().expect("batch queue").recv();
+                    let Ok((seq, batch)) = next else { break };
+                    let (bytes, tally) = group_batch(grouper, layout, batch, settings);
+                    if done_tx.send(Done { seq, bytes, tally }).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+
+        let header = header_bytes(settings, &extra_columns);
+        let writer = scope.spawn(move || write_in_order(out, header, done_rx, token_rx));
+
+        let read_result = feed(csv_reader, json_reader, &batch_tx, &token_tx);
+        drop(batch_tx);
+        drop(token_tx);
+        let written = writer.join().expect("writer thread");
+        read_result.map_err(|e| format!("reading the input: {e}"))?;
+        let tally = written.map_err(|e| format!("writing the output: {e}"))?;
+        Ok((tally, started.elapsed().as_secs_f64()))
+    })
+}
+
+fn feed<R: BufRead>(
+    csv_reader: Option<CsvCases<R>>,
+    json_reader: Option<JsonCases<R>>,
+    batch_tx: &std::sync::mpsc::SyncSender<(u64, Batch)>,
+    token_tx: &std::sync::mpsc::SyncSender<()>,
+) -> Result<(), InputError> {
+    let mut seq = 0u64;
+    let mut send = |batch: Batch| -> bool {
+        if token_tx.send(()).is_err() || batch_tx.send((seq, batch)).is_err() {
+            return false;
+        }
+        seq += 1;
+        true
+    };
+    if let Some(mut reader) = csv_reader {
+        loop {
+            let mut batch = Vec::with_capacity(BATCH_ROWS);
+            for _ in 0..BATCH_ROWS {
+                let mut record = csv::ByteRecord::new();
+                if !reader.read_record(&mut record)? {
+                    break;
+                }
+                batch.push(record);
+            }
+            let last = batch.len() < BATCH_ROWS;
+            if !batch.is_empty() && !send(Batch::Csv(batch)) {
+                return Ok(());
+            }
+            if last {
+                return Ok(());
+            }
+        }
+    }
+    if let Some(reader) = json_reader {
+        let mut batch = Vec::with_capacity(BATCH_ROWS);
+        for row in reader {
+            batch.push(row?);
+            if batch.len() == BATCH_ROWS && !send(Batch::Json(std::mem::take(&mut batch))) {
+                return Ok(());
+            }
+        }
+        if !batch.is_empty() {
+            send(Batch::Json(batch));
+        }
+    }
+    Ok(())
+}
+
+fn write_in_order(
+    out: Box<dyn Write + Send>,
+    header: Vec<u8>,
+    done_rx: Receiver<Done>,
+    token_rx: Receiver<()>,
+) -> std::io::Result<Tally> {
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    out.write_all(&header)?;
+    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
+    let mut next = 0u64;
+    let mut tally = Tally::default();
+    for done in done_rx {
+        pending.insert(done.seq, done);
+        while let Some(done) = pending.remove(&next) {
+            out.write_all(&done.bytes)?;
+            tally.merge(done.tally);
+            next += 1;
+            let _ = token_rx.recv();
+        }
+    }
+    out.flush()?;
+    Ok(tally)
+}
+
+fn header_bytes(settings: &Settings, extra_columns: &[String]) -> Vec<u8> {
+    if settings.format == OutputFormat::Jsonl {
+        return Vec::new();
+    }
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<&str> = RESULT_COLUMNS.to_vec();
+    if settings.explain {
+        header.push("trace");
+    }
+    header.extend(extra_columns.iter().map(String::as_str));
+    w.write_record(&header).expect("write to memory");
+    w.into_inner().expect("write to memory")
+}
+
+fn group_batch(grouper: &Grouper, layout: Option<&CsvLayout>, batch: Batch, settings: &Settings) -> (Vec<u8>, Tally) {
+    let extra_names = layout.map(|l| l.extra_columns()).unwrap_or(&[]);
+    let mut out = RowWriter::new(settings, extra_names);
+    match batch {
+        Batch::Csv(records) => {
+            let layout = layout.expect("a CSV batch comes with its layout");
+            for record in &records {
+                let row = layout.parse(record);
+                let (id, result) = match &row.case {
+                    Ok(case) => (case.id.as_str(), grouper.group_with(case, settings.explain)),
+                    Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
+                };
+                out.csv_extra(id, &result, &row.extra);
+            }
+        }
+        Batch::Json(rows) => {
+            for row in &rows {
+                let (id, result) = match &row.case {
+                    Ok(case) => (case.id.as_str(), grouper.group_with(case, settings.explain)),
+                    Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
+                };
+                out.json_extra(id, &result, &row.extra);
+            }
+        }
+    }
+    out.finish()
+}
+
+/// Formats result rows of one batch.
+struct RowWriter<'a> {
+    format: OutputFormat,
+    /// The names of the CSV input's unknown columns.
+    extra_names: &'a [String],
+    explain: bool,
+    csv: csv::Writer<Vec<u8>>,
+    json: Vec<u8>,
+    tally: Tally,
+}
+
+impl<'a> RowWriter<'a> {
+    fn new(settings: &Settings, extra_names: &'a [String]) -> Self {
+        RowWriter {
+            format: settings.format,
+            extra_names,
+            explain: settings.explain,
+            csv: csv::WriterBuilder::new().flexible(true).from_writer(Vec::with_capacity(BATCH_ROWS * 64)),
+            json: Vec::new(),
+            tally: Tally::default(),
+        }
+    }
+
+    /// A row whose extra values are CSV cells.
+    fn csv_extra(&mut self, id: &str, r: &GroupResult<'_>, extra: &[String]) {
+        self.tally.add(r.status);
+        match self.format {
+            OutputFormat::Csv => {
+                let warnings = r.warnings_joined();
+                let trace = if self.explain { r.trace_text().trim_end().to_string() } else { String::new() };
+                let mut fields: Vec<&str> = vec![
+                    id,
+                    r.status.as_str(),
+                    r.mdc.unwrap_or(""),
+                    r.adrg.unwrap_or(""),
+                    r.drg.unwrap_or(""),
+                    r.drg_name.unwrap_or(""),
+                    r.reason.as_deref().unwrap_or(""),
+                    &warnings,
+                ];
+                if self.explain {
+                    fields.push(&trace);
+                }
+                fields.extend(extra.iter().map(String::as_str));
+                self.csv.write_record(&fields).expect("write to memory");
+            }
+            OutputFormat::Jsonl => {
+                let extra: Vec<(String, serde_json::Value)> =
+                    self.extra_names.iter().cloned().zip(extra.iter().map(|v| v.clone().into())).collect();
+                self.json_line(id, r, &extra);
+            }
+        }
+    }
+
+    /// A row whose extra values are JSON values.
+    fn json_extra(&mut self, id: &str, r: &GroupResult<'_>, extra: &[(String, serde_json::Value)]) {
+        match self.format {
+            OutputFormat::Jsonl => {
+                self.tally.add(r.status);
+                self.json_line(id, r, extra);
+            }
+            // A CSV header is written before the first JSON object is read, so
+            // unknown keys of JSON input are not carried into CSV output.
+            OutputFormat::Csv => self.csv_extra(id, r, &[]),
+        }
+    }
+
+    fn json_line(&mut self, id: &str, r: &GroupResult<'_>, extra: &[(String, serde_json::Value)]) {
+        let mut value = r.to_json(id);
+        if let serde_json::Value::Object(o) = &mut value {
+            for (k, v) in extra {
+                o.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        serde_json::to_writer(&mut self.json, &value).expect("write to memory");
+        self.json.push(b'\n');
+    }
+
+    fn finish(self) -> (Vec<u8>, Tally) {
+        let bytes = match self.format {
+            OutputFormat::Csv => self.csv.into_inner().expect("write to memory"),
+            OutputFormat::Jsonl => self.json,
+        };
+        (bytes, self.tally)
+    }
+}

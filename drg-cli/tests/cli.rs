@@ -1,0 +1,278 @@
+//! The `drg` binary, end to end.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn drg() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_drg"));
+    cmd.env_remove("DRG_PACK");
+    cmd
+}
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn shared() -> PathBuf {
+    let dir = workspace().join("../shared");
+    assert!(dir.join("README.md").is_file(), "../shared is missing beside the workspace");
+    dir
+}
+
+fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
+    let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+/// CSV output as rows of column → value.
+fn parse_csv(out: &[u8]) -> Vec<HashMap<String, String>> {
+    let mut reader = csv::Reader::from_reader(out);
+    let headers = reader.headers().unwrap().clone();
+    reader
+        .records()
+        .map(|r| headers.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect())
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("drg-cli-test-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The issue's "done when": the national 1.1 scheme through the binary, every
+/// case agreeing with the reference on status and DRG.
+#[test]
+fn group_chs_drg_1_1_agrees_with_the_reference() {
+    let dir = temp_dir("conformance");
+    let out = dir.join("out.csv");
+    let status = drg()
+        .args(["group", "--pack"])
+        .arg(shared().join("rulepacks/chs-drg-1.1"))
+        .arg(shared().join("testdata/chs-drg-1.1/cases.csv"))
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{}", text(&status.stderr));
+    let summary = text(&status.stderr);
+    assert!(summary.contains("50000 cases"), "{summary}");
+
+    let rows = parse_csv(&std::fs::read(&out).unwrap());
+    assert_eq!(rows.len(), 50_000, "one result row per input row");
+    let mut expected = csv::Reader::from_path(shared().join("testdata/chs-drg-1.1/expected.csv")).unwrap();
+    let expected: HashMap<String, (String, String)> = expected
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (r[0].to_string(), (r[1].to_string(), r[4].to_string()))
+        })
+        .collect();
+    let differing: Vec<&str> = rows
+        .iter()
+        .filter(|r| expected.get(&r["id"]) != Some(&(r["status"].clone(), r["drg"].clone())))
+        .map(|r| r["id"].as_str())
+        .collect();
+    assert!(differing.is_empty(), "{} cases differ: {}", differing.len(), differing.join(" "));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn the_readme_example_runs_on_the_demo_pack() {
+    let out = drg().args(["group"]).arg(workspace().join("examples/cases.csv")).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = parse_csv(&out.stdout);
+    assert_eq!(rows.len(), 15);
+    let header: Vec<String> = csv::Reader::from_reader(&out.stdout[..]).headers().unwrap().iter().map(String::from).collect();
+    assert_eq!(header, ["id", "status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"]);
+    let by_id: HashMap<&str, &HashMap<String, String>> = rows.iter().map(|r| (r["id"].as_str(), r)).collect();
+    assert_eq!(by_id["D002"]["drg"], "GC23");
+    assert_eq!(by_id["D013"]["status"], "invalid");
+    assert!(by_id["D013"]["reason"].starts_with("line 14: sex:"), "{}", by_id["D013"]["reason"]);
+    assert_eq!(by_id["D015"]["status"], "ungroupable");
+    assert_eq!(by_id["D012"]["warnings"], "unknown diagnosis code Z99.999");
+    assert!(text(&out.stderr).contains("15 cases: 12 grouped, 1 ungroupable, 0 ambiguous, 2 invalid"));
+}
+
+#[test]
+fn bad_rows_keep_their_place_and_say_why() {
+    let input = "id,sex,age_years,diagnoses,note\n\
+                 1,1,30,K35.800,a\n\
+                 2,1,thirty,K35.800,b\n\
+                 3,1\n\
+                 4,9,30,K35.800,d\n\
+                 5,1,30,,e\n\
+                 6,2,40,J18.900,f\n";
+    let out = run_with_stdin(drg().args(["group", "--threads", "3", "-"]), input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = parse_csv(&out.stdout);
+    let ids: Vec<&str> = rows.iter().map(|r| r["id"].as_str()).collect();
+    assert_eq!(ids, ["1", "2", "3", "4", "5", "6"], "one row per input row, in input order");
+    assert_eq!(rows[1]["reason"], "line 3: age_years: \"thirty\" is not a number");
+    assert_eq!(rows[2]["reason"], "line 4: expected 5 fields, found 2");
+    assert!(rows[3]["reason"].starts_with("line 5: sex: \"9\""));
+    assert_eq!(rows[4]["reason"], "diagnoses: none given");
+    assert_eq!(rows[5]["status"], "grouped");
+    assert_eq!(rows[0]["note"], "a", "unknown columns are carried through");
+    assert_eq!(rows[5]["note"], "f");
+}
+
+#[test]
+fn many_rows_stay_in_order_across_threads() {
+    let mut input = String::from("id,sex,age_years,diagnoses,procedures\n");
+    for i in 0..20_000 {
+        let dx = ["K35.800", "J18.900|J96.000", "I10.x05", "N18.500", "K80.100|I50.900"][i % 5];
+        input.push_str(&format!("{i},{},{},{dx},\n", 1 + i % 2, 20 + i % 60));
+    }
+    let single = run_with_stdin(drg().args(["group", "--threads", "1", "-"]), &input);
+    let multi = run_with_stdin(drg().args(["group", "--threads", "4", "-"]), &input);
+    assert!(single.status.success() && multi.status.success());
+    assert_eq!(single.stdout, multi.stdout, "results do not depend on the thread count");
+    let rows = parse_csv(&multi.stdout);
+    assert_eq!(rows.len(), 20_000);
+    assert!(rows.iter().enumerate().all(|(i, r)| r["id"] == i.to_string()));
+}
+
+#[test]
+fn jsonl_in_and_out() {
+    let input = "{\"id\": \"a\", \"sex\": \"男\", \"age_years\": 30, \"diagnoses\": [\"k35.800\"], \"procedures\": \"47.0901\", \"ward\": 7}\n\
+                 not json\n\
+                 [1, 2]\n";
+    let out = run_with_stdin(drg().args(["group", "--format", "jsonl", "-"]), input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["drg"], "GC25");
+    assert_eq!(lines[0]["ward"], 7, "unknown keys are carried through");
+    assert_eq!(lines[1]["status"], "invalid");
+    assert!(lines[1]["reason"].as_str().unwrap().starts_with("line 2: not valid JSON"));
+    assert_eq!(lines[2]["reason"], "line 3: expected a JSON object");
+
+    // A JSON array, to CSV.
+    let out = run_with_stdin(drg().args(["group", "-"]), "[{\"id\": \"b\", \"sex\": 2, \"age_years\": 60, \"diagnoses\": \"J18.900\"}]");
+    let rows = parse_csv(&out.stdout);
+    assert_eq!(rows[0]["drg"], "ES25");
+}
+
+#[test]
+fn explain_prints_the_trail() {
+    let out = drg()
+        .args(["explain", "--case", r#"{"id": "x", "sex": 1, "age_years": 30, "diagnoses": ["K35.800", "E11.900"], "procedures": ["47.0901"]}"#])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let trail = text(&out.stdout);
+    assert!(trail.contains("✓ MDC MDCG"), "{trail}");
+    assert!(trail.contains("✓ has CC: secondary diagnosis E11.900 2型糖尿病 is a CC"), "{trail}");
+    assert!(trail.trim_end().ends_with("=> grouped MDCG / GC2 / GC23 阑尾切除术，伴一般并发症或合并症"), "{trail}");
+
+    let out = drg()
+        .args(["explain", "--input"])
+        .arg(workspace().join("examples/cases.csv"))
+        .args(["--id", "D015"])
+        .output()
+        .unwrap();
+    let trail = text(&out.stdout);
+    assert!(trail.contains("=> ungroupable"), "{trail}");
+    assert!(trail.contains("warning: unknown diagnosis code N18.500"), "{trail}");
+
+    let out = drg().args(["explain", "--case", "{not json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("not valid JSON"));
+}
+
+#[test]
+fn code_lookup_and_search() {
+    let out = drg().args(["code", "lookup", "ｋ３５．８００", "51.2300"]).output().unwrap();
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("K35.800\tdiagnosis\t急性阑尾炎，其他未特指"), "{s}");
+    assert!(s.contains("51.2300\tprocedure\t腹腔镜下胆囊切除术"), "{s}");
+    assert!(s.contains("operating-room procedure"), "{s}");
+
+    let out = drg().args(["code", "lookup", "NOPE1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "an unknown code is a failed lookup");
+
+    let out = drg().args(["code", "search", "胆囊"]).output().unwrap();
+    let s = text(&out.stdout);
+    assert!(s.contains("K80.100\tdiagnosis") && s.contains("51.2300\tprocedure"), "{s}");
+}
+
+#[test]
+fn pack_from_the_environment_and_pack_check() {
+    let out = drg()
+        .env("DRG_PACK", shared().join("rulepacks/chs-drg-1.0"))
+        .args(["code", "lookup", "I10.x05"])
+        .output()
+        .unwrap();
+    assert!(text(&out.stdout).contains("MDCF.dx"), "$DRG_PACK is used: {}", text(&out.stdout));
+
+    let out = drg().args(["pack", "check"]).arg(shared().join("rulepacks/chs-drg-1.1")).output().unwrap();
+    assert!(out.status.success());
+    let s = text(&out.stdout);
+    assert!(s.contains("chs-drg-1.1\tCHS-DRG 1.1") && s.contains("26 MDC, 376 ADRG, 628 DRG"), "{s}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_broken_pack_is_refused_with_file_and_place() {
+    let dir = temp_dir("broken-pack");
+    let pack = dir.join("pack");
+    copy_dir(&workspace().join("drg-core/demo-pack"), &pack);
+    let cc = pack.join("cc.tsv");
+    let mut text_cc = std::fs::read_to_string(&cc).unwrap();
+    text_cc.push_str("X99.900\tSEVERE\t3\n");
+    std::fs::write(&cc, text_cc).unwrap();
+
+    let out = drg().args(["pack", "check"]).arg(&pack).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("cc.tsv (line 15)") && err.contains("SEVERE"), "{err}");
+
+    let out = drg().args(["group", "--pack"]).arg(&pack).arg(workspace().join("examples/cases.csv")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("cc.tsv (line 15)"));
+    assert!(out.stdout.is_empty());
+
+    std::fs::remove_file(pack.join("or_procedures.tsv")).unwrap();
+    let out = drg().args(["pack", "check"]).arg(&pack).output().unwrap();
+    assert!(text(&out.stderr).contains("or_procedures.tsv: missing"), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_header_without_required_columns_is_an_error() {
+    let out = run_with_stdin(drg().args(["group", "-"]), "id,diagnoses\n1,K35.800\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("no column sex, age_years"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn an_empty_or_header_only_input_gives_a_header_only_output() {
+    let out = run_with_stdin(drg().args(["group", "--input-format", "csv", "-"]), "id,sex,age_years,diagnoses\n");
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "id,status,mdc,adrg,drg,drg_name,reason,warnings\n");
+    let out = run_with_stdin(drg().args(["group", "--input-format", "jsonl", "--format", "jsonl", "-"]), "");
+    assert!(out.status.success());
+    assert!(out.stdout.is_empty());
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Runs every test of the project. The README's test command, and CI's
+# (.ci/run). Needs ../shared beside the checkout for the conformance tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -f ../shared/README.md ]; then
+  echo "error: ../shared is missing: clone the project beside shared/ (the reference packs and cases)" >&2
+  exit 1
+fi
+
+echo "== Rust: unit, CLI and conformance tests"
+cargo test --workspace --locked
