@@ -93,3 +93,51 @@ pub fn assert_agreement(what: &str, total: usize, diffs: &[String]) {
         diffs.iter().take(40).cloned().collect::<Vec<_>>().join("\n  ")
     );
 }
+
+/// The tolerance of a numeric column of the points reports (specs/points.md,
+/// "Numbers"): 1e-4 for points and ratios, 0.01 yuan for money; counts exact.
+pub fn points_tolerance(column: &str) -> Option<f64> {
+    match column {
+        "n" | "kept" | "cases" => Some(0.0),
+        "points" | "base_points" | "weight" | "coef" | "point_value" => Some(1e-4),
+        "avg_cost" | "self_pay" | "cost" | "revenue" | "fund_due" | "prepay" | "balance" | "fund_item_cost"
+        | "budget" | "pool" => Some(0.01 + 1e-9),
+        _ => None,
+    }
+}
+
+/// Compares two points reports row by row: same header, same number of rows,
+/// text columns equal, numeric columns within [`points_tolerance`]. Returns one
+/// line per difference.
+pub fn compare_points_csv(actual: &str, expected: &str) -> Vec<String> {
+    let read = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut r = csv::Reader::from_reader(text.as_bytes());
+        let header = r.headers().unwrap().iter().map(String::from).collect();
+        let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
+        (header, rows)
+    };
+    let (ah, arows) = read(actual);
+    let (eh, erows) = read(expected);
+    if ah != eh {
+        return vec![format!("header {ah:?}, expected {eh:?}")];
+    }
+    let mut diffs = Vec::new();
+    if arows.len() != erows.len() {
+        diffs.push(format!("{} rows, expected {}", arows.len(), erows.len()));
+    }
+    for (i, (a, e)) in arows.iter().zip(&erows).enumerate() {
+        for ((col, av), ev) in eh.iter().zip(a).zip(e) {
+            let same = match points_tolerance(col) {
+                Some(tol) => match (av.parse::<f64>(), ev.parse::<f64>()) {
+                    (Ok(x), Ok(y)) => (x - y).abs() <= tol,
+                    _ => av == ev,
+                },
+                None => av == ev,
+            };
+            if !same {
+                diffs.push(format!("row {} ({}), {col}: {av}, expected {ev}", i + 1, a.first().map_or("", |s| s.as_str())));
+            }
+        }
+    }
+    diffs
+}

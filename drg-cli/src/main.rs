@@ -4,6 +4,7 @@
 //! No grouping rule lives here.
 
 mod group;
+mod points;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -37,6 +38,83 @@ enum Command {
     /// Check a rule pack.
     #[command(subcommand)]
     Pack(PackCommand),
+    /// DRG points (点数法): base points, case points, settlement.
+    #[command(subcommand)]
+    Points(PointsCommand),
+}
+
+#[derive(Args)]
+struct PolicyArg {
+    /// The policy file (TOML; specs/points.md).
+    #[arg(long, value_name = "POLICY")]
+    policy: PathBuf,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+struct WeightsSource {
+    /// Historical cases to calibrate from (grouped, or grouped here with --pack).
+    #[arg(long, value_name = "HISTORY.csv")]
+    history: Option<PathBuf>,
+    /// A weights table in the format of `drg points calibrate` instead.
+    #[arg(long, value_name = "WEIGHTS.csv")]
+    weights: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum PointsCommand {
+    /// All three steps: writes weights.csv, case_points.csv, settlement.csv and period.csv.
+    Run {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[arg(long, value_name = "HISTORY.csv")]
+        history: PathBuf,
+        #[arg(long, value_name = "PERIOD.csv")]
+        period: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+    /// Base points of every DRG from historical cases (weights.csv).
+    Calibrate {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[arg(long, value_name = "HISTORY.csv")]
+        history: PathBuf,
+        /// Where to write weights.csv (default: standard output).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+    /// The points of every case of a period (case_points.csv).
+    Score {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[command(flatten)]
+        weights: WeightsSource,
+        #[arg(long, value_name = "PERIOD.csv")]
+        period: PathBuf,
+        /// Where to write case_points.csv (default: standard output).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+    /// A period's settlement (settlement.csv and period.csv).
+    Settle {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[command(flatten)]
+        weights: WeightsSource,
+        #[arg(long, value_name = "PERIOD.csv")]
+        period: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -129,6 +207,7 @@ fn main() -> ExitCode {
         Command::Code(CodeCommand::Lookup { pack, codes }) => cmd_lookup(&pack, &codes),
         Command::Code(CodeCommand::Search { pack, limit, text }) => cmd_search(&pack, &text, limit),
         Command::Pack(PackCommand::Check { path }) => cmd_pack_check(&path),
+        Command::Points(command) => cmd_points(command),
     };
     match outcome {
         Ok(code) => code,
@@ -336,4 +415,89 @@ fn cmd_pack_check(path: &Path) -> Outcome {
         println!("warning: {w}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn load_policy(arg: &PolicyArg) -> Result<drg_core::points::Policy, String> {
+    drg_core::points::Policy::load(&arg.policy).map_err(|e| e.to_string())
+}
+
+/// The weights from a history file (calibrated here) or a weights table.
+fn weights_from(
+    policy: &drg_core::points::Policy,
+    source: &WeightsSource,
+    grouper: &mut dyn FnMut() -> Result<Grouper, String>,
+) -> Result<drg_core::points::Weights, String> {
+    match (&source.history, &source.weights) {
+        (Some(history), _) => {
+            let input = points::read_cases(history, grouper)?;
+            points::calibrate(policy, history, &input)
+        }
+        (None, Some(weights)) => points::read_weights(weights),
+        (None, None) => Err("give --history or --weights".into()),
+    }
+}
+
+fn settle_into(
+    policy: &drg_core::points::Policy,
+    scored: &[(drg_core::points::PointsCase, drg_core::points::CaseScore)],
+    out_dir: &Path,
+) -> Result<(), String> {
+    let settlement = drg_core::points::settle(policy, scored).map_err(|e| e.to_string())?;
+    points::write(&out_dir.join("settlement.csv"), &drg_core::points::settlement_csv(&settlement))?;
+    points::write(&out_dir.join("period.csv"), &drg_core::points::period_csv(&settlement))?;
+    let p = &settlement.period;
+    eprintln!(
+        "drg points: {} cases, {} points, pool {} yuan, point value {} yuan/point, {} hospitals",
+        scored.len(),
+        drg_core::points::fixed(p.points, 4),
+        drg_core::points::fixed(p.pool, 2),
+        drg_core::points::fixed(p.point_value, 6),
+        settlement.hospitals.len()
+    );
+    Ok(())
+}
+
+fn cmd_points(command: PointsCommand) -> Outcome {
+    use drg_core::points::{case_points_csv, weights_csv};
+    match command {
+        PointsCommand::Run { policy, history, period, out_dir, pack } => {
+            let policy = load_policy(&policy)?;
+            let mut grouper = lazy_grouper(pack);
+            let weights = weights_from(&policy, &WeightsSource { history: Some(history), weights: None }, &mut grouper)?;
+            let input = points::read_cases(&period, &mut grouper)?;
+            let scored = points::score_all(&policy, &weights, &period, input);
+            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            points::write(&out_dir.join("weights.csv"), &weights_csv(&weights))?;
+            points::write(&out_dir.join("case_points.csv"), &case_points_csv(&scored))?;
+            settle_into(&policy, &scored, &out_dir)?;
+        }
+        PointsCommand::Calibrate { policy, history, output, pack } => {
+            let policy = load_policy(&policy)?;
+            let weights = weights_from(&policy, &WeightsSource { history: Some(history), weights: None }, &mut lazy_grouper(pack))?;
+            points::write_or_print(output.as_ref(), &weights_csv(&weights))?;
+        }
+        PointsCommand::Score { policy, weights, period, output, pack } => {
+            let policy = load_policy(&policy)?;
+            let mut grouper = lazy_grouper(pack);
+            let weights = weights_from(&policy, &weights, &mut grouper)?;
+            let input = points::read_cases(&period, &mut grouper)?;
+            let scored = points::score_all(&policy, &weights, &period, input);
+            points::write_or_print(output.as_ref(), &case_points_csv(&scored))?;
+        }
+        PointsCommand::Settle { policy, weights, period, out_dir, pack } => {
+            let policy = load_policy(&policy)?;
+            let mut grouper = lazy_grouper(pack);
+            let weights = weights_from(&policy, &weights, &mut grouper)?;
+            let input = points::read_cases(&period, &mut grouper)?;
+            let scored = points::score_all(&policy, &weights, &period, input);
+            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            settle_into(&policy, &scored, &out_dir)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pack is loaded only when a file has rows to group.
+fn lazy_grouper(choice: PackChoice) -> impl FnMut() -> Result<Grouper, String> {
+    move || Ok(Grouper::new(Arc::new(load_pack(&choice)?)))
 }

@@ -276,3 +276,119 @@ fn an_empty_or_header_only_input_gives_a_header_only_output() {
     assert!(out.status.success());
     assert!(out.stdout.is_empty());
 }
+
+fn points_dir() -> PathBuf {
+    shared().join("testdata/points")
+}
+
+#[test]
+fn points_run_reproduces_the_four_reference_files() {
+    let out_dir = temp_dir("points-run");
+    let out = drg()
+        .args(["points", "run", "--policy"])
+        .arg(points_dir().join("policy.toml"))
+        .arg("--history")
+        .arg(points_dir().join("history.csv"))
+        .arg("--period")
+        .arg(points_dir().join("period.csv"))
+        .arg("--out-dir")
+        .arg(&out_dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("point value 238.442104 yuan/point"), "{}", text(&out.stderr));
+    for name in ["weights.csv", "case_points.csv", "settlement.csv", "period.csv"] {
+        let actual = std::fs::read_to_string(out_dir.join(name)).unwrap();
+        let expected = std::fs::read_to_string(points_dir().join("expected").join(name)).unwrap();
+        let diffs = drg_conformance::compare_points_csv(&actual, &expected);
+        assert!(diffs.is_empty(), "{name}: {}", diffs.join("\n"));
+    }
+    std::fs::remove_dir_all(out_dir).unwrap();
+}
+
+#[test]
+fn points_steps_one_by_one_with_a_weights_table() {
+    let dir = temp_dir("points-steps");
+    let policy = points_dir().join("policy.toml");
+    let weights = dir.join("weights.csv");
+    let out = drg().args(["points", "calibrate", "--policy"]).arg(&policy).arg("--history").arg(points_dir().join("history.csv")).arg("-o").arg(&weights).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    // Scoring from the (rounded) table agrees with the reference on every category.
+    let out = drg().args(["points", "score", "--policy"]).arg(&policy).arg("--weights").arg(&weights).arg("--period").arg(points_dir().join("period.csv")).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let scored = parse_csv(&out.stdout);
+    let expected = parse_csv(&std::fs::read(points_dir().join("expected/case_points.csv")).unwrap());
+    assert_eq!(scored.len(), expected.len());
+    for (a, e) in scored.iter().zip(&expected) {
+        assert_eq!((&a["id"], &a["category"], &a["drg"]), (&e["id"], &e["category"], &e["drg"]));
+        let (pa, pe): (f64, f64) = (a["points"].parse().unwrap(), e["points"].parse().unwrap());
+        assert!((pa - pe).abs() <= 1e-3 * pe.max(1.0), "{}: {pa} vs {pe}", a["id"]);
+    }
+
+    let settle_dir = dir.join("settle");
+    let out = drg().args(["points", "settle", "--policy"]).arg(&policy).arg("--weights").arg(&weights).arg("--period").arg(points_dir().join("period.csv")).arg("--out-dir").arg(&settle_dir).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let period = parse_csv(&std::fs::read(settle_dir.join("period.csv")).unwrap());
+    let value: f64 = period[0]["point_value"].parse().unwrap();
+    assert!((value - 238.442104).abs() < 1e-3, "{value}");
+    assert_eq!(parse_csv(&std::fs::read(settle_dir.join("settlement.csv")).unwrap()).len(), 8);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn points_rows_without_a_usable_cost_are_reported_by_line() {
+    let dir = temp_dir("points-bad-rows");
+    let history = dir.join("history.csv");
+    std::fs::write(
+        &history,
+        "id,hospital,hospital_level,total_cost,self_pay,status,drg\n\
+         h1,H1,3,1000,100,grouped,GC25\n\
+         h2,H1,3,,100,grouped,GC25\n\
+         h3,H1,3,-5,0,grouped,GC25\n\
+         h4,H1,3,abc,0,grouped,GC25\n\
+         h5,H1,3,3000,100,ungroupable,\n",
+    )
+    .unwrap();
+    let out = drg().args(["points", "calibrate", "--policy"]).arg(points_dir().join("policy.toml")).arg("--history").arg(&history).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("line 3: total_cost is missing; left out of calibration"), "{err}");
+    assert!(err.contains("line 4: total_cost -5 is not above 0; left out of calibration"), "{err}");
+    assert!(err.contains("line 5: total_cost: \"abc\" is not a number"), "{err}");
+    assert!(err.contains("1 used, 1 not grouped"), "{err}");
+    let weights = parse_csv(&out.stdout);
+    assert_eq!(weights.len(), 2, "GC25 and the overall line");
+    assert_eq!((weights[0]["drg"].as_str(), weights[0]["n"].as_str(), weights[0]["avg_cost"].as_str()), ("GC25", "1", "1000.00"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn points_period_without_results_is_grouped_with_the_pack() {
+    let dir = temp_dir("points-group");
+    let period = dir.join("period.csv");
+    // The example cases carry no status/drg: they are grouped with the demo pack.
+    std::fs::copy(workspace().join("examples/cases.csv"), &period).unwrap();
+    let weights = dir.join("weights.csv");
+    std::fs::write(&weights, "drg,n,kept,avg_cost,weight,base_points,unstable\nGC25,9,9,9000.00,0.900000,90.0000,false\n*,99,99,10000.00,1.000000,100.0000,false\n").unwrap();
+    let out = drg().args(["points", "score", "--policy"]).arg(points_dir().join("policy.toml")).arg("--weights").arg(&weights).arg("--period").arg(&period).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = parse_csv(&out.stdout);
+    assert_eq!(rows.len(), 15);
+    let d001 = rows.iter().find(|r| r["id"] == "D001").unwrap();
+    assert_eq!((d001["drg"].as_str(), d001["category"].as_str()), ("GC25", "normal"));
+    let d002 = rows.iter().find(|r| r["id"] == "D002").unwrap();
+    assert_eq!((d002["drg"].as_str(), d002["category"].as_str()), ("", "ungrouped"), "GC23 has no base points here");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn a_bad_policy_is_refused_naming_the_key() {
+    let dir = temp_dir("bad-policy");
+    let policy = dir.join("policy.toml");
+    std::fs::write(&policy, "[settlement]\nshare_ratio = 1.2\n").unwrap();
+    let out = drg().args(["points", "calibrate", "--policy"]).arg(&policy).arg("--history").arg(points_dir().join("history.csv")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("settlement.share_ratio: 1.2 is outside [0, 1]"), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}

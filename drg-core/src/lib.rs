@@ -25,6 +25,7 @@
 //! - [`pack`]: loading and compiling drgpack/1 rule packs.
 //! - [`Grouper`]: grouping, with an explain trail on request.
 //! - [`io`]: reading cases from CSV and JSON.
+//! - [`points`]: DRG points: calibration, case scoring, settlement.
 
 pub mod case;
 pub mod codes;
@@ -32,6 +33,7 @@ mod demo;
 pub mod grouper;
 pub mod io;
 pub mod pack;
+pub mod points;
 
 pub use case::{Case, Field, FieldError, Sex};
 pub use grouper::{GroupOptions, GroupResult, Grouper, Status, TraceStep};

@@ -1,0 +1,344 @@
+//! DRG point calculation (specs/points.md): base points from history, the
+//! points of each case, and settlement of a period's fund budget.
+//!
+//! Every number is computed in `f64` without intermediate rounding; rounding
+//! (half away from zero) happens only when a report is written.
+//!
+//! ```
+//! use drg_core::points::{calibrate, score, settle, PointsCase, Policy};
+//!
+//! let policy = Policy::default();
+//! let case = |id: &str, drg: &str, cost: f64| PointsCase {
+//!     id: id.into(), hospital: "H1".into(), hospital_level: Some("3".into()),
+//!     drg: Some(drg.into()), total_cost: Some(cost), self_pay: Some(cost * 0.2),
+//! };
+//! let history = vec![case("h1", "GC25", 8000.0), case("h2", "GC25", 12000.0), case("h3", "ES25", 5000.0)];
+//! let calibration = calibrate(&policy, &history).unwrap();
+//! let gc25 = &calibration.weights.drgs["GC25"];
+//! assert_eq!(gc25.avg_cost, 10000.0);
+//!
+//! let scored = score(&policy, &calibration.weights, &case("p1", "GC25", 11000.0)).unwrap();
+//! assert_eq!(scored.points, gc25.base_points);      // a normal case at a level-3 hospital
+//! let settlement = settle(&policy, &[(case("p1", "GC25", 11000.0), scored)]).unwrap();
+//! assert_eq!(settlement.hospitals.len(), 1);
+//! ```
+
+mod policy;
+mod report;
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+pub use policy::{CalibrationPolicy, CoefficientPolicy, Policy, PolicyError, ScoringPolicy, SettlementPolicy, Trim};
+pub use report::{case_points_csv, fixed, period_csv, read_weights_csv, settlement_csv, weights_csv, WeightsCsvError};
+
+/// One case as point calculation sees it: where it was treated, its DRG (if
+/// grouped) and its money.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PointsCase {
+    pub id: String,
+    pub hospital: String,
+    pub hospital_level: Option<String>,
+    /// The DRG when the case was grouped; `None` otherwise.
+    pub drg: Option<String>,
+    pub total_cost: Option<f64>,
+    pub self_pay: Option<f64>,
+}
+
+/// Why a case was left out of a step.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Skip {
+    /// Not grouped: calibration ignores it (and counts it).
+    NotGrouped,
+    /// `total_cost` is missing.
+    NoCost,
+    /// `total_cost` is 0 or less.
+    CostNotPositive(String),
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Skip::NotGrouped => write!(f, "not grouped"),
+            Skip::NoCost => write!(f, "total_cost is missing"),
+            Skip::CostNotPositive(v) => write!(f, "total_cost {v} is not above 0"),
+        }
+    }
+}
+
+/// A step that cannot be done at all.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PointsError {
+    #[error("the history has no grouped case with a total_cost above 0: no base points can be set")]
+    EmptyHistory,
+    #[error("the period's cases have no points: no point value can be set")]
+    NoPoints,
+}
+
+/// The calibration of one DRG.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DrgWeight {
+    /// Cases with a cost.
+    pub n: u64,
+    /// Cases kept after trimming.
+    pub kept: u64,
+    pub avg_cost: f64,
+    /// Relative weight (RW): `avg_cost / overall_avg`.
+    pub weight: f64,
+    pub base_points: f64,
+    pub unstable: bool,
+}
+
+/// The calibration table: base points by DRG, and the overall line.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Weights {
+    pub drgs: BTreeMap<String, DrgWeight>,
+    /// The overall line (drg `*`): all cases, all kept, the overall average
+    /// (weight 1, base points = scale).
+    pub overall: DrgWeight,
+}
+
+impl Weights {
+    /// The overall average cost of the kept cases.
+    pub fn overall_avg(&self) -> f64 {
+        self.overall.avg_cost
+    }
+}
+
+/// What calibration gives: the table, and which input cases it left out.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    pub weights: Weights,
+    /// (index into the input, why) of every case left out.
+    pub skipped: Vec<(usize, Skip)>,
+}
+
+/// Step 1: base points from historical cases.
+pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a PointsCase>) -> Result<Calibration, PointsError> {
+    let mut costs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let mut skipped = Vec::new();
+    for (i, case) in history.into_iter().enumerate() {
+        let Some(drg) = case.drg.as_deref().filter(|d| !d.is_empty()) else {
+            skipped.push((i, Skip::NotGrouped));
+            continue;
+        };
+        match case.total_cost {
+            None => skipped.push((i, Skip::NoCost)),
+            Some(c) if c <= 0.0 || !c.is_finite() => skipped.push((i, Skip::CostNotPositive(c.to_string()))),
+            Some(c) => costs.entry(drg).or_default().push(c),
+        }
+    }
+    let c = &policy.calibration;
+    let mut kept_by_drg: Vec<(&str, u64, Vec<f64>)> = Vec::with_capacity(costs.len());
+    for (drg, all) in &costs {
+        let kept: Vec<f64> = match c.trim {
+            Trim::Sd if all.len() >= 2 => {
+                let mean = mean(all);
+                let sd = (all.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / all.len() as f64).sqrt();
+                let (lo, hi) = (mean - c.trim_k * sd, mean + c.trim_k * sd);
+                all.iter().copied().filter(|&x| lo <= x && x <= hi).collect()
+            }
+            _ => all.clone(),
+        };
+        kept_by_drg.push((drg, all.len() as u64, kept));
+    }
+    let all_kept: Vec<f64> = kept_by_drg.iter().flat_map(|(_, _, k)| k.iter().copied()).collect();
+    if all_kept.is_empty() {
+        return Err(PointsError::EmptyHistory);
+    }
+    let overall_avg = mean(&all_kept);
+    let mut drgs = BTreeMap::new();
+    for (drg, n, kept) in kept_by_drg {
+        // A DRG whose every cost was trimmed keeps no average: with sd
+        // trimming and k ≥ 0 the mean itself always stays, so this needs a
+        // policy of k < 1 on a skewed DRG; it is then priced as ungrouped.
+        if kept.is_empty() {
+            continue;
+        }
+        let avg = mean(&kept);
+        let weight = avg / overall_avg;
+        drgs.insert(
+            drg.to_string(),
+            DrgWeight {
+                n,
+                kept: kept.len() as u64,
+                avg_cost: avg,
+                weight,
+                base_points: weight * c.scale,
+                unstable: (kept.len() as u64) < c.min_cases,
+            },
+        );
+    }
+    let overall = DrgWeight {
+        n: costs.values().map(|v| v.len() as u64).sum(),
+        kept: all_kept.len() as u64,
+        avg_cost: overall_avg,
+        weight: 1.0,
+        base_points: c.scale,
+        unstable: (all_kept.len() as u64) < c.min_cases,
+    };
+    Ok(Calibration { weights: Weights { drgs, overall }, skipped })
+}
+
+fn mean(xs: &[f64]) -> f64 {
+    xs.iter().sum::<f64>() / xs.len() as f64
+}
+
+/// The payment category of a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Category {
+    Normal,
+    /// 高倍率: cost at least the high multiple of the DRG average.
+    High,
+    /// 低倍率: cost at or below `low_ratio` of the DRG average.
+    Low,
+    /// Not grouped, or its DRG has no base points.
+    Ungrouped,
+}
+
+impl Category {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Normal => "normal",
+            Category::High => "high",
+            Category::Low => "low",
+            Category::Ungrouped => "ungrouped",
+        }
+    }
+}
+
+/// The points of one case.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CaseScore {
+    /// The DRG priced (`None` when ungrouped).
+    pub drg: Option<String>,
+    pub category: Category,
+    /// 0 when ungrouped.
+    pub base_points: f64,
+    /// 1 when ungrouped.
+    pub coef: f64,
+    pub points: f64,
+}
+
+/// Step 2: the points of one case. A case without a cost cannot be scored.
+pub fn score(policy: &Policy, weights: &Weights, case: &PointsCase) -> Result<CaseScore, Skip> {
+    let cost = case.total_cost.ok_or(Skip::NoCost)?;
+    if cost < 0.0 || !cost.is_finite() {
+        return Err(Skip::CostNotPositive(cost.to_string()));
+    }
+    let priced = case.drg.as_deref().and_then(|d| weights.drgs.get_key_value(d));
+    let Some((drg, w)) = priced else {
+        let s = &policy.scoring;
+        return Ok(CaseScore {
+            drg: None,
+            category: Category::Ungrouped,
+            base_points: 0.0,
+            coef: 1.0,
+            points: cost / weights.overall_avg() * policy.calibration.scale * s.ungrouped_factor,
+        });
+    };
+    let bp = w.base_points;
+    let coef = policy.coefficient(drg, &case.hospital, case.hospital_level.as_deref());
+    let ratio = cost / w.avg_cost;
+    let (category, points) = match policy.high_multiple(bp) {
+        Some(m) if ratio >= m => (Category::High, bp * coef + bp * (ratio - m)),
+        _ if ratio <= policy.scoring.low_ratio => (Category::Low, bp * ratio),
+        _ => (Category::Normal, bp * coef),
+    };
+    Ok(CaseScore { drg: Some(drg.clone()), category, base_points: bp, coef, points })
+}
+
+/// The period line of a settlement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodTotals {
+    /// P: all points.
+    pub points: f64,
+    /// S: all self pay.
+    pub self_pay: f64,
+    /// A: what the fund would pay item by item, Σ (total_cost − self_pay).
+    pub fund_item_cost: f64,
+    /// B.
+    pub budget: f64,
+    pub pool: f64,
+    /// Yuan per point.
+    pub point_value: f64,
+}
+
+/// One hospital's settlement.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HospitalSettlement {
+    pub hospital: String,
+    pub cases: u64,
+    pub points: f64,
+    pub self_pay: f64,
+    pub cost: f64,
+    pub revenue: f64,
+    pub fund_due: f64,
+    pub prepay: f64,
+    /// 盈亏: revenue − cost.
+    pub balance: f64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Settlement {
+    pub period: PeriodTotals,
+    /// By hospital id.
+    pub hospitals: Vec<HospitalSettlement>,
+}
+
+/// Step 3: a period's scored cases into money. Cases scored without a cost
+/// cannot be here; a missing `self_pay` counts as 0.
+pub fn settle(policy: &Policy, scored: &[(PointsCase, CaseScore)]) -> Result<Settlement, PointsError> {
+    let s = &policy.settlement;
+    let mut by_hospital: BTreeMap<&str, HospitalSettlement> = BTreeMap::new();
+    let (mut p, mut self_pay, mut fund_item_cost) = (0.0, 0.0, 0.0);
+    for (case, score) in scored {
+        let cost = case.total_cost.unwrap_or(0.0);
+        let own = case.self_pay.unwrap_or(0.0);
+        p += score.points;
+        self_pay += own;
+        fund_item_cost += cost - own;
+        let h = by_hospital.entry(case.hospital.as_str()).or_insert_with(|| HospitalSettlement {
+            hospital: case.hospital.clone(),
+            cases: 0,
+            points: 0.0,
+            self_pay: 0.0,
+            cost: 0.0,
+            revenue: 0.0,
+            fund_due: 0.0,
+            prepay: 0.0,
+            balance: 0.0,
+        });
+        h.cases += 1;
+        h.points += score.points;
+        h.self_pay += own;
+        h.cost += cost;
+    }
+    if p <= 0.0 {
+        return Err(PointsError::NoPoints);
+    }
+    let b = s.budget;
+    let pool = if fund_item_cost <= b {
+        fund_item_cost + s.share_ratio * (b - fund_item_cost)
+    } else {
+        b + (1.0 - s.share_ratio) * (fund_item_cost - b)
+    };
+    let point_value = (pool + self_pay) / p;
+    let hospitals = by_hospital
+        .into_values()
+        .map(|mut h| {
+            h.revenue = h.points * point_value;
+            h.fund_due = h.revenue - h.self_pay;
+            h.prepay = h.fund_due * s.prepay_ratio;
+            h.balance = h.revenue - h.cost;
+            h
+        })
+        .collect();
+    Ok(Settlement {
+        period: PeriodTotals { points: p, self_pay, fund_item_cost, budget: b, pool, point_value },
+        hospitals,
+    })
+}
+
+#[cfg(test)]
+mod tests;
