@@ -11,3 +11,6 @@ fi
 
 echo "== Rust: unit, CLI and conformance tests"
 cargo test --workspace --locked
+
+echo "== C: the C ABI from C, under valgrind"
+bash scripts/test-c.sh

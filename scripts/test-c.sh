@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The C ABI from C: builds libdrg, compiles the examples with -Wall -Wextra
+# -Werror, groups the national 1.1 cases from 4 threads and compares with
+# `drg group`, and runs the ABI test and the threaded grouping under valgrind
+# (no errors, no leaks). Also checks the pkg-config install.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+shared=$root/../shared
+
+if ! command -v valgrind >/dev/null; then
+  echo "installing valgrind"
+  { apt-get update -qq && apt-get install -y -qq valgrind; } >/dev/null
+fi
+command -v pkg-config >/dev/null || { apt-get update -qq && apt-get install -y -qq pkg-config >/dev/null; }
+
+cargo build --release --locked -p drg-ffi -p drg-cli
+out=$root/target/c
+rm -rf "$out" && mkdir -p "$out"
+cflags=(-std=c11 -Wall -Wextra -Werror -O1 -g -pthread -I include)
+link=(-L target/release -ldrg "-Wl,-rpath,$root/target/release")
+gcc "${cflags[@]}" examples/c/group_cases.c "${link[@]}" -o "$out/group_cases"
+gcc "${cflags[@]}" examples/c/test_abi.c "${link[@]}" -o "$out/test_abi"
+# The static library links too.
+gcc "${cflags[@]}" examples/c/group_cases.c target/release/libdrg.a -lpthread -ldl -lm -o "$out/group_cases_static"
+
+vg=(valgrind -q --error-exitcode=3 --leak-check=full --show-leak-kinds=definite,indirect
+    --errors-for-leak-kinds=definite,indirect)
+
+echo "== C: ABI test under valgrind"
+mkdir -p "$out/work"
+"${vg[@]}" "$out/test_abi" "$out/work"
+
+echo "== C: CHS-DRG 1.1 from 4 threads under valgrind, against drg group"
+target/release/drg group -q --pack "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" \
+  | cut -d, -f1-5 > "$out/cli.csv"
+"${vg[@]}" "$out/group_cases" "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" 4 > "$out/c.csv"
+"$out/group_cases_static" "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" 2 > "$out/c_static.csv"
+checks=0
+for f in c.csv c_static.csv; do
+  if ! cmp -s "$out/cli.csv" "$out/$f"; then
+    echo "C results ($f) differ from drg group:"; diff "$out/cli.csv" "$out/$f" | head -20
+    exit 1
+  fi
+  checks=$((checks + 1))
+done
+rows=$(($(wc -l < "$out/c.csv") - 1))
+echo "$rows cases agree with drg group, shared and static library"
+
+echo "== C: pkg-config install"
+bash scripts/install-c.sh "$out/prefix" >/dev/null
+# shellcheck disable=SC2046
+PKG_CONFIG_PATH=$out/prefix/lib/pkgconfig gcc "${cflags[@]}" examples/c/group_cases.c \
+  $(PKG_CONFIG_PATH=$out/prefix/lib/pkgconfig pkg-config --cflags --libs drg) -o "$out/group_cases_installed"
+"$out/group_cases_installed" --demo examples/cases.csv > "$out/demo.csv"
+grep -q '^D002,grouped,MDCG,GC2,GC23$' "$out/demo.csv"
+checks=$((checks + 1))
+echo "c: $((checks)) passed, 0 failed"
