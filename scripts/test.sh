@@ -14,3 +14,6 @@ cargo test --workspace --locked
 
 echo "== C: the C ABI from C, under valgrind"
 bash scripts/test-c.sh
+
+echo "== Python: pip install ./drg-py, then pytest (with Spark)"
+bash scripts/test-python.sh

@@ -181,6 +181,46 @@ impl Case {
         Ok(())
     }
 
+    /// Sets a field from a number, as bindings receive them (a pandas cell, a
+    /// JSON number). NaN means missing (pandas' missing value); an infinity is
+    /// an error; a fraction in a whole-number field is an error. Text fields
+    /// take the number's digits (`3.0` → `"3"`); code fields refuse numbers.
+    pub fn set_number(&mut self, field: Field, value: f64) -> Result<(), FieldError> {
+        let err = |message: String| FieldError { field: field.name(), message };
+        if value.is_nan() {
+            return self.set_field(field, "");
+        }
+        if !value.is_finite() {
+            return Err(err(format!("{value} is not a number")));
+        }
+        let whole = || {
+            if value.fract() == 0.0 && value.abs() < 9.0e15 {
+                Ok(Some(value as i64))
+            } else {
+                Err(err(format!("{value} is not a whole number")))
+            }
+        };
+        match field {
+            Field::AgeYears => self.age_years = whole()?,
+            Field::AgeDays => self.age_days = whole()?,
+            Field::LosDays => self.los_days = whole()?,
+            Field::WeightG => self.weight_g = Some(value),
+            Field::IcuHours => self.icu_hours = Some(value),
+            Field::TotalCost => self.total_cost = Some(value),
+            Field::SelfPay => self.self_pay = Some(value),
+            Field::Diagnoses | Field::Procedures => return Err(err("expected codes, found a number".into())),
+            Field::Id | Field::Hospital | Field::HospitalLevel | Field::Sex | Field::Discharge | Field::Dept => {
+                let text = if value.fract() == 0.0 && value.abs() < 9.0e15 {
+                    (value as i64).to_string()
+                } else {
+                    value.to_string()
+                };
+                return self.set_field(field, &text);
+            }
+        }
+        Ok(())
+    }
+
     /// Sets a field from a JSON value: a number, a string holding one, `null`
     /// (missing), or for the code fields an array of strings or a `|`-joined
     /// string.
@@ -348,6 +388,23 @@ mod tests {
         assert_eq!(e.field, "sex");
         let e = c.set_field(Field::LosDays, "x").unwrap_err();
         assert_eq!(e.to_string(), "los_days: \"x\" is not a number");
+    }
+
+    #[test]
+    fn numbers_from_bindings() {
+        let mut c = Case::default();
+        c.set_number(Field::AgeYears, 30.0).unwrap();
+        c.set_number(Field::Sex, 2.0).unwrap();
+        c.set_number(Field::Id, 12345.0).unwrap();
+        c.set_number(Field::WeightG, f64::NAN).unwrap();
+        c.set_number(Field::TotalCost, 1234.5).unwrap();
+        assert_eq!((c.age_years, c.sex, c.id.as_str(), c.weight_g, c.total_cost), (Some(30), Some(Sex::Female), "12345", None, Some(1234.5)));
+        c.set_number(Field::AgeYears, f64::NAN).unwrap();
+        assert_eq!(c.age_years, None, "NaN is missing");
+        assert!(c.set_number(Field::AgeYears, 30.5).is_err());
+        assert!(c.set_number(Field::LosDays, f64::INFINITY).is_err());
+        assert!(c.set_number(Field::Sex, 3.0).is_err());
+        assert!(c.set_number(Field::Diagnoses, 1.0).is_err());
     }
 
     #[test]

@@ -32,6 +32,7 @@ pub mod codes;
 mod demo;
 pub mod grouper;
 pub mod io;
+pub mod parallel;
 pub mod pack;
 pub mod points;
 

@@ -1,0 +1,86 @@
+"""drg: CHS-DRG grouping and DRG points (点数法), with a Rust engine.
+
+    >>> import drg
+    >>> g = drg.Grouper()                       # $DRG_PACK, else the demo pack
+    >>> r = g.group({"id": "1", "sex": "1", "age_years": 30,
+    ...              "diagnoses": ["K35.800"], "procedures": ["47.0901"]})
+    >>> r.status, r.drg
+    ('grouped', 'GC25')
+
+``Grouper.group_frame`` groups a pandas DataFrame, ``Grouper.group_arrow`` a
+pyarrow Table, both on every core with the GIL released; ``drg.points.run``
+does point calculation on DataFrames.
+"""
+
+from typing import Any, Dict, List, Optional
+
+from . import _drg
+from ._drg import CaseError, GroupResult, PackError, PointsError, normalize_code
+
+__version__: str = _drg.__version__
+
+__all__ = [
+    "Grouper",
+    "GroupResult",
+    "PackError",
+    "CaseError",
+    "PointsError",
+    "normalize_code",
+    "CASE_FIELDS",
+    "RESULT_COLUMNS",
+    "points",
+    "__version__",
+]
+
+#: The case fields of specs/cases.md, by their column names.
+CASE_FIELDS = (
+    "id", "hospital", "hospital_level", "sex", "age_years", "age_days", "weight_g", "los_days",
+    "discharge", "dept", "icu_hours", "total_cost", "self_pay", "diagnoses", "procedures",
+)
+
+#: The columns group_frame and group_arrow add.
+RESULT_COLUMNS = ("status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings")
+
+
+class Grouper(_drg.Grouper):
+    """Groups discharges with one rule pack.
+
+    ``Grouper(pack=None, translate_codes=False)``: ``pack`` is a drgpack/1
+    directory; without it ``$DRG_PACK``, else the built-in demo pack (not for
+    payment). Raises :class:`PackError` for a pack that cannot be loaded.
+    A Grouper is immutable and can be shared between threads.
+    """
+
+    def group_frame(self, df: Any, explain: bool = False) -> Any:
+        """A copy of the pandas DataFrame ``df`` (columns of specs/cases.md) with
+        the result columns ``status, mdc, adrg, drg, drg_name, reason, warnings``
+        added (and ``trace`` with ``explain=True``). A row that cannot be read is
+        an ``invalid`` row naming its position; no row is ever lost."""
+        columns = _columns(df.columns, lambda name: df[name].tolist())
+        results = self._group_columns(columns, len(df), explain)
+        out = df.copy()
+        for name, values in results.items():
+            out[name] = values
+        return out
+
+    def group_arrow(self, table: Any, explain: bool = False) -> Any:
+        """A pyarrow Table with the result columns added (or replaced), as
+        :meth:`group_frame` does for a DataFrame."""
+        import pyarrow as pa
+
+        columns = _columns(table.column_names, lambda name: table.column(name).to_pylist())
+        results = self._group_columns(columns, table.num_rows, explain)
+        for name, values in results.items():
+            array = pa.array(values, type=pa.string())
+            if name in table.column_names:
+                table = table.set_column(table.column_names.index(name), name, array)
+            else:
+                table = table.append_column(name, array)
+        return table
+
+
+def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
+    return {name: values_of(name) for name in CASE_FIELDS if name in list(names)}
+
+
+from . import points  # noqa: E402  (points uses Grouper)
