@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::case::Case;
 use crate::codes::normalize_code;
 use crate::pack::{
-    Adrg, CcLevel, CodeId, CodeSel, Expr, Mdc, NumField, Pack, IN_DX_VOCAB, IN_PROC_VOCAB,
+    row_has, Adrg, CcLevel, CodeId, CodeSel, Expr, Mdc, NumField, Pack, IN_DX_VOCAB, IN_PROC_VOCAB,
 };
 
 /// The outcome of grouping a case.
@@ -153,11 +153,14 @@ pub struct Grouper {
 
 /// Codes of one case, normalised and resolved to the pack's ids.
 struct Codes<'c> {
-    /// `None` for a code the pack does not know.
-    ids: SmallVec<[Option<CodeId>; 16]>,
-    text: SmallVec<[Cow<'c, str>; 16]>,
+    /// [`NO_ID`] for a code the pack does not know.
+    ids: SmallVec<[CodeId; 12]>,
+    /// The codes as normalised (and translated), for the trail: filled only
+    /// when explaining. See [`Grouper::principal_text`] otherwise.
+    text: SmallVec<[Cow<'c, str>; 12]>,
 }
 
+/// The id of a code the pack does not know: it is in no list and no table.
 const NO_ID: CodeId = CodeId::MAX;
 
 impl Grouper {
@@ -201,14 +204,22 @@ impl Grouper {
         raw: &'c [String],
         vocab: u8,
         result: &mut GroupResult<'_>,
-    ) -> Codes<'c> {
+        codes: &mut Codes<'c>,
+    ) {
         let pack = &*self.pack;
         let translation =
             if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
-        let mut codes = Codes { ids: SmallVec::new(), text: SmallVec::new() };
         for item in raw {
-            let Some(mut code) = normalize_code(item) else { continue };
-            let mut id = pack.codes.id(&code);
+            // Every code of a pack is stored normalised, so a code found as it
+            // is needs no normalising: the common case costs one lookup.
+            let (mut code, mut id) = match pack.codes.id(item) {
+                Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
+                None => {
+                    let Some(code) = normalize_code(item) else { continue };
+                    let id = pack.codes.id(&code);
+                    (code, id)
+                }
+            };
             if let (true, Some(from)) = (self.options.translate_codes, id) {
                 match translation.get(&from) {
                     Some(&Some(to)) => {
@@ -232,17 +243,30 @@ impl Grouper {
                 let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
                 result.warnings.push(format!("unknown {what} code {code}"));
             }
-            codes.ids.push(id);
-            codes.text.push(code);
+            codes.ids.push(id.unwrap_or(NO_ID));
+            if TRACE {
+                codes.text.push(code);
+            }
         }
-        codes
+    }
+
+    /// The principal code as normalised (and translated), without the text
+    /// the fast path does not keep: the pack's spelling of a known code, else
+    /// the first item that normalises to a code.
+    fn principal_text(&self, codes: &Codes<'_>, raw: &[String]) -> Option<String> {
+        match *codes.ids.first()? {
+            NO_ID => raw.iter().find_map(|r| normalize_code(r)).map(Cow::into_owned),
+            id => Some(self.pack.codes.code(id).to_string()),
+        }
     }
 
     fn run<const TRACE: bool>(&self, case: &Case) -> GroupResult<'_> {
         let pack = &*self.pack;
         let mut result = GroupResult { reason: None, status: Status::Ungroupable, ..GroupResult::invalid("") };
-        let dx = self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result);
-        let proc = self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result);
+        let mut dx = Codes { ids: SmallVec::new(), text: SmallVec::new() };
+        let mut proc = Codes { ids: SmallVec::new(), text: SmallVec::new() };
+        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result, &mut dx);
+        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result, &mut proc);
 
         if let Some(problems) = validate(case, dx.ids.len()) {
             result.status = Status::Invalid;
@@ -253,13 +277,13 @@ impl Grouper {
             return result;
         }
 
-        let dx_ids: SmallVec<[CodeId; 16]> = dx.ids.iter().map(|id| id.unwrap_or(NO_ID)).collect();
-        let proc_ids: SmallVec<[CodeId; 16]> = proc.ids.iter().map(|id| id.unwrap_or(NO_ID)).collect();
         let mut cx = Ctx {
             pack,
             case,
-            dx: &dx_ids,
-            proc: &proc_ids,
+            pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            pproc_row: proc.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            dx: &dx.ids,
+            proc: &proc.ids,
             dx_text: &dx.text,
             proc_text: &proc.text,
             mcc: None,
@@ -268,10 +292,16 @@ impl Grouper {
         };
 
         for mdc in &pack.mdcs {
+            if !TRACE && mdc.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
+                continue;
+            }
             if !cx.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
                 continue;
             }
             for adrg in &mdc.adrgs {
+                if !TRACE && adrg.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
+                    continue;
+                }
                 if !cx.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
                     continue;
                 }
@@ -309,8 +339,9 @@ impl Grouper {
             }
         }
         result.status = Status::Ungroupable;
-        let mut reason = format!("no MDC gave a result for principal diagnosis {}", dx.text[0]);
-        if let Some(p) = proc.text.first() {
+        let pdx = self.principal_text(&dx, &case.diagnoses).unwrap_or_default();
+        let mut reason = format!("no MDC gave a result for principal diagnosis {pdx}");
+        if let Some(p) = self.principal_text(&proc, &case.procedures) {
             reason.push_str(&format!(" and principal procedure {p}"));
         }
         result.reason = Some(reason);
@@ -363,6 +394,9 @@ fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
 struct Ctx<'a, 'c> {
     pack: &'a Pack,
     case: &'a Case,
+    /// The list rows of the principal diagnosis and procedure.
+    pdx_row: &'a [u64],
+    pproc_row: &'a [u64],
     dx: &'a [CodeId],
     proc: &'a [CodeId],
     dx_text: &'a [Cow<'c, str>],
@@ -378,7 +412,7 @@ impl Ctx<'_, '_> {
     #[inline]
     fn node<const TRACE: bool>(&mut self, depth: u16, title: impl FnOnce() -> String, when: &Expr) -> bool {
         if !TRACE {
-            return self.eval::<false>(when, 0);
+            return self.holds(when);
         }
         let at = self.trace.len();
         self.trace.push(TraceStep { depth, held: false, text: title() });
@@ -387,6 +421,49 @@ impl Ctx<'_, '_> {
         held
     }
 
+    /// Whether `e` holds, without a trail: the hot path. Small on purpose
+    /// (each rule is one call), with the rare leaves out of line.
+    fn holds(&mut self, e: &Expr) -> bool {
+        match e {
+            Expr::InList(sel, list) => self.in_list(*sel, *list),
+            Expr::Const(b) => *b,
+            Expr::All(items) => items.iter().all(|item| self.holds(item)),
+            Expr::Any(items) => items.iter().any(|item| self.holds(item)),
+            Expr::Not(inner) => !self.holds(inner),
+            other => self.leaf_out_of_line(other),
+        }
+    }
+
+    #[inline(never)]
+    fn leaf_out_of_line(&mut self, e: &Expr) -> bool {
+        self.leaf(e)
+    }
+
+    /// A guard (see [`Expr::guard`]): one bit of a principal code's row.
+    #[inline(always)]
+    fn guard_holds(&self, (sel, list): (CodeSel, crate::pack::ListId)) -> bool {
+        match sel {
+            CodeSel::Pdx => row_has(self.pdx_row, list),
+            CodeSel::Pproc => row_has(self.pproc_row, list),
+            _ => self.in_list(sel, list),
+        }
+    }
+
+    /// A code-list test.
+    #[inline]
+    fn in_list(&self, sel: CodeSel, list: crate::pack::ListId) -> bool {
+        let lists = &self.pack.lists;
+        match sel {
+            CodeSel::Pdx => row_has(self.pdx_row, list),
+            CodeSel::DxAny => self.dx.iter().any(|&id| lists.contains(list, id)),
+            CodeSel::SdxAny => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
+            CodeSel::Pproc => row_has(self.pproc_row, list),
+            CodeSel::ProcAny => self.proc.iter().any(|&id| lists.contains(list, id)),
+            CodeSel::SprocAny => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+        }
+    }
+
+    /// Whether `e` holds, recording the trail.
     fn eval<const TRACE: bool>(&mut self, e: &Expr, depth: u16) -> bool {
         match e {
             Expr::All(items) | Expr::Any(items) => {
@@ -430,19 +507,11 @@ impl Ctx<'_, '_> {
         }
     }
 
-    #[inline]
+    /// A leaf test.
     fn leaf(&mut self, e: &Expr) -> bool {
-        let lists = &self.pack.lists;
         match *e {
             Expr::Const(b) => b,
-            Expr::InList(sel, list) => {
-                let (codes, skip_first, only_first) = self.select(sel);
-                if only_first {
-                    codes.first().is_some_and(|&id| lists.contains(list, id))
-                } else {
-                    codes.iter().skip(skip_first as usize).any(|&id| lists.contains(list, id))
-                }
-            }
+            Expr::InList(sel, list) => self.in_list(sel, list),
             Expr::HasMcc => self.complication(CcLevel::Mcc).is_some(),
             Expr::HasCc => self.complication(CcLevel::Cc).is_some(),
             Expr::Sex(s) => self.case.sex == Some(s),

@@ -31,6 +31,20 @@ pub enum Expr {
     Compare(NumField, Box<[(CmpOp, f64)]>),
 }
 
+impl Expr {
+    /// A necessary condition of this expression that is one list test on the
+    /// principal diagnosis or procedure: when it fails, the expression fails.
+    /// The grouper checks it first, so that most MDCs and ADRGs that cannot
+    /// hold cost one bit test.
+    pub fn guard(&self) -> Option<(CodeSel, ListId)> {
+        match self {
+            Expr::InList(sel @ (CodeSel::Pdx | CodeSel::Pproc), list) => Some((*sel, *list)),
+            Expr::All(items) => items.iter().find_map(Expr::guard),
+            _ => None,
+        }
+    }
+}
+
 /// Which of the case's codes a list test looks at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CodeSel {

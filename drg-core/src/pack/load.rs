@@ -152,10 +152,10 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
     })?;
     list_codes.push((OR_PROCEDURES.into(), or_ids));
 
-    for (list_name, ids) in &list_codes {
-        b.list_ids.insert(list_name.to_string(), b.lists.push(list_name.clone(), ids));
-    }
-    drop(list_codes);
+    let names: Vec<String> = list_codes.iter().map(|(n, _)| n.to_string()).collect();
+    let (lists, ids) = Lists::build(list_codes);
+    b.lists = lists;
+    b.list_ids = names.into_iter().zip(ids).collect();
 
     // The rules.
     let mdcs = match top.get("mdcs") {
@@ -168,9 +168,11 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
     for (mi, m) in mdcs.iter().enumerate() {
         let at = format!("$.mdcs[{mi}]");
         let mdc_code = node_string(m, "code", &at, &json_file)?;
+        let when = b.compile(node_field(m, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?;
         let mut mdc = Mdc {
             name: node_string(m, "name", &at, &json_file).unwrap_or_default().into(),
-            when: b.compile(node_field(m, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?,
+            guard: when.guard(),
+            when,
             adrgs: Vec::new(),
             code: mdc_code.into(),
         };
@@ -234,6 +236,7 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
             mdc.adrgs.push(Adrg {
                 name: node_string(a, "name", &at, &json_file).unwrap_or_default().into(),
                 code: adrg_code.into(),
+                guard: when.guard(),
                 when,
                 drgs,
                 ambiguous,

@@ -93,6 +93,8 @@ pub struct Mdc {
     pub code: Box<str>,
     pub name: Box<str>,
     pub when: Expr,
+    /// `when.guard()`, computed once.
+    pub(crate) guard: Option<(CodeSel, ListId)>,
     pub adrgs: Vec<Adrg>,
 }
 
@@ -102,6 +104,8 @@ pub struct Adrg {
     pub code: Box<str>,
     pub name: Box<str>,
     pub when: Expr,
+    /// `when.guard()`, computed once.
+    pub(crate) guard: Option<(CodeSel, ListId)>,
     pub drgs: Vec<Drg>,
     /// An ambiguous (QY) group: a case that reaches it is `ambiguous`.
     pub ambiguous: bool,
@@ -174,38 +178,59 @@ impl<T: Copy> ByCode<T> {
     }
 }
 
-/// The named code lists, each a bit set over code ids.
+/// The named code lists, as one bit row per code: bit `l` of a code's row
+/// says whether the code is in list `l`. Grouping asks "is this code in that
+/// list" for a few codes and many lists, so a case loads its principal codes'
+/// rows once and each test is one bit. Codes in no list (interned after all
+/// list codes) have no row.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lists {
     pub names: Vec<Box<str>>,
-    /// (first word, number of words) of each list in `words`.
-    spans: Vec<(u32, u32)>,
-    words: Vec<u64>,
+    /// Words per row: one bit per list.
+    width: usize,
+    rows: Vec<u64>,
 }
 
 impl Lists {
-    fn push(&mut self, name: Box<str>, ids: &[CodeId]) -> ListId {
-        let n_words = ids.iter().max().map_or(0, |&m| m as usize / 64 + 1);
-        let start = self.words.len();
-        self.words.resize(start + n_words, 0);
-        for &id in ids {
-            self.words[start + id as usize / 64] |= 1 << (id % 64);
+    /// Builds the rows from each list's codes.
+    fn build(lists: Vec<(Box<str>, Vec<CodeId>)>) -> (Self, Vec<ListId>) {
+        let width = lists.len().div_ceil(64).max(1);
+        let n_codes = lists.iter().flat_map(|(_, ids)| ids).max().map_or(0, |&m| m as usize + 1);
+        let mut rows = vec![0u64; n_codes * width];
+        let mut names = Vec::with_capacity(lists.len());
+        let mut ids = Vec::with_capacity(lists.len());
+        for (l, (name, codes)) in lists.into_iter().enumerate() {
+            for id in codes {
+                rows[id as usize * width + l / 64] |= 1 << (l % 64);
+            }
+            names.push(name);
+            ids.push(ListId(l as u32));
         }
-        self.names.push(name);
-        self.spans.push((start as u32, n_words as u32));
-        ListId(self.names.len() as u32 - 1)
+        (Lists { names, width, rows }, ids)
+    }
+
+    /// The row of a code: empty for a code in no list.
+    #[inline]
+    pub(crate) fn row(&self, id: CodeId) -> &[u64] {
+        let start = (id as usize).saturating_mul(self.width);
+        self.rows.get(start..start + self.width).unwrap_or(&[])
     }
 
     #[inline]
     pub(crate) fn contains(&self, list: ListId, id: CodeId) -> bool {
-        let (start, n) = self.spans[list.0 as usize];
-        let w = id as usize / 64;
-        w < n as usize && self.words[start as usize + w] & (1 << (id % 64)) != 0
+        row_has(self.row(id), list)
     }
 
     pub(crate) fn name(&self, list: ListId) -> &str {
         &self.names[list.0 as usize]
     }
+}
+
+/// Whether a code's row has the bit of `list`.
+#[inline]
+pub(crate) fn row_has(row: &[u64], list: ListId) -> bool {
+    let l = list.0 as usize;
+    row.get(l / 64).is_some_and(|w| w >> (l % 64) & 1 != 0)
 }
 
 /// A value map (`maps` in pack.json): code → one of a few values.
