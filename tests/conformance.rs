@@ -8,9 +8,36 @@ use drg_conformance::{assert_agreement, differences, read_expected, shared_dir};
 use drg_core::io::CsvCases;
 use drg_core::{GroupResult, Grouper, Pack};
 
+/// How the pack is opened.
+#[derive(Clone, Copy)]
+enum From {
+    Directory,
+    /// Compiled to a file first, then opened from it.
+    CompiledFile,
+}
+
+fn open(scheme: &str, from: From) -> Pack {
+    let dir = shared_dir().join("rulepacks").join(scheme);
+    match from {
+        From::Directory => Pack::open(&dir).unwrap_or_else(|e| panic!("{e}")),
+        From::CompiledFile => {
+            let bytes = Pack::open(&dir).unwrap_or_else(|e| panic!("{e}")).to_bytes();
+            let file = std::env::temp_dir().join(format!("drg-conformance-{}-{scheme}.drgpack", std::process::id()));
+            std::fs::write(&file, bytes).unwrap();
+            let pack = Pack::open(&file).unwrap_or_else(|e| panic!("{e}"));
+            std::fs::remove_file(&file).unwrap();
+            pack
+        }
+    }
+}
+
 fn group_file(scheme: &str, explain: bool) -> (usize, Vec<String>) {
+    group_file_from(scheme, explain, From::Directory)
+}
+
+fn group_file_from(scheme: &str, explain: bool, from: From) -> (usize, Vec<String>) {
     let shared = shared_dir();
-    let pack = Pack::open(shared.join("rulepacks").join(scheme)).unwrap_or_else(|e| panic!("{e}"));
+    let pack = open(scheme, from);
     let grouper = Grouper::new(Arc::new(pack));
     let input = File::open(shared.join("testdata").join(scheme).join("cases.csv")).unwrap();
     let mut actual = Vec::new();
@@ -40,6 +67,14 @@ fn chs_drg_1_1_agrees_on_every_case() {
 fn chs_drg_1_0_agrees_on_every_case() {
     let (total, diffs) = group_file("chs-drg-1.0", false);
     assert_agreement("chs-drg-1.0", total, &diffs);
+}
+
+#[test]
+fn compiled_packs_agree_on_every_case_of_both_schemes() {
+    for scheme in ["chs-drg-1.1", "chs-drg-1.0"] {
+        let (total, diffs) = group_file_from(scheme, false, From::CompiledFile);
+        assert_agreement(&format!("{scheme}, compiled"), total, &diffs);
+    }
 }
 
 /// The explain path evaluates the same rules; it must reach the same groups.

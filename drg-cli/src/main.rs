@@ -119,8 +119,8 @@ enum PointsCommand {
 
 #[derive(Args, Clone)]
 struct PackChoice {
-    /// The rule pack: a drgpack/1 directory. Default: $DRG_PACK, else the
-    /// built-in demo pack.
+    /// The rule pack: a drgpack/1 directory or a compiled pack file.
+    /// Default: $DRG_PACK, else the built-in demo pack.
     #[arg(long, value_name = "PATH")]
     pack: Option<PathBuf>,
 }
@@ -195,8 +195,16 @@ enum CodeCommand {
 
 #[derive(Subcommand)]
 enum PackCommand {
-    /// Load and validate a pack, and print what it holds.
+    /// Load and validate a pack (a directory or a compiled file), and print what it holds.
     Check { path: PathBuf },
+    /// Compile a pack directory into one versioned, checksummed file that opens in milliseconds.
+    Compile {
+        /// The pack directory (or a compiled pack, to rewrite it).
+        path: PathBuf,
+        /// The file to write, e.g. chs-drg-1.1.drgpack.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -207,6 +215,7 @@ fn main() -> ExitCode {
         Command::Code(CodeCommand::Lookup { pack, codes }) => cmd_lookup(&pack, &codes),
         Command::Code(CodeCommand::Search { pack, limit, text }) => cmd_search(&pack, &text, limit),
         Command::Pack(PackCommand::Check { path }) => cmd_pack_check(&path),
+        Command::Pack(PackCommand::Compile { path, output }) => cmd_pack_compile(&path, &output),
         Command::Points(command) => cmd_points(command),
     };
     match outcome {
@@ -389,6 +398,24 @@ fn cmd_search(choice: &PackChoice, text: &str, limit: usize) -> Outcome {
         eprintln!("… {} more (use --limit)", hits.len() - limit);
     }
     Ok(if hits.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+fn cmd_pack_compile(path: &Path, output: &Path) -> Outcome {
+    let pack = match Pack::open(path) {
+        Ok(pack) => pack,
+        Err(e) => {
+            eprintln!("drg: pack refused: {e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let bytes = pack.to_bytes();
+    // Write beside the target and rename, so a reader never sees half a file.
+    let partial = output.with_extension("drgpack.partial");
+    std::fs::write(&partial, &bytes).map_err(|e| format!("{}: {e}", partial.display()))?;
+    std::fs::rename(&partial, output).map_err(|e| format!("{}: {e}", output.display()))?;
+    let info = pack.info();
+    println!("{} ({}): {} -> {}, {} bytes", info.id, info.counts, path.display(), output.display(), bytes.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn cmd_pack_check(path: &Path) -> Outcome {

@@ -392,3 +392,32 @@ fn a_bad_policy_is_refused_naming_the_key() {
     assert!(text(&out.stderr).contains("settlement.share_ratio: 1.2 is outside [0, 1]"), "{}", text(&out.stderr));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn a_compiled_pack_groups_like_its_directory_and_damage_is_refused() {
+    let dir = temp_dir("compile");
+    let file = dir.join("chs-drg-1.0.drgpack");
+    let out = drg().args(["pack", "compile"]).arg(shared().join("rulepacks/chs-drg-1.0")).arg("-o").arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("chs-drg-1.0 (26 MDC, 376 ADRG, 618 DRG)"), "{}", text(&out.stdout));
+
+    let cases = shared().join("testdata/chs-drg-1.0/cases.csv");
+    let from_dir = drg().args(["group", "-q", "--pack"]).arg(shared().join("rulepacks/chs-drg-1.0")).arg(&cases).output().unwrap();
+    let from_file = drg().args(["group", "-q", "--pack"]).arg(&file).arg(&cases).output().unwrap();
+    assert!(from_file.status.success(), "{}", text(&from_file.stderr));
+    assert_eq!(from_dir.stdout, from_file.stdout, "the same results, row for row");
+
+    let bytes = std::fs::read(&file).unwrap();
+    let truncated = dir.join("truncated.drgpack");
+    std::fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    let out = drg().args(["pack", "check"]).arg(&truncated).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("truncated.drgpack: truncated"), "{}", text(&out.stderr));
+    let mut corrupted = bytes.clone();
+    corrupted[bytes.len() - 100] ^= 1;
+    std::fs::write(&truncated, &corrupted).unwrap();
+    let out = drg().args(["group", "--pack"]).arg(&truncated).arg(&cases).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("corrupted: the checksum does not match"), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}

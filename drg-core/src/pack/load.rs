@@ -26,11 +26,6 @@ const PROCEDURE_MAP: &str = "codes/procedure_map.tsv";
 
 pub(crate) fn from_dir(dir: &Path) -> Result<Pack, PackError> {
     let shown = dir.display().to_string();
-    match std::fs::metadata(dir) {
-        Ok(m) if m.is_dir() => {}
-        Ok(_) => return Err(PackError::new(shown, "is a file, not a pack directory")),
-        Err(e) => return Err(PackError::new(shown, format!("cannot open: {e}"))),
-    }
     let read = |name: &str| -> Result<Option<Cow<'static, str>>, PackError> {
         let path = dir.join(name);
         match std::fs::read(&path) {
@@ -307,16 +302,12 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
     excl_pairs.dedup();
 
     // Vocabularies.
-    for (name, flag) in [(DIAGNOSES, IN_DX_VOCAB), (PROCEDURES, IN_PROC_VOCAB)] {
+    for (name, vocabulary) in [(DIAGNOSES, Vocabulary::Diagnosis), (PROCEDURES, Vocabulary::Procedure)] {
         let vocab_file = file(name);
         let text = required(name)?;
         read_tsv(&text, &vocab_file, 2, |line, f| {
             let id = b.codes.intern(&tsv_code(f[0], &vocab_file, line)?);
-            let names = if flag == IN_DX_VOCAB { &mut b.codes.dx_names } else { &mut b.codes.proc_names };
-            names.insert(id, f[1].trim().into());
-            let n = b.codes.strings.len();
-            b.codes.vocab.resize(n, 0);
-            b.codes.vocab[id as usize] |= flag;
+            b.codes.set_name(id, vocabulary, f[1].trim());
             Ok(())
         })?;
     }
@@ -340,7 +331,6 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
     let [dx_translation, proc_translation] = translations;
 
     let n = b.codes.len();
-    b.codes.vocab.resize(n, 0);
     Ok(Pack {
         info: PackInfo { id, name, description, counts, source: label.to_string(), warnings },
         cc: ByCode::build(n, cc_pairs),

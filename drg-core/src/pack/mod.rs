@@ -13,6 +13,7 @@
 //! Nothing in this module knows a scheme: MDCs, ADRGs and DRGs come from the
 //! pack and are evaluated in the pack's order by the [`Grouper`](crate::Grouper).
 
+mod binary;
 mod expr;
 mod load;
 
@@ -21,6 +22,7 @@ use std::path::Path;
 
 use rustc_hash::FxHashMap;
 
+pub use binary::FILE_VERSION;
 pub use expr::{CmpOp, CodeSel, Expr, NumField, MAX_DEPTH};
 
 /// A code interned by a pack. Codes a pack does not know have no id.
@@ -242,47 +244,117 @@ pub(crate) struct ValueMap {
 }
 
 /// Every code the pack knows, interned, with its vocabulary names.
+///
+/// Codes and names live in two contiguous strings with offsets, and the
+/// index holds only ids: a compiled pack loads as a few arrays, with no
+/// allocation per code.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct CodeTable {
-    index: FxHashMap<Box<str>, CodeId>,
-    strings: Vec<Box<str>>,
-    dx_names: FxHashMap<CodeId, Box<str>>,
-    proc_names: FxHashMap<CodeId, Box<str>>,
-    /// Bit 0: in the diagnosis vocabulary; bit 1: in the procedure vocabulary.
-    vocab: Vec<u8>,
+    /// Every code, one after the other; code `i` ends at `code_ends[i]`.
+    text: String,
+    code_ends: Vec<u32>,
+    /// Code ids, hashed by their text.
+    index: hashbrown::HashTable<CodeId>,
+    /// Every vocabulary name, one after the other.
+    names: String,
+    /// Per code: its name in the diagnosis / procedure vocabulary, as a span
+    /// of `names` ([`NO_NAME`] when the code is not in that vocabulary).
+    dx_names: Vec<(u32, u32)>,
+    proc_names: Vec<(u32, u32)>,
 }
+
+/// The span of a code that is not in a vocabulary.
+const NO_NAME: (u32, u32) = (u32::MAX, 0);
 
 pub(crate) const IN_DX_VOCAB: u8 = 1;
 pub(crate) const IN_PROC_VOCAB: u8 = 2;
 
+fn hash_code(code: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(code)
+}
+
 impl CodeTable {
     fn intern(&mut self, code: &str) -> CodeId {
-        if let Some(&id) = self.index.get(code) {
+        if let Some(id) = self.id(code) {
             return id;
         }
-        let id = self.strings.len() as CodeId;
-        self.strings.push(code.into());
-        self.index.insert(code.into(), id);
+        let id = self.code_ends.len() as CodeId;
+        self.text.push_str(code);
+        self.code_ends.push(self.text.len() as u32);
+        self.dx_names.push(NO_NAME);
+        self.proc_names.push(NO_NAME);
+        let (text, ends) = (&self.text, &self.code_ends);
+        self.index.insert_unique(hash_code(code), id, |&other| hash_code(code_text(text, ends, other)));
         id
+    }
+
+    /// Rebuilds the index from the codes (after reading a compiled pack).
+    fn rebuild_index(&mut self) {
+        let (text, ends) = (&self.text, &self.code_ends);
+        let mut index = hashbrown::HashTable::with_capacity(ends.len());
+        for id in 0..ends.len() as CodeId {
+            index.insert_unique(hash_code(code_text(text, ends, id)), id, |&other| {
+                hash_code(code_text(text, ends, other))
+            });
+        }
+        self.index = index;
     }
 
     #[inline]
     pub(crate) fn id(&self, code: &str) -> Option<CodeId> {
-        self.index.get(code).copied()
-    }
-
-    pub(crate) fn code(&self, id: CodeId) -> &str {
-        &self.strings[id as usize]
-    }
-
-    pub(crate) fn len(&self) -> usize {
-        self.strings.len()
+        self.index.find(hash_code(code), |&id| self.code(id) == code).copied()
     }
 
     #[inline]
-    pub(crate) fn vocab_flags(&self, id: CodeId) -> u8 {
-        self.vocab.get(id as usize).copied().unwrap_or(0)
+    pub(crate) fn code(&self, id: CodeId) -> &str {
+        code_text(&self.text, &self.code_ends, id)
     }
+
+    pub(crate) fn len(&self) -> usize {
+        self.code_ends.len()
+    }
+
+    fn set_name(&mut self, id: CodeId, vocabulary: Vocabulary, name: &str) {
+        let start = self.names.len() as u32;
+        self.names.push_str(name);
+        let span = (start, self.names.len() as u32);
+        match vocabulary {
+            Vocabulary::Diagnosis => self.dx_names[id as usize] = span,
+            Vocabulary::Procedure => self.proc_names[id as usize] = span,
+        }
+    }
+
+    /// The name of a code in a vocabulary; `None` when it is not in it.
+    pub(crate) fn name(&self, id: CodeId, vocabulary: Vocabulary) -> Option<&str> {
+        let spans = match vocabulary {
+            Vocabulary::Diagnosis => &self.dx_names,
+            Vocabulary::Procedure => &self.proc_names,
+        };
+        match spans.get(id as usize) {
+            Some(&(start, end)) if start != u32::MAX => self.names.get(start as usize..end as usize),
+            _ => None,
+        }
+    }
+
+    /// [`IN_DX_VOCAB`] and [`IN_PROC_VOCAB`] bits.
+    #[inline]
+    pub(crate) fn vocab_flags(&self, id: CodeId) -> u8 {
+        let has = |spans: &[(u32, u32)]| spans.get(id as usize).is_some_and(|s| s.0 != u32::MAX);
+        (has(&self.dx_names) as u8 * IN_DX_VOCAB) | (has(&self.proc_names) as u8 * IN_PROC_VOCAB)
+    }
+
+    /// The codes of a vocabulary, by id.
+    fn vocabulary(&self, vocabulary: Vocabulary) -> impl Iterator<Item = (CodeId, &str)> + '_ {
+        (0..self.len() as CodeId).filter_map(move |id| self.name(id, vocabulary).map(|n| (id, n)))
+    }
+}
+
+#[inline]
+fn code_text<'t>(text: &'t str, ends: &[u32], id: CodeId) -> &'t str {
+    let i = id as usize;
+    let start = if i == 0 { 0 } else { ends[i - 1] as usize };
+    &text[start..ends[i] as usize]
 }
 
 /// A compiled rule pack. Immutable; share it behind an `Arc`.
@@ -350,9 +422,33 @@ pub struct CodeMatch<'p> {
 pub const OR_PROCEDURES: &str = "$or_procedures";
 
 impl Pack {
-    /// Opens a pack from a drgpack/1 directory.
+    /// Opens a pack: a drgpack/1 directory, or a file written by
+    /// [`Pack::to_bytes`] (`drg pack compile`).
     pub fn open(path: impl AsRef<Path>) -> Result<Pack, PackError> {
-        load::from_dir(path.as_ref())
+        let path = path.as_ref();
+        let shown = path.display().to_string();
+        match std::fs::metadata(path) {
+            Ok(m) if m.is_dir() => load::from_dir(path),
+            Ok(_) => {
+                let bytes = std::fs::read(path).map_err(|e| PackError::new(&shown, format!("cannot read: {e}")))?;
+                if !binary::looks_compiled(&bytes) {
+                    return Err(PackError::new(shown, "is a file, but neither a pack directory nor a compiled pack"));
+                }
+                binary::decode(&bytes, &shown)
+            }
+            Err(e) => Err(PackError::new(shown, format!("cannot open: {e}"))),
+        }
+    }
+
+    /// The pack compiled into one versioned, checksummed file's bytes, which
+    /// [`Pack::open`] and [`Pack::from_bytes`] read back.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        binary::encode(self)
+    }
+
+    /// Reads a compiled pack from bytes; `label` names it in messages.
+    pub fn from_bytes(bytes: &[u8], label: &str) -> Result<Pack, PackError> {
+        binary::decode(bytes, label)
     }
 
     /// Loads a pack from in-memory files, named by their path inside the pack
@@ -389,8 +485,7 @@ impl Pack {
     /// How many codes a vocabulary has.
     pub fn vocabulary_size(&self, vocabulary: Vocabulary) -> usize {
         match vocabulary {
-            Vocabulary::Diagnosis => self.codes.dx_names.len(),
-            Vocabulary::Procedure => self.codes.proc_names.len(),
+            v => self.codes.vocabulary(v).count(),
         }
     }
 
@@ -427,8 +522,8 @@ impl Pack {
         let translation = self.dx_translation.get(&id).or_else(|| self.proc_translation.get(&id));
         Some(CodeLookup {
             code,
-            diagnosis_name: self.codes.dx_names.get(&id).map(|s| &**s),
-            procedure_name: self.codes.proc_names.get(&id).map(|s| &**s),
+            diagnosis_name: self.codes.name(id, Vocabulary::Diagnosis),
+            procedure_name: self.codes.name(id, Vocabulary::Procedure),
             cc: self.cc.get(id).iter().map(|e| (e.level, &*self.tables[e.table as usize])).collect(),
             excludes_tables: self.exclusions.get(id).iter().map(|&t| &*self.tables[t as usize]).collect(),
             or_procedure: lists.contains(&OR_PROCEDURES),
@@ -441,7 +536,7 @@ impl Pack {
     pub fn code_name(&self, code: &str) -> Option<&str> {
         let code = crate::codes::normalize_code(code)?;
         let id = self.codes.id(&code)?;
-        self.codes.dx_names.get(&id).or_else(|| self.codes.proc_names.get(&id)).map(|s| &**s)
+        self.codes.name(id, Vocabulary::Diagnosis).or_else(|| self.codes.name(id, Vocabulary::Procedure))
     }
 
     /// Vocabulary entries whose name contains `text` (or whose code begins
@@ -453,12 +548,11 @@ impl Pack {
         }
         let as_code = crate::codes::normalize_code(text);
         let mut found = Vec::new();
-        for (vocabulary, names) in
-            [(Vocabulary::Diagnosis, &self.codes.dx_names), (Vocabulary::Procedure, &self.codes.proc_names)]
-        {
-            let mut hits: Vec<CodeMatch<'_>> = names
-                .iter()
-                .map(|(&id, name)| (self.codes.code(id), &**name))
+        for vocabulary in [Vocabulary::Diagnosis, Vocabulary::Procedure] {
+            let mut hits: Vec<CodeMatch<'_>> = self
+                .codes
+                .vocabulary(vocabulary)
+                .map(|(id, name)| (self.codes.code(id), name))
                 .filter(|(code, name)| {
                     name.contains(text) || as_code.as_deref().is_some_and(|c| code.starts_with(c))
                 })

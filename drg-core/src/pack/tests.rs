@@ -269,7 +269,7 @@ fn an_ambiguous_adrg_needs_no_drgs() {
 #[test]
 fn a_pack_path_that_is_a_file_or_absent_is_refused() {
     let e = Pack::open(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml")).unwrap_err();
-    assert!(e.message.contains("is a file"), "{e}");
+    assert!(e.message.contains("is a file, but neither a pack directory nor a compiled pack"), "{e}");
     let e = Pack::open("/no/such/pack").unwrap_err();
     assert_eq!(e.file, "/no/such/pack");
     assert!(e.message.contains("cannot open"), "{e}");
@@ -305,4 +305,50 @@ fn search_finds_names_and_code_prefixes() {
     let by_code = pack.search("i21");
     assert_eq!(by_code.iter().map(|h| h.code).collect::<Vec<_>>(), vec!["I21.000", "I21.900"]);
     assert!(pack.search("  ").is_empty());
+}
+
+#[test]
+fn a_compiled_pack_reads_back_the_same() {
+    let pack = load(&pack_json(json!([{"code": "MDCT", "name": "T", "when": {"all": [{"pdx_in": "P"}, {"not": {"sex": "F"}}]},
+        "adrgs": [{"code": "T1", "name": "a", "when": {"any": [{"distinct_values_ge": {"map": "regions", "min": 2}},
+                      {"age_days": {"le": 28, "ge": 0}}, {"discharge_in": ["5"]}, {"dept_in": ["ICU"]}]},
+                   "if_no_drg": "continue", "drgs": [{"code": "T11", "name": "x", "when": {"has_mcc": true}}]},
+                  {"code": "TQY", "name": "q", "when": {"sproc_any_in": "OR"}, "ambiguous": true}]}])));
+    let bytes = pack.to_bytes();
+    let back = Pack::from_bytes(&bytes, "tiny.drgpack").unwrap();
+    assert_eq!(back.info().id, pack.info().id);
+    assert_eq!(back.info().counts, pack.info().counts);
+    assert_eq!(back.info().source, "tiny.drgpack");
+    assert_eq!(back.to_bytes(), bytes, "encoding is deterministic and lossless");
+    for code in ["P1", "S3", "OLD1", "L1", "OR1", "R2", "ZZ"] {
+        assert_eq!(back.lookup(code), pack.lookup(code), "{code}");
+    }
+    assert_eq!(back.search("Secondary"), pack.search("Secondary"));
+    assert_eq!(back.mdcs()[0].adrgs[0].when, pack.mdcs()[0].adrgs[0].when);
+}
+
+#[test]
+fn damaged_compiled_packs_are_refused() {
+    let bytes = Pack::demo().to_bytes();
+    let refused = |b: &[u8]| Pack::from_bytes(b, "demo.drgpack").unwrap_err().to_string();
+    assert!(refused(&bytes[..bytes.len() - 10]).contains("truncated"));
+    assert!(refused(&bytes[..12]).contains("truncated"));
+    assert!(refused(b"PK\x03\x04 a zip").contains("not a compiled drg pack"));
+    let mut other_version = bytes.clone();
+    other_version[8] = 99;
+    assert!(refused(&other_version).contains("format 99; this drg reads format 1"));
+    let mut flipped = bytes.clone();
+    let middle = flipped.len() / 2;
+    flipped[middle] ^= 0x40;
+    assert!(refused(&flipped).contains("checksum"));
+    let mut longer = bytes.clone();
+    longer.push(0);
+    assert!(refused(&longer).contains("after the end"));
+    // Damage behind a correct checksum (a crafted file) is still refused.
+    let mut crafted = bytes.clone();
+    crafted[24] = 0xff;
+    crafted[25] = 0xff;
+    let crc = crc32fast::hash(&crafted[24..]).to_le_bytes();
+    crafted[12..16].copy_from_slice(&crc);
+    assert!(refused(&crafted).contains("corrupted"));
 }
