@@ -7,9 +7,10 @@
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonCaseRow};
 use drg_core::{GroupResult, Grouper, Status};
@@ -41,6 +42,25 @@ pub struct Settings {
     pub format: OutputFormat,
     pub explain: bool,
     pub threads: usize,
+    /// Show a progress line on standard error; with the input's size in
+    /// bytes when known, for the share done and the time left.
+    pub progress: Option<Option<u64>>,
+}
+
+/// The progress line: rows, rate, and with a known input size the share done
+/// and the time left.
+pub fn progress_line(rows: u64, seconds: f64, bytes_read: u64, total_bytes: Option<u64>) -> String {
+    let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
+    let mut line = format!("{rows} rows, {rate:.0} rows/s");
+    if let Some(total) = total_bytes.filter(|&t| t > 0) {
+        let done = (bytes_read as f64 / total as f64).min(1.0);
+        line.push_str(&format!(", {:.0}%", done * 100.0));
+        if done > 0.0 {
+            let left = (seconds * (1.0 - done) / done).round() as u64;
+            line.push_str(&format!(", {}:{:02} left", left / 60, left % 60));
+        }
+    }
+    line
 }
 
 /// How many rows ended how.
@@ -128,17 +148,25 @@ pub fn run(
     // One token per batch in flight: the reader takes one before it sends a
     // batch, the writer gives it back once the batch is written.
     let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    // Workers hand used record batches back, so that the reader refills them
+    // instead of allocating every record anew.
+    let (pool_tx, pool_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
+    // How far the reader is in the input, for the progress line.
+    let bytes_read = AtomicU64::new(0);
 
     std::thread::scope(|scope| -> Result<(Tally, f64), String> {
         for _ in 0..threads {
             let batch_rx = Arc::clone(&batch_rx);
             let done_tx = done_tx.clone();
+            let pool_tx = pool_tx.clone();
             let layout = layout.as_ref();
             scope.spawn(move || {
+                // One case, parsed into row after row, reusing its memory.
+                let mut scratch = Scratch::default();
                 loop {
                     let next = batch_rx.lock().expect("batch queue").recv();
                     let Ok((seq, batch)) = next else { break };
-                    let (bytes, tally) = group_batch(grouper, layout, batch, settings);
+                    let (bytes, tally) = group_batch(grouper, layout, batch, settings, &mut scratch, &pool_tx);
                     if done_tx.send(Done { seq, bytes, tally }).is_err() {
                         break;
                     }
@@ -146,11 +174,13 @@ pub fn run(
             });
         }
         drop(done_tx);
+        drop(pool_tx);
 
         let header = header_bytes(settings, &extra_columns);
-        let writer = scope.spawn(move || write_in_order(out, header, done_rx, token_rx));
+        let progress = settings.progress.map(|total| (total, &bytes_read, started));
+        let writer = scope.spawn(move || write_in_order(out, header, done_rx, token_rx, progress));
 
-        let read_result = feed(csv_reader, json_reader, &batch_tx, &token_tx);
+        let read_result = feed(csv_reader, json_reader, &batch_tx, &token_tx, &bytes_read, &pool_rx);
         drop(batch_tx);
         drop(token_tx);
         let written = writer.join().expect("writer thread");
@@ -165,6 +195,8 @@ fn feed<R: BufRead>(
     json_reader: Option<JsonCases<R>>,
     batch_tx: &std::sync::mpsc::SyncSender<(u64, Batch)>,
     token_tx: &std::sync::mpsc::SyncSender<()>,
+    bytes_read: &AtomicU64,
+    pool: &Receiver<Vec<csv::ByteRecord>>,
 ) -> Result<(), InputError> {
     let mut seq = 0u64;
     let mut send = |batch: Batch| -> bool {
@@ -176,13 +208,20 @@ fn feed<R: BufRead>(
     };
     if let Some(mut reader) = csv_reader {
         loop {
-            let mut batch = Vec::with_capacity(BATCH_ROWS);
-            for _ in 0..BATCH_ROWS {
-                let mut record = csv::ByteRecord::new();
-                if !reader.read_record(&mut record)? {
+            let mut batch = pool.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
+            let mut n = 0;
+            while n < BATCH_ROWS {
+                if n == batch.len() {
+                    batch.push(csv::ByteRecord::with_capacity(256, 16));
+                }
+                if !reader.read_record(&mut batch[n])? {
                     break;
                 }
-                batch.push(record);
+                n += 1;
+            }
+            batch.truncate(n);
+            if let Some(p) = batch.last().and_then(|r| r.position()) {
+                bytes_read.store(p.byte(), Ordering::Relaxed);
             }
             let last = batch.len() < BATCH_ROWS;
             if !batch.is_empty() && !send(Batch::Csv(batch)) {
@@ -213,7 +252,9 @@ fn write_in_order(
     header: Vec<u8>,
     done_rx: Receiver<Done>,
     token_rx: Receiver<()>,
+    progress: Option<(Option<u64>, &AtomicU64, Instant)>,
 ) -> std::io::Result<Tally> {
+    let mut last_shown = Instant::now();
     let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
     out.write_all(&header)?;
     let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
@@ -227,6 +268,16 @@ fn write_in_order(
             next += 1;
             let _ = token_rx.recv();
         }
+        if let Some((total, bytes_read, started)) = progress {
+            if last_shown.elapsed() >= Duration::from_millis(250) {
+                last_shown = Instant::now();
+                let line = progress_line(tally.cases, started.elapsed().as_secs_f64(), bytes_read.load(Ordering::Relaxed), total);
+                eprint!("\r{line:<60}");
+            }
+        }
+    }
+    if progress.is_some() {
+        eprint!("\r{:<60}\r", "");
     }
     out.flush()?;
     Ok(tally)
@@ -246,20 +297,35 @@ fn header_bytes(settings: &Settings, extra_columns: &[String]) -> Vec<u8> {
     w.into_inner().expect("write to memory")
 }
 
-fn group_batch(grouper: &Grouper, layout: Option<&CsvLayout>, batch: Batch, settings: &Settings) -> (Vec<u8>, Tally) {
+/// What a worker reuses from row to row.
+#[derive(Default)]
+struct Scratch {
+    case: drg_core::Case,
+    extra: Vec<String>,
+}
+
+fn group_batch(
+    grouper: &Grouper,
+    layout: Option<&CsvLayout>,
+    batch: Batch,
+    settings: &Settings,
+    scratch: &mut Scratch,
+    pool: &std::sync::mpsc::Sender<Vec<csv::ByteRecord>>,
+) -> (Vec<u8>, Tally) {
     let extra_names = layout.map(|l| l.extra_columns()).unwrap_or(&[]);
     let mut out = RowWriter::new(settings, extra_names);
     match batch {
         Batch::Csv(records) => {
             let layout = layout.expect("a CSV batch comes with its layout");
             for record in &records {
-                let row = layout.parse(record);
-                let (id, result) = match &row.case {
-                    Ok(case) => (case.id.as_str(), grouper.group_with(case, settings.explain)),
-                    Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
-                };
-                out.csv_extra(id, &result, &row.extra);
+                let Scratch { case, extra } = scratch;
+                match layout.parse_into(record, case, extra) {
+                    Ok(()) => out.csv_extra(&case.id, &grouper.group_with(case, settings.explain), extra),
+                    Err(e) => out.csv_extra(&e.id, &GroupResult::invalid(e.reason), extra),
+                }
             }
+            // The reader refills these records; if it has finished, they go.
+            let _ = pool.send(records);
         }
         Batch::Json(rows) => {
             for row in &rows {
@@ -358,5 +424,18 @@ impl<'a> RowWriter<'a> {
             OutputFormat::Jsonl => self.json,
         };
         (bytes, self.tally)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::progress_line;
+
+    #[test]
+    fn the_progress_line() {
+        assert_eq!(progress_line(500_000, 1.0, 50, Some(100)), "500000 rows, 500000 rows/s, 50%, 0:01 left");
+        assert_eq!(progress_line(10, 2.0, 0, None), "10 rows, 5 rows/s");
+        assert_eq!(progress_line(0, 0.0, 0, Some(0)), "0 rows, 0 rows/s");
+        assert_eq!(progress_line(1, 90.0, 25, Some(100)), "1 rows, 0 rows/s, 25%, 4:30 left");
     }
 }

@@ -147,7 +147,7 @@ struct GroupArgs {
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
-    /// Print nothing on standard error.
+    /// Print nothing on standard error (no progress line, no summary).
     #[arg(short, long)]
     quiet: bool,
     /// The cases: a CSV or JSONL file, or - for standard input.
@@ -269,7 +269,10 @@ fn cmd_group(args: GroupArgs) -> Outcome {
         None => Box::new(std::io::stdout()),
     };
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-    let settings = Settings { format: args.format, explain: args.explain, threads };
+    // A progress line when a person watches: standard error is a terminal.
+    let progress = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| (args.input != "-").then(|| std::fs::metadata(&args.input).ok().map(|m| m.len())).flatten());
+    let settings = Settings { format: args.format, explain: args.explain, threads, progress };
     let (tally, seconds) = group::run(&grouper, input, json, out, &settings).map_err(|e| format!("{}: {e}", args.input))?;
     if !args.quiet {
         eprintln!("drg group: {} with {pack_label}", tally.summary(seconds));

@@ -9,7 +9,7 @@
 
 use std::fmt;
 
-use crate::codes::split_codes;
+use crate::codes::split_codes_into;
 
 /// The patient's sex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -147,18 +147,30 @@ impl Field {
 
 impl Case {
     /// Sets a field from its text (a CSV cell). An empty text means missing.
+    /// Strings already in the case are reused, so parsing row after row into
+    /// one case allocates little.
     pub fn set_field(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
         let err = |message: String| FieldError { field: field.name(), message };
-        let text_opt = || {
+        fn set_text(slot: &mut Option<String>, text: &str) {
             let t = text.trim();
-            (!t.is_empty()).then(|| t.to_string())
-        };
+            match slot {
+                _ if t.is_empty() => *slot = None,
+                Some(s) => {
+                    s.clear();
+                    s.push_str(t);
+                }
+                None => *slot = Some(t.to_string()),
+            }
+        }
         match field {
-            Field::Id => self.id = text.trim().to_string(),
-            Field::Hospital => self.hospital = text_opt(),
-            Field::HospitalLevel => self.hospital_level = text_opt(),
-            Field::Discharge => self.discharge = text_opt(),
-            Field::Dept => self.dept = text_opt(),
+            Field::Id => {
+                self.id.clear();
+                self.id.push_str(text.trim());
+            }
+            Field::Hospital => set_text(&mut self.hospital, text),
+            Field::HospitalLevel => set_text(&mut self.hospital_level, text),
+            Field::Discharge => set_text(&mut self.discharge, text),
+            Field::Dept => set_text(&mut self.dept, text),
             Field::Sex => {
                 self.sex = if text.trim().is_empty() {
                     None
@@ -175,8 +187,8 @@ impl Case {
             Field::IcuHours => self.icu_hours = parse_number(text).map_err(err)?,
             Field::TotalCost => self.total_cost = parse_number(text).map_err(err)?,
             Field::SelfPay => self.self_pay = parse_number(text).map_err(err)?,
-            Field::Diagnoses => self.diagnoses = split_codes(text),
-            Field::Procedures => self.procedures = split_codes(text),
+            Field::Diagnoses => split_codes_into(text, &mut self.diagnoses),
+            Field::Procedures => split_codes_into(text, &mut self.procedures),
         }
         Ok(())
     }
@@ -244,7 +256,7 @@ impl Case {
                 let mut codes = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::String(s) => codes.extend(split_codes(s)),
+                        Value::String(s) => codes.extend(crate::codes::split_codes(s)),
                         Value::Null => {}
                         other => {
                             return Err(err(format!(

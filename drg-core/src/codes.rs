@@ -89,12 +89,27 @@ fn is_canonical(raw: &str) -> bool {
 /// ```
 pub fn split_codes(field: &str) -> Vec<String> {
     let mut out = Vec::new();
+    split_codes_into(field, &mut out);
+    out
+}
+
+/// [`split_codes`] into `out`, reusing its strings' memory (for readers that
+/// parse row after row into the same case).
+pub fn split_codes_into(field: &str, out: &mut Vec<String>) {
+    let mut n = 0;
     for item in field.split(SEPARATORS) {
         if let Some(code) = normalize_code(item) {
-            out.push(code.into_owned());
+            match out.get_mut(n) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.push_str(&code);
+                }
+                None => out.push(code.into_owned()),
+            }
+            n += 1;
         }
     }
-    out
+    out.truncate(n);
 }
 
 #[cfg(test)]
@@ -150,6 +165,17 @@ mod tests {
         assert_eq!(split_codes("K35.800|K35.800"), vec!["K35.800", "K35.800"]);
         assert!(split_codes("").is_empty());
         assert!(split_codes(" | - | ").is_empty());
+    }
+
+    #[test]
+    fn splitting_into_a_used_vector_replaces_its_codes() {
+        let mut codes = vec!["OLD1".to_string(), "OLD2".to_string(), "OLD3".to_string()];
+        split_codes_into("a|b", &mut codes);
+        assert_eq!(codes, vec!["A", "B"]);
+        split_codes_into("c|d|e|f", &mut codes);
+        assert_eq!(codes, vec!["C", "D", "E", "F"]);
+        split_codes_into("", &mut codes);
+        assert!(codes.is_empty());
     }
 
     #[test]

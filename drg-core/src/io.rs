@@ -107,18 +107,30 @@ impl CsvLayout {
     /// Reads one record as a case; a record that cannot be read becomes an
     /// error naming its line.
     pub fn parse(&self, rec: &csv::ByteRecord) -> CaseRow {
-        let line = rec.position().map_or(0, |p| p.line());
-        let id = rec.get(self.id_column).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
-        let fail = |reason: String| CaseRow {
-            line,
-            case: Err(RowError { id: id.clone(), reason: format!("line {line}: {reason}") }),
-            extra: vec![String::new(); self.extra_names.len()],
-        };
-        if rec.len() != self.columns.len() {
-            return fail(format!("expected {} fields, found {}", self.columns.len(), rec.len()));
-        }
         let mut case = Case::default();
         let mut extra = Vec::with_capacity(self.extra_names.len());
+        let line = rec.position().map_or(0, |p| p.line());
+        match self.parse_into(rec, &mut case, &mut extra) {
+            Ok(()) => CaseRow { line, case: Ok(case), extra },
+            Err(e) => CaseRow { line, case: Err(e), extra },
+        }
+    }
+
+    /// Reads one record into `case` and `extra` (the unknown columns' values),
+    /// reusing their memory: every field the header names is set. A record
+    /// that cannot be read is an error naming its line (`extra` is still
+    /// filled, with empty values for a record of the wrong length).
+    pub fn parse_into(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>) -> Result<(), RowError> {
+        let line = rec.position().map_or(0, |p| p.line());
+        let fail = |reason: String| {
+            let id = rec.get(self.id_column).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+            RowError { id, reason: format!("line {line}: {reason}") }
+        };
+        extra.clear();
+        if rec.len() != self.columns.len() {
+            extra.resize(self.extra_names.len(), String::new());
+            return Err(fail(format!("expected {} fields, found {}", self.columns.len(), rec.len())));
+        }
         let mut problem = None;
         for (i, (raw, column)) in rec.iter().zip(&self.columns).enumerate() {
             let text = match std::str::from_utf8(raw) {
@@ -142,10 +154,10 @@ impl CsvLayout {
                 None => extra.push(text.to_string()),
             }
         }
-        if let Some(reason) = problem {
-            return CaseRow { extra, ..fail(reason) };
+        match problem {
+            Some(reason) => Err(fail(reason)),
+            None => Ok(()),
         }
-        CaseRow { line, case: Ok(case), extra }
     }
 }
 
