@@ -35,7 +35,9 @@ echo "== C: CHS-DRG 1.1 from 4 threads under valgrind, against drg group"
 target/release/drg group -q --pack "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" \
   | cut -d, -f1-5 > "$out/cli.csv"
 "${vg[@]}" "$out/group_cases" "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" 4 > "$out/c.csv"
-"$out/group_cases_static" "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" 2 > "$out/c_static.csv"
+# The static library, and a compiled pack file instead of the directory.
+target/release/drg pack compile "$shared/rulepacks/chs-drg-1.1" -o "$out/chs-drg-1.1.drgpack" >/dev/null
+"$out/group_cases_static" "$out/chs-drg-1.1.drgpack" "$shared/testdata/chs-drg-1.1/cases.csv" 2 > "$out/c_static.csv"
 checks=0
 for f in c.csv c_static.csv; do
   if ! cmp -s "$out/cli.csv" "$out/$f"; then
@@ -45,7 +47,7 @@ for f in c.csv c_static.csv; do
   checks=$((checks + 1))
 done
 rows=$(($(wc -l < "$out/c.csv") - 1))
-echo "$rows cases agree with drg group, shared and static library"
+echo "$rows cases agree with drg group: shared library with the directory, static library with the compiled pack"
 
 echo "== C: pkg-config install"
 bash scripts/install-c.sh "$out/prefix" >/dev/null

@@ -8,8 +8,12 @@
 
 use std::borrow::Cow;
 
-/// The characters that separate codes inside one field.
-const SEPARATORS: &[char] = &['|', ',', ';', '、', '｜', '，', '；'];
+/// Whether a character separates codes inside one field: `|`, `,`, `;`,
+/// `、` and the full-width `｜`, `，`, `；`.
+#[inline]
+fn is_separator(c: char) -> bool {
+    matches!(c, '|' | ',' | ';' | '、' | '｜' | '，' | '；')
+}
 
 /// Brings one code to its canonical spelling.
 ///
@@ -97,7 +101,7 @@ pub fn split_codes(field: &str) -> Vec<String> {
 /// parse row after row into the same case).
 pub fn split_codes_into(field: &str, out: &mut Vec<String>) {
     let mut n = 0;
-    for item in field.split(SEPARATORS) {
+    for item in field.split(is_separator) {
         if let Some(code) = normalize_code(item) {
             match out.get_mut(n) {
                 Some(slot) => {

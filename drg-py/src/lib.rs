@@ -322,6 +322,15 @@ impl Grouper {
     }
 }
 
+/// Compiles a pack (a drgpack/1 directory) into one file that opens in
+/// milliseconds; Grouper(path) accepts either. Raises PackError.
+#[pyfunction]
+fn compile_pack(pack: PathBuf, output: PathBuf) -> PyResult<()> {
+    let compiled = Pack::open(&pack).map_err(|e| PackError::new_err(e.to_string()))?;
+    std::fs::write(&output, compiled.to_bytes())
+        .map_err(|e| PackError::new_err(format!("{}: {e}", output.display())))
+}
+
 /// A code in its canonical spelling ("ｋ３５．８００" → "K35.800"); None for
 /// an empty item or the placeholder "-".
 #[pyfunction]
@@ -501,6 +510,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Grouper>()?;
     m.add_class::<GroupResult>()?;
     m.add_function(wrap_pyfunction!(normalize_code, m)?)?;
+    m.add_function(wrap_pyfunction!(compile_pack, m)?)?;
     m.add_function(wrap_pyfunction!(_points_run, m)?)?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("CaseError", m.py().get_type::<CaseError>())?;

@@ -153,3 +153,18 @@ def test_threads_share_a_grouper():
     for t in threads:
         t.join()
     assert all(r == ["GC25"] * 200 for r in results) and len(results) == 4
+
+
+def test_a_compiled_pack_groups_like_its_directory(shared, tmp_path):
+    compiled = tmp_path / "chs-drg-1.0.drgpack"
+    drg.compile_pack(shared / "rulepacks" / "chs-drg-1.0", compiled)
+    from_dir = drg.Grouper(shared / "rulepacks" / "chs-drg-1.0")
+    from_file = drg.Grouper(str(compiled))
+    assert from_file.pack_info()["source"] == str(compiled)
+    cases = pd.read_csv(shared / "testdata" / "chs-drg-1.0" / "cases.csv", dtype=str, keep_default_na=False)
+    a, b = from_dir.group_frame(cases), from_file.group_frame(cases)
+    assert a["drg"].fillna("").tolist() == b["drg"].fillna("").tolist()
+    assert a["status"].tolist() == b["status"].tolist()
+    compiled.write_bytes(compiled.read_bytes()[:1000])
+    with pytest.raises(drg.PackError, match="truncated"):
+        drg.Grouper(compiled)

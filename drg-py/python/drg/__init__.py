@@ -15,7 +15,7 @@ does point calculation on DataFrames.
 from typing import Any, Dict, List, Optional
 
 from . import _drg
-from ._drg import CaseError, GroupResult, PackError, PointsError, normalize_code
+from ._drg import CaseError, GroupResult, PackError, PointsError, compile_pack, normalize_code
 
 __version__: str = _drg.__version__
 
@@ -26,6 +26,7 @@ __all__ = [
     "CaseError",
     "PointsError",
     "normalize_code",
+    "compile_pack",
     "CASE_FIELDS",
     "RESULT_COLUMNS",
     "points",
@@ -46,7 +47,7 @@ class Grouper(_drg.Grouper):
     """Groups discharges with one rule pack.
 
     ``Grouper(pack=None, translate_codes=False)``: ``pack`` is a drgpack/1
-    directory; without it ``$DRG_PACK``, else the built-in demo pack (not for
+    directory or a compiled pack file (:func:`compile_pack`); without it ``$DRG_PACK``, else the built-in demo pack (not for
     payment). Raises :class:`PackError` for a pack that cannot be loaded.
     A Grouper is immutable and can be shared between threads.
     """

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The speed and memory targets, measured on this machine and printed as one
+# table (docs/performance.md explains them). Builds what it needs; makes the
+# 1,000,000- and 10,000,000-row inputs from ../shared's 1.1 cases under
+# target/bench (about 1.2 GB, removed at the end unless KEEP=1).
+#   bash scripts/bench.sh            # criterion benches: cargo bench -p drg-benches
+set -euo pipefail
+cd "$(dirname "$0")/.."
+shared=../shared
+dir=target/bench
+mkdir -p "$dir"
+
+cargo build --release --locked -p drg-cli -p drg-benches >&2
+target/release/drg pack compile "$shared/rulepacks/chs-drg-1.1" -o "$dir/chs-drg-1.1.drgpack" >&2
+
+python3 - "$shared" "$dir" <<'PY'
+import os, subprocess, sys, time
+
+shared, out = sys.argv[1], sys.argv[2]
+cases = os.path.join(shared, "testdata", "chs-drg-1.1", "cases.csv")
+with open(cases, encoding="utf-8") as f:
+    header, *rows = f.read().splitlines()
+body = "\n".join(rows) + "\n"
+
+def make(n):
+    path = os.path.join(out, f"cases_{n // 1_000_000}m.csv")
+    if not os.path.exists(path):
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(header + "\n")
+            for _ in range(n // len(rows)):
+                f.write(body)
+    return path
+
+def run(args):
+    """Wall seconds and peak resident memory (MB) of one child process."""
+    started = time.perf_counter()
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    if status != 0:
+        sys.exit(f"{' '.join(args)} failed ({status})")
+    return seconds, usage.ru_maxrss / 1024
+
+figures = {}
+for line in subprocess.run(["target/release/figures", os.path.join(out, "chs-drg-1.1.drgpack")],
+                           check=True, capture_output=True, text=True).stdout.splitlines():
+    name, value, _unit = line.split()
+    figures[name] = float(value)
+
+group = ["target/release/drg", "group", "-q", "--pack", os.path.join(shared, "rulepacks", "chs-drg-1.1"), "-o", os.devnull]
+one_m = make(1_000_000)
+s1, mem1 = run(group + [one_m])
+ten_m = make(10_000_000)
+s10, mem10 = run(group + [ten_m])
+
+table = [
+    ("Grouper::group, one thread, parsed 1.1 mix", f"{figures['group_one_thread']:,.0f} cases/s", "≥ 1,000,000 cases/s", figures["group_one_thread"] >= 1e6),
+    ("drg group, CSV → CSV, 1,000,000 rows, 2 cores", f"{1e6 / s1:,.0f} rows/s", "≥ 500,000 rows/s", 1e6 / s1 >= 5e5),
+    ("drg group, 10,000,000 rows", f"{1e7 / s10:,.0f} rows/s", "(the same)", True),
+    ("peak memory of drg group, 1,000,000 rows", f"{mem1:.0f} MB", "≤ 100 MB", mem1 <= 100),
+    ("peak memory of drg group, 10,000,000 rows", f"{mem10:.0f} MB", "≤ 100 MB, as for 1M", mem10 <= 100 and mem10 <= mem1 * 1.25 + 5),
+    ("open CHS-DRG 1.1 from its directory", f"{figures['open_dir']:.1f} ms", "≤ 100 ms", figures["open_dir"] <= 100),
+    ("open CHS-DRG 1.1 from a compiled file", f"{figures['open_file']:.1f} ms", "≤ 10 ms", figures["open_file"] <= 10),
+]
+w = [max(len(r[i]) for r in table) for i in range(3)]
+print(f"{'what':<{w[0]}}  {'measured':>{w[1]}}  {'target':<{w[2]}}  met")
+for what, measured, target, ok in table:
+    print(f"{what:<{w[0]}}  {measured:>{w[1]}}  {target:<{w[2]}}  {'yes' if ok else 'NO'}")
+if os.environ.get("KEEP") != "1":
+    os.remove(ten_m)
+sys.exit(0 if all(r[3] for r in table) else 1)
+PY
