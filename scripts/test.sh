@@ -10,7 +10,7 @@ if [ ! -f ../shared/README.md ]; then
 fi
 
 echo "== Rust: unit, CLI and conformance tests"
-cargo test --workspace --locked
+cargo test --workspace --all-targets --locked
 
 echo "== C: the C ABI from C, under valgrind"
 bash scripts/test-c.sh
