@@ -467,11 +467,7 @@ fn weights_from(
     }
 }
 
-fn settle_into(
-    policy: &drg_core::points::Policy,
-    scored: &[(drg_core::points::PointsCase, drg_core::points::CaseScore)],
-    out_dir: &Path,
-) -> Result<(), String> {
+fn settle_into(policy: &drg_core::points::Policy, scored: &[Scored], out_dir: &Path) -> Result<(), String> {
     let settlement = drg_core::points::settle(policy, scored).map_err(|e| e.to_string())?;
     points::write(&out_dir.join("settlement.csv"), &drg_core::points::settlement_csv(&settlement))?;
     points::write(&out_dir.join("period.csv"), &drg_core::points::period_csv(&settlement))?;
@@ -487,40 +483,52 @@ fn settle_into(
     Ok(())
 }
 
+/// The policy, the weights (from history or a table) and the period's cases
+/// scored with them: what `run`, `score` and `settle` share.
+fn score_period(
+    policy: &PolicyArg,
+    weights: &WeightsSource,
+    period: &Path,
+    pack: PackChoice,
+) -> Result<(drg_core::points::Policy, drg_core::points::Weights, Vec<Scored>), String> {
+    let policy = load_policy(policy)?;
+    let mut grouper = lazy_grouper(pack);
+    let weights = weights_from(&policy, weights, &mut grouper)?;
+    let input = points::read_cases(period, &mut grouper)?;
+    let scored = points::score_all(&policy, &weights, period, input);
+    Ok((policy, weights, scored))
+}
+
+type Scored = (drg_core::points::PointsCase, drg_core::points::CaseScore);
+
+fn create_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
 fn cmd_points(command: PointsCommand) -> Outcome {
     use drg_core::points::{case_points_csv, weights_csv};
     match command {
         PointsCommand::Run { policy, history, period, out_dir, pack } => {
-            let policy = load_policy(&policy)?;
-            let mut grouper = lazy_grouper(pack);
-            let weights = weights_from(&policy, &WeightsSource { history: Some(history), weights: None }, &mut grouper)?;
-            let input = points::read_cases(&period, &mut grouper)?;
-            let scored = points::score_all(&policy, &weights, &period, input);
-            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            let source = WeightsSource { history: Some(history), weights: None };
+            let (policy, weights, scored) = score_period(&policy, &source, &period, pack)?;
+            create_dir(&out_dir)?;
             points::write(&out_dir.join("weights.csv"), &weights_csv(&weights))?;
             points::write(&out_dir.join("case_points.csv"), &case_points_csv(&scored))?;
             settle_into(&policy, &scored, &out_dir)?;
         }
         PointsCommand::Calibrate { policy, history, output, pack } => {
             let policy = load_policy(&policy)?;
-            let weights = weights_from(&policy, &WeightsSource { history: Some(history), weights: None }, &mut lazy_grouper(pack))?;
+            let source = WeightsSource { history: Some(history), weights: None };
+            let weights = weights_from(&policy, &source, &mut lazy_grouper(pack))?;
             points::write_or_print(output.as_ref(), &weights_csv(&weights))?;
         }
         PointsCommand::Score { policy, weights, period, output, pack } => {
-            let policy = load_policy(&policy)?;
-            let mut grouper = lazy_grouper(pack);
-            let weights = weights_from(&policy, &weights, &mut grouper)?;
-            let input = points::read_cases(&period, &mut grouper)?;
-            let scored = points::score_all(&policy, &weights, &period, input);
+            let (_, _, scored) = score_period(&policy, &weights, &period, pack)?;
             points::write_or_print(output.as_ref(), &case_points_csv(&scored))?;
         }
         PointsCommand::Settle { policy, weights, period, out_dir, pack } => {
-            let policy = load_policy(&policy)?;
-            let mut grouper = lazy_grouper(pack);
-            let weights = weights_from(&policy, &weights, &mut grouper)?;
-            let input = points::read_cases(&period, &mut grouper)?;
-            let scored = points::score_all(&policy, &weights, &period, input);
-            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            let (policy, _, scored) = score_period(&policy, &weights, &period, pack)?;
+            create_dir(&out_dir)?;
             settle_into(&policy, &scored, &out_dir)?;
         }
     }

@@ -304,7 +304,18 @@ impl Case {
     }
 }
 
-fn json_kind(v: &serde_json::Value) -> &'static str {
+/// The id of a JSON case object as text, even when the case cannot be read
+/// (so that its `invalid` result still carries it); empty without one.
+pub fn json_id(object: &serde_json::Map<String, serde_json::Value>) -> String {
+    match object.get("id") {
+        Some(serde_json::Value::String(s)) => s.trim().to_string(),
+        Some(serde_json::Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// What a JSON value is, for messages ("a string", "an array"…).
+pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
     use serde_json::Value;
     match v {
         Value::Null => "null",

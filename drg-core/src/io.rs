@@ -269,14 +269,7 @@ fn json_row(line: u64, where_: &str, value: Result<Value, String>) -> JsonCaseRo
     };
     match Case::from_json_object(&object) {
         Ok((case, extra)) => JsonCaseRow { line, case: Ok(case), extra },
-        Err(e) => {
-            let id = match object.get("id") {
-                Some(Value::String(s)) => s.trim().to_string(),
-                Some(Value::Number(n)) => n.to_string(),
-                _ => String::new(),
-            };
-            fail(id, e.to_string())
-        }
+        Err(e) => fail(crate::case::json_id(&object), e.to_string()),
     }
 }
 

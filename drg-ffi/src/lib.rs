@@ -286,14 +286,7 @@ pub unsafe extern "C" fn drg_group_json(g: *const drg_grouper, case_json: *const
             let object = value.as_object().ok_or_else(|| Failure(DRG_ERROR_JSON, "case_json is not a JSON object".into()))?;
             let json = match Case::from_json_object(object) {
                 Ok((case, _)) => g.grouper.group_with(&case, explain != 0).to_json(&case.id),
-                Err(e) => {
-                    let id = match object.get("id") {
-                        Some(serde_json::Value::String(s)) => s.clone(),
-                        Some(serde_json::Value::Number(n)) => n.to_string(),
-                        _ => String::new(),
-                    };
-                    GroupResult::invalid(e.to_string()).to_json(&id)
-                }
+                Err(e) => GroupResult::invalid(e.to_string()).to_json(&drg_core::case::json_id(object)),
             };
             Ok(json.to_string())
         })();

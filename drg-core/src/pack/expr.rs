@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::{ListId, MapId, PackError};
-use crate::case::Sex;
+use crate::case::{json_kind, Sex};
 
 /// Deepest nesting of `all`/`any`/`not` accepted. The national schemes nest 4
 /// deep; a limit keeps a hostile pack from overflowing the stack.
@@ -219,7 +219,7 @@ fn compile_at(
     let object = match value {
         Value::Bool(b) => return Ok(Expr::Const(*b)),
         Value::Object(o) => o,
-        other => return fail(path, format!("expected true, false or an object, found {}", kind(other))),
+        other => return fail(path, format!("expected true, false or an object, found {}", json_kind(other))),
     };
     if object.len() != 1 {
         let keys: Vec<&str> = object.keys().map(String::as_str).collect();
@@ -236,7 +236,7 @@ fn compile_at(
         "all" | "any" => {
             let items = match arg {
                 Value::Array(items) => items,
-                other => return fail(&at, format!("expected an array of expressions, found {}", kind(other))),
+                other => return fail(&at, format!("expected an array of expressions, found {}", json_kind(other))),
             };
             let compiled = items
                 .iter()
@@ -252,7 +252,7 @@ fn compile_at(
             match arg {
                 Value::Bool(true) => Ok(test),
                 Value::Bool(false) => Ok(Expr::Not(Box::new(test))),
-                other => fail(&at, format!("expected true, found {}", kind(other))),
+                other => fail(&at, format!("expected true, found {}", json_kind(other))),
             }
         }
         "sex" => match arg.as_str().and_then(crate::case::Sex::parse) {
@@ -262,14 +262,14 @@ fn compile_at(
         "discharge_in" | "dept_in" => {
             let items = match arg {
                 Value::Array(items) => items,
-                other => return fail(&at, format!("expected an array of strings, found {}", kind(other))),
+                other => return fail(&at, format!("expected an array of strings, found {}", json_kind(other))),
             };
             let mut values = Vec::with_capacity(items.len());
             for (i, item) in items.iter().enumerate() {
                 match item {
                     Value::String(s) => values.push(s.trim().into()),
                     Value::Number(n) => values.push(n.to_string().into_boxed_str()),
-                    other => return fail(&format!("{at}[{i}]"), format!("expected a string, found {}", kind(other))),
+                    other => return fail(&format!("{at}[{i}]"), format!("expected a string, found {}", json_kind(other))),
                 }
             }
             let values = values.into_boxed_slice();
@@ -278,7 +278,7 @@ fn compile_at(
         "distinct_values_ge" => {
             let o = match arg {
                 Value::Object(o) => o,
-                other => return fail(&at, format!("expected {{\"map\": name, \"min\": n}}, found {}", kind(other))),
+                other => return fail(&at, format!("expected {{\"map\": name, \"min\": n}}, found {}", json_kind(other))),
             };
             if let Some(unknown) = o.keys().find(|k| *k != "map" && *k != "min") {
                 return fail(&format!("{at}.{unknown}"), format!("unknown key {unknown:?}; expected \"map\" and \"min\""));
@@ -301,7 +301,7 @@ fn compile_at(
             if let Some(sel) = CodeSel::from_key(key) {
                 let name = match arg {
                     Value::String(s) => s,
-                    other => return fail(&at, format!("expected a list name, found {}", kind(other))),
+                    other => return fail(&at, format!("expected a list name, found {}", json_kind(other))),
                 };
                 return match names.list(name) {
                     Some(list) => Ok(Expr::InList(sel, list)),
@@ -312,7 +312,7 @@ fn compile_at(
                 let o = match arg {
                     Value::Object(o) if !o.is_empty() => o,
                     other => {
-                        return fail(&at, format!("expected {{op: number, …}} with op in lt, le, gt, ge, eq, ne, found {}", kind(other)))
+                        return fail(&at, format!("expected {{op: number, …}} with op in lt, le, gt, ge, eq, ne, found {}", json_kind(other)))
                     }
                 };
                 let mut cmps = Vec::with_capacity(o.len());
@@ -322,7 +322,7 @@ fn compile_at(
                         return fail(&op_at, format!("unknown operator {op:?}; expected lt, le, gt, ge, eq or ne"));
                     };
                     let Some(n) = n.as_f64() else {
-                        return fail(&op_at, format!("expected a number, found {}", kind(n)));
+                        return fail(&op_at, format!("expected a number, found {}", json_kind(n)));
                     };
                     cmps.push((op, n));
                 }
@@ -330,16 +330,5 @@ fn compile_at(
             }
             fail(&at, format!("unknown expression key {key:?}"))
         }
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
