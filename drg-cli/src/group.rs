@@ -19,6 +19,41 @@ use drg_core::{GroupResult, Grouper, Status};
 /// keep memory flat.
 const BATCH_ROWS: usize = 2048;
 
+/// How many distinct ids are remembered to report duplicates: a million 64-bit
+/// hashes with their lines take ~30 MB. Past that, ids are not checked (the
+/// summary says so), so that memory does not grow with the input.
+const MAX_TRACKED_IDS: usize = 1_000_000;
+
+/// Finds ids seen before, by a 64-bit hash of the id (a false duplicate would
+/// need two ids with the same hash: about one chance in 10^7 at a million ids).
+#[derive(Default)]
+struct IdCheck {
+    first_line: rustc_hash::FxHashMap<u64, u64>,
+    full: bool,
+}
+
+impl IdCheck {
+    /// The line where this id was first seen, if it was.
+    fn seen(&mut self, id: &[u8], line: u64) -> Option<u64> {
+        if id.is_empty() {
+            return None;
+        }
+        let hash = {
+            use std::hash::BuildHasher;
+            rustc_hash::FxBuildHasher.hash_one(id)
+        };
+        if let Some(&first) = self.first_line.get(&hash) {
+            return Some(first);
+        }
+        if self.first_line.len() < MAX_TRACKED_IDS {
+            self.first_line.insert(hash, line);
+        } else {
+            self.full = true;
+        }
+        None
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
     Csv,
@@ -71,6 +106,8 @@ pub struct Tally {
     pub ungroupable: u64,
     pub ambiguous: u64,
     pub invalid: u64,
+    /// Rows whose id an earlier row had.
+    pub duplicate_ids: u64,
 }
 
 impl Tally {
@@ -90,22 +127,30 @@ impl Tally {
         self.ungroupable += other.ungroupable;
         self.ambiguous += other.ambiguous;
         self.invalid += other.invalid;
+        self.duplicate_ids += other.duplicate_ids;
     }
 
     /// The one-line summary printed at the end.
     pub fn summary(&self, seconds: f64) -> String {
         let rate = if seconds > 0.0 { self.cases as f64 / seconds } else { 0.0 };
+        let duplicates = match self.duplicate_ids {
+            0 => String::new(),
+            n => format!(" ({n} with an id already seen: see their warnings)"),
+        };
         format!(
-            "{} cases: {} grouped, {} ungroupable, {} ambiguous, {} invalid; {:.2} s, {:.0} cases/s",
+            "{} cases: {} grouped, {} ungroupable, {} ambiguous, {} invalid{duplicates}; {:.2} s, {:.0} cases/s",
             self.cases, self.grouped, self.ungroupable, self.ambiguous, self.invalid, seconds, rate
         )
     }
 }
 
 enum Batch {
-    Csv(Vec<csv::ByteRecord>),
-    Json(Vec<JsonCaseRow>),
+    Csv(Vec<csv::ByteRecord>, Duplicates),
+    Json(Vec<JsonCaseRow>, Duplicates),
 }
+
+/// (row in the batch, line where its id was first seen).
+type Duplicates = Vec<(usize, u64)>;
 
 struct Done {
     seq: u64,
@@ -199,6 +244,7 @@ fn feed<R: BufRead>(
     pool: &Receiver<Vec<csv::ByteRecord>>,
 ) -> Result<(), InputError> {
     let mut seq = 0u64;
+    let mut ids = IdCheck::default();
     let mut send = |batch: Batch| -> bool {
         if token_tx.send(()).is_err() || batch_tx.send((seq, batch)).is_err() {
             return false;
@@ -223,8 +269,16 @@ fn feed<R: BufRead>(
             if let Some(p) = batch.last().and_then(|r| r.position()) {
                 bytes_read.store(p.byte(), Ordering::Relaxed);
             }
+            let duplicates: Duplicates = batch
+                .iter()
+                .enumerate()
+                .filter_map(|(i, r)| {
+                    let line = r.position().map_or(0, |p| p.line());
+                    ids.seen(reader.layout().id_of(r), line).map(|first| (i, first))
+                })
+                .collect();
             let last = batch.len() < BATCH_ROWS;
-            if !batch.is_empty() && !send(Batch::Csv(batch)) {
+            if !batch.is_empty() && !send(Batch::Csv(batch, duplicates)) {
                 return Ok(());
             }
             if last {
@@ -234,15 +288,29 @@ fn feed<R: BufRead>(
     }
     if let Some(reader) = json_reader {
         let mut batch = Vec::with_capacity(BATCH_ROWS);
+        let mut duplicates = Duplicates::new();
         for row in reader {
-            batch.push(row?);
-            if batch.len() == BATCH_ROWS && !send(Batch::Json(std::mem::take(&mut batch))) {
+            let row = row?;
+            let id = match &row.case {
+                Ok(case) => case.id.as_str(),
+                Err(e) => e.id.as_str(),
+            };
+            if let Some(first) = ids.seen(id.trim().as_bytes(), row.line) {
+                duplicates.push((batch.len(), first));
+            }
+            batch.push(row);
+            if batch.len() == BATCH_ROWS
+                && !send(Batch::Json(std::mem::take(&mut batch), std::mem::take(&mut duplicates)))
+            {
                 return Ok(());
             }
         }
         if !batch.is_empty() {
-            send(Batch::Json(batch));
+            send(Batch::Json(batch, duplicates));
         }
+    }
+    if ids.full {
+        eprintln!("drg group: note: ids after the first {MAX_TRACKED_IDS} distinct ones were not checked for duplicates");
     }
     Ok(())
 }
@@ -314,30 +382,52 @@ fn group_batch(
 ) -> (Vec<u8>, Tally) {
     let extra_names = layout.map(|l| l.extra_columns()).unwrap_or(&[]);
     let mut out = RowWriter::new(settings, extra_names);
+    let mut out_duplicates = 0u64;
+    // The warning of a row whose id an earlier row had.
+    let mut duplicate_of = |duplicates: &Duplicates, next: &mut usize, row: usize, result: &mut GroupResult<'_>| {
+        if let Some(&(_, first)) = duplicates.get(*next).filter(|d| d.0 == row) {
+            *next += 1;
+            result.warnings.push(format!("duplicate id: also on line {first}"));
+            out_duplicates += 1;
+        }
+    };
     match batch {
-        Batch::Csv(records) => {
+        Batch::Csv(records, duplicates) => {
             let layout = layout.expect("a CSV batch comes with its layout");
-            for record in &records {
+            let mut next = 0;
+            for (row, record) in records.iter().enumerate() {
                 let Scratch { case, extra } = scratch;
                 match layout.parse_into(record, case, extra) {
-                    Ok(()) => out.csv_extra(&case.id, &grouper.group_with(case, settings.explain), extra),
-                    Err(e) => out.csv_extra(&e.id, &GroupResult::invalid(e.reason), extra),
+                    Ok(()) => {
+                        let mut result = grouper.group_with(case, settings.explain);
+                        duplicate_of(&duplicates, &mut next, row, &mut result);
+                        out.csv_extra(&case.id, &result, extra);
+                    }
+                    Err(e) => {
+                        let mut result = GroupResult::invalid(e.reason);
+                        duplicate_of(&duplicates, &mut next, row, &mut result);
+                        out.csv_extra(&e.id, &result, extra);
+                    }
                 }
             }
             // The reader refills these records; if it has finished, they go.
             let _ = pool.send(records);
         }
-        Batch::Json(rows) => {
-            for row in &rows {
-                let (id, result) = match &row.case {
+        Batch::Json(rows, duplicates) => {
+            let mut next = 0;
+            for (i, row) in rows.iter().enumerate() {
+                let (id, mut result) = match &row.case {
                     Ok(case) => (case.id.as_str(), grouper.group_with(case, settings.explain)),
                     Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
                 };
+                duplicate_of(&duplicates, &mut next, i, &mut result);
                 out.json_extra(id, &result, &row.extra);
             }
         }
     }
-    out.finish()
+    let (bytes, mut tally) = out.finish();
+    tally.duplicate_ids = out_duplicates;
+    (bytes, tally)
 }
 
 /// Formats result rows of one batch.

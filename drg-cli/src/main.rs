@@ -144,6 +144,10 @@ struct GroupArgs {
     /// Translate legacy codes through the pack's code maps first.
     #[arg(long)]
     translate_codes: bool,
+    /// The input's text encoding: utf-8, or gbk (GBK/GB18030, common in HIS
+    /// exports).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    encoding: Encoding,
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
@@ -152,6 +156,14 @@ struct GroupArgs {
     quiet: bool,
     /// The cases: a CSV or JSONL file, or - for standard input.
     input: String,
+}
+
+/// A text encoding of input files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Encoding {
+    #[value(name = "utf-8")]
+    Utf8,
+    Gbk,
 }
 
 #[derive(Args)]
@@ -238,20 +250,40 @@ fn load_pack(choice: &PackChoice) -> Result<Pack, String> {
     }
 }
 
-fn open_input(input: &str) -> Result<Box<dyn BufRead>, String> {
-    if input == "-" {
-        Ok(Box::new(BufReader::with_capacity(1 << 20, std::io::stdin())))
+/// Opens an input file (or `-`, standard input) as UTF-8 text: GBK is
+/// decoded with `--encoding gbk`; otherwise an input whose first megabyte is
+/// not UTF-8 is refused, naming the encoding it looks like. (A GBK file can
+/// pass for UTF-8 cell by cell — 女 in GBK is Ů in UTF-8 — so the check is
+/// made on the whole start of the file, not per cell.)
+fn open_input(input: &str, encoding: Encoding) -> Result<Box<dyn BufRead>, String> {
+    let raw: Box<dyn Read> = if input == "-" {
+        Box::new(std::io::stdin())
     } else {
-        let file = File::open(input).map_err(|e| format!("{input}: {e}"))?;
-        Ok(Box::new(BufReader::with_capacity(1 << 20, file)))
+        Box::new(File::open(input).map_err(|e| format!("{input}: {e}"))?)
+    };
+    if encoding == Encoding::Gbk {
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(raw);
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, decoded)));
     }
+    let mut reader = BufReader::with_capacity(1 << 20, raw);
+    let start = reader.fill_buf().map_err(|e| format!("{input}: {e}"))?;
+    if let Err(e) = std::str::from_utf8(start) {
+        // A sequence cut at the end of the buffer is not an error.
+        if e.error_len().is_some() {
+            let at = e.valid_up_to();
+            let (_, _, gbk_errors) = encoding_rs::GB18030.decode(start);
+            let guess = if gbk_errors { "" } else { " It reads as GBK (GB18030), common in HIS exports: give --encoding gbk, or convert it (iconv -f GBK -t UTF-8)." };
+            return Err(format!("{input}: not UTF-8 (byte {at} is 0x{:02X}).{guess}", start[at]));
+        }
+    }
+    Ok(Box::new(reader))
 }
 
 fn cmd_group(args: GroupArgs) -> Outcome {
     let pack = load_pack(&args.pack)?;
     let pack_label = format!("{} ({})", pack.info().name, pack.info().id);
     let grouper = Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes: args.translate_codes });
-    let mut input = open_input(&args.input)?;
+    let mut input = open_input(&args.input, args.encoding)?;
     let json = match args.input_format {
         InputFormat::Csv => false,
         InputFormat::Jsonl => true,

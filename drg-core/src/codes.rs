@@ -17,7 +17,8 @@ fn is_separator(c: char) -> bool {
 
 /// Brings one code to its canonical spelling.
 ///
-/// Trims spaces, turns full-width ASCII into half-width and `。`/`．` into `.`,
+/// Trims spaces, drops control characters, turns full-width ASCII into
+/// half-width and `。`/`．` into `.`,
 /// upper-cases every letter, then turns every `X` that neither begins the code
 /// nor follows a `+` into the extension marker `x`.
 ///
@@ -36,6 +37,11 @@ pub fn normalize_code(raw: &str) -> Option<Cow<'_, str>> {
     }
     let mut out = String::with_capacity(raw.len());
     for c in raw.chars() {
+        // Control characters (a NUL, a tab from a spreadsheet) are never
+        // part of a code.
+        if c.is_control() {
+            continue;
+        }
         let c = match c {
             '\u{3000}' => ' ',
             '。' => '.',
@@ -149,6 +155,13 @@ mod tests {
         assert_eq!(norm("\u{3000}Ｋ３５。８００\u{3000}").unwrap(), "K35.800");
         assert_eq!(norm("５４．４Ｘ１５").unwrap(), "54.4x15");
         assert_eq!(norm("ｘ５９．９００").unwrap(), "X59.900");
+    }
+
+    #[test]
+    fn control_characters_are_dropped() {
+        assert_eq!(norm("K35.800\0").unwrap(), "K35.800");
+        assert_eq!(norm("\tK35.\u{7}800\r").unwrap(), "K35.800");
+        assert_eq!(norm("\0"), None);
     }
 
     #[test]

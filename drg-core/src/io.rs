@@ -104,6 +104,11 @@ impl CsvLayout {
         &self.extra_names
     }
 
+    /// The raw id of a record, trimmed (empty when the record has none).
+    pub fn id_of<'r>(&self, rec: &'r csv::ByteRecord) -> &'r [u8] {
+        rec.get(self.id_column).unwrap_or(b"").trim_ascii()
+    }
+
     /// Reads one record as a case; a record that cannot be read becomes an
     /// error naming its line.
     pub fn parse(&self, rec: &csv::ByteRecord) -> CaseRow {
