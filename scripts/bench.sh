@@ -20,15 +20,15 @@ shared, out = sys.argv[1], sys.argv[2]
 cases = os.path.join(shared, "testdata", "chs-drg-1.1", "cases.csv")
 with open(cases, encoding="utf-8") as f:
     header, *rows = f.read().splitlines()
-body = "\n".join(rows) + "\n"
 
 def make(n):
     path = os.path.join(out, f"cases_{n // 1_000_000}m.csv")
     if not os.path.exists(path):
         with open(path, "w", encoding="utf-8") as f:
             f.write(header + "\n")
-            for _ in range(n // len(rows)):
-                f.write(body)
+            # Each repeat of the shared cases gets its own ids ("C001-7").
+            for r in range(n // len(rows)):
+                f.write("\n".join(f"{id_}-{r},{rest}" for id_, rest in (row.split(",", 1) for row in rows)) + "\n")
     return path
 
 def run(args):
