@@ -421,3 +421,120 @@ fn a_compiled_pack_groups_like_its_directory_and_damage_is_refused() {
     assert!(text(&out.stderr).contains("corrupted: the checksum does not match"), "{}", text(&out.stderr));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+// Hostile input: whatever the file holds, `drg group` gives a clear error or
+// one row per input row.
+
+/// Groups `input` (raw bytes) from standard input; the output rows.
+fn group_bytes(args: &[&str], input: &[u8]) -> (Output, Vec<HashMap<String, String>>) {
+    let mut child = drg().arg("group").args(args).arg("-").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let bytes = input.to_vec();
+    let writer = std::thread::spawn(move || { let _ = stdin.write_all(&bytes); });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let rows = if out.status.success() { parse_csv(&out.stdout) } else { vec![] };
+    (out, rows)
+}
+
+#[test]
+fn hostile_empty_input_bom_and_crlf() {
+    let (out, _) = group_bytes(&[], b"");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("the input is empty"), "{}", text(&out.stderr));
+
+    let (out, rows) = group_bytes(&[], "\u{feff}id,sex,age_years,diagnoses\r\n1,1,30,K35.800\r\n2,2,40,J18.900\r\n".as_bytes());
+    assert!(out.status.success());
+    assert_eq!(rows.iter().map(|r| r["drg"].as_str()).collect::<Vec<_>>(), ["GU15", "ES25"]);
+}
+
+#[test]
+fn hostile_gbk_is_refused_by_name_or_read_when_asked() {
+    // 男/女 and a Chinese department in GBK.
+    let gbk: &[u8] = b"id,sex,age_years,dept,diagnoses\n1,\xc4\xd0,30,\xcd\xe2\xbf\xc6,K35.800\n2,\xc5\xae,40,\xc4\xda\xbf\xc6,J18.900\n";
+    let (out, _) = group_bytes(&[], gbk);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.contains("not UTF-8") && err.contains("GBK") && err.contains("--encoding gbk"), "{err}");
+    let (out, rows) = group_bytes(&["--encoding", "gbk"], gbk);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rows.iter().map(|r| r["drg"].as_str()).collect::<Vec<_>>(), ["GU15", "ES25"]);
+}
+
+#[test]
+fn hostile_huge_fields_and_many_codes() {
+    let mut input = b"id,sex,age_years,diagnoses\n".to_vec();
+    input.extend_from_slice(b"big,1,30,");
+    input.extend(std::iter::repeat(b'K').take(10 << 20));
+    input.extend_from_slice(b"\nmany,1,30,K35.800|");
+    input.extend_from_slice(vec!["E11.900"; 10_000].join("|").as_bytes());
+    input.extend_from_slice(b"\nbigid,1,30,K35.800\n");
+    let (out, rows) = group_bytes(&[], &input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[0]["status"], "ungroupable");
+    assert!(rows[0]["reason"].len() < 200 && rows[0]["reason"].ends_with("(10485760 bytes)"), "a short reason");
+    assert_eq!(rows[1]["drg"], "GU13", "10,000 secondary diagnoses, one of them a CC");
+    assert!(out.stdout.len() < 10_000, "no field is copied whole into the output");
+}
+
+#[test]
+fn hostile_nul_bytes_and_odd_numbers() {
+    let input = "id,sex,age_years,diagnoses\n\
+                 nul,1,30,K35.800\0\n\
+                 big,1,1e999,K35.800\n\
+                 neg,1,-1,K35.800\n\
+                 nan,1,NaN,K35.800\n\
+                 wide,1,３０,K35.800\n\
+                 inf,1,inf,K35.800\n";
+    let (out, rows) = group_bytes(&[], input.as_bytes());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let status: Vec<&str> = rows.iter().map(|r| r["status"].as_str()).collect();
+    assert_eq!(status, ["grouped", "invalid", "invalid", "invalid", "grouped", "invalid"]);
+    assert_eq!(rows[0]["drg"], "GU15", "a NUL inside a code is dropped");
+    assert!(rows[1]["reason"].contains("\"1e999\" is not a number"));
+    assert_eq!(rows[2]["reason"], "age_years: -1 is negative");
+}
+
+#[test]
+fn hostile_duplicate_ids_are_reported_and_kept() {
+    let input = "id,sex,age_years,diagnoses\na,1,30,K35.800\nb,1,30,K35.800\na,2,40,J18.900\n";
+    let (out, rows) = group_bytes(&[], input.as_bytes());
+    assert!(out.status.success());
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[2]["warnings"], "duplicate id: also on line 2");
+    assert_eq!(rows[2]["drg"], "ES25", "the duplicate is still grouped");
+    assert!(text(&out.stderr).contains("1 with an id already seen"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn hostile_packs() {
+    let dir = temp_dir("hostile-packs");
+    // An expression nested 10,000 deep is refused (the JSON reader's depth
+    // limit), not a stack overflow.
+    let deep = dir.join("deep");
+    copy_dir(&workspace().join("drg-core/demo-pack"), &deep);
+    let mut json = String::from("true");
+    for _ in 0..10_000 {
+        json = format!("{{\"not\": {json}}}");
+    }
+    let pack = std::fs::read_to_string(deep.join("pack.json")).unwrap();
+    let pack = pack.replacen(r#""when": {"pdx_in": "MDCE.dx"}"#, &format!(r#""when": {json}"#), 1);
+    std::fs::write(deep.join("pack.json"), pack).unwrap();
+    let out = drg().args(["pack", "check"]).arg(&deep).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("deep/pack.json (line ") && err.contains("recursion limit"), "{err}");
+
+    // A pack path that is a file; a pack file that cannot be read.
+    let out = drg().args(["pack", "check"]).arg(workspace().join("README.md")).output().unwrap();
+    assert!(text(&out.stderr).contains("README.md: is a file, but neither a pack directory nor a compiled pack"));
+    let unreadable = dir.join("unreadable");
+    copy_dir(&workspace().join("drg-core/demo-pack"), &unreadable);
+    std::fs::remove_file(unreadable.join("cc.tsv")).unwrap();
+    std::fs::create_dir(unreadable.join("cc.tsv")).unwrap();
+    let out = drg().args(["pack", "check"]).arg(&unreadable).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cc.tsv: cannot read"), "{}", text(&out.stderr));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -122,6 +122,17 @@ pub fn split_codes_into(field: &str, out: &mut Vec<String>) {
     out.truncate(n);
 }
 
+/// A code as messages show it: whole when it is of a reasonable length,
+/// else its start and its size (a 10 MB "code" in a hostile file must not make
+/// a 10 MB reason).
+pub fn for_message(code: &str) -> Cow<'_, str> {
+    const MAX_CHARS: usize = 40;
+    match code.char_indices().nth(MAX_CHARS) {
+        None => Cow::Borrowed(code),
+        Some((end, _)) => Cow::Owned(format!("{}… ({} bytes)", &code[..end], code.len())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +166,14 @@ mod tests {
         assert_eq!(norm("\u{3000}Ｋ３５。８００\u{3000}").unwrap(), "K35.800");
         assert_eq!(norm("５４．４Ｘ１５").unwrap(), "54.4x15");
         assert_eq!(norm("ｘ５９．９００").unwrap(), "X59.900");
+    }
+
+    #[test]
+    fn long_codes_are_shortened_in_messages() {
+        assert_eq!(for_message("K35.800"), "K35.800");
+        let long = "K".repeat(1000);
+        assert_eq!(for_message(&long), format!("{}… (1000 bytes)", "K".repeat(40)));
+        assert_eq!(for_message(&"阑".repeat(50)), format!("{}… (150 bytes)", "阑".repeat(40)));
     }
 
     #[test]

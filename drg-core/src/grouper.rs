@@ -7,7 +7,7 @@ use std::sync::Arc;
 use smallvec::SmallVec;
 
 use crate::case::Case;
-use crate::codes::normalize_code;
+use crate::codes::{for_message, normalize_code};
 use crate::pack::{
     row_has, Adrg, CcLevel, CodeId, CodeSel, Expr, Mdc, NumField, Pack, IN_DX_VOCAB, IN_PROC_VOCAB,
 };
@@ -235,13 +235,13 @@ impl Grouper {
                     }
                     Some(None) => result
                         .warnings
-                        .push(format!("code {code} not translated: its translation chain loops")),
+                        .push(format!("code {} not translated: its translation chain loops", for_message(&code))),
                     None => {}
                 }
             }
             if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
                 let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
-                result.warnings.push(format!("unknown {what} code {code}"));
+                result.warnings.push(format!("unknown {what} code {}", for_message(&code)));
             }
             codes.ids.push(id.unwrap_or(NO_ID));
             if TRACE {
@@ -340,9 +340,9 @@ impl Grouper {
         }
         result.status = Status::Ungroupable;
         let pdx = self.principal_text(&dx, &case.diagnoses).unwrap_or_default();
-        let mut reason = format!("no MDC gave a result for principal diagnosis {pdx}");
+        let mut reason = format!("no MDC gave a result for principal diagnosis {}", for_message(&pdx));
         if let Some(p) = self.principal_text(&proc, &case.procedures) {
-            reason.push_str(&format!(" and principal procedure {p}"));
+            reason.push_str(&format!(" and principal procedure {}", for_message(&p)));
         }
         result.reason = Some(reason);
         result.trace.append(&mut cx.trace);
@@ -706,7 +706,7 @@ impl Ctx<'_, '_> {
     fn name_of(&self, code: &str) -> String {
         match self.pack.code_name(code) {
             Some(name) => format!("{code} {name}"),
-            None => code.to_string(),
+            None => for_message(code).into_owned(),
         }
     }
 }

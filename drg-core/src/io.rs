@@ -38,6 +38,8 @@ pub enum InputError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Csv(#[from] csv::Error),
+    #[error("the input is empty: a CSV of cases starts with a header line")]
+    Empty,
     #[error("the header has no column {missing} (it has: {found})")]
     MissingColumns { missing: String, found: String },
     #[error("the header names column {0:?} twice")]
@@ -72,6 +74,9 @@ pub struct CsvLayout {
 impl CsvLayout {
     /// Reads a header record.
     pub fn from_header(header: &csv::ByteRecord) -> Result<Self, InputError> {
+        if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
+            return Err(InputError::Empty);
+        }
         let mut names = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
             let name = std::str::from_utf8(raw).map_err(|e| InputError::Encoding(format!("header, column {}: {e}", i + 1)))?;

@@ -83,6 +83,26 @@ impl GroupResult {
     }
 }
 
+/// Remembers ids to report duplicates: the row where each id was first seen.
+#[derive(Default)]
+struct SeenIds(HashMap<String, usize>);
+
+impl SeenIds {
+    /// The warning of a row whose id an earlier row had.
+    fn check(&mut self, id: &str, row: usize) -> Option<String> {
+        if id.is_empty() {
+            return None;
+        }
+        match self.0.get(id) {
+            Some(first) => Some(format!("duplicate id: also in row {first}")),
+            None => {
+                self.0.insert(id.to_string(), row);
+                None
+            }
+        }
+    }
+}
+
 /// Sets a case field from a Python value: None, str, int, float (NaN is
 /// missing), a numpy number, or for the code fields a list of codes.
 fn set_value(case: &mut Case, field: Field, v: &Bound<'_, PyAny>) -> Result<(), FieldError> {
@@ -174,12 +194,19 @@ impl Grouper {
     /// Groups parsed cases with the GIL released, on every core.
     fn group_parsed(&self, py: Python<'_>, cases: Vec<(String, Result<Case, String>)>, explain: bool) -> Vec<GroupResult> {
         let grouper = Arc::clone(&self.inner);
-        py.detach(move || {
+        let mut results = py.detach(move || {
             par_map(&cases, 0, |(id, case)| match case {
                 Ok(case) => GroupResult::from_core(&case.id, &grouper.group_with(case, explain)),
                 Err(reason) => GroupResult::from_core(id, &CoreResult::invalid(reason.clone())),
             })
-        })
+        });
+        let mut seen = SeenIds::default();
+        for (row, r) in results.iter_mut().enumerate() {
+            if let Some(warning) = seen.check(&r.id, row) {
+                r.warnings.push(warning);
+            }
+        }
+        results
     }
 }
 
@@ -247,6 +274,7 @@ impl Grouper {
         const CHUNK: usize = 16_384;
         let grouper = &*self.inner;
         let mut strings: HashMap<&str, Py<PyAny>> = HashMap::new();
+        let mut seen = SeenIds::default();
         let names = ["status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings", "trace"];
         let mut out: Vec<Vec<Py<PyAny>>> = names.iter().map(|_| Vec::with_capacity(n_rows)).collect();
         let mut start = 0;
@@ -262,12 +290,17 @@ impl Grouper {
                     }
                 }
             }
-            let results: Vec<CoreResult<'_>> = py.detach(|| {
+            let mut results: Vec<CoreResult<'_>> = py.detach(|| {
                 par_map(&cases, 0, |case| match case {
                     Ok(case) => grouper.group_with(case, explain),
                     Err(reason) => CoreResult::invalid(reason.clone()),
                 })
             });
+            for (i, (r, case)) in results.iter_mut().zip(&cases).enumerate() {
+                if let Some(warning) = case.as_ref().ok().and_then(|c| seen.check(&c.id, start + i)) {
+                    r.warnings.push(warning);
+                }
+            }
             for r in &results {
                 let codes = [Some(r.status.as_str()), r.mdc, r.adrg, r.drg, r.drg_name];
                 for (column, value) in out.iter_mut().zip(codes) {

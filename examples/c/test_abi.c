@@ -277,6 +277,50 @@ static void test_points(const char *dir) {
     drg_points_close(p);
 }
 
+/* Hostile input: huge fields, many codes, NUL escapes, odd numbers, deep JSON. */
+static void test_hostile(const drg_grouper *g) {
+    size_t big = 10u << 20;
+    char *json = malloc(big + 128);
+    strcpy(json, "{\"id\":\"big\",\"sex\":1,\"age_years\":30,\"diagnoses\":[\"");
+    size_t at = strlen(json);
+    memset(json + at, 'K', big);
+    strcpy(json + at + big, "\"]}");
+    char *r = drg_group_json(g, json, 0);
+    CHECK(contains(r, "\"status\":\"ungroupable\"") && r != NULL && strlen(r) < 2000);
+    drg_string_free(r);
+
+    /* A deeply nested JSON value is refused, not a stack overflow. */
+    size_t depth = 100000;
+    char *deep = malloc(2 * depth + 64);
+    strcpy(deep, "{\"id\":\"d\",\"x\":");
+    at = strlen(deep);
+    memset(deep + at, '[', depth);
+    memset(deep + at + depth, ']', depth);
+    strcpy(deep + at + 2 * depth, "}");
+    CHECK(drg_group_json(g, deep, 0) == NULL && contains(drg_last_error(), "recursion limit"));
+    free(deep);
+    free(json);
+
+    r = drg_group_json(g, "{\"id\":\"n\",\"sex\":1,\"age_years\":30,\"diagnoses\":[\"K35.800\\u0000\"]}", 0);
+    CHECK(contains(r, "\"drg\":\"GU15\""));
+    drg_string_free(r);
+    r = drg_group_json(g, "{\"id\":\"e\",\"sex\":1,\"age_years\":1e999,\"diagnoses\":\"K35.800\"}", 0);
+    CHECK(r == NULL && contains(drg_last_error(), "case_json"));
+    r = drg_group_json(g, "{\"id\":\"w\",\"sex\":\"１\",\"age_years\":\"３０\",\"diagnoses\":\"K35.800\"}", 0);
+    CHECK(contains(r, "\"drg\":\"GU15\""));
+    drg_string_free(r);
+
+    /* 10,000 diagnoses through the struct call. */
+    enum { MANY = 10000 };
+    const char **dx = malloc(MANY * sizeof *dx);
+    dx[0] = "K35.800";
+    for (int i = 1; i < MANY; i++) dx[i] = "E11.900";
+    drg_case c = make_case("many", 1, 30, dx, MANY, NULL, 0);
+    drg_result out;
+    CHECK(drg_group(g, &c, &out) == DRG_OK && strcmp(out.drg, "GU13") == 0);
+    free(dx);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s WORK_DIR\n", argv[0]);
@@ -291,6 +335,7 @@ int main(int argc, char **argv) {
         test_struct_calls(g);
         test_batch(g);
         test_threads(g);
+        test_hostile(g);
         drg_grouper_close(g);
     }
     test_points(argv[1]);

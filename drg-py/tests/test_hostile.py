@@ -1,0 +1,82 @@
+"""Hostile input through the Python API: a clear error or an invalid row,
+never a crash, and one result per input row."""
+
+import math
+
+import pandas as pd
+import pytest
+
+import drg
+
+
+@pytest.fixture(scope="module")
+def g():
+    return drg.Grouper()
+
+
+def test_an_empty_frame(g):
+    out = g.group_frame(pd.DataFrame({"id": [], "sex": [], "age_years": [], "diagnoses": []}))
+    assert len(out) == 0 and "status" in out.columns
+    assert g.group_many([]) == []
+
+
+def test_huge_fields_and_many_codes(g):
+    big = "K" * (10 << 20)
+    many = ["K35.800"] + ["E11.900"] * 10_000
+    results = g.group_many([
+        {"id": "big", "sex": 1, "age_years": 30, "diagnoses": [big]},
+        {"id": "many", "sex": 1, "age_years": 30, "diagnoses": many},
+        {"id": "bigid" * 100_000, "sex": 1, "age_years": 30, "diagnoses": "K35.800"},
+    ])
+    assert [r.status for r in results] == ["ungroupable", "grouped", "grouped"]
+    assert len(results[0].reason) < 200 and results[0].reason.endswith("(10485760 bytes)")
+    assert results[1].drg == "GU13"
+
+
+def test_nul_and_odd_numbers(g):
+    df = pd.DataFrame({
+        "id": ["nul", "inf", "neg", "nan", "wide", "text"],
+        "sex": ["1", "1", "1", "1", "１", "1"],
+        "age_years": [30, math.inf, -1, float("nan"), "３０", "1e999"],
+        "diagnoses": ["K35.800\x00", "K35.800", "K35.800", "K35.800", "K35.800", "K35.800"],
+    })
+    out = g.group_frame(df)
+    assert out["status"].tolist() == ["grouped", "invalid", "invalid", "invalid", "grouped", "invalid"]
+    assert out["reason"][1].startswith("row 1: age_years: inf is not a number")
+    assert out["reason"][2] == "age_years: -1 is negative"
+    assert out["reason"][3] == "age_years: missing"
+
+
+def test_duplicate_ids_are_reported_and_kept(g):
+    df = pd.DataFrame({"id": ["a", "b", "a"], "sex": ["1"] * 3, "age_years": [30] * 3, "diagnoses": ["K35.800"] * 3})
+    out = g.group_frame(df)
+    assert out["warnings"].tolist() == ["", "", "duplicate id: also in row 0"]
+    assert out["status"].tolist() == ["grouped"] * 3
+    results = g.group_many(df.to_dict("records"))
+    assert results[2].warnings == ["duplicate id: also in row 0"]
+
+
+def test_wrong_types_are_invalid_rows(g):
+    results = g.group_many([
+        {"id": "x", "sex": object(), "age_years": 30, "diagnoses": "K35.800"},
+        {"id": "y", "sex": 1, "age_years": [30], "diagnoses": "K35.800"},
+        {"id": "z", "sex": 1, "age_years": 30, "diagnoses": [1, 2]},
+    ])
+    assert [r.status for r in results] == ["invalid"] * 3
+    assert all(r.reason.startswith(f"item {i}: ") for i, r in enumerate(results))
+
+
+def test_a_deeply_nested_pack_is_refused(tmp_path, root):
+    import shutil
+
+    pack = tmp_path / "deep"
+    shutil.copytree(root / "drg-core" / "demo-pack", pack)
+    expr = "true"
+    for _ in range(10_000):
+        expr = '{"not": ' + expr + "}"
+    text = (pack / "pack.json").read_text(encoding="utf-8")
+    (pack / "pack.json").write_text(text.replace('"when": {"pdx_in": "MDCE.dx"}', '"when": ' + expr, 1), encoding="utf-8")
+    with pytest.raises(drg.PackError, match="recursion limit"):
+        drg.Grouper(pack)
+    with pytest.raises(drg.PackError, match="is a file"):
+        drg.Grouper(root / "README.md")
