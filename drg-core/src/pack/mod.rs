@@ -484,9 +484,7 @@ impl Pack {
 
     /// How many codes a vocabulary has.
     pub fn vocabulary_size(&self, vocabulary: Vocabulary) -> usize {
-        match vocabulary {
-            v => self.codes.vocabulary(v).count(),
-        }
+        self.codes.vocabulary(vocabulary).count()
     }
 
     /// The name of a DRG code, if the pack has it.
