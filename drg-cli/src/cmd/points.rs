@@ -6,11 +6,16 @@
 use std::fs::File;
 use std::io::BufReader;
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
 
 use drg_core::case::{parse_number, Field};
 use drg_core::io::CsvLayout;
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::{Grouper, Status};
+
+use super::{load_pack, Outcome};
+use crate::args::{PackChoice, PointsCommand, PolicyArg, WeightsSource};
 
 /// Cases of a history or period file, with the line of each.
 pub struct PointsInput {
@@ -158,4 +163,98 @@ pub fn write_or_print(path: Option<&PathBuf>, text: &str) -> Result<(), String> 
             Ok(())
         }
     }
+}
+
+fn load_policy(arg: &PolicyArg) -> Result<points::Policy, String> {
+    points::Policy::load(&arg.policy).map_err(|e| e.to_string())
+}
+
+/// The weights from a history file (calibrated here) or a weights table.
+fn weights_from(
+    policy: &points::Policy,
+    source: &WeightsSource,
+    grouper: &mut dyn FnMut() -> Result<Grouper, String>,
+) -> Result<points::Weights, String> {
+    match (&source.history, &source.weights) {
+        (Some(history), _) => {
+            let input = read_cases(history, grouper)?;
+            calibrate(policy, history, &input)
+        }
+        (None, Some(weights)) => read_weights(weights),
+        (None, None) => Err("give --history or --weights".into()),
+    }
+}
+
+fn settle_into(policy: &points::Policy, scored: &[Scored], out_dir: &Path) -> Result<(), String> {
+    let settlement = points::settle(policy, scored).map_err(|e| e.to_string())?;
+    write(&out_dir.join("settlement.csv"), &points::settlement_csv(&settlement))?;
+    write(&out_dir.join("period.csv"), &points::period_csv(&settlement))?;
+    let p = &settlement.period;
+    eprintln!(
+        "drg points: {} cases, {} points, pool {} yuan, point value {} yuan/point, {} hospitals",
+        scored.len(),
+        points::fixed(p.points, 4),
+        points::fixed(p.pool, 2),
+        points::fixed(p.point_value, 6),
+        settlement.hospitals.len()
+    );
+    Ok(())
+}
+
+/// The policy, the weights (from history or a table) and the period's cases
+/// scored with them: what `run`, `score` and `settle` share.
+fn score_period(
+    policy: &PolicyArg,
+    weights: &WeightsSource,
+    period: &Path,
+    pack: PackChoice,
+) -> Result<(points::Policy, points::Weights, Vec<Scored>), String> {
+    let policy = load_policy(policy)?;
+    let mut grouper = lazy_grouper(pack);
+    let weights = weights_from(&policy, weights, &mut grouper)?;
+    let input = read_cases(period, &mut grouper)?;
+    let scored = score_all(&policy, &weights, period, input);
+    Ok((policy, weights, scored))
+}
+
+type Scored = (points::PointsCase, points::CaseScore);
+
+fn create_dir(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
+}
+
+/// `drg points`.
+pub fn command(command: PointsCommand) -> Outcome {
+    use points::{case_points_csv, weights_csv};
+    match command {
+        PointsCommand::Run { policy, history, period, out_dir, pack } => {
+            let source = WeightsSource { history: Some(history), weights: None };
+            let (policy, weights, scored) = score_period(&policy, &source, &period, pack)?;
+            create_dir(&out_dir)?;
+            write(&out_dir.join("weights.csv"), &weights_csv(&weights))?;
+            write(&out_dir.join("case_points.csv"), &case_points_csv(&scored))?;
+            settle_into(&policy, &scored, &out_dir)?;
+        }
+        PointsCommand::Calibrate { policy, history, output, pack } => {
+            let policy = load_policy(&policy)?;
+            let source = WeightsSource { history: Some(history), weights: None };
+            let weights = weights_from(&policy, &source, &mut lazy_grouper(pack))?;
+            write_or_print(output.as_ref(), &weights_csv(&weights))?;
+        }
+        PointsCommand::Score { policy, weights, period, output, pack } => {
+            let (_, _, scored) = score_period(&policy, &weights, &period, pack)?;
+            write_or_print(output.as_ref(), &case_points_csv(&scored))?;
+        }
+        PointsCommand::Settle { policy, weights, period, out_dir, pack } => {
+            let (policy, _, scored) = score_period(&policy, &weights, &period, pack)?;
+            create_dir(&out_dir)?;
+            settle_into(&policy, &scored, &out_dir)?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The pack is loaded only when a file has rows to group.
+fn lazy_grouper(choice: PackChoice) -> impl FnMut() -> Result<Grouper, String> {
+    move || Ok(Grouper::new(Arc::new(load_pack(&choice)?)))
 }

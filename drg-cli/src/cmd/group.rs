@@ -15,6 +15,49 @@ use std::time::{Duration, Instant};
 use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonCaseRow};
 use drg_core::{GroupResult, Grouper, Status};
 
+use std::fs::File;
+use std::path::Path;
+use std::process::ExitCode;
+
+use drg_core::GroupOptions;
+
+use super::{load_pack, open_input, Outcome};
+use crate::args::{GroupArgs, InputFormat, OutputFormat};
+
+/// `drg group`.
+pub fn command(args: GroupArgs) -> Outcome {
+    let pack = load_pack(&args.pack)?;
+    let pack_label = format!("{} ({})", pack.info().name, pack.info().id);
+    let grouper = Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes: args.translate_codes });
+    let mut input = open_input(&args.input, args.encoding)?;
+    let json = match args.input_format {
+        InputFormat::Csv => false,
+        InputFormat::Jsonl => true,
+        InputFormat::Auto => {
+            let ext = Path::new(&args.input).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+            match ext.as_str() {
+                "jsonl" | "ndjson" | "json" => true,
+                "csv" => false,
+                _ => sniff_json(&mut input).map_err(|e| format!("{}: {e}", args.input))?,
+            }
+        }
+    };
+    let out: Box<dyn Write + Send> = match &args.output {
+        Some(path) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => Box::new(std::io::stdout()),
+    };
+    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // A progress line when a person watches: standard error is a terminal.
+    let progress = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .then(|| (args.input != "-").then(|| std::fs::metadata(&args.input).ok().map(|m| m.len())).flatten());
+    let settings = Settings { format: args.format, explain: args.explain, threads, progress };
+    let (tally, seconds) = run(&grouper, input, json, out, &settings).map_err(|e| format!("{}: {e}", args.input))?;
+    if !args.quiet {
+        eprintln!("drg group: {} with {pack_label}", tally.summary(seconds));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Rows per batch: large enough to amortise the hand-offs, small enough to
 /// keep memory flat.
 const BATCH_ROWS: usize = 2048;
@@ -52,21 +95,6 @@ impl IdCheck {
         }
         None
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum OutputFormat {
-    Csv,
-    Jsonl,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum InputFormat {
-    /// CSV when the input looks like it, JSON when it starts with `{` or `[`.
-    Auto,
-    Csv,
-    /// One JSON object a line, or one JSON array.
-    Jsonl,
 }
 
 /// The columns every result row has, in order.

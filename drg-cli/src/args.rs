@@ -1,0 +1,221 @@
+//! The command line: clap types only. Each command's handler is in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "drg", version, about = "Group inpatient discharges into CHS-DRG groups from rule packs")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Group every case of a CSV or JSONL file (or - for standard input).
+    Group(GroupArgs),
+    /// Group one case and print the trail of rules tried.
+    Explain(ExplainArgs),
+    /// Look up codes in a pack's vocabularies.
+    #[command(subcommand)]
+    Code(CodeCommand),
+    /// Check a rule pack.
+    #[command(subcommand)]
+    Pack(PackCommand),
+    /// DRG points (点数法): base points, case points, settlement.
+    #[command(subcommand)]
+    Points(PointsCommand),
+}
+
+#[derive(Args)]
+pub struct PolicyArg {
+    /// The policy file (TOML; specs/points.md).
+    #[arg(long, value_name = "POLICY")]
+    pub policy: PathBuf,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct WeightsSource {
+    /// Historical cases to calibrate from (grouped, or grouped here with --pack).
+    #[arg(long, value_name = "HISTORY.csv")]
+    pub history: Option<PathBuf>,
+    /// A weights table in the format of `drg points calibrate` instead.
+    #[arg(long, value_name = "WEIGHTS.csv")]
+    pub weights: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum PointsCommand {
+    /// All three steps: writes weights.csv, case_points.csv, settlement.csv and period.csv.
+    Run {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[arg(long, value_name = "HISTORY.csv")]
+        history: PathBuf,
+        #[arg(long, value_name = "PERIOD.csv")]
+        period: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+    /// Base points of every DRG from historical cases (weights.csv).
+    Calibrate {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[arg(long, value_name = "HISTORY.csv")]
+        history: PathBuf,
+        /// Where to write weights.csv (default: standard output).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+    /// The points of every case of a period (case_points.csv).
+    Score {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[command(flatten)]
+        weights: WeightsSource,
+        #[arg(long, value_name = "PERIOD.csv")]
+        period: PathBuf,
+        /// Where to write case_points.csv (default: standard output).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+    /// A period's settlement (settlement.csv and period.csv).
+    Settle {
+        #[command(flatten)]
+        policy: PolicyArg,
+        #[command(flatten)]
+        weights: WeightsSource,
+        #[arg(long, value_name = "PERIOD.csv")]
+        period: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        pack: PackChoice,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct PackChoice {
+    /// The rule pack: a drgpack/1 directory or a compiled pack file.
+    /// Default: $DRG_PACK, else the built-in demo pack.
+    #[arg(long, value_name = "PATH")]
+    pub pack: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct GroupArgs {
+    #[command(flatten)]
+    pub pack: PackChoice,
+    /// Where to write the results (default: standard output).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<PathBuf>,
+    /// The format of the results.
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: OutputFormat,
+    /// The format of the input.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    /// Add a `trace` column with the rules tried.
+    #[arg(long)]
+    pub explain: bool,
+    /// Translate legacy codes through the pack's code maps first.
+    #[arg(long)]
+    pub translate_codes: bool,
+    /// The input's text encoding: utf-8, or gbk (GBK/GB18030, common in HIS
+    /// exports).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print nothing on standard error (no progress line, no summary).
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The cases: a CSV or JSONL file, or - for standard input.
+    pub input: String,
+}
+
+/// A text encoding of input files.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Encoding {
+    #[value(name = "utf-8")]
+    Utf8,
+    Gbk,
+}
+
+#[derive(Args)]
+pub struct ExplainArgs {
+    #[command(flatten)]
+    pub pack: PackChoice,
+    /// The case as a JSON object (field names of specs/cases.md), @FILE for a
+    /// file holding one, or - for standard input.
+    #[arg(long, value_name = "JSON", conflicts_with_all = ["input", "id"])]
+    pub case: Option<String>,
+    /// A CSV file of cases; explain the one named by --id.
+    #[arg(long, value_name = "FILE", requires = "id")]
+    pub input: Option<PathBuf>,
+    /// The id of the case to explain in --input.
+    #[arg(long, value_name = "ID", requires = "input")]
+    pub id: Option<String>,
+    /// Translate legacy codes through the pack's code maps first.
+    #[arg(long)]
+    pub translate_codes: bool,
+}
+
+#[derive(Subcommand)]
+pub enum CodeCommand {
+    /// Everything the pack knows of some codes: name, CC/MCC level, lists.
+    Lookup {
+        #[command(flatten)]
+        pack: PackChoice,
+        #[arg(required = true, value_name = "CODE")]
+        codes: Vec<String>,
+    },
+    /// Codes whose name contains TEXT (or whose code begins with it).
+    Search {
+        #[command(flatten)]
+        pack: PackChoice,
+        /// At most this many results.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        text: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum PackCommand {
+    /// Load and validate a pack (a directory or a compiled file), and print what it holds.
+    Check { path: PathBuf },
+    /// Compile a pack directory into one versioned, checksummed file that opens in milliseconds.
+    Compile {
+        /// The pack directory (or a compiled pack, to rewrite it).
+        path: PathBuf,
+        /// The file to write, e.g. chs-drg-1.1.drgpack.
+        #[arg(short, long, value_name = "FILE")]
+        output: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Csv,
+    Jsonl,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum InputFormat {
+    /// CSV when the input looks like it, JSON when it starts with `{` or `[`.
+    Auto,
+    Csv,
+    /// One JSON object a line, or one JSON array.
+    Jsonl,
+}
+

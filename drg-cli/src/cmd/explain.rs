@@ -1,0 +1,80 @@
+//! `drg explain`: one case, the trail of rules tried.
+
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use drg_core::io::CsvCases;
+use drg_core::{Case, GroupOptions, Grouper};
+
+use super::{load_pack, Outcome};
+use crate::args::ExplainArgs;
+
+fn read_case_json(text: &str) -> Result<Case, String> {
+    let text = if text == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("standard input: {e}"))?;
+        s
+    } else if let Some(path) = text.strip_prefix('@') {
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
+    } else {
+        text.to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the case is not valid JSON: {e}"))?;
+    let object = value.as_object().ok_or("the case must be a JSON object")?;
+    let (case, _extra) = Case::from_json_object(object).map_err(|e| format!("the case: {e}"))?;
+    Ok(case)
+}
+
+fn find_case_in_csv(path: &Path, id: &str) -> Result<Case, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let reader = CsvCases::new(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))?;
+    for row in reader {
+        let row = row.map_err(|e| format!("{}: {e}", path.display()))?;
+        match row.case {
+            Ok(case) if case.id == id => return Ok(case),
+            Err(e) if e.id == id => return Err(format!("{}: case {id} cannot be read: {}", path.display(), e.reason)),
+            _ => {}
+        }
+    }
+    Err(format!("{}: no case with id {id}", path.display()))
+}
+
+/// `drg explain`.
+pub fn command(args: ExplainArgs) -> Outcome {
+    let case = match (&args.case, &args.input, &args.id) {
+        (Some(json), _, _) => read_case_json(json)?,
+        (None, Some(path), Some(id)) => find_case_in_csv(path, id)?,
+        _ => return Err("give the case with --case JSON, or with --input FILE --id ID".into()),
+    };
+    let pack = load_pack(&args.pack)?;
+    let grouper = Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes: args.translate_codes });
+    let result = grouper.explain(&case);
+    let info = grouper.pack().info();
+    let mut out = std::io::stdout().lock();
+    let mut print = || -> std::io::Result<()> {
+        writeln!(out, "case {} with {} ({})", case.id, info.name, info.id)?;
+        write!(out, "{}", result.trace_text())?;
+        let place = [result.mdc, result.adrg, result.drg].iter().flatten().copied().collect::<Vec<_>>().join(" / ");
+        write!(out, "=> {}", result.status)?;
+        if !place.is_empty() {
+            write!(out, " {place}")?;
+        }
+        if let Some(name) = result.drg_name {
+            write!(out, " {name}")?;
+        }
+        writeln!(out)?;
+        if let Some(reason) = &result.reason {
+            writeln!(out, "   reason: {reason}")?;
+        }
+        for w in &result.warnings {
+            writeln!(out, "   warning: {w}")?;
+        }
+        Ok(())
+    };
+    print().map_err(|e| e.to_string())?;
+    Ok(ExitCode::SUCCESS)
+}
+
