@@ -38,7 +38,7 @@ use crate::points::{fixed, Weights};
 use crate::Status;
 
 pub use html::report_html;
-pub use read::{ReadSummary, ReportInputError, ReportReader};
+pub use read::{is_death, ReadSummary, ReportInputError, ReportReader};
 
 /// 死亡风险分级: the mortality risk level of a DRG.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -225,7 +225,7 @@ fn cell<'r>(rec: &'r csv::ByteRecord, c: Option<usize>, name: &str, msgs: &mut V
     }
 }
 
-/// 离院方式 5, 死亡.
-pub(crate) fn is_death(discharge: Option<&str>) -> bool {
+/// A death: 离院方式 `5` (or its name, 死亡).
+pub fn is_death(discharge: Option<&str>) -> bool {
     matches!(discharge.map(str::trim), Some("5" | "死亡"))
 }
