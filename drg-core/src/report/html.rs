@@ -74,12 +74,14 @@ h2 small, th small { font-weight:400; color:var(--muted); font-size:12px; }
 .grid2 { display:grid; grid-template-columns:1fr 1fr; gap:20px; background:none; border:none; padding:0; }
 .grid2 > div { background:var(--card); border:1px solid var(--line); border-radius:10px; padding:18px 22px; }
 svg { display:block; max-width:100%; height:auto; }
+#chart-cmi-cost { width:100%; }
 svg text { font-family:inherit; fill:var(--ink); }
 svg .axis { stroke:#9fb3c8; stroke-width:1; }
 svg .grid { stroke:#e4e7eb; stroke-width:1; }
 svg .ref { stroke:#486581; stroke-width:1.5; stroke-dasharray:6 4; }
 svg .tick { font-size:11px; fill:var(--muted); }
 svg .quad { font-size:13px; font-weight:700; }
+svg .halo { paint-order:stroke; stroke:#fff; stroke-width:3px; stroke-linejoin:round; }
 table { border-collapse:collapse; width:100%; font-size:13px; }
 th, td { padding:6px 8px; border-bottom:1px solid var(--line); text-align:right; white-space:nowrap; }
 th { background:#f0f4f8; position:sticky; top:0; font-weight:600; vertical-align:bottom; }
@@ -394,7 +396,7 @@ fn scatter(h: &mut String, report: &Report) {
             count(u.grouped)
         );
         if label_all {
-            let _ = write!(h, r#"<text x="{:.1}" y="{:.1}" style="font-size:12px;font-weight:600">{name}</text>"#, sx + 10.0, sy + 4.0);
+            let _ = write!(h, r#"<text class="halo" x="{:.1}" y="{:.1}" style="font-size:12px;font-weight:600">{name}</text>"#, sx + 10.0, sy + 4.0);
         }
         h.push_str("</g>");
     }
@@ -426,6 +428,10 @@ fn dot_chart(h: &mut String, report: &Report, region: Option<f64>) {
             fixed(t * 100.0, 0)
         );
     }
+    if let Some(r) = region {
+        let x = px(r);
+        let _ = write!(h, r#"<line class="ref" x1="{x:.1}" y1="20" x2="{x:.1}" y2="{bottom:.1}"/><text class="tick" x="{x:.1}" y="14" text-anchor="middle">区域</text>"#);
+    }
     for (i, (u, rate)) in rows.iter().enumerate() {
         let y = 30.0 + i as f64 * row + row / 2.0;
         let _ = write!(h, r#"<text x="{:.1}" y="{:.1}" text-anchor="end" style="font-size:12px">{}</text>"#, ml - 8.0, y + 4.0, esc(&unit_label(u)));
@@ -433,7 +439,7 @@ fn dot_chart(h: &mut String, report: &Report, region: Option<f64>) {
             let x = px(*r);
             let _ = write!(
                 h,
-                r##"<g class="rate-point"><title>{}：入组率 {}</title><line x1="{ml}" y1="{y:.1}" x2="{x:.1}" y2="{y:.1}" stroke="#bcccdc" stroke-width="2"/><circle cx="{x:.1}" cy="{y:.1}" r="6" fill="#0f766e"/><text x="{:.1}" y="{:.1}" style="font-size:11px">{}</text></g>"##,
+                r##"<g class="rate-point"><title>{}：入组率 {}</title><line x1="{ml}" y1="{y:.1}" x2="{x:.1}" y2="{y:.1}" stroke="#bcccdc" stroke-width="2"/><circle cx="{x:.1}" cy="{y:.1}" r="6" fill="#0f766e"/><text class="halo" x="{:.1}" y="{:.1}" style="font-size:11px">{}</text></g>"##,
                 esc(&unit_label(u)),
                 pct(Some(*r), 2),
                 x + 9.0,
@@ -441,10 +447,6 @@ fn dot_chart(h: &mut String, report: &Report, region: Option<f64>) {
                 pct(Some(*r), 2)
             );
         }
-    }
-    if let Some(r) = region {
-        let x = px(r);
-        let _ = write!(h, r#"<line class="ref" x1="{x:.1}" y1="20" x2="{x:.1}" y2="{bottom:.1}"/><text class="tick" x="{x:.1}" y="14" text-anchor="middle">区域</text>"#);
     }
     h.push_str("</svg>");
 }
@@ -469,6 +471,10 @@ fn low_risk_chart(h: &mut String, report: &Report, region: Option<f64>) {
             tick_text(v * 100.0, step)
         );
     }
+    if let Some(r) = region {
+        let x = px(r);
+        let _ = write!(h, r#"<line class="ref" x1="{x:.1}" y1="20" x2="{x:.1}" y2="{bottom:.1}"/><text class="tick" x="{x:.1}" y="14" text-anchor="middle">区域</text>"#);
+    }
     for (i, (u, m)) in rows.iter().enumerate() {
         let y = 30.0 + i as f64 * row;
         let _ = write!(h, r#"<text x="{:.1}" y="{:.1}" text-anchor="end" style="font-size:12px">{}</text>"#, ml - 8.0, y + row / 2.0 + 4.0, esc(&unit_label(u)));
@@ -480,7 +486,7 @@ fn low_risk_chart(h: &mut String, report: &Report, region: Option<f64>) {
         let color = if region.is_some_and(|r| v > r) { "#c2410c" } else { "#2563eb" };
         let _ = write!(
             h,
-            r#"<g class="bar"><title>{}：{}</title><rect x="{ml}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3" fill="{color}"/><text x="{:.1}" y="{:.1}" style="font-size:11px">{}</text></g>"#,
+            r#"<g class="bar"><title>{}：{}</title><rect x="{ml}" y="{:.1}" width="{:.1}" height="{:.1}" rx="3" fill="{color}"/><text class="halo" x="{:.1}" y="{:.1}" style="font-size:11px">{}</text></g>"#,
             esc(&unit_label(u)),
             esc(&label),
             y + 4.0,
@@ -490,10 +496,6 @@ fn low_risk_chart(h: &mut String, report: &Report, region: Option<f64>) {
             y + row / 2.0 + 4.0,
             esc(&label)
         );
-    }
-    if let Some(r) = region {
-        let x = px(r);
-        let _ = write!(h, r#"<line class="ref" x1="{x:.1}" y1="20" x2="{x:.1}" y2="{bottom:.1}"/><text class="tick" x="{x:.1}" y="14" text-anchor="middle">区域</text>"#);
     }
     h.push_str("</svg>");
 }
