@@ -240,10 +240,9 @@ pub fn report_html(report: &Report, title: &str) -> String {
     }
     h.push_str("</tbody></table></div></section>\n");
 
-    let _ = write!(
+    let _ = writeln!(
         h,
-        r#"<section><h2>分组方案 <small>scheme.csv</small></h2><table id="scheme"><thead><tr><th>病例数<br><small>cases</small></th><th>入组病例<br><small>grouped</small></th><th>入组率<br><small>group_rate</small></th><th>使用 DRG 组数<br><small>drgs_used</small></th><th>费用 RIV<br><small>riv_cost</small></th><th>住院日 RIV<br><small>riv_los</small></th><th>CV &gt; 1 的组数<br><small>drgs_cv_over_1</small></th></tr></thead><tbody><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></tbody></table></section>
-"#,
+        r#"<section><h2>分组方案 <small>scheme.csv</small></h2><table id="scheme"><thead><tr><th>病例数<br><small>cases</small></th><th>入组病例<br><small>grouped</small></th><th>入组率<br><small>group_rate</small></th><th>使用 DRG 组数<br><small>drgs_used</small></th><th>费用 RIV<br><small>riv_cost</small></th><th>住院日 RIV<br><small>riv_los</small></th><th>CV &gt; 1 的组数<br><small>drgs_cv_over_1</small></th></tr></thead><tbody><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></tbody></table></section>"#,
         count(s.cases),
         count(s.grouped),
         pct(s.group_rate, 2),

@@ -145,6 +145,8 @@ fn los_counts(los: Option<i64>) -> Option<f64> {
 #[derive(Clone, Debug)]
 struct DrgAcc {
     code: Box<str>,
+    /// Its RW in the weights table, looked up once.
+    weight: Option<f64>,
     cases: u64,
     deaths: u64,
     cost: Moments,
@@ -301,7 +303,8 @@ impl<'w> Indicators<'w> {
         }
         let i = self.drgs.len() as u32;
         self.drg_index.insert(code.into(), i);
-        self.drgs.push(DrgAcc { code: code.into(), cases: 0, deaths: 0, cost: Moments::default(), los: Moments::default() });
+        let weight = self.weights.drgs.get(code).map(|w| w.weight);
+        self.drgs.push(DrgAcc { code: code.into(), weight, cases: 0, deaths: 0, cost: Moments::default(), los: Moments::default() });
         i
     }
 
@@ -321,10 +324,13 @@ impl<'w> Indicators<'w> {
         };
         self.grouped += 1;
         unit.grouped += 1;
-        match self.weights.drgs.get(code) {
+        let d = self.drg(code);
+        let unit = &mut self.units[u as usize];
+        let drg = &mut self.drgs[d as usize];
+        match drg.weight {
             Some(w) => {
                 unit.weighted += 1;
-                unit.total_weight += w.weight;
+                unit.total_weight += w;
             }
             None => match self.unweighted.get_mut(code) {
                 Some(n) => *n += 1,
@@ -333,8 +339,6 @@ impl<'w> Indicators<'w> {
                 }
             },
         }
-        let d = self.drg(code);
-        let drg = &mut self.drgs[d as usize];
         let cell = self.cells.entry((u64::from(u) << 32) | u64::from(d)).or_default();
         drg.cases += 1;
         cell.cases += 1;
