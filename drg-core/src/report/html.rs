@@ -507,7 +507,7 @@ fn cv_histogram(h: &mut String, report: &Report) {
         bins[i] += 1;
     }
     let max = bins.iter().copied().max().unwrap_or(0).max(1) as f64;
-    let (w, ht, ml, mr, mt, mb) = (460.0, 300.0, 44.0, 12.0, 24.0, 44.0);
+    let (w, ht, ml, mr, mt, mb) = (460.0, 400.0, 44.0, 12.0, 24.0, 44.0);
     let bw = (w - ml - mr) / bins.len() as f64;
     let py = |n: f64| mt + (1.0 - n / max) * (ht - mt - mb);
     let bottom = ht - mb;
