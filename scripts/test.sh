@@ -17,3 +17,6 @@ bash scripts/test-c.sh
 
 echo "== Python: pip install ./drg-py, then pytest (with Spark)"
 bash scripts/test-python.sh
+
+echo "== report.html in headless Chromium (drg report, then selenium)"
+bash scripts/test-report.sh

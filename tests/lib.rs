@@ -141,3 +141,22 @@ pub fn compare_points_csv(actual: &str, expected: &str) -> Vec<String> {
     }
     diffs
 }
+
+/// Compares two CSV tables exactly, row by row (specs/report.md prints every
+/// number with fixed decimals, so text equality is the test). Returns one
+/// line per differing row, showing both, and any missing or extra rows.
+pub fn compare_exact_csv(actual: &str, expected: &str) -> Vec<String> {
+    let rows = |text: &str| -> Vec<String> { text.lines().map(str::to_string).collect() };
+    let (a, e) = (rows(actual), rows(expected));
+    let mut diffs = Vec::new();
+    for i in 0..a.len().max(e.len()) {
+        match (a.get(i), e.get(i)) {
+            (Some(x), Some(y)) if x == y => {}
+            (Some(x), Some(y)) => diffs.push(format!("line {}: got      {x}\n    line {}: expected {y}", i + 1, i + 1)),
+            (Some(x), None) => diffs.push(format!("line {}: extra row {x}", i + 1)),
+            (None, Some(y)) => diffs.push(format!("line {}: missing row {y}", i + 1)),
+            (None, None) => unreachable!(),
+        }
+    }
+    diffs
+}

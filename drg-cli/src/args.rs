@@ -26,6 +26,9 @@ pub enum Command {
     /// DRG points (点数法): base points, case points, settlement.
     #[command(subcommand)]
     Points(PointsCommand),
+    /// DRG indicators (CMI, cost and time index, low-risk mortality, RIV):
+    /// writes drgs.csv, hospitals.csv, scheme.csv and report.html.
+    Report(ReportArgs),
 }
 
 #[derive(Args)]
@@ -219,3 +222,38 @@ pub enum InputFormat {
     Jsonl,
 }
 
+
+#[derive(Args)]
+pub struct ReportArgs {
+    /// The weights table (RW of each DRG), as `drg points calibrate` writes it.
+    #[arg(long, value_name = "WEIGHTS.csv")]
+    pub weights: PathBuf,
+    /// Groups the cases first when the file has no status and drg columns.
+    #[command(flatten)]
+    pub pack: PackChoice,
+    /// One row per hospital (default), or per hospital and department.
+    #[arg(long, value_enum, default_value = "hospital")]
+    pub by: ReportBy,
+    /// Grade the DRGs' mortality risk on these cases (a benchmark period)
+    /// instead of on the input itself.
+    #[arg(long, value_name = "CASES.csv")]
+    pub risk_from: Option<PathBuf>,
+    /// The input's text encoding: utf-8, or gbk.
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// Worker threads for grouping (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// The directory to write the four files into (created if missing).
+    #[arg(long, value_name = "DIR")]
+    pub out_dir: PathBuf,
+    /// The cases: a CSV file, or - for standard input.
+    pub input: String,
+}
+
+/// What a row of hospitals.csv is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReportBy {
+    Hospital,
+    Dept,
+}

@@ -26,6 +26,7 @@
 //! - [`Grouper`]: grouping, with an explain trail on request.
 //! - [`io`]: reading cases from CSV and JSON.
 //! - [`points`]: DRG points: calibration, case scoring, settlement.
+//! - [`report`]: DRG indicators (CMI, cost and time index, low-risk mortality, RIV).
 
 pub mod case;
 pub mod codes;
@@ -35,6 +36,7 @@ pub mod io;
 pub mod parallel;
 pub mod pack;
 pub mod points;
+pub mod report;
 
 pub use case::{Case, Field, FieldError, Sex};
 pub use grouper::{GroupOptions, GroupResult, Grouper, Status, TraceStep};

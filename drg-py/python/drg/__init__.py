@@ -30,6 +30,9 @@ __all__ = [
     "CASE_FIELDS",
     "RESULT_COLUMNS",
     "points",
+    "report",
+    "report_html",
+    "ReportWarning",
     "__version__",
 ]
 
@@ -85,3 +88,4 @@ def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
 
 
 from . import points  # noqa: E402  (points uses Grouper)
+from .indicators import ReportWarning, report, report_html  # noqa: E402  (report groups with Grouper)

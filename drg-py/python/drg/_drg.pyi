@@ -32,3 +32,10 @@ def compile_pack(pack: Union[str, PathLike], output: Union[str, PathLike]) -> No
 def _points_run(
     policy_path: Union[str, PathLike], history: Dict[str, List[Any]], period: Dict[str, List[Any]]
 ) -> Dict[str, Any]: ...
+def _report(
+    columns: Dict[str, List[Any]],
+    weights_csv: str,
+    by_dept: bool = False,
+    risk_from: Optional[Dict[str, List[Any]]] = None,
+    title: str = "DataFrame",
+) -> Dict[str, Any]: ...
