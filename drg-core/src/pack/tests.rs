@@ -336,7 +336,7 @@ fn damaged_compiled_packs_are_refused() {
     assert!(refused(b"PK\x03\x04 a zip").contains("not a compiled drg pack"));
     let mut other_version = bytes.clone();
     other_version[8] = 99;
-    assert!(refused(&other_version).contains("format 99; this drg reads format 1"));
+    assert!(refused(&other_version).contains("format 99; this drg reads format 2"));
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
