@@ -275,6 +275,13 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
             let mut drgs = Vec::new();
             match a.get("drgs") {
                 None if ambiguous => {}
+                Some(Value::Array(items)) if ambiguous && !items.is_empty() => {
+                    return Err(PackError::at(
+                        &json_file,
+                        format!("{at}.drgs"),
+                        "an ambiguous (QY) ADRG has no DRGs: a case that reaches it is ambiguous, so these would never be used",
+                    ))
+                }
                 Some(Value::Array(items)) => {
                     let mut in_entry: FxHashMap<String, String> = FxHashMap::default();
                     for (di, d) in items.iter().enumerate() {
