@@ -54,11 +54,13 @@ echo "== C: CHS-DRG 2.0 (if_no_adrg, contradictory ages) from 2 threads, against
 # The 1.1 run under valgrind covers the same code paths; this one checks the
 # results of the scheme in force, case by case.
 "$out/group_cases" "$shared/rulepacks/chs-drg-2.0" "$shared/testdata/chs-drg-2.0/cases.csv" 2 > "$out/c-2.0.csv"
-if ! cmp -s "$shared/testdata/chs-drg-2.0/expected.csv" "$out/c-2.0.csv"; then
-  echo "C results of CHS-DRG 2.0 differ from expected.csv (ids first):"
-  diff "$shared/testdata/chs-drg-2.0/expected.csv" "$out/c-2.0.csv" | grep '^[<>]' | cut -c3- | cut -d, -f1 | sort -u | tr '\n' ' ' | head -c 4000
+# expected.csv has CRLF line ends; the rows are in the order of cases.csv.
+tr -d '\r' < "$shared/testdata/chs-drg-2.0/expected.csv" > "$out/expected-2.0.csv"
+if ! cmp -s "$out/expected-2.0.csv" "$out/c-2.0.csv"; then
+  echo "C results of CHS-DRG 2.0 differ from expected.csv; ids:"
+  diff "$out/expected-2.0.csv" "$out/c-2.0.csv" | grep '^[<>]' | cut -c3- | cut -d, -f1 | sort -u | tr '\n' ' ' | head -c 4000
   echo
-  diff "$shared/testdata/chs-drg-2.0/expected.csv" "$out/c-2.0.csv" | head -20
+  diff "$out/expected-2.0.csv" "$out/c-2.0.csv" | head -20
   exit 1
 fi
 checks=$((checks + 1))
