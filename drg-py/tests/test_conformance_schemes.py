@@ -47,3 +47,20 @@ def test_a_retried_case_carries_the_warning_and_its_trail(shared):
     assert any("alone: the case gave no group with principal procedure 79.3600x020" in w for w in r.warnings), r.warnings
     trail = "\n".join(r.trace)
     assert "retry_ungroupable: evaluated again with procedure 93.8400 alone" in trail, trail
+
+
+def test_invisible_format_characters_in_codes_change_nothing(shared):
+    grouper = drg.Grouper(shared / "rulepacks" / "chs-drg-2.0")
+    clean = {"id": "1", "sex": "1", "age_years": "30", "diagnoses": "K35.800|E11.900", "procedures": "47.0901"}
+    dirty = dict(clean, diagnoses="\u200bK35.800\u202e|\ufeffE11.900\u2069", procedures="47.\u200d0901")
+    a, b = grouper.group(clean), grouper.group(dirty)
+    assert (a.status, a.drg) == (b.status, b.drg)
+    assert a.status == "grouped"
+    assert b.warnings == a.warnings, b.warnings
+
+
+def test_an_age_in_days_that_disagrees_with_the_years_is_invalid(shared):
+    grouper = drg.Grouper(shared / "rulepacks" / "chs-drg-2.0")
+    r = grouper.group({"id": "1", "sex": "1", "age_years": "30", "age_days": "5", "diagnoses": "K35.800"})
+    assert r.status == "invalid"
+    assert r.reason.startswith("age_days: 5 disagrees with age_years 30"), r.reason
