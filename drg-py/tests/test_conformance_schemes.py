@@ -51,11 +51,14 @@ def test_a_retried_case_carries_the_warning_and_its_trail(shared):
 
 def test_invisible_format_characters_in_codes_change_nothing(shared):
     grouper = drg.Grouper(shared / "rulepacks" / "chs-drg-2.0")
-    clean = {"id": "1", "sex": "1", "age_years": "30", "diagnoses": "K35.800|E11.900", "procedures": "47.0901"}
-    dirty = dict(clean, diagnoses="\u200bK35.800\u202e|\ufeffE11.900\u2069", procedures="47.\u200d0901")
+    # D0010000016 of the 2.0 test data (CD19).
+    clean = {"id": "1", "sex": "1", "age_years": "60", "age_days": "22093",
+             "diagnoses": "Q10.302|K70.304+I98.2*|R61.100", "procedures": "16.0101|33.2100"}
+    dirty = dict(clean, diagnoses="\u200bQ10.302\u202e|\ufeffK70.304+I98.2*\u2069|R61.100",
+                 procedures="16.\u200d0101|\u206633.2100")
     a, b = grouper.group(clean), grouper.group(dirty)
-    assert (a.status, a.drg) == (b.status, b.drg)
-    assert a.status == "grouped"
+    assert (a.status, a.drg) == ("grouped", "CD19"), (a.status, a.drg, a.reason)
+    assert (b.status, b.drg) == (a.status, a.drg)
     assert b.warnings == a.warnings, b.warnings
 
 
