@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The C ABI from C: builds libdrg, compiles the examples with -Wall -Wextra
 # -Werror, groups the national 1.1 cases from 4 threads and compares with
-# `drg group`, and runs the ABI test and the threaded grouping under valgrind
-# (no errors, no leaks). Also checks the pkg-config install.
+# `drg group`, groups the 2.0 cases and compares them with the reference, and
+# runs the ABI test and the threaded grouping under valgrind (no errors, no
+# leaks). Also checks the pkg-config install.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -48,6 +49,22 @@ for f in c.csv c_static.csv; do
 done
 rows=$(($(wc -l < "$out/c.csv") - 1))
 echo "$rows cases agree with drg group: shared library with the directory, static library with the compiled pack"
+
+echo "== C: CHS-DRG 2.0 (if_no_adrg, contradictory ages) from 2 threads, against the reference"
+# The 1.1 run under valgrind covers the same code paths; this one checks the
+# results of the scheme in force, case by case.
+"$out/group_cases" "$shared/rulepacks/chs-drg-2.0" "$shared/testdata/chs-drg-2.0/cases.csv" 2 > "$out/c-2.0.csv"
+# expected.csv has CRLF line ends; the rows are in the order of cases.csv.
+tr -d '\r' < "$shared/testdata/chs-drg-2.0/expected.csv" > "$out/expected-2.0.csv"
+if ! cmp -s "$out/expected-2.0.csv" "$out/c-2.0.csv"; then
+  echo "C results of CHS-DRG 2.0 differ from expected.csv; ids:"
+  diff "$out/expected-2.0.csv" "$out/c-2.0.csv" | grep '^[<>]' | cut -c3- | cut -d, -f1 | sort -u | tr '\n' ' ' | head -c 4000
+  echo
+  diff "$out/expected-2.0.csv" "$out/c-2.0.csv" | head -20
+  exit 1
+fi
+checks=$((checks + 1))
+echo "$(($(wc -l < "$out/c-2.0.csv") - 1)) cases of CHS-DRG 2.0 agree with expected.csv"
 
 echo "== C: pkg-config install"
 bash scripts/install-c.sh "$out/prefix" >/dev/null

@@ -57,6 +57,8 @@ pub struct Case {
     /// 离院方式: `1` 医嘱离院 … `5` 死亡, `9` 其他.
     pub discharge: Option<String>,
     pub dept: Option<String>,
+    /// 出院日期, as `YYYY-MM-DD` (see [`parse_date`] for the spellings read).
+    pub discharge_date: Option<String>,
     pub icu_hours: Option<f64>,
     pub total_cost: Option<f64>,
     pub self_pay: Option<f64>,
@@ -92,6 +94,7 @@ pub enum Field {
     LosDays,
     Discharge,
     Dept,
+    DischargeDate,
     IcuHours,
     TotalCost,
     SelfPay,
@@ -100,7 +103,7 @@ pub enum Field {
 }
 
 impl Field {
-    pub const ALL: [Field; 15] = [
+    pub const ALL: [Field; 16] = [
         Field::Id,
         Field::Hospital,
         Field::HospitalLevel,
@@ -111,6 +114,7 @@ impl Field {
         Field::LosDays,
         Field::Discharge,
         Field::Dept,
+        Field::DischargeDate,
         Field::IcuHours,
         Field::TotalCost,
         Field::SelfPay,
@@ -131,6 +135,7 @@ impl Field {
             Field::LosDays => "los_days",
             Field::Discharge => "discharge",
             Field::Dept => "dept",
+            Field::DischargeDate => "discharge_date",
             Field::IcuHours => "icu_hours",
             Field::TotalCost => "total_cost",
             Field::SelfPay => "self_pay",
@@ -171,6 +176,7 @@ impl Case {
             Field::HospitalLevel => set_text(&mut self.hospital_level, text),
             Field::Discharge => set_text(&mut self.discharge, text),
             Field::Dept => set_text(&mut self.dept, text),
+            Field::DischargeDate => self.discharge_date = parse_date(text).map_err(err)?,
             Field::Sex => {
                 self.sex = if text.trim().is_empty() {
                     None
@@ -221,6 +227,7 @@ impl Case {
             Field::TotalCost => self.total_cost = Some(value),
             Field::SelfPay => self.self_pay = Some(value),
             Field::Diagnoses | Field::Procedures => return Err(err("expected codes, found a number".into())),
+            Field::DischargeDate => return Err(err("expected a date such as 2025-03-01, found a number".into())),
             Field::Id | Field::Hospital | Field::HospitalLevel | Field::Sex | Field::Discharge | Field::Dept => {
                 let text = if value.fract() == 0.0 && value.abs() < 9.0e15 {
                     (value as i64).to_string()
@@ -356,6 +363,64 @@ pub fn parse_number(text: &str) -> Result<Option<f64>, String> {
     }
 }
 
+/// Reads a date as `YYYY-MM-DD`. Accepted: `YYYY-MM-DD`, `YYYY/MM/DD`,
+/// `YYYYMMDD` and `YYYY年M月D日` (one- or two-digit month and day in the
+/// separated forms), each optionally followed by a time after a space or `T`
+/// (`2025-03-01 08:30:00`), which is dropped. Empty means missing; a date
+/// that does not exist (`2025-02-30`) is an error.
+///
+/// ```
+/// use drg_core::case::parse_date;
+/// assert_eq!(parse_date("2025/3/1 08:30").unwrap().as_deref(), Some("2025-03-01"));
+/// assert_eq!(parse_date("2024年2月29日").unwrap().as_deref(), Some("2024-02-29"));
+/// assert!(parse_date("2025-02-29").is_err());
+/// ```
+pub fn parse_date(text: &str) -> Result<Option<String>, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    let bad = || format!("{:?} is not a date (YYYY-MM-DD)", crate::codes::for_message(t));
+    // The date part: up to a time, if any.
+    let date = match t.find([' ', 'T']) {
+        Some(i) if t[i..].trim_start_matches([' ', 'T']).starts_with(|c: char| c.is_ascii_digit()) => &t[..i],
+        Some(_) => return Err(bad()),
+        None => t,
+    };
+    let parts: Vec<&str> = if let Some(rest) = date.strip_suffix('日') {
+        rest.split(['年', '月']).collect()
+    } else if date.contains('-') {
+        date.split('-').collect()
+    } else if date.contains('/') {
+        date.split('/').collect()
+    } else if date.len() == 8 && date.is_ascii() {
+        vec![&date[..4], &date[4..6], &date[6..]]
+    } else {
+        return Err(bad());
+    };
+    let [y, m, d] = parts[..] else { return Err(bad()) };
+    let number = |s: &str, max_len: usize| {
+        (!s.is_empty() && s.len() <= max_len && s.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| s.parse::<u32>().ok())
+            .flatten()
+    };
+    let (Some(year), Some(month), Some(day)) = (number(y, 4).filter(|_| y.len() == 4), number(m, 2), number(d, 2)) else {
+        return Err(bad());
+    };
+    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    let days_in_month = match month {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if day == 0 || day > days_in_month {
+        return Err(bad());
+    }
+    Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
+}
+
 /// Reads a whole number (`30`, `30.0`; not `30.5`).
 pub fn parse_whole(text: &str) -> Result<Option<i64>, String> {
     match parse_number(text)? {
@@ -396,6 +461,50 @@ mod tests {
         assert!(parse_number("1e999").is_err());
         assert_eq!(parse_whole("30.0").unwrap(), Some(30));
         assert!(parse_whole("30.5").is_err());
+    }
+
+    #[test]
+    fn infinities_and_nan_do_not_parse_in_any_spelling() {
+        for t in ["inf", "-inf", "+inf", "Infinity", "INF", "nan", "NaN", "-nan", "1e400", "-1e400", "ｉｎｆ"] {
+            assert!(parse_number(t).is_err(), "{t}");
+            assert!(parse_whole(t).is_err(), "{t}");
+            let mut c = Case::default();
+            assert!(c.set_field(Field::AgeYears, t).is_err(), "{t}");
+            assert!(c.set_field(Field::WeightG, t).is_err(), "{t}");
+        }
+        let mut c = Case::default();
+        assert!(c.set_json_field(Field::LosDays, &json!("Infinity")).is_err());
+    }
+
+    #[test]
+    fn discharge_dates() {
+        for (text, date) in [
+            ("2025-03-01", "2025-03-01"),
+            ("2025-3-1", "2025-03-01"),
+            ("2025/03/01", "2025-03-01"),
+            ("20250301", "2025-03-01"),
+            ("2025年3月1日", "2025-03-01"),
+            ("2025年03月01日", "2025-03-01"),
+            ("2025-03-01 08:30:00", "2025-03-01"),
+            ("2025-03-01T08:30", "2025-03-01"),
+            (" 2024-02-29 ", "2024-02-29"),
+            ("2000-02-29", "2000-02-29"),
+        ] {
+            assert_eq!(parse_date(text).unwrap().as_deref(), Some(date), "{text}");
+        }
+        assert_eq!(parse_date("").unwrap(), None);
+        for text in ["2025-02-29", "1900-02-29", "2025-13-01", "2025-04-31", "2025-00-10", "2025-01-00", "25-03-01",
+                     "2025-03", "2025.03.01", "20250230", "2025031", "2025-03-01 later", "tomorrow", "2025-03-01-02", "２０２５-03-01"] {
+            assert!(parse_date(text).is_err(), "{text}");
+        }
+        let mut c = Case::default();
+        c.set_field(Field::DischargeDate, "2025/3/1").unwrap();
+        assert_eq!(c.discharge_date.as_deref(), Some("2025-03-01"));
+        let e = c.set_field(Field::DischargeDate, "2025-02-30").unwrap_err();
+        assert_eq!(e.to_string(), "discharge_date: \"2025-02-30\" is not a date (YYYY-MM-DD)");
+        c.set_field(Field::DischargeDate, "").unwrap();
+        assert_eq!(c.discharge_date, None, "optional");
+        assert_eq!(Field::from_name("discharge_date"), Some(Field::DischargeDate));
     }
 
     #[test]

@@ -15,9 +15,43 @@ fn is_separator(c: char) -> bool {
     matches!(c, '|' | ',' | ';' | '、' | '｜' | '，' | '；')
 }
 
+/// The Unicode format characters (general category Cf, Unicode 15.1): zero-width
+/// spaces and joiners, the BOM, bidirectional marks, embeddings, overrides and
+/// isolates, and the rarer ones. Invisible, so never meant as part of a code.
+const FORMAT_CHARACTERS: [(u32, u32); 21] = [
+    (0xAD, 0xAD),
+    (0x600, 0x605),
+    (0x61C, 0x61C),
+    (0x6DD, 0x6DD),
+    (0x70F, 0x70F),
+    (0x890, 0x891),
+    (0x8E2, 0x8E2),
+    (0x180E, 0x180E),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x2064),
+    (0x2066, 0x206F),
+    (0xFEFF, 0xFEFF),
+    (0xFFF9, 0xFFFB),
+    (0x110BD, 0x110BD),
+    (0x110CD, 0x110CD),
+    (0x13430, 0x1343F),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0001, 0xE0001),
+    (0xE0020, 0xE007F),
+];
+
+/// Whether `c` is a Unicode format character (general category Cf).
+pub fn is_format_character(c: char) -> bool {
+    let c = c as u32;
+    c >= 0xAD && FORMAT_CHARACTERS.iter().any(|&(start, end)| (start..=end).contains(&c))
+}
+
 /// Brings one code to its canonical spelling.
 ///
-/// Trims spaces, drops control characters, turns full-width ASCII into
+/// Removes Unicode format characters (category Cf: zero-width, BOM, bidi)
+/// wherever they stand, trims spaces, drops control characters, turns full-width ASCII into
 /// half-width and `。`/`．` into `.`,
 /// upper-cases every letter, then turns every `X` that neither begins the code
 /// nor follows a `+` into the extension marker `x`.
@@ -39,7 +73,7 @@ pub fn normalize_code(raw: &str) -> Option<Cow<'_, str>> {
     for c in raw.chars() {
         // Control characters (a NUL, a tab from a spreadsheet) are never
         // part of a code.
-        if c.is_control() {
+        if c.is_control() || is_format_character(c) {
             continue;
         }
         let c = match c {
@@ -181,6 +215,28 @@ mod tests {
         assert_eq!(norm("K35.800\0").unwrap(), "K35.800");
         assert_eq!(norm("\tK35.\u{7}800\r").unwrap(), "K35.800");
         assert_eq!(norm("\0"), None);
+    }
+
+    #[test]
+    fn format_characters_are_removed_wherever_they_stand() {
+        for (raw, code) in [
+            ("\u{200B}K35.800", "K35.800"),
+            ("K35\u{200C}.800\u{200D}", "K35.800"),
+            ("\u{FEFF}K35.800", "K35.800"),
+            ("\u{202E}K35.800\u{202C}", "K35.800"),
+            ("\u{2066}k35.800x001\u{2069}", "K35.800x001"),
+            ("I10.\u{2060}X05", "I10.x05"),
+            ("K35.8\u{AD}00", "K35.800"),
+            ("\u{200E}\u{200F}\u{061C}54.4X15", "54.4x15"),
+            ("\u{E0041}K35.800", "K35.800"),
+        ] {
+            assert_eq!(norm(raw).as_deref(), Some(code), "{raw:?}");
+        }
+        assert_eq!(norm("\u{200B}\u{FEFF}"), None, "only format characters: no code");
+        assert_eq!(norm("\u{200B}-\u{200B}"), None, "a placeholder wrapped in them");
+        assert_eq!(split_codes("K35.800\u{200B}|\u{FEFF}I10.x05"), vec!["K35.800", "I10.x05"]);
+        // Visible characters near the table's ranges are kept.
+        assert!(!is_format_character('\u{2065}') && !is_format_character('\u{AC}') && !is_format_character('阑'));
     }
 
     #[test]

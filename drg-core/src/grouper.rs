@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::case::Case;
 use crate::codes::{for_message, normalize_code};
 use crate::pack::{
-    row_has, Adrg, CcLevel, CodeId, CodeSel, Expr, Mdc, NumField, Pack, IN_DX_VOCAB, IN_PROC_VOCAB,
+    row_has, Adrg, CcLevel, CodeId, CodeSel, Drg, Expr, Mdc, NumField, Pack, Retry, IN_DX_VOCAB, IN_PROC_VOCAB,
 };
 
 /// The outcome of grouping a case.
@@ -277,67 +277,44 @@ impl Grouper {
             return result;
         }
 
-        let mut cx = Ctx {
-            pack,
-            case,
-            pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
-            pproc_row: proc.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
-            dx: &dx.ids,
-            proc: &proc.ids,
-            dx_text: &dx.text,
-            proc_text: &proc.text,
-            mcc: None,
-            cc: None,
-            trace: Vec::new(),
-        };
+        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut result.trace);
+        if !matches!(outcome, Outcome::NoMdc) {
+            finish(&mut result, outcome);
+            return result;
+        }
 
-        for mdc in &pack.mdcs {
-            if !TRACE && mdc.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
-                continue;
-            }
-            if !cx.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
-                continue;
-            }
-            for adrg in &mdc.adrgs {
-                if !TRACE && adrg.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
-                    continue;
-                }
-                if !cx.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
-                    continue;
-                }
-                if adrg.ambiguous {
-                    set_place(&mut result, mdc, adrg);
-                    result.status = Status::Ambiguous;
-                    result.reason = Some(format!("ADRG {} is an ambiguous group", adrg.code));
-                    result.trace.append(&mut cx.trace);
-                    return result;
-                }
-                for drg in &adrg.drgs {
-                    if cx.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
-                        set_place(&mut result, mdc, adrg);
-                        result.status = Status::Grouped;
-                        result.drg = Some(&drg.code);
-                        result.drg_name = Some(&drg.name);
-                        result.trace.append(&mut cx.trace);
-                        return result;
-                    }
-                }
-                if !adrg.continue_if_no_drg {
-                    set_place(&mut result, mdc, adrg);
-                    result.status = Status::Ungroupable;
-                    result.reason = Some(format!("ADRG {} matched but none of its DRGs", adrg.code));
-                    result.trace.append(&mut cx.trace);
-                    return result;
-                }
+        // Step 3 of the evaluation: once per procedure after the first, alone.
+        if pack.retry == Retry::EachOtherProcedure && proc.ids.len() >= 2 {
+            for i in 1..proc.ids.len() {
+                let alone = &proc.ids[i..i + 1];
+                let alone_text = if TRACE { &proc.text[i..i + 1] } else { &[][..] };
+                let mut attempt = Vec::new();
+                let outcome = self.evaluate::<TRACE>(case, &dx, alone, alone_text, &mut attempt);
+                let found = !matches!(outcome, Outcome::NoMdc);
                 if TRACE {
-                    cx.trace.push(TraceStep {
-                        depth: 2,
-                        held: false,
-                        text: format!("no DRG of ADRG {} holds; it says continue with the next ADRG", adrg.code),
+                    result.trace.push(TraceStep {
+                        depth: 0,
+                        held: found,
+                        text: format!(
+                            "retry_ungroupable: evaluated again with procedure {} alone{}",
+                            self.nth_code(&proc, &case.procedures, i),
+                            if found { ", which gives a result" } else { ", which gives no result" }
+                        ),
                     });
+                    result.trace.extend(attempt.into_iter().map(|s| TraceStep { depth: s.depth + 1, ..s }));
+                }
+                if found {
+                    finish(&mut result, outcome);
+                    result.warnings.push(format!(
+                        "grouped on procedure {} alone: the case gave no group with principal procedure {}",
+                        for_message(&self.nth_code(&proc, &case.procedures, i)),
+                        for_message(&self.nth_code(&proc, &case.procedures, 0)),
+                    ));
+                    return result;
                 }
             }
         }
+
         result.status = Status::Ungroupable;
         let pdx = self.principal_text(&dx, &case.diagnoses).unwrap_or_default();
         let mut reason = format!("no MDC gave a result for principal diagnosis {}", for_message(&pdx));
@@ -345,8 +322,137 @@ impl Grouper {
             reason.push_str(&format!(" and principal procedure {}", for_message(&p)));
         }
         result.reason = Some(reason);
-        result.trace.append(&mut cx.trace);
         result
+    }
+
+    /// The `i`-th procedure of the case as normalised (and translated): the
+    /// pack's spelling of a known code, else the `i`-th item that normalises
+    /// to a code.
+    fn nth_code(&self, codes: &Codes<'_>, raw: &[String], i: usize) -> String {
+        if let Some(text) = codes.text.get(i) {
+            return text.to_string();
+        }
+        match codes.ids.get(i) {
+            Some(&id) if id != NO_ID => self.pack.codes.code(id).to_string(),
+            _ => raw.iter().filter_map(|r| normalize_code(r)).nth(i).map(Cow::into_owned).unwrap_or_default(),
+        }
+    }
+
+    /// Steps 1 and 2 of the evaluation (specs/rulepack.md) with these
+    /// procedures; the trail goes to `trace` when explaining.
+    fn evaluate<'p, const TRACE: bool>(
+        &'p self,
+        case: &Case,
+        dx: &Codes<'_>,
+        proc: &[CodeId],
+        proc_text: &[Cow<'_, str>],
+        trace: &mut Vec<TraceStep>,
+    ) -> Outcome<'p> {
+        let pack = &*self.pack;
+        let mut cx = Ctx {
+            pack,
+            case,
+            pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            dx: &dx.ids,
+            proc,
+            dx_text: &dx.text,
+            proc_text,
+            mcc: None,
+            cc: None,
+            trace: std::mem::take(trace),
+        };
+        let outcome = 'found: {
+            for mdc in &pack.mdcs {
+                if !TRACE && mdc.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
+                    continue;
+                }
+                if !cx.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
+                    continue;
+                }
+                for adrg in &mdc.adrgs {
+                    if !TRACE && adrg.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
+                        continue;
+                    }
+                    if !cx.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
+                        continue;
+                    }
+                    if adrg.ambiguous {
+                        break 'found Outcome::Ambiguous(mdc, adrg);
+                    }
+                    for drg in &adrg.drgs {
+                        if cx.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
+                            break 'found Outcome::Grouped(mdc, adrg, drg);
+                        }
+                    }
+                    if !adrg.continue_if_no_drg {
+                        break 'found Outcome::NoDrg(mdc, adrg);
+                    }
+                    if TRACE {
+                        cx.trace.push(TraceStep {
+                            depth: 2,
+                            held: false,
+                            text: format!("no DRG of ADRG {} holds; it says continue with the next ADRG", adrg.code),
+                        });
+                    }
+                }
+                if mdc.stop_if_no_adrg {
+                    if TRACE {
+                        cx.trace.push(TraceStep {
+                            depth: 1,
+                            held: false,
+                            text: format!("no ADRG of MDC {} holds; it says stop (if_no_adrg)", mdc.code),
+                        });
+                    }
+                    break 'found Outcome::NoAdrg(mdc);
+                }
+            }
+            Outcome::NoMdc
+        };
+        *trace = cx.trace;
+        outcome
+    }
+}
+
+/// How steps 1 and 2 of the evaluation ended.
+enum Outcome<'p> {
+    Grouped(&'p Mdc, &'p Adrg, &'p Drg),
+    Ambiguous(&'p Mdc, &'p Adrg),
+    /// An ADRG matched and none of its DRGs, and it says stop.
+    NoDrg(&'p Mdc, &'p Adrg),
+    /// An MDC matched and none of its ADRGs, and it says stop.
+    NoAdrg(&'p Mdc),
+    /// No MDC gave a result (step 2).
+    NoMdc,
+}
+
+/// Writes an outcome other than [`Outcome::NoMdc`] into the result.
+fn finish<'p>(result: &mut GroupResult<'p>, outcome: Outcome<'p>) {
+    match outcome {
+        Outcome::Grouped(mdc, adrg, drg) => {
+            set_place(result, mdc, adrg);
+            result.status = Status::Grouped;
+            result.drg = Some(&drg.code);
+            result.drg_name = Some(&drg.name);
+            result.reason = None;
+        }
+        Outcome::Ambiguous(mdc, adrg) => {
+            set_place(result, mdc, adrg);
+            result.status = Status::Ambiguous;
+            result.reason = Some(format!("ADRG {} is an ambiguous group", adrg.code));
+        }
+        Outcome::NoDrg(mdc, adrg) => {
+            set_place(result, mdc, adrg);
+            result.status = Status::Ungroupable;
+            result.reason = Some(format!("ADRG {} matched but none of its DRGs", adrg.code));
+        }
+        Outcome::NoAdrg(mdc) => {
+            result.mdc = Some(&mdc.code);
+            result.mdc_name = Some(&mdc.name);
+            result.status = Status::Ungroupable;
+            result.reason = Some(format!("MDC {} matched but none of its ADRGs (the MDC says stop)", mdc.code));
+        }
+        Outcome::NoMdc => {}
     }
 }
 
@@ -376,6 +482,16 @@ fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
     }
     match case.age_days {
         Some(d) if d < 0 => problems.push(format!("age_days: {d} is negative")),
+        // The two ages must tell the same age (specs/cases.md): at least 365
+        // days a year, fewer than 366 days a year to the next birthday.
+        Some(d) if case.age_years.is_some_and(|y| y >= 0 && (d < 365 * y || d >= 366 * (y + 1))) => {
+            let y = case.age_years.unwrap_or_default();
+            problems.push(format!(
+                "age_days: {d} disagrees with age_years {y} (expected {} to {})",
+                365 * y,
+                366 * (y + 1) - 1
+            ))
+        }
         Some(d) if d <= 28 && case.age_years == Some(0) && !case.weight_g.is_some_and(|w| w > 0.0) => {
             problems.push("weight_g: missing (required for a newborn, age_days ≤ 28)".into())
         }

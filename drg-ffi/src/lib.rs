@@ -50,6 +50,8 @@ pub const DRG_ERROR_INTERNAL: c_int = 99;
 
 /// Room for a code (MDC, ADRG, DRG) with its NUL in `drg_result`.
 pub const DRG_CODE_SIZE: usize = 16;
+// The loader refuses a code that would not fit (with its NUL).
+const _: () = assert!(DRG_CODE_SIZE - 1 == drg_core::pack::MAX_CODE_BYTES);
 /// Room for the reason with its NUL in `drg_result`; longer reasons are cut at
 /// a character boundary (`drg_group_json` has them whole).
 pub const DRG_REASON_SIZE: usize = 256;

@@ -418,3 +418,131 @@ fn demo_pack_examples() {
     n.weight_g = Some(1800.0);
     assert_eq!(grouper.group(&n).drg, Some("PS29"));
 }
+
+/// MDCA (pdx P1, `if_no_adrg: stop`) — A1 on pproc OR;
+/// MDCB (pdx P) — B1 always.
+fn stop_pack(stop: bool) -> Pack {
+    load(&pack_json(json!([
+        {"code": "MDCA", "name": "A", "when": {"pdx_in": "P1"}, "if_no_adrg": if stop { "stop" } else { "continue" }, "adrgs": [
+            {"code": "A1", "name": "A one", "when": {"pproc_in": "OR"}, "drgs": [{"code": "A19", "name": "A", "when": true}]}
+        ]},
+        {"code": "MDCB", "name": "B", "when": {"pdx_in": "P"}, "adrgs": [
+            {"code": "B1", "name": "B one", "when": true, "drgs": [{"code": "B19", "name": "B", "when": true}]}
+        ]}
+    ])))
+}
+
+#[test]
+fn if_no_adrg_stop_makes_the_case_ungroupable_in_that_mdc() {
+    let stopping = Grouper::new(Arc::new(stop_pack(true)));
+    let r = stopping.group(&case(&["P1"], &["N1"]));
+    assert_eq!((r.status, r.mdc, r.adrg, r.drg), (Status::Ungroupable, Some("MDCA"), None, None));
+    assert_eq!(r.reason.as_deref(), Some("MDC MDCA matched but none of its ADRGs (the MDC says stop)"));
+    assert_eq!(r.mdc_name, Some("A"));
+    let explained = stopping.explain(&case(&["P1"], &["N1"]));
+    assert_eq!((explained.status, explained.mdc), (Status::Ungroupable, Some("MDCA")));
+    assert!(explained.trace_text().contains("no ADRG of MDC MDCA holds; it says stop (if_no_adrg)"), "{}", explained.trace_text());
+    assert!(!explained.trace_text().contains("MDC MDCB"), "MDCB is never tried");
+    // An ADRG of it holds: as before.
+    assert_eq!(stopping.group(&case(&["P1"], &["OR1"])).drg, Some("A19"));
+    // The MDC does not hold: on to the next.
+    assert_eq!(stopping.group(&case(&["P2"], &[])).drg, Some("B19"));
+    // With "continue" (the default) the next MDC takes it.
+    let going_on = Grouper::new(Arc::new(stop_pack(false)));
+    assert_eq!(going_on.group(&case(&["P1"], &["N1"])).drg, Some("B19"));
+}
+
+/// MDCA (pdx P) — A1 on pproc OR, DRG A11 with an MCC only (stop);
+/// MDCB (pdx P2) — B1 on pproc N; the pack retries with each other procedure.
+fn retry_pack(retry: bool) -> Pack {
+    let mut json = pack_json(json!([
+        {"code": "MDCA", "name": "A", "when": {"pdx_in": "P"}, "adrgs": [
+            {"code": "A1", "name": "A one", "when": {"all": [{"pproc_in": "OR"}, {"proc_count": {"eq": 1}}]},
+             "drgs": [{"code": "A11", "name": "A MCC", "when": {"has_mcc": true}}]}
+        ]},
+        {"code": "MDCB", "name": "B", "when": {"pdx_in": "P2"}, "adrgs": [
+            {"code": "B1", "name": "B one", "when": {"pproc_in": "N"}, "drgs": [{"code": "B19", "name": "B", "when": true}]}
+        ]}
+    ]));
+    if retry {
+        json["retry_ungroupable"] = json!("each_other_procedure");
+    }
+    load(&json)
+}
+
+#[test]
+fn retry_ungroupable_tries_each_other_procedure_alone_in_order() {
+    let g = Grouper::new(Arc::new(retry_pack(true)));
+    // P2 with N1 first: B1 groups at once, no retry.
+    let r = g.group(&case(&["P2"], &["N1", "OR1"]));
+    assert_eq!((r.status, r.drg), (Status::Grouped, Some("B19")));
+    assert!(r.warnings.is_empty(), "{:?}", r.warnings);
+    // P2 with OR1 then N1: no MDC with both (A1 wants one procedure, B1 a
+    // principal N); alone, N1 groups in B1, with the spec's warning.
+    let r = g.group(&case(&["P2"], &["OR1", "N1"]));
+    assert_eq!((r.status, r.mdc, r.adrg, r.drg), (Status::Grouped, Some("MDCB"), Some("B1"), Some("B19")));
+    assert_eq!(r.warnings, vec!["grouped on procedure N1 alone: the case gave no group with principal procedure OR1"]);
+    assert_eq!(r.reason, None);
+    // The first attempt that is not "no MDC" stands, even ungroupable: with
+    // N9, OR1, N1 and no MCC: N9 alone gives nothing, OR1 alone enters A1
+    // and finds no DRG there; N1 is never tried.
+    let r = g.group(&case(&["P2"], &["N9", "OR1", "N1"]));
+    assert_eq!((r.status, r.mdc, r.adrg, r.drg), (Status::Ungroupable, Some("MDCA"), Some("A1"), None));
+    assert_eq!(r.reason.as_deref(), Some("ADRG A1 matched but none of its DRGs"));
+    assert_eq!(r.warnings.last().unwrap(), "grouped on procedure OR1 alone: the case gave no group with principal procedure N9");
+    // Every attempt fails: the original result, without a warning.
+    let r = g.group(&case(&["P1"], &["N1", "N1"]));
+    assert_eq!((r.status, r.mdc), (Status::Ungroupable, None));
+    assert!(r.reason.unwrap().starts_with("no MDC gave a result"));
+    assert!(r.warnings.is_empty());
+    // One procedure: no retry.
+    assert_eq!(g.group(&case(&["P2"], &["OR1"])).status, Status::Ungroupable);
+    // Without the field, no retry.
+    let plain = Grouper::new(Arc::new(retry_pack(false)));
+    let r = plain.group(&case(&["P2"], &["OR1", "N1"]));
+    assert_eq!((r.status, r.mdc), (Status::Ungroupable, None));
+    // Codes are shown normalised, whatever their spelling.
+    let r = g.group(&case(&["p2"], &["or1", "n1"]));
+    assert_eq!(r.warnings, vec!["grouped on procedure N1 alone: the case gave no group with principal procedure OR1"]);
+}
+
+#[test]
+fn the_trail_shows_each_retry_attempt() {
+    let g = Grouper::new(Arc::new(retry_pack(true)));
+    let c = case(&["P2", "S1"], &["OR1", "N9", "N1"]);
+    let fast = g.group(&c);
+    let r = g.explain(&c);
+    assert_eq!((r.status, r.drg, &r.warnings), (fast.status, fast.drg, &fast.warnings));
+    let text = r.trace_text();
+    let first = text.find("✗ retry_ungroupable: evaluated again with procedure N9 alone, which gives no result").expect(&text);
+    let second = text.find("✓ retry_ungroupable: evaluated again with procedure N1 alone, which gives a result").expect(&text);
+    assert!(first < second, "{text}");
+    // Each attempt's rules stand below it, one level deeper.
+    assert!(text[second..].contains("\n  ✓ MDC MDCB B\n"), "{text}");
+    assert!(text[second..].contains("principal procedure N1 A non-OR procedure is in N"), "{text}");
+    assert!(text[first..second].contains("principal procedure N9 is not in N"), "{text}");
+}
+
+#[test]
+fn age_days_must_agree_with_age_years() {
+    let grouper = Grouper::new(Arc::new(single_rule_pack(json!(true))));
+    let status = |years: i64, days: Option<i64>| {
+        let mut c = case(&["P1"], &[]);
+        c.age_years = Some(years);
+        c.age_days = days;
+        c.weight_g = Some(3000.0);
+        grouper.group(&c)
+    };
+    // The bounds of specs/cases.md: 365 × years ≤ days < 366 × (years + 1).
+    for (years, days) in [(30, 10950), (30, 11345), (0, 0), (0, 365), (1, 365), (1, 731), (88, 32460)] {
+        assert_eq!(status(years, Some(days)).status, Status::Grouped, "{years} years, {days} days");
+    }
+    for (years, days) in [(30, 5), (30, 10949), (30, 11346), (0, 366), (1, 364), (1, 732), (2, 0)] {
+        let r = status(years, Some(days));
+        assert_eq!(r.status, Status::Invalid, "{years} years, {days} days");
+        assert!(r.reason.as_deref().unwrap().starts_with(&format!("age_days: {days} disagrees with age_years {years}")), "{:?}", r.reason);
+    }
+    assert_eq!(status(30, Some(5)).reason.as_deref(), Some("age_days: 5 disagrees with age_years 30 (expected 10950 to 11345)"));
+    // age_days stays optional from one year on.
+    assert_eq!(status(30, None).status, Status::Grouped);
+}

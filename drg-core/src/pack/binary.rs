@@ -21,8 +21,10 @@ use rustc_hash::FxHashMap;
 use super::*;
 
 const MAGIC: &[u8; 8] = b"DRGPACK\0";
-/// The version of the payload layout; bumped whenever it changes.
-pub const FILE_VERSION: u32 = 1;
+/// The version of the payload layout; bumped whenever it changes. Version 2
+/// added `if_no_adrg` and `retry_ungroupable`; a file of version 1 is refused
+/// with a message to compile the pack again.
+pub const FILE_VERSION: u32 = 2;
 const HEADER_LEN: usize = 24;
 
 /// Whether `bytes` begin like a compiled pack (to tell a file from a directory's
@@ -259,6 +261,7 @@ impl Pack {
             e.str(&m.code);
             e.str(&m.name);
             write_expr(e, &m.when);
+            e.u8(m.stop_if_no_adrg as u8);
             e.len(m.adrgs.len());
             for a in &m.adrgs {
                 e.str(&a.code);
@@ -274,6 +277,10 @@ impl Pack {
                 }
             }
         }
+        e.u8(match self.retry {
+            Retry::Never => 0,
+            Retry::EachOtherProcedure => 1,
+        });
     }
 
     fn read(d: &mut Dec<'_>) -> DecResult<Pack> {
@@ -370,6 +377,7 @@ impl Pack {
         for _ in 0..n_mdcs {
             let (code, name) = (d.boxed()?, d.boxed()?);
             let when = read_expr(d, &limits, 0)?;
+            let stop_if_no_adrg = d.bool()?;
             let n_adrgs = d.len(15)?;
             let mut adrgs = Vec::with_capacity(n_adrgs);
             for _ in 0..n_adrgs {
@@ -382,8 +390,13 @@ impl Pack {
                     .collect::<DecResult<Vec<_>>>()?;
                 adrgs.push(Adrg { code, name, guard: when.guard(), when, drgs, ambiguous, continue_if_no_drg });
             }
-            mdcs.push(Mdc { code, name, guard: when.guard(), when, adrgs });
+            mdcs.push(Mdc { code, name, guard: when.guard(), when, adrgs, stop_if_no_adrg });
         }
+        let retry = match d.u8()? {
+            0 => Retry::Never,
+            1 => Retry::EachOtherProcedure,
+            other => return Err(format!("unknown retry rule {other}")),
+        };
 
         Ok(Pack {
             info: PackInfo { id, name, description, counts, source: String::new(), warnings },
@@ -396,6 +409,7 @@ impl Pack {
             dx_translation,
             proc_translation,
             mdcs,
+            retry,
         })
     }
 }

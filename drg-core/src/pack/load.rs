@@ -26,21 +26,64 @@ const PROCEDURE_MAP: &str = "codes/procedure_map.tsv";
 
 pub(crate) fn from_dir(dir: &Path) -> Result<Pack, PackError> {
     let shown = dir.display().to_string();
+    // Links are followed only while they stay inside the pack (SECURITY.md):
+    // every file is resolved and must lie under the pack's own resolved place.
+    let root = dir
+        .canonicalize()
+        .map_err(|e| PackError::new(&shown, format!("cannot open: {e}")))?;
     let read = |name: &str| -> Result<Option<Cow<'static, str>>, PackError> {
         let path = dir.join(name);
-        match std::fs::read(&path) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(s) => Ok(Some(Cow::Owned(s))),
-                Err(e) => Err(PackError::new(
-                    path.display().to_string(),
-                    format!("not valid UTF-8 (byte {}); pack files are UTF-8", e.utf8_error().valid_up_to()),
-                )),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(PackError::new(path.display().to_string(), format!("cannot read: {e}"))),
+        let shown = path.display().to_string();
+        let real = match path.canonicalize() {
+            Ok(real) => real,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                // A dangling link is not a missing file: say what it is.
+                return match std::fs::symlink_metadata(&path) {
+                    Ok(_) => Err(PackError::new(shown, "is a link to nothing (a dangling link)")),
+                    Err(_) => Ok(None),
+                };
+            }
+            Err(e) => return Err(PackError::new(shown, format!("cannot open: {e}"))),
+        };
+        if !real.starts_with(&root) {
+            return Err(PackError::new(
+                shown,
+                format!("is a link that leaves the pack (to {}); a pack reads only its own files", real.display()),
+            ));
+        }
+        let meta = std::fs::metadata(&real).map_err(|e| PackError::new(&shown, format!("cannot open: {e}")))?;
+        if !meta.is_file() {
+            return Err(PackError::new(shown, "is not a regular file (a directory, device, FIFO or socket); a pack file must be one"));
+        }
+        let bytes = read_limited(&real, MAX_FILE_BYTES).map_err(|e| PackError::new(&shown, e))?;
+        match String::from_utf8(bytes) {
+            Ok(s) => Ok(Some(Cow::Owned(s))),
+            Err(e) => Err(PackError::new(
+                shown,
+                format!("not valid UTF-8 (byte {}); pack files are UTF-8", e.utf8_error().valid_up_to()),
+            )),
         }
     };
     load(&shown, &read)
+}
+
+/// Reads a whole file of at most `limit` bytes; a larger one is refused
+/// without reading past the limit (the size is checked again while reading, as
+/// a file can grow or lie about its size).
+pub(crate) fn read_limited(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let too_big = || format!("larger than {} MiB, the limit for a pack file", limit >> 20);
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read: {e}"))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > limit {
+        return Err(too_big());
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read: {e}"))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_big());
+    }
+    Ok(bytes)
 }
 
 /// Loads a pack whose files `read` gives; `label` is the pack's place (a
@@ -63,6 +106,9 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
         .map_err(|e| PackError::at(&json_file, format!("line {}, column {}", e.line(), e.column()), e.to_string()))?;
     drop(json_text);
     let top = json.as_object().ok_or_else(|| PackError::at(&json_file, "$", "expected a JSON object"))?;
+    // A key this loader does not know could be a rule it would silently
+    // ignore: every level of pack.json is checked.
+    known_keys(top, TOP_KEYS, "$", &json_file)?;
 
     match top.get("format") {
         Some(Value::String(f)) if f == FORMAT => {}
@@ -82,6 +128,17 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
     let id = string("id", true)?;
     let name = string("name", false)?;
     let description = string("description", false)?;
+    let retry = match top.get("retry_ungroupable") {
+        None => Retry::Never,
+        Some(Value::String(s)) if s == "each_other_procedure" => Retry::EachOtherProcedure,
+        Some(other) => {
+            return Err(PackError::at(
+                &json_file,
+                "$.retry_ungroupable",
+                format!("expected \"each_other_procedure\", found {other}"),
+            ))
+        }
+    };
 
     // Named lists.
     let mut list_codes: Vec<(Box<str>, Vec<CodeId>)> = Vec::new();
@@ -159,17 +216,31 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
         None => return Err(PackError::at(&json_file, "$.mdcs", "missing")),
     };
     let mut drg_adrg: FxHashMap<String, (String, String)> = FxHashMap::default();
+    // Every ADRG code with its MDC and the path of its first entry; the
+    // distinct codes of ADRGs that are not ambiguous (what `counts` counts).
+    let mut adrg_mdc: FxHashMap<String, (String, String)> = FxHashMap::default();
     let mut adrg_codes: FxHashSet<String> = FxHashSet::default();
+    let mut mdc_codes: FxHashMap<String, String> = FxHashMap::default();
     for (mi, m) in mdcs.iter().enumerate() {
         let at = format!("$.mdcs[{mi}]");
-        let mdc_code = node_string(m, "code", &at, &json_file)?;
+        object_keys(m, MDC_KEYS, &at, &json_file)?;
+        let mdc_code = group_code(m, &at, &json_file)?;
+        if let Some(first) = mdc_codes.insert(mdc_code.clone(), at.clone()) {
+            return Err(PackError::at(
+                &json_file,
+                format!("{at}.code"),
+                format!("MDC {mdc_code} is listed twice (first at {first}); an MDC code stands once"),
+            ));
+        }
+        let stop_if_no_adrg = stop_or_continue(m, "if_no_adrg", false, &at, &json_file)?;
         let when = b.compile(node_field(m, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?;
         let mut mdc = Mdc {
             name: node_string(m, "name", &at, &json_file).unwrap_or_default().into(),
             guard: when.guard(),
             when,
             adrgs: Vec::new(),
-            code: mdc_code.into(),
+            code: mdc_code.clone().into(),
+            stop_if_no_adrg,
         };
         let adrgs = match node_field(m, "adrgs", &at, &json_file)? {
             Value::Array(a) => a,
@@ -177,32 +248,53 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
         };
         for (ai, a) in adrgs.iter().enumerate() {
             let at = format!("{at}.adrgs[{ai}]");
-            let adrg_code = node_string(a, "code", &at, &json_file)?;
+            object_keys(a, ADRG_KEYS, &at, &json_file)?;
+            let adrg_code = group_code(a, &at, &json_file)?;
+            // The same ADRG may stand more than once in its MDC (alternative
+            // entry conditions), but never in two MDCs.
+            match adrg_mdc.entry(adrg_code.clone()) {
+                Entry::Occupied(e) if e.get().0 != mdc_code => {
+                    return Err(PackError::at(
+                        &json_file,
+                        format!("{at}.code"),
+                        format!("ADRG {adrg_code} is already in MDC {} (at {}); an ADRG belongs to one MDC", e.get().0, e.get().1),
+                    ))
+                }
+                Entry::Occupied(_) => {}
+                Entry::Vacant(v) => {
+                    v.insert((mdc_code.clone(), at.clone()));
+                }
+            }
             let ambiguous = match a.get("ambiguous") {
                 None | Some(Value::Bool(false)) => false,
                 Some(Value::Bool(true)) => true,
                 Some(_) => return Err(PackError::at(&json_file, format!("{at}.ambiguous"), "expected true or false")),
             };
-            let continue_if_no_drg = match a.get("if_no_drg") {
-                None => false,
-                Some(Value::String(s)) if s == "stop" => false,
-                Some(Value::String(s)) if s == "continue" => true,
-                Some(other) => {
-                    return Err(PackError::at(
-                        &json_file,
-                        format!("{at}.if_no_drg"),
-                        format!("expected \"stop\" or \"continue\", found {other}"),
-                    ))
-                }
-            };
+            let continue_if_no_drg = !stop_or_continue(a, "if_no_drg", true, &at, &json_file)?;
             let when = b.compile(node_field(a, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?;
             let mut drgs = Vec::new();
             match a.get("drgs") {
                 None if ambiguous => {}
+                Some(Value::Array(items)) if ambiguous && !items.is_empty() => {
+                    return Err(PackError::at(
+                        &json_file,
+                        format!("{at}.drgs"),
+                        "an ambiguous (QY) ADRG has no DRGs: a case that reaches it is ambiguous, so these would never be used",
+                    ))
+                }
                 Some(Value::Array(items)) => {
+                    let mut in_entry: FxHashMap<String, String> = FxHashMap::default();
                     for (di, d) in items.iter().enumerate() {
                         let at = format!("{at}.drgs[{di}]");
-                        let drg_code = node_string(d, "code", &at, &json_file)?;
+                        object_keys(d, DRG_KEYS, &at, &json_file)?;
+                        let drg_code = group_code(d, &at, &json_file)?;
+                        if let Some(first) = in_entry.insert(drg_code.clone(), at.clone()) {
+                            return Err(PackError::at(
+                                &json_file,
+                                format!("{at}.code"),
+                                format!("DRG {drg_code} is listed twice in this ADRG (first at {first})"),
+                            ));
+                        }
                         let when = b.compile(node_field(d, "when", &at, &json_file)?, &format!("{at}.when"), &json_file)?;
                         match drg_adrg.entry(drg_code.clone()) {
                             Entry::Occupied(e) if e.get().0 != adrg_code => {
@@ -227,7 +319,9 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
                 Some(_) => return Err(PackError::at(&json_file, format!("{at}.drgs"), "expected an array of DRGs")),
                 None => return Err(PackError::at(&json_file, format!("{at}.drgs"), "missing (only an ambiguous ADRG has no DRGs)")),
             }
-            adrg_codes.insert(adrg_code.clone());
+            if !ambiguous {
+                adrg_codes.insert(adrg_code.clone());
+            }
             mdc.adrgs.push(Adrg {
                 name: node_string(a, "name", &at, &json_file).unwrap_or_default().into(),
                 code: adrg_code.into(),
@@ -240,29 +334,24 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
         }
         b.mdcs.push(mdc);
     }
-    let counts = Counts { mdc: b.mdcs.len(), adrg: adrg_codes.len(), drg: drg_adrg.len() };
-    // `counts` is informative (specs/rulepack.md): a difference is reported,
-    // not refused. A code that stands under a repeated ADRG entry may be counted
-    // once or per entry, so either number agrees.
-    let entries = Counts {
-        mdc: b.mdcs.len(),
-        adrg: b.mdcs.iter().map(|m| m.adrgs.len()).sum(),
-        drg: b.mdcs.iter().flat_map(|m| &m.adrgs).map(|a| a.drgs.len()).sum(),
-    };
+    // What `counts` counts (specs/rulepack.md): the distinct MDC codes, the
+    // distinct codes of ADRGs that are not ambiguous (QY groups are not ADRGs
+    // of the scheme), the distinct DRG codes.
+    let counts = Counts { mdc: mdc_codes.len(), adrg: adrg_codes.len(), drg: drg_adrg.len() };
+    // `counts` is informative: a difference is reported, not refused.
     let mut warnings = Vec::new();
     match top.get("counts") {
         None => {}
         Some(Value::Object(declared)) => {
-            for (key, distinct, all) in [
-                ("mdc", counts.mdc, entries.mdc),
-                ("adrg", counts.adrg, entries.adrg),
-                ("drg", counts.drg, entries.drg),
-            ] {
+            known_keys(declared, COUNTS_KEYS, "$.counts", &json_file)?;
+            for (key, read) in [("mdc", counts.mdc), ("adrg", counts.adrg), ("drg", counts.drg)] {
                 match declared.get(key).map(Value::as_u64) {
                     None => {}
-                    Some(Some(n)) if n == distinct as u64 || n == all as u64 => {}
+                    Some(Some(n)) if n == read as u64 => {}
                     Some(Some(n)) => warnings.push(format!(
-                        "{json_file} ($.counts.{key}): says {n}, but the pack has {distinct} distinct codes in {all} entries"
+                        "{json_file} ($.counts.{key}): says {n}, but the pack has {read} distinct {} codes{}",
+                        key.to_uppercase(),
+                        if key == "adrg" { " (ambiguous QY entries are not counted)" } else { "" }
                     )),
                     Some(None) => {
                         return Err(PackError::at(&json_file, format!("$.counts.{key}"), "expected a whole number"))
@@ -342,6 +431,7 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
         dx_translation,
         proc_translation,
         mdcs: b.mdcs,
+        retry,
     })
 }
 
@@ -404,6 +494,65 @@ impl Names for Builder {
 
     fn map(&self, name: &str) -> Option<MapId> {
         self.maps.iter().position(|m| &*m.name == name).map(|i| MapId(i as u32))
+    }
+}
+
+/// The keys pack.json may have at each level.
+const TOP_KEYS: &[&str] =
+    &["format", "id", "name", "description", "counts", "mdcs", "lists", "maps", "retry_ungroupable"];
+const COUNTS_KEYS: &[&str] = &["mdc", "adrg", "drg"];
+const MDC_KEYS: &[&str] = &["code", "name", "when", "adrgs", "if_no_adrg"];
+const ADRG_KEYS: &[&str] = &["code", "name", "when", "drgs", "if_no_drg", "ambiguous"];
+const DRG_KEYS: &[&str] = &["code", "name", "when"];
+
+/// Refuses a key that is not in `known`, naming its JSON path.
+fn known_keys(object: &serde_json::Map<String, Value>, known: &[&str], at: &str, file: &str) -> Result<(), PackError> {
+    match object.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(key) => Err(PackError::at(
+            file,
+            format!("{at}.{key}"),
+            format!("unknown key {key:?} (a drgpack/1 loader knows {}); a rule it does not know is refused, not ignored", known.join(", ")),
+        )),
+    }
+}
+
+fn object_keys(node: &Value, known: &[&str], at: &str, file: &str) -> Result<(), PackError> {
+    match node {
+        Value::Object(o) => known_keys(o, known, at, file),
+        _ => Err(PackError::at(file, at, "expected an object")),
+    }
+}
+
+/// An MDC, ADRG or DRG code: a non-empty string that fits the C ABI's code
+/// arrays ([`MAX_CODE_BYTES`]).
+fn group_code(node: &Value, at: &str, file: &str) -> Result<String, PackError> {
+    let code = node_string(node, "code", at, file)?;
+    if code.len() > MAX_CODE_BYTES {
+        return Err(PackError::at(
+            file,
+            format!("{at}.code"),
+            format!(
+                "code {} is {} bytes long; codes are at most {MAX_CODE_BYTES} bytes (the C interface's DRG_CODE_SIZE - 1)",
+                crate::codes::for_message(&code),
+                code.len()
+            ),
+        ));
+    }
+    Ok(code)
+}
+
+/// `if_no_adrg` / `if_no_drg`: whether it says "stop" (`default` when absent).
+fn stop_or_continue(node: &Value, key: &str, default: bool, at: &str, file: &str) -> Result<bool, PackError> {
+    match node.get(key) {
+        None => Ok(default),
+        Some(Value::String(s)) if s == "stop" => Ok(true),
+        Some(Value::String(s)) if s == "continue" => Ok(false),
+        Some(other) => Err(PackError::at(
+            file,
+            format!("{at}.{key}"),
+            format!("expected \"stop\" or \"continue\", found {other}"),
+        )),
     }
 }
 

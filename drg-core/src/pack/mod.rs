@@ -39,6 +39,42 @@ pub struct MapId(pub(crate) u32);
 /// The format a loader reads.
 pub const FORMAT: &str = "drgpack/1";
 
+/// The longest MDC, ADRG or DRG code a pack may have, in bytes: the C ABI
+/// returns codes in `char[DRG_CODE_SIZE]` arrays with a terminating NUL
+/// (`DRG_CODE_SIZE` is 16), so a longer code could not reach a C caller whole.
+pub const MAX_CODE_BYTES: usize = 15;
+
+/// The largest pack file read, in bytes (64 MiB): the biggest file of the
+/// shipped packs is under 2 MB, and a limit keeps a link to `/dev/zero` or a
+/// huge file from exhausting memory.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// The largest compiled pack file read, in bytes (256 MiB; a compiled national
+/// pack is a few MB).
+pub const MAX_COMPILED_BYTES: u64 = 256 << 20;
+
+/// What a pack does with a case that no MDC took (`retry_ungroupable` in
+/// pack.json; specs/rulepack.md, "Evaluation", step 3).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Retry {
+    /// No retry: the case is ungroupable (the default).
+    #[default]
+    Never,
+    /// `"each_other_procedure"`: evaluate again with each procedure after the
+    /// first, alone, in order; the first attempt that gives a result stands.
+    EachOtherProcedure,
+}
+
+impl Retry {
+    /// The value in pack.json (`None` for the default, which has none).
+    pub fn key(self) -> Option<&'static str> {
+        match self {
+            Retry::Never => None,
+            Retry::EachOtherProcedure => Some("each_other_procedure"),
+        }
+    }
+}
+
 /// A pack that cannot be loaded, with the file and the place in it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: {message}", location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default())]
@@ -98,6 +134,10 @@ pub struct Mdc {
     /// `when.guard()`, computed once.
     pub(crate) guard: Option<(CodeSel, ListId)>,
     pub adrgs: Vec<Adrg>,
+    /// `"if_no_adrg": "stop"`: when no ADRG of this MDC gives a result, the
+    /// case is ungroupable in this MDC instead of going on with the next MDC
+    /// (CHS-DRG 2.0, where the principal diagnosis alone chooses the MDC).
+    pub stop_if_no_adrg: bool,
 }
 
 /// An adjacent DRG (an entry of it: the same code may stand more than once).
@@ -373,6 +413,8 @@ pub struct Pack {
     pub(crate) dx_translation: FxHashMap<CodeId, Option<CodeId>>,
     pub(crate) proc_translation: FxHashMap<CodeId, Option<CodeId>>,
     pub(crate) mdcs: Vec<Mdc>,
+    /// `retry_ungroupable`.
+    pub(crate) retry: Retry,
 }
 
 /// Which vocabulary a code belongs to.
@@ -429,8 +471,14 @@ impl Pack {
         let shown = path.display().to_string();
         match std::fs::metadata(path) {
             Ok(m) if m.is_dir() => load::from_dir(path),
-            Ok(_) => {
-                let bytes = std::fs::read(path).map_err(|e| PackError::new(&shown, format!("cannot read: {e}")))?;
+            Ok(m) => {
+                // Only a regular file is read, and only so much of it: a FIFO
+                // would hang and `/dev/zero` would never end.
+                if !m.is_file() {
+                    return Err(PackError::new(shown, "is neither a directory nor a regular file (a device, a FIFO or a socket?)"));
+                }
+                let bytes = load::read_limited(path, MAX_COMPILED_BYTES)
+                    .map_err(|e| PackError::new(&shown, e))?;
                 if !binary::looks_compiled(&bytes) {
                     return Err(PackError::new(shown, "is a file, but neither a pack directory nor a compiled pack"));
                 }
@@ -475,6 +523,11 @@ impl Pack {
 
     pub fn mdcs(&self) -> &[Mdc] {
         &self.mdcs
+    }
+
+    /// What the pack does with a case no MDC took (`retry_ungroupable`).
+    pub fn retry(&self) -> Retry {
+        self.retry
     }
 
     /// How many named code lists the pack has (with `$or_procedures`).

@@ -336,7 +336,7 @@ fn damaged_compiled_packs_are_refused() {
     assert!(refused(b"PK\x03\x04 a zip").contains("not a compiled drg pack"));
     let mut other_version = bytes.clone();
     other_version[8] = 99;
-    assert!(refused(&other_version).contains("format 99; this drg reads format 1"));
+    assert!(refused(&other_version).contains("format 99; this drg reads format 2"));
     let mut flipped = bytes.clone();
     let middle = flipped.len() / 2;
     flipped[middle] ^= 0x40;
@@ -351,4 +351,275 @@ fn damaged_compiled_packs_are_refused() {
     let crc = crc32fast::hash(&crafted[24..]).to_le_bytes();
     crafted[12..16].copy_from_slice(&crc);
     assert!(refused(&crafted).contains("corrupted"));
+}
+
+/// A pack.json with one MDC holding `adrgs`.
+fn with_adrgs(adrgs: Value) -> Value {
+    pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "adrgs": adrgs}]))
+}
+
+fn t1(drgs: Value) -> Value {
+    json!({"code": "T1", "name": "T", "when": true, "drgs": drgs})
+}
+
+#[test]
+fn an_unknown_key_is_refused_at_every_level_naming_its_path() {
+    let drg = json!({"code": "T19", "name": "T", "when": true});
+    let mut top = with_adrgs(json!([t1(json!([drg]))]));
+    top["retry"] = json!("each_other_procedure");
+    let e = refused(&top);
+    assert_eq!(e.location.as_deref(), Some("$.retry"), "{e}");
+    assert!(e.message.contains("unknown key \"retry\""), "{e}");
+
+    let mut counts = with_adrgs(json!([t1(json!([drg]))]));
+    counts["counts"] = json!({"mdc": 1, "adrgs": 1});
+    assert_eq!(refused(&counts).location.as_deref(), Some("$.counts.adrgs"));
+
+    let mdc = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "if_no_drg": "continue", "adrgs": [t1(json!([drg]))]}]));
+    assert_eq!(refused(&mdc).location.as_deref(), Some("$.mdcs[0].if_no_drg"));
+
+    let adrg = with_adrgs(json!([{"code": "T1", "name": "T", "when": true, "if_no_adrg": "stop", "drgs": [drg]}]));
+    assert_eq!(refused(&adrg).location.as_deref(), Some("$.mdcs[0].adrgs[0].if_no_adrg"));
+
+    let drg_level = with_adrgs(json!([t1(json!([drg, {"code": "T15", "name": "T", "when": true, "weight": 1.2}]))]));
+    assert_eq!(refused(&drg_level).location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs[1].weight"));
+}
+
+#[test]
+fn if_no_adrg_and_retry_values_are_checked() {
+    let drg = json!({"code": "T19", "name": "T", "when": true});
+    for (value, stop) in [("stop", true), ("continue", false)] {
+        let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "if_no_adrg": value, "adrgs": [t1(json!([drg]))]}]));
+        assert_eq!(load(&json).mdcs()[0].stop_if_no_adrg, stop);
+    }
+    assert!(!load(&with_adrgs(json!([t1(json!([drg]))]))).mdcs()[0].stop_if_no_adrg, "default: continue");
+    let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "if_no_adrg": "halt", "adrgs": []}]));
+    let e = refused(&json);
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].if_no_adrg"));
+    assert!(e.message.contains("\"stop\" or \"continue\""), "{e}");
+
+    let mut json = with_adrgs(json!([t1(json!([drg]))]));
+    assert_eq!(load(&json).retry(), Retry::Never);
+    json["retry_ungroupable"] = json!("each_other_procedure");
+    assert_eq!(load(&json).retry(), Retry::EachOtherProcedure);
+    json["retry_ungroupable"] = json!("every_procedure");
+    assert_eq!(refused(&json).location.as_deref(), Some("$.retry_ungroupable"));
+    json["retry_ungroupable"] = json!(true);
+    assert_eq!(refused(&json).location.as_deref(), Some("$.retry_ungroupable"));
+}
+
+#[test]
+fn counts_count_distinct_codes_and_not_ambiguous_entries() {
+    let drg = |c: &str| json!({"code": c, "name": "T", "when": true});
+    let mut json = with_adrgs(json!([
+        t1(json!([drg("T11"), drg("T13")])),
+        {"code": "T1", "name": "T again", "when": true, "drgs": [drg("T11")]},
+        {"code": "T2", "name": "T", "when": true, "drgs": [drg("T29")]},
+        {"code": "TQY", "name": "QY", "when": true, "ambiguous": true}
+    ]));
+    json["counts"] = json!({"mdc": 1, "adrg": 2, "drg": 3});
+    let pack = load(&json);
+    assert_eq!(pack.info().counts, Counts { mdc: 1, adrg: 2, drg: 3 });
+    assert!(pack.info().warnings.is_empty(), "{:?}", pack.info().warnings);
+    // Counting the QY entry or the repeated entry is now a difference.
+    json["counts"] = json!({"mdc": 1, "adrg": 4, "drg": 4});
+    let warnings = &load(&json).info().warnings.clone();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("$.counts.adrg") && warnings[0].contains("says 4, but the pack has 2"), "{warnings:?}");
+}
+
+#[test]
+fn duplicate_mdc_adrg_and_drg_codes_are_refused_by_name() {
+    let drg = |c: &str| json!({"code": c, "name": "T", "when": true});
+    let mdc = |code: &str, adrg: &str, d: &str| {
+        json!({"code": code, "name": "T", "when": true, "adrgs": [{"code": adrg, "name": "A", "when": true, "drgs": [drg(d)]}]})
+    };
+    let e = refused(&pack_json(json!([mdc("MDCT", "T1", "T19"), mdc("MDCT", "T2", "T29")])));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[1].code"));
+    assert!(e.message.contains("MDC MDCT is listed twice (first at $.mdcs[0])"), "{e}");
+
+    let e = refused(&pack_json(json!([mdc("MDCT", "T1", "T19"), mdc("MDCU", "T1", "T19")])));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[1].adrgs[0].code"));
+    assert!(e.message.contains("ADRG T1 is already in MDC MDCT"), "{e}");
+
+    let e = refused(&with_adrgs(json!([t1(json!([drg("T11"), drg("T13"), drg("T11")]))])));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs[2].code"));
+    assert!(e.message.contains("DRG T11 is listed twice"), "{e}");
+
+    // Alternative entries of one ADRG in its MDC stay allowed (specs/rulepack.md).
+    load(&with_adrgs(json!([t1(json!([drg("T11")])), t1(json!([drg("T11"), drg("T13")]))])));
+}
+
+#[test]
+fn codes_longer_than_the_c_interface_holds_are_refused() {
+    let fits = "T".repeat(MAX_CODE_BYTES);
+    let long = "T".repeat(MAX_CODE_BYTES + 1);
+    let drg = |c: &str| json!({"code": c, "name": "T", "when": true});
+    load(&pack_json(json!([{"code": fits, "name": "T", "when": true, "adrgs": [t1(json!([drg(&fits)]))]}])));
+    let e = refused(&pack_json(json!([{"code": long, "name": "T", "when": true, "adrgs": []}])));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].code"));
+    assert!(e.message.contains("16 bytes long; codes are at most 15 bytes"), "{e}");
+    let e = refused(&with_adrgs(json!([{"code": long, "name": "T", "when": true, "drgs": []}])));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[0].code"));
+    let e = refused(&with_adrgs(json!([t1(json!([drg(&long)]))])));
+    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs[0].code"));
+    // Bytes, not characters: 6 CJK characters are 18 bytes.
+    let e = refused(&pack_json(json!([{"code": "编码太长了啊", "name": "T", "when": true, "adrgs": []}])));
+    assert!(e.message.contains("18 bytes long"), "{e}");
+}
+
+#[test]
+fn compiled_packs_keep_if_no_adrg_and_retry_and_refuse_format_1() {
+    let mut json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "if_no_adrg": "stop",
+        "adrgs": [t1(json!([{"code": "T19", "name": "T", "when": true}]))]}]));
+    json["retry_ungroupable"] = json!("each_other_procedure");
+    let pack = load(&json);
+    let bytes = pack.to_bytes();
+    let back = Pack::from_bytes(&bytes, "tiny.drgpack").unwrap();
+    assert!(back.mdcs()[0].stop_if_no_adrg);
+    assert_eq!(back.retry(), Retry::EachOtherProcedure);
+    assert_eq!(back.to_bytes(), bytes);
+
+    let mut old = bytes.clone();
+    old[8..12].copy_from_slice(&1u32.to_le_bytes());
+    let e = Pack::from_bytes(&old, "old.drgpack").unwrap_err();
+    assert!(e.message.contains("compiled with pack file format 1; this drg reads format 2"), "{e}");
+    assert!(e.message.contains("drg pack compile"), "{e}");
+}
+
+/// A pack directory on disk, removed when dropped.
+struct PackDir(std::path::PathBuf);
+
+impl PackDir {
+    fn new(tag: &str) -> PackDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "drg-pack-test-{}-{tag}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let json = single_rule_json().to_string();
+        for (name, text) in [
+            ("pack.json", json.as_str()),
+            ("cc.tsv", CC_TSV),
+            ("cc_exclusions.tsv", EXCL_TSV),
+            ("or_procedures.tsv", OR_TSV),
+            ("codes/diagnoses.tsv", DX_TSV),
+            ("codes/procedures.tsv", PROC_TSV),
+        ] {
+            let path = dir.join(name);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, text).unwrap();
+        }
+        PackDir(dir)
+    }
+
+    fn path(&self, name: &str) -> std::path::PathBuf {
+        self.0.join(name)
+    }
+}
+
+impl Drop for PackDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn single_rule_json() -> Value {
+    one_mdc(json!(true))
+}
+
+#[test]
+fn a_pack_directory_on_disk_loads() {
+    let dir = PackDir::new("good");
+    Pack::open(&dir.0).unwrap_or_else(|e| panic!("{e}"));
+}
+
+#[cfg(unix)]
+#[test]
+fn a_pack_file_that_is_a_device_or_fifo_is_refused_not_read() {
+    let dir = PackDir::new("device");
+    std::fs::remove_file(dir.path("cc.tsv")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", dir.path("cc.tsv")).unwrap();
+    // /dev/zero is outside the pack: refused as a link that leaves it.
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.file.ends_with("cc.tsv") && e.message.contains("leaves the pack"), "{e}");
+
+    let dir = PackDir::new("fifo");
+    std::fs::remove_file(dir.path("cc.tsv")).unwrap();
+    let made = std::process::Command::new("mkfifo").arg(dir.path("cc.tsv")).status().unwrap();
+    assert!(made.success());
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.file.ends_with("cc.tsv") && e.message.contains("not a regular file"), "{e}");
+
+    let dir = PackDir::new("subdir");
+    std::fs::remove_file(dir.path("cc.tsv")).unwrap();
+    std::fs::create_dir(dir.path("cc.tsv")).unwrap();
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.message.contains("not a regular file"), "{e}");
+
+    // A compiled pack "file" that is a device or FIFO is refused too.
+    let e = Pack::open("/dev/zero").unwrap_err();
+    assert!(e.message.contains("neither a directory nor a regular file"), "{e}");
+    let fifo = dir.path("pack.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let e = Pack::open(&fifo).unwrap_err();
+    assert!(e.message.contains("neither a directory nor a regular file"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn links_that_leave_the_pack_are_refused_and_links_inside_it_followed() {
+    let outside = PackDir::new("outside");
+    let dir = PackDir::new("links");
+    std::fs::remove_file(dir.path("cc.tsv")).unwrap();
+    std::os::unix::fs::symlink(outside.path("cc.tsv"), dir.path("cc.tsv")).unwrap();
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.message.contains("is a link that leaves the pack"), "{e}");
+
+    // A relative link climbing out, and a linked directory outside.
+    std::fs::remove_file(dir.path("cc.tsv")).unwrap();
+    std::fs::copy(outside.path("cc.tsv"), dir.path("cc.tsv")).unwrap();
+    std::fs::remove_dir_all(dir.path("codes")).unwrap();
+    std::os::unix::fs::symlink(outside.path("codes"), dir.path("codes")).unwrap();
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.file.ends_with("codes/diagnoses.tsv") && e.message.contains("leaves the pack"), "{e}");
+
+    // Inside the pack, a link is followed.
+    std::fs::remove_file(dir.path("codes")).unwrap();
+    std::fs::create_dir(dir.path("codes")).unwrap();
+    std::fs::create_dir(dir.path("shared")).unwrap();
+    std::fs::copy(outside.path("codes/diagnoses.tsv"), dir.path("shared/diagnoses.tsv")).unwrap();
+    std::fs::copy(outside.path("codes/procedures.tsv"), dir.path("codes/procedures.tsv")).unwrap();
+    std::os::unix::fs::symlink("../shared/diagnoses.tsv", dir.path("codes/diagnoses.tsv")).unwrap();
+    Pack::open(&dir.0).unwrap_or_else(|e| panic!("{e}"));
+
+    // A dangling link is not taken for a missing optional file.
+    std::os::unix::fs::symlink("nowhere.tsv", dir.path("codes/diagnosis_map.tsv")).unwrap();
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.message.contains("dangling"), "{e}");
+}
+
+#[test]
+fn a_pack_file_above_the_size_limit_is_refused() {
+    let dir = PackDir::new("big");
+    // Sparse: costs no disk space, and is refused before it is read.
+    let file = std::fs::OpenOptions::new().write(true).open(dir.path("or_procedures.tsv")).unwrap();
+    file.set_len(MAX_FILE_BYTES + 1).unwrap();
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(e.file.ends_with("or_procedures.tsv") && e.message.contains("larger than 64 MiB"), "{e}");
+    // Exactly at the limit is read (and then refused for what it holds, NULs).
+    file.set_len(MAX_FILE_BYTES).unwrap();
+    let e = Pack::open(&dir.0).unwrap_err();
+    assert!(!e.message.contains("larger than"), "{e}");
+}
+
+#[test]
+fn an_ambiguous_adrg_with_drgs_is_refused() {
+    let json = with_adrgs(json!([{"code": "TQY", "name": "QY", "when": true, "ambiguous": true, "drgs": []}]));
+    load(&json);
+    let json = with_adrgs(json!([{"code": "TQY", "name": "QY", "when": true, "ambiguous": true,
+        "drgs": [{"code": "TQY9", "name": "x", "when": true}]}]));
+    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs"));
 }
