@@ -106,6 +106,22 @@ impl<'p> GroupResult<'p> {
         serde_json::Value::Object(o)
     }
 
+    /// The result as one line of `drg group --format jsonl` (with the
+    /// newline): [`GroupResult::to_json`], then the input's unknown keys
+    /// (`extra`) that the result does not already have. The CLI, the C ABI's
+    /// callers and `drg serve` all render results through this, so they agree
+    /// byte for byte.
+    pub fn write_json_line(&self, id: &str, extra: &[(String, serde_json::Value)], out: &mut Vec<u8>) {
+        let mut value = self.to_json(id);
+        if let serde_json::Value::Object(o) = &mut value {
+            for (k, v) in extra {
+                o.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+        }
+        serde_json::to_writer(&mut *out, &value).expect("writing JSON to memory cannot fail");
+        out.push(b'\n');
+    }
+
     /// The trail as plain indented lines, for a coder to read.
     pub fn trace_text(&self) -> String {
         let mut out = String::new();

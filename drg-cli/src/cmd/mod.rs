@@ -6,6 +6,7 @@ pub mod explain;
 pub mod group;
 pub mod pack;
 pub mod points;
+pub mod serve;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
