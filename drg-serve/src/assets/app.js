@@ -293,6 +293,7 @@ async function start() {
     $(id).addEventListener("change", group);
   }
   $("pack").addEventListener("change", group);
+  $("held-only").addEventListener("change", () => $("trail").classList.toggle("held-only", $("held-only").checked));
   renderList("dx");
   renderList("px");
   document.body.dataset.ready = "true";
