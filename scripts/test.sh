@@ -17,3 +17,4 @@ bash scripts/test-c.sh
 
 echo "== Python: pip install ./drg-py, then pytest (with Spark)"
 bash scripts/test-python.sh
+bash scripts/test-serve.sh
