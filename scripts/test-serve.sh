@@ -41,11 +41,31 @@ javac -Xlint:all -Werror -cp "$jna" -d "$classes" examples/java/GroupCsv.java ex
 java_run=(java -cp "$jna:$classes" -Djna.library.path="$root/target/release" -Djna.nosys=true)
 passed=0
 failed=0
+# Line by line, the same JSON; except that `drg group` starts the reason of
+# an invalid row with its line ("line 14: sex: ..."), which a call for one
+# case (drg_group_json, POST /v1/group) cannot know.
+same_results() {
+  python3 - "$1" "$2" <<'PY'
+import json, re, sys
+expected, got = (open(p, encoding="utf-8").read().splitlines() for p in sys.argv[1:3])
+if len(expected) != len(got):
+    sys.exit(f"{len(expected)} lines expected, {len(got)} got")
+differ = []
+for e, g in zip(expected, got):
+    e, g = json.loads(e), json.loads(g)
+    if e["status"] == "invalid" and e["reason"]:
+        e["reason"] = re.sub(r"^line \d+: ", "", e["reason"])
+    if e != g:
+        differ.append(e["id"])
+if differ:
+    sys.exit(f"{len(differ)} results differ: {differ[:20]}")
+PY
+}
 check() { # name, expected file, got file
-  if cmp -s "$2" "$3"; then
+  if same_results "$2" "$3"; then
     passed=$((passed + 1)); echo "ok: $1"
   else
-    failed=$((failed + 1)); echo "FAILED: $1"; diff "$2" "$3" | head -10
+    failed=$((failed + 1)); echo "FAILED: $1"
   fi
 }
 
