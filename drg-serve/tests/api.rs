@@ -326,22 +326,28 @@ fn a_request_not_answered_in_time_is_503() {
 
 #[test]
 fn concurrency_is_bounded_and_probes_still_answer() {
-    let server = Server::demo(ServeOptions { max_in_flight: 1, timeout: Duration::from_millis(800), ..ServeOptions::default() });
-    // The one slot, held by a request whose body is late.
+    let server = Server::demo(ServeOptions { max_in_flight: 1, timeout: Duration::from_millis(700), ..ServeOptions::default() });
+    // The one slot, held by a batch whose answer (tens of megabytes with the
+    // trails) its client does not read: a streamed answer keeps its slot
+    // until it is sent.
+    let batch = format!("{APPENDICITIS}\n").repeat(4000);
     let mut holder = connect(server.addr);
-    holder.write_all(&head("POST", "/v1/group", &[("Content-Length", APPENDICITIS.len().to_string())])).unwrap();
-    // Wait until the service has it in hand (the metrics request counts too).
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while metric(&http_get(server.addr, "/metrics").text(), "drg_http_requests_in_flight") != Some(2.0) {
-        assert!(Instant::now() < deadline, "the first request never arrived");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    let mut bytes = head("POST", "/v1/group/batch?explain=true", &[("Content-Length", batch.len().to_string())]);
+    bytes.extend_from_slice(batch.as_bytes());
+    holder.write_all(&bytes).unwrap();
+    let mut status = [0u8; 12];
+    std::io::Read::read_exact(&mut holder, &mut status).unwrap();
+    assert_eq!(&status, b"HTTP/1.1 200");
+
+    let started = Instant::now();
     let waited = post(server.addr, "/v1/group", APPENDICITIS);
     assert_eq!(waited.status, 503, "{}", waited.text());
+    assert!(started.elapsed() >= Duration::from_millis(700));
     assert_eq!(http_get(server.addr, "/health").status, 200);
-    // Once the slot is free, requests are served again.
-    holder.write_all(APPENDICITIS.as_bytes()).unwrap();
-    let _ = read_reply(&mut holder);
+    // Once the batch is read, the slot is free again.
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut holder, &mut rest).unwrap();
+    assert!(rest.len() > 4000 * 500, "{} bytes", rest.len());
     assert_eq!(post(server.addr, "/v1/group", APPENDICITIS).status, 200);
 }
 
