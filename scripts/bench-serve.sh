@@ -42,7 +42,7 @@ addr=$(grep -o 'http://[0-9.:]*' "$dir/serve.log" | head -1 | sed 's|http://||')
 load=target/release/serve_load
 "$load" "$addr" /v1/group "$dir/serve_one.json" 20000 "$connections" > /dev/null # warm up
 "$load" "$addr" /v1/group "$dir/serve_one.json" "$requests" "$connections" "$pid" > "$dir/serve_single.txt"
-"$load" "$addr" /v1/group/batch "$dir/serve_batch.ndjson" "$batches" 2 > "$dir/serve_batch.txt"
+"$load" "$addr" /v1/group/batch "$dir/serve_batch.ndjson" "$batches" 2 "$pid" > "$dir/serve_batch.txt"
 kill -TERM "$pid"
 wait "$pid"
 trap - EXIT
@@ -54,12 +54,16 @@ def read(name):
     return {l.split()[0]: float(l.split()[1]) for l in open(f"{out}/{name}") if l.strip()}
 one, batch = read("serve_single.txt"), read("serve_batch.txt")
 cases_per_s = batches * batch_cases / batch["seconds"]
+cases_per_cpu_s = batches * batch_cases / batch["server_cpu"]
+requests_per_cpu_s = requests / one["server_cpu"]
 rss = [one[f"rss_{i}"] for i in range(11)]
 table = [
     (f"drg serve, POST /v1/group, {requests:,} requests, {connections} connections", f"{one['rate']:,.0f} req/s", "≥ 20,000 req/s", one["rate"] >= 20000),
     ("  latency p50 / p99 / p99.9", f"{one['p50']:.2f} / {one['p99']:.2f} / {one['p999']:.2f} ms", "p99 < 5 ms", one["p99"] < 5),
     ("  server memory after 10% / 100% of the requests", f"{rss[1]:.0f} / {rss[10]:.0f} MB", "flat", rss[10] <= rss[1] * 1.1 + 5),
     (f"drg serve, NDJSON batches of {batch_cases:,}, 2 connections", f"{cases_per_s:,.0f} cases/s", "≥ 300,000 cases/s", cases_per_s >= 300000),
+    ("  the server's CPU: single-case requests per CPU-second", f"{requests_per_cpu_s:,.0f} req/s", "(capacity of one busy core)", True),
+    ("  the server's CPU: batch cases per CPU-second", f"{cases_per_cpu_s:,.0f} cases/s", "(capacity of one busy core)", True),
 ]
 w = [max(len(r[i]) for r in table) for i in range(3)]
 print(f"{'what':<{w[0]}}  {'measured':>{w[1]}}  {'target':<{w[2]}}  met")

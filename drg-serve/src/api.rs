@@ -250,6 +250,7 @@ pub(crate) async fn batch(State(shared): State<Arc<Shared>>, uri: Uri, headers: 
             shared.packs.iter().position(|(p, _)| p == id).expect("found above")
         }
     };
+    let batch_slot = Arc::clone(&shared.batch_slots).acquire_owned().await.expect("the semaphore is never closed");
     let bytes = read_body(&shared, &headers, body).await?;
     let array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
         || bytes.strip_prefix("\u{feff}".as_bytes()).and_then(|b| b.iter().find(|b| !b.is_ascii_whitespace())) == Some(&b'[');
@@ -263,7 +264,10 @@ pub(crate) async fn batch(State(shared): State<Arc<Shared>>, uri: Uri, headers: 
     let deadline = std::time::Instant::now() + shared.options.timeout;
     let worker = Arc::clone(&shared);
     let watcher_tx = tx.clone();
-    let handle = tokio::task::spawn_blocking(move || stream_batch(&worker, pack_index, cases, explain, array, deadline, &tx));
+    let handle = tokio::task::spawn_blocking(move || {
+        let _batch_slot = batch_slot;
+        stream_batch(&worker, pack_index, cases, explain, array, deadline, &tx)
+    });
     // A panic in the worker ends the stream with an error line rather than
     // a cut connection with no reason.
     tokio::spawn(async move {

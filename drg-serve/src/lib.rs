@@ -83,6 +83,10 @@ pub(crate) struct Shared {
     pub options: ServeOptions,
     pub metrics: metrics::Metrics,
     pub slots: Arc<Semaphore>,
+    /// Batches grouped at once: one per core. A batch keeps its body and
+    /// its parsed cases in memory, so this bounds the memory of batches
+    /// whatever the number of clients.
+    pub batch_slots: Arc<Semaphore>,
 }
 
 impl Shared {
@@ -123,6 +127,7 @@ pub fn router_with(packs: Vec<(String, Arc<Pack>)>, options: ServeOptions, extra
     let shared = Arc::new(Shared {
         packs: packs.into_iter().map(|(id, pack)| (id, Grouper::with_options(pack, group_options))).collect(),
         slots: Arc::new(Semaphore::new(options.max_in_flight)),
+        batch_slots: Arc::new(Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))),
         options,
         metrics: metrics::Metrics::default(),
     });

@@ -6,13 +6,26 @@
 //!
 //! Prints `name value unit` lines: requests/s, latency percentiles (ms), and,
 //! given the server's PID, its resident memory (MB) after each tenth of the
-//! requests (`rss_0` … `rss_10`), to see whether it stays flat.
+//! requests (`rss_0` … `rss_10`), to see whether it stays flat, and the CPU
+//! seconds it used (`server_cpu`): on a machine shared with other work, the
+//! figure that does not depend on how much of the CPU the server was given.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The CPU seconds (user and system) a process has used so far.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(f64::NAN);
+    // utime and stime are fields 14 and 15 of stat(5), 12 and 13 after the name; 100 ticks a second.
+    (ticks(11) + ticks(12)) / 100.0
+}
 
 fn rss_mb(pid: u32) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
@@ -105,6 +118,7 @@ fn main() {
         })
     });
 
+    let cpu_before = pid.map(cpu_seconds);
     let started = Instant::now();
     let workers: Vec<_> = (0..connections)
         .map(|c| {
@@ -137,6 +151,9 @@ fn main() {
         bytes += b;
     }
     let seconds = started.elapsed().as_secs_f64();
+    if let (Some(pid), Some(before)) = (pid, cpu_before) {
+        println!("server_cpu {:.3} s", cpu_seconds(pid) - before);
+    }
     micros.sort_unstable();
     let pct = |p: f64| micros[((micros.len() as f64 * p) as usize).min(micros.len() - 1)] as f64 / 1000.0;
     println!("requests {requests} requests");
