@@ -12,6 +12,7 @@ mkdir -p "$dir"
 
 cargo build --release --locked -p drg-cli -p drg-benches >&2
 target/release/drg pack compile "$shared/rulepacks/chs-drg-1.1" -o "$dir/chs-drg-1.1.drgpack" >&2
+serve_status=0; bash scripts/bench-serve.sh "$dir/chs-drg-1.1.drgpack" || serve_status=$? # drg serve
 
 python3 - "$shared" "$dir" <<'PY'
 import os, subprocess, sys, time
@@ -85,3 +86,4 @@ if os.environ.get("KEEP") != "1":
     os.remove(ten_m)
 sys.exit(0 if all(r[3] for r in table) else 1)
 PY
+exit "$serve_status"

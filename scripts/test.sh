@@ -20,3 +20,4 @@ bash scripts/test-python.sh
 
 echo "== report.html in headless Chromium (drg report, then selenium)"
 bash scripts/test-report.sh
+bash scripts/test-serve.sh

@@ -29,6 +29,8 @@ pub enum Command {
     /// DRG indicators (CMI, cost and time index, low-risk mortality, RIV):
     /// writes drgs.csv, hospitals.csv, scheme.csv and report.html.
     Report(ReportArgs),
+    /// Serve grouping over HTTP (JSON API, /metrics) and a page for coders.
+    Serve(ServeArgs),
 }
 
 #[derive(Args)]
@@ -256,4 +258,31 @@ pub struct ReportArgs {
 pub enum ReportBy {
     Hospital,
     Dept,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// The address to listen on (port 0: any free port, printed at start).
+    #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+    pub addr: String,
+    /// A pack to serve (repeat for several; the first is the default).
+    /// Requests choose one by its id (`?pack=ID`). Default: $DRG_PACK, else
+    /// the built-in demo pack.
+    #[arg(long = "pack", value_name = "PACK")]
+    pub packs: Vec<PathBuf>,
+    /// A weights table (`drg points calibrate`): each DRG is shown with its weight.
+    #[arg(long, value_name = "WEIGHTS.csv")]
+    pub weights: Option<PathBuf>,
+    /// Refuse request bodies larger than this with 413 (e.g. 16MB, 512KB, 1000000).
+    #[arg(long, default_value = "16MB", value_name = "SIZE")]
+    pub max_body: String,
+    /// Answer 503 to a request not answered within this many seconds.
+    #[arg(long, default_value_t = 30.0, value_name = "SECONDS")]
+    pub timeout: f64,
+    /// Handle at most this many requests at once; the rest wait their turn.
+    #[arg(long, default_value_t = 256, value_name = "N")]
+    pub max_in_flight: usize,
+    /// Translate legacy codes through the pack's code maps first.
+    #[arg(long)]
+    pub translate_codes: bool,
 }

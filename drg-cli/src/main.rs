@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Pack(PackCommand::Compile { path, output }) => cmd::pack::compile(&path, &output),
         Command::Points(command) => cmd::points::command(command),
         Command::Report(args) => cmd::report::command(args),
+        Command::Serve(args) => cmd::serve::command(args),
     };
     report(outcome)
 }

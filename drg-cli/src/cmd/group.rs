@@ -526,14 +526,7 @@ impl<'a> RowWriter<'a> {
     }
 
     fn json_line(&mut self, id: &str, r: &GroupResult<'_>, extra: &[(String, serde_json::Value)]) {
-        let mut value = r.to_json(id);
-        if let serde_json::Value::Object(o) = &mut value {
-            for (k, v) in extra {
-                o.entry(k.clone()).or_insert_with(|| v.clone());
-            }
-        }
-        serde_json::to_writer(&mut self.json, &value).expect("write to memory");
-        self.json.push(b'\n');
+        r.write_json_line(id, extra, &mut self.json);
     }
 
     fn finish(self) -> (Vec<u8>, Tally) {

@@ -7,6 +7,7 @@ pub mod group;
 pub mod pack;
 pub mod points;
 pub mod report;
+pub mod serve;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};

@@ -546,3 +546,33 @@ fn age_days_must_agree_with_age_years() {
     // age_days stays optional from one year on.
     assert_eq!(status(30, None).status, Status::Grouped);
 }
+/// `write_json_line` writes what serialising `to_json` with the extra keys
+/// added would: the one rendering of `drg group --format jsonl`, the C ABI's
+/// callers and `drg serve`.
+#[test]
+fn json_lines_are_to_json_with_the_extra_keys() {
+    let grouper = Grouper::new(Arc::new(Pack::demo()));
+    let extra = vec![
+        ("ward".to_string(), json!("3B \"east\"\n")),
+        ("status".to_string(), json!("kept out: the result's own")),
+        ("n".to_string(), json!([1, 2.5, null, {"a": true}])),
+        ("trace".to_string(), json!("only without a trail")),
+    ];
+    let mut weird = GroupResult::invalid("bad \"sex\"\t\u{1}");
+    weird.warnings = vec!["a; b".into(), "中文 \\ x".into()];
+    let grouped = case(&["K35.800", "E11.900"], &["47.0901"]);
+    for explain in [false, true] {
+        for result in [grouper.group_with(&grouped, explain), weird.clone()] {
+            let mut expected = result.to_json("id \"1\"");
+            let object = expected.as_object_mut().unwrap();
+            for (k, v) in &extra {
+                object.entry(k.clone()).or_insert_with(|| v.clone());
+            }
+            let mut line = Vec::new();
+            result.write_json_line("id \"1\"", &extra, &mut line);
+            let mut want = serde_json::to_vec(&expected).unwrap();
+            want.push(b'\n');
+            assert_eq!(String::from_utf8(line).unwrap(), String::from_utf8(want).unwrap());
+        }
+    }
+}
