@@ -523,6 +523,8 @@ pub enum drg_category {
     /// 低倍率
     DRG_CATEGORY_LOW = 2,
     DRG_CATEGORY_UNGROUPED = 3,
+    /// Paid by the bed-day (按床日, specs/perdiem.md): see drg_points_score_stay.
+    DRG_CATEGORY_PERDIEM = 4,
 }
 
 /// One case to score.
@@ -608,6 +610,7 @@ pub unsafe extern "C" fn drg_points_score(p: *const drg_points, c: *const drg_po
                     Category::High => drg_category::DRG_CATEGORY_HIGH,
                     Category::Low => drg_category::DRG_CATEGORY_LOW,
                     Category::Ungrouped => drg_category::DRG_CATEGORY_UNGROUPED,
+                    Category::PerDiem => drg_category::DRG_CATEGORY_PERDIEM,
                 };
                 out.base_points = s.base_points;
                 out.coef = s.coef;
