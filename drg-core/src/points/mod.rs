@@ -199,6 +199,9 @@ pub fn calibrate_stays<'a>(
     let c = &policy.calibration;
     let mut kept_by_drg: Vec<(&str, u64, Vec<f64>)> = Vec::with_capacity(costs.len());
     for (drg, all) in &costs {
+        if !all.iter().sum::<f64>().is_finite() {
+            return Err(overflow(format!("history: the costs of DRG {drg} add up beyond the largest number")));
+        }
         let kept: Vec<f64> = match trim_bounds(c, all) {
             Some((lo, hi)) => all.iter().copied().filter(|&x| lo <= x && x <= hi).collect(),
             None => all.clone(),
@@ -254,6 +257,9 @@ pub fn calibrate_stays<'a>(
     if let Some(perdiem) = &policy.perdiem {
         for (k, cases) in perdiem.categories.iter().zip(&stays) {
             let daily: Vec<f64> = cases.iter().map(|&(cost, los)| cost / los as f64).collect();
+            if !cases.iter().map(|&(cost, _)| cost).sum::<f64>().is_finite() {
+                return Err(overflow(format!("history: the costs of per-diem category {} add up beyond the largest number", k.code)));
+            }
             let bounds = trim_bounds(c, &daily);
             let kept: Vec<(f64, i64)> = cases
                 .iter()
@@ -423,3 +429,5 @@ pub fn settle(policy: &Policy, scored: &[(PointsCase, CaseScore)]) -> Result<Set
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod perdiem_tests;
