@@ -32,3 +32,9 @@ def compile_pack(pack: Union[str, PathLike], output: Union[str, PathLike]) -> No
 def _points_run(
     policy_path: Union[str, PathLike], history: Dict[str, List[Any]], period: Dict[str, List[Any]]
 ) -> Dict[str, Any]: ...
+def _points_year(
+    policy_path: Union[str, PathLike],
+    history: Dict[str, List[Any]],
+    period: Dict[str, List[Any]],
+    scores: Optional[Dict[str, float]] = None,
+) -> Dict[str, Any]: ...
