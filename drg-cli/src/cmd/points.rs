@@ -90,6 +90,17 @@ fn set_text(slot: &mut String, text: &str) {
     slot.push_str(text);
 }
 
+/// Sets an optional text (`None` when empty), reusing the slot's memory.
+fn set_option(slot: &mut Option<String>, text: Option<&str>) {
+    match text.filter(|t| !t.is_empty()) {
+        None => *slot = None,
+        Some(t) => match slot {
+            Some(s) => set_text(s, t),
+            None => *slot = Some(t.to_string()),
+        },
+    }
+}
+
 impl CaseReader {
     pub fn open(path: &Path) -> Result<CaseReader, String> {
         let shown = path.display().to_string();
@@ -170,7 +181,7 @@ impl CaseReader {
             row.line = line;
             set_text(&mut row.case.id, &field_text(record, self.c_id));
             set_text(&mut row.case.hospital, &field_text(record, self.c_hospital));
-            row.case.hospital_level = self.c_level.map(|i| field_text(record, i).into_owned()).filter(|l| !l.is_empty());
+            set_option(&mut row.case.hospital_level, self.c_level.map(|i| field_text(record, i)).as_deref());
             row.case.total_cost = number(Some(self.c_cost), Field::TotalCost);
             row.case.self_pay = number(self.c_self_pay, Field::SelfPay);
             row.los_days = match self.c_los.map(|i| parse_whole(&field_text(record, i))) {
@@ -191,7 +202,8 @@ impl CaseReader {
                 Some((c_status, c_drg)) => {
                     let status = field_text(record, c_status);
                     row.invalid = status == "invalid";
-                    row.case.drg = (status == "grouped").then(|| field_text(record, c_drg).into_owned()).filter(|d| !d.is_empty());
+                    let drg = (status == "grouped").then(|| field_text(record, c_drg));
+                    set_option(&mut row.case.drg, drg.as_deref());
                 }
                 None => {
                     let layout = self.layout.as_ref().expect("checked at open");
@@ -400,7 +412,15 @@ fn score_period(
         match points::score_stay(policy, &tables.weights, &tables.rates, &row.case, row.stay(policy)) {
             Ok(s) => {
                 if let Some(out) = out.as_mut() {
-                    out.write_record(points::case_points_row(&row.case, &s)).map_err(write_err)?;
+                    // case_points_row's fields, without copying the texts.
+                    let c = &row.case;
+                    for field in [c.id.as_str(), c.hospital.as_str(), s.drg.as_deref().unwrap_or(""), s.category.as_str()] {
+                        out.write_field(field).map_err(write_err)?;
+                    }
+                    for x in [s.base_points, s.coef, s.points] {
+                        out.write_field(points::fixed(x, 4)).map_err(write_err)?;
+                    }
+                    out.write_record(None::<&[u8]>).map_err(write_err)?;
                 }
                 ledger.add(&points::SettlementItem { month: row.month, ..points::SettlementItem::of(&row.case, &s) });
             }

@@ -108,6 +108,12 @@ fn dept_matches<'k>(k: &'k PerDiemCategory, dept: &str) -> Option<Option<&'k str
     k.depts.iter().find(|d| d.as_str() == dept || d.trim() == dept).map(|d| Some(d.as_str()))
 }
 
+/// [`diagnosis_matches`] without allocating.
+fn diagnosis_prefix_matches(k: &PerDiemCategory, principal: Option<&str>) -> bool {
+    k.diagnoses.is_empty()
+        || principal.is_some_and(|p| k.diagnoses.iter().any(|x| normalized(x).is_some_and(|x| p.starts_with(x.as_ref()))))
+}
+
 fn diagnosis_matches(k: &PerDiemCategory, principal: Option<&str>) -> Option<Option<String>> {
     if k.diagnoses.is_empty() {
         return Some(None);
@@ -120,23 +126,33 @@ fn diagnosis_matches(k: &PerDiemCategory, principal: Option<&str>) -> Option<Opt
 }
 
 impl PerDiemPolicy {
-    /// The first category the case matches (§1), and by what.
-    pub fn classify(&self, facts: &CareFacts<'_>) -> Option<PerDiemMatch> {
+    /// The first category the case matches (§1), without saying by what:
+    /// what scoring needs, without allocating.
+    pub fn stay(&self, facts: &CareFacts<'_>) -> Option<PerDiemStay> {
         let los = facts.los_days.filter(|&d| d >= 1)?;
         if facts.invalid {
             return None;
         }
         let dept = clean_text(facts.dept.unwrap_or(""));
         let principal = facts.diagnoses.and_then(principal_diagnosis);
-        self.categories.iter().enumerate().find_map(|(i, k)| {
-            let by_dept = dept_matches(k, &dept)?;
-            let by_diagnosis = diagnosis_matches(k, principal.as_deref())?;
-            Some(PerDiemMatch {
-                stay: PerDiemStay { category: i, los_days: los },
-                code: k.code.clone(),
-                by_dept: by_dept.map(String::from),
-                by_diagnosis,
-            })
+        let principal = principal.as_deref();
+        let category = self.categories.iter().position(|k| {
+            dept_matches(k, &dept).is_some() && diagnosis_prefix_matches(k, principal)
+        })?;
+        Some(PerDiemStay { category, los_days: los })
+    }
+
+    /// The first category the case matches (§1), and by what.
+    pub fn classify(&self, facts: &CareFacts<'_>) -> Option<PerDiemMatch> {
+        let stay = self.stay(facts)?;
+        let k = &self.categories[stay.category];
+        let dept = clean_text(facts.dept.unwrap_or(""));
+        let principal = facts.diagnoses.and_then(principal_diagnosis);
+        Some(PerDiemMatch {
+            stay,
+            code: k.code.clone(),
+            by_dept: dept_matches(k, &dept).flatten().map(String::from),
+            by_diagnosis: diagnosis_matches(k, principal.as_deref()).flatten(),
         })
     }
 
@@ -186,9 +202,7 @@ impl Policy {
 
     /// [`Policy::perdiem_match`] without the explanation: what scoring needs.
     pub fn perdiem_stay(&self, facts: &CareFacts<'_>) -> Option<PerDiemStay> {
-        let perdiem = self.perdiem.as_ref()?;
-        // The fast path of a period file: most cases match nothing.
-        perdiem.classify(facts).map(|m| m.stay)
+        self.perdiem.as_ref()?.stay(facts)
     }
 }
 
