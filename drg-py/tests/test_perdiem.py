@@ -18,10 +18,10 @@ def compare(name, actual, expected):
     problems = []
     for column in expected.columns:
         for i, (a, e) in enumerate(zip(actual[column].tolist(), expected[column].tolist())):
-            if column in TOLERANCE or column in MONEY:
-                ok = abs(float(a) - float(e)) <= TOLERANCE.get(column, 0.01 + 1e-9)
-            elif isinstance(e, float) and pd.isna(e):
+            if isinstance(e, float) and pd.isna(e):
                 ok = a is None or (isinstance(a, float) and pd.isna(a))
+            elif column in TOLERANCE or column in MONEY:
+                ok = abs(float(a) - float(e)) <= TOLERANCE.get(column, 0.01 + 1e-9)
             else:
                 ok = str(a).lower() == str(e).lower()
             if not ok:
