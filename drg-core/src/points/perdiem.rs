@@ -23,7 +23,8 @@ pub fn is_format_char(c: char) -> bool {
 /// `text` without Unicode format characters, spaces trimmed.
 pub fn clean_text(text: &str) -> Cow<'_, str> {
     let trimmed = text.trim();
-    if trimmed.chars().any(is_format_char) {
+    // Format characters are never ASCII: the common case costs one pass.
+    if !trimmed.is_ascii() && trimmed.chars().any(is_format_char) {
         Cow::Owned(trimmed.chars().filter(|&c| !is_format_char(c)).collect::<String>().trim().to_string())
     } else {
         Cow::Borrowed(trimmed)
@@ -37,7 +38,7 @@ fn is_code_separator(c: char) -> bool {
 /// A code normalised as cases.md says, format characters removed.
 fn normalized(raw: &str) -> Option<Cow<'_, str>> {
     let code = normalize_code(raw)?;
-    if code.chars().any(is_format_char) {
+    if !code.is_ascii() && code.chars().any(is_format_char) {
         let clean: String = code.chars().filter(|&c| !is_format_char(c)).collect();
         return normalize_code(&clean).map(|c| Cow::Owned(c.into_owned()));
     }
