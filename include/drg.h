@@ -49,6 +49,12 @@
 // a character boundary (`drg_group_json` has them whole).
 #define DRG_REASON_SIZE 256
 
+// The version of the C ABI: 2 added per-diem scoring
+// (`drg_points_open_perdiem`, `drg_points_score_stay`,
+// `DRG_CATEGORY_PERDIEM`). A caller built against an older header keeps
+// working unchanged.
+#define DRG_ABI_VERSION 2
+
 // The status of a grouping.
 typedef enum drg_status {
   DRG_STATUS_GROUPED = 0,
@@ -65,6 +71,8 @@ typedef enum drg_category {
   // 低倍率
   DRG_CATEGORY_LOW = 2,
   DRG_CATEGORY_UNGROUPED = 3,
+  // Paid by the bed-day (按床日, specs/perdiem.md): see drg_points_score_stay.
+  DRG_CATEGORY_PERDIEM = 4,
 } drg_category;
 
 // A grouper: one rule pack, compiled. Opaque; immutable and thread-safe.
@@ -140,6 +148,40 @@ typedef struct drg_score {
   double points;
 } drg_score;
 
+// One case to score when it may be per-diem: `drg_points_case` plus what
+// decides it (department, principal diagnosis, length of stay).
+typedef struct drg_points_stay {
+  // The hospital's id (for its own coefficient); may be NULL.
+  const char *hospital;
+  // The hospital's level ("1", "2", "3"); may be NULL.
+  const char *hospital_level;
+  // The case's DRG, or NULL / "" when it was not grouped.
+  const char *drg;
+  // 住院总费用, yuan; must be ≥ 0.
+  double total_cost;
+  // 科室 (exact text, as the policy's `depts`); may be NULL.
+  const char *dept;
+  // The diagnoses (codes separated by `|`), the first being the principal
+  // diagnosis; may be NULL.
+  const char *diagnoses;
+  // 住院天数; 0 or less: not a per-diem case.
+  int64_t los_days;
+  // Non-zero when the case is invalid (never per-diem).
+  int invalid;
+} drg_points_stay;
+
+// The points of a case that may be per-diem.
+typedef struct drg_stay_score {
+  // DRG_CATEGORY_PERDIEM for a case paid by the bed-day.
+  enum drg_category category;
+  // For a per-diem case: bed-day points × paid days.
+  double base_points;
+  double coef;
+  double points;
+  // The per-diem category code (e.g. "PSY"), or the DRG priced, or "".
+  char code[DRG_CODE_SIZE];
+} drg_stay_score;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -207,6 +249,32 @@ void drg_points_close(struct drg_points *p);
 int drg_points_score(const struct drg_points *p,
                      const struct drg_points_case *c,
                      struct drg_score *out);
+
+// The ABI version of the library loaded (`DRG_ABI_VERSION` of its header).
+int drg_abi_version(void);
+
+// Opens a points policy with its weights table and per-diem table (the
+// perdiem.csv of `drg points calibrate --perdiem-output`). `perdiem_path`
+// may be NULL only for a policy without `[perdiem]`. NULL on error.
+//
+// # Safety
+// Every non-NULL argument must be a valid NUL-terminated string.
+struct drg_points *drg_points_open_perdiem(const char *policy_path,
+                                           const char *weights_path,
+                                           const char *perdiem_path);
+
+// Scores a case that may be per-diem into `out`: decides its per-diem
+// category (specs/perdiem.md §1) and scores it by the bed-day, else as
+// `drg_points_score` does. Returns DRG_OK or an error code (NULL pointer,
+// non-UTF-8 string, a negative or non-finite cost) with `drg_last_error()`.
+//
+// # Safety
+// `p` must come from `drg_points_open*` and not be closed; `c` and `out`
+// must point to valid structs; the strings of `c` must be NULL or valid
+// NUL-terminated strings.
+int drg_points_score_stay(const struct drg_points *p,
+                          const struct drg_points_stay *c,
+                          struct drg_stay_score *out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -86,4 +86,5 @@ if os.environ.get("KEEP") != "1":
     os.remove(ten_m)
 sys.exit(0 if all(r[3] for r in table) else 1)
 PY
+bash scripts/bench-perdiem.sh
 exit "$serve_status"

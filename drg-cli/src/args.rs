@@ -53,7 +53,9 @@ pub struct WeightsSource {
 
 #[derive(Subcommand)]
 pub enum PointsCommand {
-    /// All three steps: writes weights.csv, case_points.csv, settlement.csv and period.csv.
+    /// All three steps: writes weights.csv, case_points.csv, settlement.csv and
+    /// period.csv; with per-diem categories perdiem.csv; with discharge dates
+    /// monthly.csv and clearing.csv (specs/perdiem.md).
     Run {
         #[command(flatten)]
         policy: PolicyArg,
@@ -63,6 +65,10 @@ pub enum PointsCommand {
         period: PathBuf,
         #[arg(long, value_name = "DIR")]
         out_dir: PathBuf,
+        /// Hospitals' assessment scores (`hospital, score`, 0–100) for the
+        /// policy's [assessment] coefficients.
+        #[arg(long, value_name = "SCORES.csv")]
+        scores: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
     },
@@ -75,6 +81,10 @@ pub enum PointsCommand {
         /// Where to write weights.csv (default: standard output).
         #[arg(short, long, value_name = "OUT")]
         output: Option<PathBuf>,
+        /// Where to write the per-diem bed-day points (perdiem.csv), for a
+        /// policy with [perdiem].
+        #[arg(long, value_name = "PERDIEM.csv")]
+        perdiem_output: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
     },
@@ -84,6 +94,9 @@ pub enum PointsCommand {
         policy: PolicyArg,
         #[command(flatten)]
         weights: WeightsSource,
+        /// The per-diem bed-day points (perdiem.csv) to go with --weights.
+        #[arg(long, value_name = "PERDIEM.csv", requires = "weights")]
+        perdiem: Option<PathBuf>,
         #[arg(long, value_name = "PERIOD.csv")]
         period: PathBuf,
         /// Where to write case_points.csv (default: standard output).
@@ -98,10 +111,16 @@ pub enum PointsCommand {
         policy: PolicyArg,
         #[command(flatten)]
         weights: WeightsSource,
+        /// The per-diem bed-day points (perdiem.csv) to go with --weights.
+        #[arg(long, value_name = "PERDIEM.csv", requires = "weights")]
+        perdiem: Option<PathBuf>,
         #[arg(long, value_name = "PERIOD.csv")]
         period: PathBuf,
         #[arg(long, value_name = "DIR")]
         out_dir: PathBuf,
+        /// Hospitals' assessment scores (`hospital, score`, 0–100).
+        #[arg(long, value_name = "SCORES.csv")]
+        scores: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
     },
@@ -173,6 +192,10 @@ pub struct ExplainArgs {
     /// Translate legacy codes through the pack's code maps first.
     #[arg(long)]
     pub translate_codes: bool,
+    /// A points policy (specs/points.md, perdiem.md): also say whether the
+    /// case is paid by the bed-day, and why or why not.
+    #[arg(long, value_name = "POLICY")]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]

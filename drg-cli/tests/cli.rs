@@ -378,7 +378,9 @@ fn points_period_without_results_is_grouped_with_the_pack() {
     let d001 = rows.iter().find(|r| r["id"] == "D001").unwrap();
     assert_eq!((d001["drg"].as_str(), d001["category"].as_str()), ("GC25", "normal"));
     let d002 = rows.iter().find(|r| r["id"] == "D002").unwrap();
-    assert_eq!((d002["drg"].as_str(), d002["category"].as_str()), ("", "ungrouped"), "GC23 has no base points here");
+    // GC23 has no base points here: it is priced as ungrouped and keeps its
+    // code, so that the missing price shows (points.md §2, issue 15 item 12).
+    assert_eq!((d002["drg"].as_str(), d002["category"].as_str()), ("GC23", "ungrouped"));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

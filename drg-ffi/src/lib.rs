@@ -19,6 +19,9 @@
 // the safety contract is the header's documentation.
 #![allow(clippy::missing_safety_doc)]
 
+mod perdiem;
+pub use perdiem::*;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr, CString};
@@ -513,6 +516,8 @@ pub unsafe extern "C" fn drg_group_batch(
 pub struct drg_points {
     policy: Policy,
     weights: Weights,
+    /// Per-diem bed-day points (empty unless opened by drg_points_open_perdiem).
+    perdiem: points::PerDiemRates,
 }
 
 /// The payment category of a scored case.
@@ -525,6 +530,8 @@ pub enum drg_category {
     /// 低倍率
     DRG_CATEGORY_LOW = 2,
     DRG_CATEGORY_UNGROUPED = 3,
+    /// Paid by the bed-day (按床日, specs/perdiem.md): see drg_points_score_stay.
+    DRG_CATEGORY_PERDIEM = 4,
 }
 
 /// One case to score.
@@ -563,7 +570,7 @@ pub unsafe extern "C" fn drg_points_open(policy_path: *const c_char, weights_pat
             let file = std::fs::File::open(weights_path).map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
             let weights = points::read_weights_csv(std::io::BufReader::new(file))
                 .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
-            Ok(drg_points { policy, weights })
+            Ok(drg_points { policy, weights, perdiem: Default::default() })
         })();
         match opened {
             Ok(p) => Box::into_raw(Box::new(p)),
@@ -610,6 +617,7 @@ pub unsafe extern "C" fn drg_points_score(p: *const drg_points, c: *const drg_po
                     Category::High => drg_category::DRG_CATEGORY_HIGH,
                     Category::Low => drg_category::DRG_CATEGORY_LOW,
                     Category::Ungrouped => drg_category::DRG_CATEGORY_UNGROUPED,
+                    Category::PerDiem => drg_category::DRG_CATEGORY_PERDIEM,
                 };
                 out.base_points = s.base_points;
                 out.coef = s.coef;

@@ -5,6 +5,7 @@
 //! Arrow methods on top; neither adds a rule of its own.
 
 mod report;
+mod perdiem;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -548,6 +549,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compile_pack, m)?)?;
     m.add_function(wrap_pyfunction!(_points_run, m)?)?;
     report::register(m)?;
+    m.add_function(wrap_pyfunction!(perdiem::_points_year, m)?)?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("CaseError", m.py().get_type::<CaseError>())?;
     m.add("PointsError", m.py().get_type::<PointsError>())?;

@@ -277,6 +277,42 @@ static void test_points(const char *dir) {
     drg_points_close(p);
 }
 
+/* Per-diem scoring (specs/perdiem.md): a 200-day psychiatric stay. */
+static void test_perdiem(const char *dir) {
+    char policy[1024], weights[1024], perdiem[1024];
+    snprintf(policy, sizeof policy, "%s/perdiem.toml", dir);
+    snprintf(weights, sizeof weights, "%s/weights.csv", dir);
+    snprintf(perdiem, sizeof perdiem, "%s/perdiem.csv", dir);
+    CHECK(write_file(policy, "[coefficients]\nhospital = { \"H9\" = 1.05 }\n"
+                             "[perdiem]\n[[perdiem.categories]]\ncode = \"PSY\"\ndiagnoses = [\"F20\"]\n"
+                             "segments = [[60, 1.0], [180, 0.85], [1e308, 0.7]]\n"));
+    CHECK(write_file(perdiem, "category,name,n,kept,days,daily_cost,avg_los,bedday_points\n"
+                              "PSY,psychiatry,10,10,400,500.00,40.00,5.0000\n"));
+    CHECK(drg_abi_version() == DRG_ABI_VERSION && DRG_ABI_VERSION >= 2);
+    CHECK(drg_points_open_perdiem(policy, weights, NULL) == NULL);
+    CHECK(contains(drg_last_error(), "per-diem"));
+    drg_points *p = drg_points_open_perdiem(policy, weights, perdiem);
+    CHECK(p != NULL);
+    if (p == NULL) return;
+    drg_stay_score s;
+    drg_points_stay c = {"H9", "3", "GC23", 90000.0, "精神科", "f20.000|I10", 200, 0};
+    CHECK(drg_points_score_stay(p, &c, &s) == DRG_OK);
+    /* 60 + 120 × 0.85 + 20 × 0.7 = 176 paid days at 5 points, coefficient 1.05 */
+    CHECK(s.category == DRG_CATEGORY_PERDIEM && strcmp(s.code, "PSY") == 0);
+    CHECK(s.base_points > 879.999 && s.base_points < 880.001 && s.coef == 1.05);
+    c.diagnoses = "I10";
+    c.total_cost = 10000.0;
+    CHECK(drg_points_score_stay(p, &c, &s) == DRG_OK && s.category == DRG_CATEGORY_NORMAL && strcmp(s.code, "GC23") == 0);
+    c.diagnoses = "F20.000";
+    c.invalid = 1;
+    CHECK(drg_points_score_stay(p, &c, &s) == DRG_OK && s.category != DRG_CATEGORY_PERDIEM);
+    c.invalid = 0;
+    c.total_cost = -1.0;
+    CHECK(drg_points_score_stay(p, &c, &s) == DRG_ERROR_ARGUMENT);
+    CHECK(drg_points_score_stay(p, NULL, &s) == DRG_ERROR_NULL);
+    drg_points_close(p);
+}
+
 /* Hostile input: huge fields, many codes, NUL escapes, odd numbers, deep JSON. */
 static void test_hostile(const drg_grouper *g) {
     size_t big = 10u << 20;
@@ -339,6 +375,7 @@ int main(int argc, char **argv) {
         drg_grouper_close(g);
     }
     test_points(argv[1]);
+    test_perdiem(argv[1]);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

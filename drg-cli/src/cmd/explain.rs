@@ -42,12 +42,32 @@ fn find_case_in_csv(path: &Path, id: &str) -> Result<Case, String> {
     Err(format!("{}: no case with id {id}", path.display()))
 }
 
+/// Whether the case is paid by the bed-day under `policy` (specs/perdiem.md
+/// §1), and why or why not.
+fn perdiem_lines(policy: &drg_core::points::Policy, case: &Case, invalid: bool) -> Vec<String> {
+    let Some(perdiem) = &policy.perdiem else {
+        return vec!["per-diem: the policy has no [perdiem] categories".into()];
+    };
+    let diagnoses = case.diagnoses.join("|");
+    let facts = drg_core::points::CareFacts {
+        invalid,
+        los_days: case.los_days,
+        dept: case.dept.as_deref(),
+        diagnoses: Some(&diagnoses),
+    };
+    perdiem.explain(&facts)
+}
+
 /// `drg explain`.
 pub fn command(args: ExplainArgs) -> Outcome {
     let case = match (&args.case, &args.input, &args.id) {
         (Some(json), _, _) => read_case_json(json)?,
         (None, Some(path), Some(id)) => find_case_in_csv(path, id)?,
         _ => return Err("give the case with --case JSON, or with --input FILE --id ID".into()),
+    };
+    let policy = match &args.policy {
+        Some(path) => Some(drg_core::points::Policy::load(path).map_err(|e| e.to_string())?),
+        None => None,
     };
     let pack = load_pack(&args.pack)?;
     let grouper = Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes: args.translate_codes });
@@ -71,6 +91,11 @@ pub fn command(args: ExplainArgs) -> Outcome {
         }
         for w in &result.warnings {
             writeln!(out, "   warning: {w}")?;
+        }
+        if let Some(policy) = &policy {
+            for line in perdiem_lines(policy, &case, result.status == drg_core::Status::Invalid) {
+                writeln!(out, "   {line}")?;
+            }
         }
         Ok(())
     };

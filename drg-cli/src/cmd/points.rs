@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use drg_core::case::{parse_number, Field};
+use drg_core::case::{parse_number, parse_whole, Field};
 use drg_core::io::CsvLayout;
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::{Grouper, Status};
@@ -25,94 +25,251 @@ pub struct PointsInput {
     pub grouped_here: u64,
 }
 
-/// Reads a case CSV for point calculation. Rows with `status` and `drg` are
-/// taken as grouped; other rows are grouped with the pack `grouper` gives.
-/// Rows that cannot be used are reported on standard error and left out.
-pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<PointsInput, String> {
-    let shown = path.display().to_string();
-    let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));
-    let header = reader.byte_headers().map_err(|e| format!("{shown}: {e}"))?.clone();
-    let names: Vec<String> = header
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let n = String::from_utf8_lossy(n);
-            let n = if i == 0 { n.trim_start_matches('\u{feff}').to_string() } else { n.to_string() };
-            n.trim().to_string()
+/// One row of a case file as point calculation reads it: the case, and what
+/// decides whether it is per-diem (specs/perdiem.md §1) and its month.
+#[derive(Default)]
+pub struct CaseRow {
+    pub case: PointsCase,
+    pub line: u64,
+    pub invalid: bool,
+    pub los_days: Option<i64>,
+    pub dept: String,
+    pub diagnoses: String,
+    /// The discharge month, when the file has a discharge_date column.
+    pub month: Option<points::Month>,
+}
+
+impl CaseRow {
+    /// The per-diem stay of this row under `policy`.
+    pub fn stay(&self, policy: &Policy) -> Option<points::PerDiemStay> {
+        policy.perdiem.as_ref()?;
+        policy.perdiem_stay(&points::CareFacts {
+            invalid: self.invalid,
+            los_days: self.los_days,
+            dept: Some(&self.dept),
+            diagnoses: Some(&self.diagnoses),
         })
-        .collect();
-    let col = |name: &str| names.iter().position(|n| n == name);
-    let (c_id, c_hospital, c_cost) = match (col("id"), col("hospital"), col("total_cost")) {
-        (Some(a), Some(b), Some(c)) => (a, b, c),
-        _ => return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", "))),
-    };
-    let (c_level, c_self_pay) = (col("hospital_level"), col("self_pay"));
-    let result_columns = col("status").zip(col("drg"));
-    let layout = CsvLayout::from_header(&header).ok();
-    if result_columns.is_none() && layout.is_none() {
-        return Err(format!(
-            "{shown}: needs status and drg columns (grouped cases), or the case columns id, sex, age_years and diagnoses to group them"
-        ));
     }
-    let mut group_with: Option<Grouper> = None;
-    let mut input = PointsInput { cases: Vec::new(), lines: Vec::new(), grouped_here: 0 };
-    let mut record = csv::ByteRecord::new();
-    while reader.read_byte_record(&mut record).map_err(|e| format!("{shown}: {e}"))? {
-        let line = record.position().map_or(0, |p| p.line());
-        if record.len() != names.len() {
-            eprintln!("{shown} line {line}: expected {} fields, found {}; row left out", names.len(), record.len());
-            continue;
+}
+
+/// Reads a case CSV for point calculation row by row. When the file has a
+/// `status` column, `status` and `drg` are used as given (an empty status is
+/// a case that was not grouped); a file without one is grouped with the pack
+/// `grouper` gives. Rows that cannot be used are reported on standard error
+/// and left out; a bad discharge date refuses the file.
+pub struct CaseReader {
+    shown: String,
+    reader: csv::Reader<BufReader<File>>,
+    width: usize,
+    c_id: usize,
+    c_hospital: usize,
+    c_cost: usize,
+    c_level: Option<usize>,
+    c_self_pay: Option<usize>,
+    c_los: Option<usize>,
+    c_dept: Option<usize>,
+    c_diagnoses: Option<usize>,
+    c_date: Option<usize>,
+    result_columns: Option<(usize, usize)>,
+    layout: Option<CsvLayout>,
+    group_with: Option<Grouper>,
+    record: csv::ByteRecord,
+    /// How many rows were grouped with the pack.
+    pub grouped_here: u64,
+}
+
+fn field_text(record: &csv::ByteRecord, i: usize) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(&record[i]) {
+        Ok(t) => std::borrow::Cow::Borrowed(t.trim()),
+        Err(_) => std::borrow::Cow::Owned(String::from_utf8_lossy(&record[i]).trim().to_string()),
+    }
+}
+
+fn set_text(slot: &mut String, text: &str) {
+    slot.clear();
+    slot.push_str(text);
+}
+
+/// Sets an optional text (`None` when empty), reusing the slot's memory.
+fn set_option(slot: &mut Option<String>, text: Option<&str>) {
+    match text.filter(|t| !t.is_empty()) {
+        None => *slot = None,
+        Some(t) => match slot {
+            Some(s) => set_text(s, t),
+            None => *slot = Some(t.to_string()),
+        },
+    }
+}
+
+impl CaseReader {
+    pub fn open(path: &Path) -> Result<CaseReader, String> {
+        let shown = path.display().to_string();
+        let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));
+        let header = reader.byte_headers().map_err(|e| format!("{shown}: {e}"))?.clone();
+        let names: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                let n = String::from_utf8_lossy(n);
+                let n = if i == 0 { n.trim_start_matches('\u{feff}').to_string() } else { n.to_string() };
+                n.trim().to_string()
+            })
+            .collect();
+        let col = |name: &str| names.iter().position(|n| n == name);
+        let (c_id, c_hospital, c_cost) = match (col("id"), col("hospital"), col("total_cost")) {
+            (Some(a), Some(b), Some(c)) => (a, b, c),
+            _ => return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", "))),
+        };
+        let result_columns = col("status").zip(col("drg"));
+        let layout = CsvLayout::from_header(&header).ok();
+        if result_columns.is_none() && layout.is_none() {
+            return Err(format!(
+                "{shown}: needs status and drg columns (grouped cases), or the case columns id, sex, age_years and diagnoses to group them"
+            ));
         }
-        let text = |i: usize| String::from_utf8_lossy(&record[i]).trim().to_string();
-        let number = |i: Option<usize>, field: Field| -> Option<f64> {
-            let i = i?;
-            match parse_number(&text(i)) {
-                Ok(v) => v,
-                Err(e) => {
-                    eprintln!("{shown} line {line}: {}: {e}; taken as missing", field.name());
+        Ok(CaseReader {
+            width: names.len(),
+            c_id,
+            c_hospital,
+            c_cost,
+            c_level: col("hospital_level"),
+            c_self_pay: col("self_pay"),
+            c_los: col("los_days"),
+            c_dept: col("dept"),
+            c_diagnoses: col("diagnoses"),
+            c_date: col("discharge_date"),
+            result_columns,
+            layout,
+            group_with: None,
+            record: csv::ByteRecord::new(),
+            grouped_here: 0,
+            shown,
+            reader,
+        })
+    }
+
+    /// Whether the file has a discharge_date column (the year's tables).
+    pub fn has_dates(&self) -> bool {
+        self.c_date.is_some()
+    }
+
+    /// Reads the next usable row into `row` (reusing its memory); `false` at
+    /// the end.
+    pub fn next_into(&mut self, row: &mut CaseRow, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<bool, String> {
+        let shown = &self.shown;
+        loop {
+            if !self.reader.read_byte_record(&mut self.record).map_err(|e| format!("{shown}: {e}"))? {
+                return Ok(false);
+            }
+            let record = &self.record;
+            let line = record.position().map_or(0, |p| p.line());
+            if record.len() != self.width {
+                eprintln!("{shown} line {line}: expected {} fields, found {}; row left out", self.width, record.len());
+                continue;
+            }
+            let number = |i: Option<usize>, field: Field| -> Option<f64> {
+                let i = i?;
+                match parse_number(&field_text(record, i)) {
+                    Ok(v) => v,
+                    Err(e) => {
+                        eprintln!("{shown} line {line}: {}: {e}; taken as missing", field.name());
+                        None
+                    }
+                }
+            };
+            row.line = line;
+            set_text(&mut row.case.id, &field_text(record, self.c_id));
+            set_text(&mut row.case.hospital, &field_text(record, self.c_hospital));
+            set_option(&mut row.case.hospital_level, self.c_level.map(|i| field_text(record, i)).as_deref());
+            row.case.total_cost = number(Some(self.c_cost), Field::TotalCost);
+            row.case.self_pay = number(self.c_self_pay, Field::SelfPay);
+            row.los_days = match self.c_los.map(|i| parse_whole(&field_text(record, i))) {
+                None | Some(Ok(None)) => None,
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    eprintln!("{shown} line {line}: los_days: {e}; taken as missing");
                     None
                 }
-            }
-        };
-        let given_status = result_columns.map(|(s, _)| text(s)).filter(|s| !s.is_empty());
-        let drg = match given_status {
-            Some(status) => result_columns.map(|(_, d)| text(d)).filter(|d| status == "grouped" && !d.is_empty()),
-            None => {
-                let Some(layout) = layout.as_ref() else {
-                    eprintln!("{shown} line {line}: no status, and no case columns to group it with; taken as not grouped");
-                    input.cases.push(PointsCase { id: text(c_id), hospital: text(c_hospital), ..Default::default() });
-                    input.lines.push(line);
-                    continue;
-                };
-                if group_with.is_none() {
-                    group_with = Some(grouper()?);
+            };
+            set_text(&mut row.dept, self.c_dept.map(|i| field_text(record, i)).as_deref().unwrap_or(""));
+            set_text(&mut row.diagnoses, self.c_diagnoses.map(|i| field_text(record, i)).as_deref().unwrap_or(""));
+            row.month = match self.c_date {
+                None => None,
+                Some(i) => Some(points::parse_discharge_date(&field_text(record, i)).map_err(|e| format!("{shown} line {line}: {e}"))?),
+            };
+            match self.result_columns {
+                Some((c_status, c_drg)) => {
+                    let status = field_text(record, c_status);
+                    row.invalid = status == "invalid";
+                    let drg = (status == "grouped").then(|| field_text(record, c_drg));
+                    set_option(&mut row.case.drg, drg.as_deref());
                 }
-                input.grouped_here += 1;
-                let row = layout.parse(&record);
-                let grouper = group_with.as_ref().expect("just set");
-                row.case.ok().and_then(|case| {
-                    let r = grouper.group(&case);
-                    (r.status == Status::Grouped).then(|| r.drg.unwrap_or_default().to_string())
-                })
+                None => {
+                    let layout = self.layout.as_ref().expect("checked at open");
+                    if self.group_with.is_none() {
+                        self.group_with = Some(grouper()?);
+                    }
+                    self.grouped_here += 1;
+                    let parsed = layout.parse(record);
+                    let grouper = self.group_with.as_ref().expect("just set");
+                    row.invalid = true;
+                    row.case.drg = parsed.case.ok().and_then(|case| {
+                        let r = grouper.group(&case);
+                        row.invalid = r.status == Status::Invalid;
+                        (r.status == Status::Grouped).then(|| r.drg.unwrap_or_default().to_string())
+                    });
+                }
             }
-        };
-        input.cases.push(PointsCase {
-            id: text(c_id),
-            hospital: text(c_hospital),
-            hospital_level: c_level.map(text).filter(|l| !l.is_empty()),
-            drg,
-            total_cost: number(Some(c_cost), Field::TotalCost),
-            self_pay: number(c_self_pay, Field::SelfPay),
-        });
-        input.lines.push(line);
+            return Ok(true);
+        }
     }
-    Ok(input)
+}
+
+/// Reads a case CSV for point calculation (see [`CaseReader`]). Rows that
+/// cannot be used are reported on standard error and left out.
+// Kept for the commands that share this reader (DIP); `drg points` streams.
+#[allow(dead_code)]
+pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<PointsInput, String> {
+    read_history(path, &Policy::default(), grouper).map(|(input, _)| input)
+}
+
+/// [`read_cases`] with each case's per-diem stay under `policy`.
+pub fn read_history(
+    path: &Path,
+    policy: &Policy,
+    grouper: &mut dyn FnMut() -> Result<Grouper, String>,
+) -> Result<(PointsInput, Vec<Option<points::PerDiemStay>>), String> {
+    let mut reader = CaseReader::open(path)?;
+    let mut input = PointsInput { cases: Vec::new(), lines: Vec::new(), grouped_here: 0 };
+    let mut stays = Vec::new();
+    let mut row = CaseRow::default();
+    while reader.next_into(&mut row, grouper)? {
+        stays.push(row.stay(policy));
+        input.cases.push(row.case.clone());
+        input.lines.push(row.line);
+    }
+    input.grouped_here = reader.grouped_here;
+    Ok((input, stays))
 }
 
 /// Calibrates from a history file, reporting the rows left out by line.
+// Kept for the commands that share this reader (DIP); `drg points` streams.
+#[allow(dead_code)]
 pub fn calibrate(policy: &Policy, history: &Path, input: &PointsInput) -> Result<Weights, String> {
-    let calibration = points::calibrate(policy, &input.cases).map_err(|e| format!("{}: {e}", history.display()))?;
+    calibrate_stays(policy, history, input, &[]).map(|(w, _)| w)
+}
+
+/// [`calibrate`] with per-diem care: `stays` holds each case's per-diem stay
+/// (empty: no case is per-diem).
+pub fn calibrate_stays(
+    policy: &Policy,
+    history: &Path,
+    input: &PointsInput,
+    stays: &[Option<points::PerDiemStay>],
+) -> Result<(Weights, points::PerDiemRates), String> {
+    let items = input.cases.iter().enumerate().map(|(i, c)| (c, stays.get(i).copied().flatten()));
+    let (calibration, rates) = points::calibrate_stays(policy, items).map_err(|e| format!("{}: {e}", history.display()))?;
     let mut not_grouped = 0;
     for (i, skip) in &calibration.skipped {
         match skip {
@@ -129,11 +286,24 @@ pub fn calibrate(policy: &Policy, history: &Path, input: &PointsInput) -> Result
         calibration.weights.drgs.len(),
         points::fixed(calibration.weights.overall_avg(), 2)
     );
-    Ok(calibration.weights)
+    if let Some(perdiem) = &policy.perdiem {
+        let priced: Vec<String> =
+            rates.rates.iter().map(|r| format!("{} {} points/day", r.category, points::fixed(r.bedday_points, 4))).collect();
+        eprintln!(
+            "drg points: per-diem: {} history cases, {} of {} categories priced ({})",
+            stays.iter().flatten().count(),
+            rates.rates.len(),
+            perdiem.categories.len(),
+            priced.join(", ")
+        );
+    }
+    Ok((calibration.weights, rates))
 }
 
 /// Scores every case of a period; a case that cannot be scored is reported
 /// by line and left out (of the case points and of settlement).
+// Kept for the commands that share this reader (DIP); `drg points` streams.
+#[allow(dead_code)]
 pub fn score_all(policy: &Policy, weights: &Weights, period: &Path, input: PointsInput) -> Vec<(PointsCase, CaseScore)> {
     let mut scored = Vec::with_capacity(input.cases.len());
     for (case, line) in input.cases.into_iter().zip(input.lines) {
@@ -148,6 +318,23 @@ pub fn score_all(policy: &Policy, weights: &Weights, period: &Path, input: Point
 pub fn read_weights(path: &Path) -> Result<Weights, String> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     points::read_weights_csv(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads a per-diem table (perdiem.csv).
+pub fn read_perdiem(path: &Path) -> Result<points::PerDiemRates, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    points::read_perdiem_csv(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads assessment scores (`hospital, score`); the policy must have an
+/// `[assessment]` section.
+pub fn read_scores(policy: &Policy, path: Option<&Path>) -> Result<points::AssessmentScores, String> {
+    let Some(path) = path else { return Ok(points::AssessmentScores::default()) };
+    if policy.assessment.is_none() {
+        return Err(format!("--scores {}: the policy has no [assessment] section to turn scores into coefficients", path.display()));
+    }
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    points::read_scores_csv(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 pub fn write(path: &Path, text: &str) -> Result<(), String> {
@@ -169,30 +356,101 @@ fn load_policy(arg: &PolicyArg) -> Result<points::Policy, String> {
     points::Policy::load(&arg.policy).map_err(|e| e.to_string())
 }
 
-/// The weights from a history file (calibrated here) or a weights table.
-fn weights_from(
+/// What scoring needs: the DRG weights and the per-diem bed-day points.
+struct Tables {
+    weights: Weights,
+    rates: points::PerDiemRates,
+}
+
+/// The tables from a history file (calibrated here) or from published ones.
+fn tables_from(
     policy: &points::Policy,
     source: &WeightsSource,
+    perdiem: Option<&Path>,
     grouper: &mut dyn FnMut() -> Result<Grouper, String>,
-) -> Result<points::Weights, String> {
+) -> Result<Tables, String> {
     match (&source.history, &source.weights) {
         (Some(history), _) => {
-            let input = read_cases(history, grouper)?;
-            calibrate(policy, history, &input)
+            let (input, stays) = read_history(history, policy, grouper)?;
+            let (weights, rates) = calibrate_stays(policy, history, &input, &stays)?;
+            Ok(Tables { weights, rates })
         }
-        (None, Some(weights)) => read_weights(weights),
+        (None, Some(weights)) => {
+            let weights = read_weights(weights)?;
+            let rates = match perdiem {
+                Some(p) => read_perdiem(p)?,
+                None if policy.perdiem.is_some() => {
+                    return Err("the policy has per-diem categories: give their bed-day points with --perdiem PERDIEM.csv (from `drg points calibrate --perdiem-output`), or --history".into())
+                }
+                None => points::PerDiemRates::default(),
+            };
+            Ok(Tables { weights, rates })
+        }
         (None, None) => Err("give --history or --weights".into()),
     }
 }
 
-fn settle_into(policy: &points::Policy, scored: &[Scored], out_dir: &Path) -> Result<(), String> {
-    let settlement = points::settle(policy, scored).map_err(|e| e.to_string())?;
-    write(&out_dir.join("settlement.csv"), &points::settlement_csv(&settlement))?;
-    write(&out_dir.join("period.csv"), &points::period_csv(&settlement))?;
+/// Scores a period row by row: each scored case goes to `case_points` (when
+/// given) and into the settlement's ledger; a case that cannot be scored is
+/// reported by line and left out. Memory stays flat in the period's size.
+fn score_period(
+    policy: &Policy,
+    tables: &Tables,
+    period: &Path,
+    grouper: &mut dyn FnMut() -> Result<Grouper, String>,
+    mut case_points: Option<&mut dyn std::io::Write>,
+) -> Result<(points::Ledger, bool), String> {
+    let mut reader = CaseReader::open(period)?;
+    let mut out = case_points.as_mut().map(|w| csv::Writer::from_writer(&mut **w));
+    let write_err = |e: csv::Error| format!("case points: {e}");
+    if let Some(out) = out.as_mut() {
+        out.write_record(points::case_points_header()).map_err(write_err)?;
+    }
+    let mut ledger = points::Ledger::new();
+    let mut row = CaseRow::default();
+    while reader.next_into(&mut row, grouper)? {
+        match points::score_stay(policy, &tables.weights, &tables.rates, &row.case, row.stay(policy)) {
+            Ok(s) => {
+                if let Some(out) = out.as_mut() {
+                    // case_points_row's fields, without copying the texts.
+                    let c = &row.case;
+                    for field in [c.id.as_str(), c.hospital.as_str(), s.drg.as_deref().unwrap_or(""), s.category.as_str()] {
+                        out.write_field(field).map_err(write_err)?;
+                    }
+                    for x in [s.base_points, s.coef, s.points] {
+                        out.write_field(points::fixed(x, 4)).map_err(write_err)?;
+                    }
+                    out.write_record(None::<&[u8]>).map_err(write_err)?;
+                }
+                ledger.add(&points::SettlementItem { month: row.month, ..points::SettlementItem::of(&row.case, &s) });
+            }
+            Err(skip) => eprintln!("{} line {}: {skip}; not scored, left out of settlement", period.display(), row.line),
+        }
+    }
+    if let Some(out) = out.as_mut() {
+        out.flush().map_err(|e| format!("case points: {e}"))?;
+    }
+    Ok((ledger, reader.has_dates()))
+}
+
+fn settle_into(
+    policy: &points::Policy,
+    ledger: &points::Ledger,
+    scores: &points::AssessmentScores,
+    out_dir: &Path,
+) -> Result<(), String> {
+    let year = ledger.settle(policy, scores).map_err(|e| e.to_string())?;
+    let settlement = &year.settlement;
+    write(&out_dir.join("settlement.csv"), &points::settlement_csv(settlement))?;
+    write(&out_dir.join("period.csv"), &points::period_csv(settlement))?;
+    if let (Some(monthly), Some(clearing)) = (&year.monthly, &year.clearing) {
+        write(&out_dir.join("monthly.csv"), &points::monthly_csv(monthly))?;
+        write(&out_dir.join("clearing.csv"), &points::clearing_csv(clearing))?;
+    }
     let p = &settlement.period;
     eprintln!(
         "drg points: {} cases, {} points, pool {} yuan, point value {} yuan/point, {} hospitals",
-        scored.len(),
+        ledger.cases(),
         points::fixed(p.points, 4),
         points::fixed(p.pool, 2),
         points::fixed(p.point_value, 6),
@@ -201,54 +459,72 @@ fn settle_into(policy: &points::Policy, scored: &[Scored], out_dir: &Path) -> Re
     Ok(())
 }
 
-/// The policy, the weights (from history or a table) and the period's cases
-/// scored with them: what `run`, `score` and `settle` share.
-fn score_period(
-    policy: &PolicyArg,
-    weights: &WeightsSource,
-    period: &Path,
-    pack: PackChoice,
-) -> Result<(points::Policy, points::Weights, Vec<Scored>), String> {
-    let policy = load_policy(policy)?;
-    let mut grouper = lazy_grouper(pack);
-    let weights = weights_from(&policy, weights, &mut grouper)?;
-    let input = read_cases(period, &mut grouper)?;
-    let scored = score_all(&policy, &weights, period, input);
-    Ok((policy, weights, scored))
-}
-
-type Scored = (points::PointsCase, points::CaseScore);
-
 fn create_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
+fn create_file(path: &Path) -> Result<std::io::BufWriter<File>, String> {
+    File::create(path).map(|f| std::io::BufWriter::with_capacity(1 << 20, f)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// `drg points`.
 pub fn command(command: PointsCommand) -> Outcome {
-    use points::{case_points_csv, weights_csv};
+    use points::weights_csv;
     match command {
-        PointsCommand::Run { policy, history, period, out_dir, pack } => {
+        PointsCommand::Run { policy, history, period, out_dir, scores, pack } => {
+            let policy = load_policy(&policy)?;
+            let scores = read_scores(&policy, scores.as_deref())?;
+            let mut grouper = lazy_grouper(pack);
             let source = WeightsSource { history: Some(history), weights: None };
-            let (policy, weights, scored) = score_period(&policy, &source, &period, pack)?;
+            let tables = tables_from(&policy, &source, None, &mut grouper)?;
             create_dir(&out_dir)?;
-            write(&out_dir.join("weights.csv"), &weights_csv(&weights))?;
-            write(&out_dir.join("case_points.csv"), &case_points_csv(&scored))?;
-            settle_into(&policy, &scored, &out_dir)?;
+            write(&out_dir.join("weights.csv"), &weights_csv(&tables.weights))?;
+            if policy.perdiem.is_some() {
+                write(&out_dir.join("perdiem.csv"), &points::perdiem_csv(&tables.rates))?;
+            }
+            let path = out_dir.join("case_points.csv");
+            let mut file = create_file(&path)?;
+            let (ledger, _) = score_period(&policy, &tables, &period, &mut grouper, Some(&mut file))?;
+            std::io::Write::flush(&mut file).map_err(|e| format!("{}: {e}", path.display()))?;
+            settle_into(&policy, &ledger, &scores, &out_dir)?;
         }
-        PointsCommand::Calibrate { policy, history, output, pack } => {
+        PointsCommand::Calibrate { policy, history, output, perdiem_output, pack } => {
             let policy = load_policy(&policy)?;
             let source = WeightsSource { history: Some(history), weights: None };
-            let weights = weights_from(&policy, &source, &mut lazy_grouper(pack))?;
-            write_or_print(output.as_ref(), &weights_csv(&weights))?;
+            let tables = tables_from(&policy, &source, None, &mut lazy_grouper(pack))?;
+            match (&perdiem_output, policy.perdiem.is_some()) {
+                (Some(path), true) => write(path, &points::perdiem_csv(&tables.rates))?,
+                (Some(_), false) => return Err("--perdiem-output: the policy has no [perdiem] section".into()),
+                (None, true) => eprintln!("drg points: the per-diem bed-day points are not written: give --perdiem-output PERDIEM.csv"),
+                (None, false) => {}
+            }
+            write_or_print(output.as_ref(), &weights_csv(&tables.weights))?;
         }
-        PointsCommand::Score { policy, weights, period, output, pack } => {
-            let (_, _, scored) = score_period(&policy, &weights, &period, pack)?;
-            write_or_print(output.as_ref(), &case_points_csv(&scored))?;
+        PointsCommand::Score { policy, weights, perdiem, period, output, pack } => {
+            let policy = load_policy(&policy)?;
+            let mut grouper = lazy_grouper(pack);
+            let tables = tables_from(&policy, &weights, perdiem.as_deref(), &mut grouper)?;
+            match output {
+                Some(path) => {
+                    let mut file = create_file(&path)?;
+                    score_period(&policy, &tables, &period, &mut grouper, Some(&mut file))?;
+                    std::io::Write::flush(&mut file).map_err(|e| format!("{}: {e}", path.display()))?;
+                }
+                None => {
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+                    score_period(&policy, &tables, &period, &mut grouper, Some(&mut stdout))?;
+                    std::io::Write::flush(&mut stdout).map_err(|e| format!("standard output: {e}"))?;
+                }
+            }
         }
-        PointsCommand::Settle { policy, weights, period, out_dir, pack } => {
-            let (policy, _, scored) = score_period(&policy, &weights, &period, pack)?;
+        PointsCommand::Settle { policy, weights, perdiem, period, out_dir, scores, pack } => {
+            let policy = load_policy(&policy)?;
+            let scores = read_scores(&policy, scores.as_deref())?;
+            let mut grouper = lazy_grouper(pack);
+            let tables = tables_from(&policy, &weights, perdiem.as_deref(), &mut grouper)?;
+            let (ledger, _) = score_period(&policy, &tables, &period, &mut grouper, None)?;
             create_dir(&out_dir)?;
-            settle_into(&policy, &scored, &out_dir)?;
+            settle_into(&policy, &ledger, &scores, &out_dir)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -23,14 +23,30 @@
 //! assert_eq!(settlement.hospitals.len(), 1);
 //! ```
 
+mod perdiem;
 mod policy;
 mod report;
+mod year;
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-pub use policy::{CalibrationPolicy, CoefficientPolicy, Policy, PolicyError, ScoringPolicy, SettlementPolicy, Trim};
-pub use report::{case_points_csv, fixed, period_csv, read_weights_csv, settlement_csv, weights_csv, WeightsCsvError};
+pub use perdiem::{
+    clean_text, is_format_char, paid_days, principal_diagnosis, score_stay, CareFacts, PerDiemMatch, PerDiemRate, PerDiemRates,
+    PerDiemStay,
+};
+pub use policy::{
+    AssessmentPolicy, CalibrationPolicy, CoefficientPolicy, PerDiemCategory, PerDiemPolicy, Policy, PolicyError, ScoringPolicy,
+    SettlementPolicy, Trim,
+};
+pub use report::{
+    case_points_csv, case_points_header, case_points_row, clearing_csv, fixed, monthly_csv, perdiem_csv, period_csv,
+    read_perdiem_csv, read_weights_csv, settlement_csv, weights_csv, WeightsCsvError,
+};
+pub use year::{
+    parse_discharge_date, read_scores_csv, round_cents, AssessmentScores, ClearingRow, Ledger, Month, MonthlyRow, ScoresCsvError,
+    SettlementItem, YearSettlement,
+};
 
 /// One case as point calculation sees it: where it was treated, its DRG (if
 /// grouped) and its money.
@@ -54,6 +70,8 @@ pub enum Skip {
     NoCost,
     /// `total_cost` is 0 or less.
     CostNotPositive(String),
+    /// The case's numbers overflow (points beyond the largest number).
+    Overflow(String),
 }
 
 impl fmt::Display for Skip {
@@ -62,6 +80,7 @@ impl fmt::Display for Skip {
             Skip::NotGrouped => write!(f, "not grouped"),
             Skip::NoCost => write!(f, "total_cost is missing"),
             Skip::CostNotPositive(v) => write!(f, "total_cost {v} is not above 0"),
+            Skip::Overflow(why) => write!(f, "{why}"),
         }
     }
 }
@@ -73,6 +92,13 @@ pub enum PointsError {
     EmptyHistory,
     #[error("the period's cases have no points: no point value can be set")]
     NoPoints,
+    /// A number that would reach an output is not finite: the message names
+    /// the key, DRG or total that overflowed.
+    #[error("{0}")]
+    Overflow(String),
+    /// A settlement by month was asked for, and some of its items have no month.
+    #[error("{0} cases have no discharge month: the monthly pre-settlement needs every case's discharge_date")]
+    MissingMonth(u64),
 }
 
 /// The calibration of one DRG.
@@ -115,30 +141,70 @@ pub struct Calibration {
 
 /// Step 1: base points from historical cases.
 pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a PointsCase>) -> Result<Calibration, PointsError> {
+    calibrate_stays(policy, history.into_iter().map(|c| (c, None))).map(|(c, _)| c)
+}
+
+/// The kept values of `xs` after the policy's trimming (points.md §1).
+fn trim_bounds(c: &CalibrationPolicy, xs: &[f64]) -> Option<(f64, f64)> {
+    match c.trim {
+        Trim::Sd if xs.len() >= 2 => {
+            let mean = mean(xs);
+            let sd = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len() as f64).sqrt();
+            Some((mean - c.trim_k * sd, mean + c.trim_k * sd))
+        }
+        _ => None,
+    }
+}
+
+fn overflow(what: String) -> PointsError {
+    PointsError::Overflow(what)
+}
+
+/// Step 1 with per-diem care (specs/perdiem.md §2): each history case with
+/// its per-diem stay (`None`: a DRG case). Per-diem cases are left out of the
+/// DRG weights and give their category's bed-day points. `skipped` indexes
+/// the input.
+pub fn calibrate_stays<'a>(
+    policy: &Policy,
+    history: impl IntoIterator<Item = (&'a PointsCase, Option<PerDiemStay>)>,
+) -> Result<(Calibration, PerDiemRates), PointsError> {
     let mut costs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let n_categories = policy.perdiem.as_ref().map_or(0, |p| p.categories.len());
+    let mut stays: Vec<Vec<(f64, i64)>> = vec![Vec::new(); n_categories];
     let mut skipped = Vec::new();
-    for (i, case) in history.into_iter().enumerate() {
-        let Some(drg) = case.drg.as_deref().filter(|d| !d.is_empty()) else {
+    for (i, (case, stay)) in history.into_iter().enumerate() {
+        let stay = stay.filter(|s| s.category < n_categories);
+        let drg = case.drg.as_deref().filter(|d| !d.is_empty());
+        if stay.is_none() && drg.is_none() {
             skipped.push((i, Skip::NotGrouped));
             continue;
+        }
+        let cost = match case.total_cost {
+            None => {
+                skipped.push((i, Skip::NoCost));
+                continue;
+            }
+            Some(c) if c <= 0.0 || !c.is_finite() => {
+                skipped.push((i, Skip::CostNotPositive(c.to_string())));
+                continue;
+            }
+            Some(c) => c,
         };
-        match case.total_cost {
-            None => skipped.push((i, Skip::NoCost)),
-            Some(c) if c <= 0.0 || !c.is_finite() => skipped.push((i, Skip::CostNotPositive(c.to_string()))),
-            Some(c) => costs.entry(drg).or_default().push(c),
+        match (stay, drg) {
+            (Some(s), _) => stays[s.category].push((cost, s.los_days)),
+            (None, Some(drg)) => costs.entry(drg).or_default().push(cost),
+            (None, None) => unreachable!("skipped above"),
         }
     }
     let c = &policy.calibration;
     let mut kept_by_drg: Vec<(&str, u64, Vec<f64>)> = Vec::with_capacity(costs.len());
     for (drg, all) in &costs {
-        let kept: Vec<f64> = match c.trim {
-            Trim::Sd if all.len() >= 2 => {
-                let mean = mean(all);
-                let sd = (all.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / all.len() as f64).sqrt();
-                let (lo, hi) = (mean - c.trim_k * sd, mean + c.trim_k * sd);
-                all.iter().copied().filter(|&x| lo <= x && x <= hi).collect()
-            }
-            _ => all.clone(),
+        if !all.iter().sum::<f64>().is_finite() {
+            return Err(overflow(format!("history: the costs of DRG {drg} add up beyond the largest number")));
+        }
+        let kept: Vec<f64> = match trim_bounds(c, all) {
+            Some((lo, hi)) => all.iter().copied().filter(|&x| lo <= x && x <= hi).collect(),
+            None => all.clone(),
         };
         kept_by_drg.push((drg, all.len() as u64, kept));
     }
@@ -147,6 +213,9 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
         return Err(PointsError::EmptyHistory);
     }
     let overall_avg = mean(&all_kept);
+    if !overall_avg.is_finite() {
+        return Err(overflow("history: the costs add up beyond the largest number: no overall average".into()));
+    }
     let mut drgs = BTreeMap::new();
     for (drg, n, kept) in kept_by_drg {
         // A DRG whose every cost was trimmed keeps no average: with sd
@@ -157,6 +226,13 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
         }
         let avg = mean(&kept);
         let weight = avg / overall_avg;
+        let base_points = weight * c.scale;
+        if !avg.is_finite() || !base_points.is_finite() {
+            return Err(overflow(format!(
+                "calibration.scale: {} makes the base points of DRG {drg} overflow (weight {weight})",
+                c.scale
+            )));
+        }
         drgs.insert(
             drg.to_string(),
             DrgWeight {
@@ -164,7 +240,7 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
                 kept: kept.len() as u64,
                 avg_cost: avg,
                 weight,
-                base_points: weight * c.scale,
+                base_points,
                 unstable: (kept.len() as u64) < c.min_cases,
             },
         );
@@ -177,7 +253,46 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
         base_points: c.scale,
         unstable: (all_kept.len() as u64) < c.min_cases,
     };
-    Ok(Calibration { weights: Weights { drgs, overall }, skipped })
+    let mut rates = PerDiemRates::default();
+    if let Some(perdiem) = &policy.perdiem {
+        for (k, cases) in perdiem.categories.iter().zip(&stays) {
+            let daily: Vec<f64> = cases.iter().map(|&(cost, los)| cost / los as f64).collect();
+            if !cases.iter().map(|&(cost, _)| cost).sum::<f64>().is_finite() {
+                return Err(overflow(format!("history: the costs of per-diem category {} add up beyond the largest number", k.code)));
+            }
+            let bounds = trim_bounds(c, &daily);
+            let kept: Vec<(f64, i64)> = cases
+                .iter()
+                .zip(&daily)
+                .filter(|(_, &d)| bounds.map_or(true, |(lo, hi)| lo <= d && d <= hi))
+                .map(|(&x, _)| x)
+                .collect();
+            if kept.is_empty() {
+                continue;
+            }
+            let days: u64 = kept.iter().map(|&(_, los)| los as u64).sum();
+            let cost: f64 = kept.iter().map(|&(cost, _)| cost).sum();
+            let daily_cost = cost / days as f64;
+            let bedday_points = daily_cost / overall_avg * c.scale;
+            if !daily_cost.is_finite() || !bedday_points.is_finite() {
+                return Err(overflow(format!(
+                    "calibration.scale: {} makes the bed-day points of per-diem category {} overflow",
+                    c.scale, k.code
+                )));
+            }
+            rates.rates.push(PerDiemRate {
+                category: k.code.clone(),
+                name: k.name.clone(),
+                n: cases.len() as u64,
+                kept: kept.len() as u64,
+                days,
+                daily_cost,
+                avg_los: days as f64 / kept.len() as f64,
+                bedday_points,
+            });
+        }
+    }
+    Ok((Calibration { weights: Weights { drgs, overall }, skipped }, rates))
 }
 
 fn mean(xs: &[f64]) -> f64 {
@@ -194,6 +309,8 @@ pub enum Category {
     Low,
     /// Not grouped, or its DRG has no base points.
     Ungrouped,
+    /// Paid by the bed-day (按床日, specs/perdiem.md).
+    PerDiem,
 }
 
 impl Category {
@@ -203,6 +320,7 @@ impl Category {
             Category::High => "high",
             Category::Low => "low",
             Category::Ungrouped => "ungrouped",
+            Category::PerDiem => "perdiem",
         }
     }
 }
@@ -210,7 +328,9 @@ impl Category {
 /// The points of one case.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CaseScore {
-    /// The DRG priced (`None` when ungrouped).
+    /// The DRG priced; for an ungrouped case the DRG it was grouped into
+    /// when that DRG has no base points (`None` when not grouped); for a
+    /// per-diem case its category code.
     pub drg: Option<String>,
     pub category: Category,
     /// 0 when ungrouped.
@@ -229,12 +349,18 @@ pub fn score(policy: &Policy, weights: &Weights, case: &PointsCase) -> Result<Ca
     let priced = case.drg.as_deref().and_then(|d| weights.drgs.get_key_value(d));
     let Some((drg, w)) = priced else {
         let s = &policy.scoring;
+        let points = cost / weights.overall_avg() * policy.calibration.scale * s.ungrouped_factor;
+        if !points.is_finite() {
+            return Err(Skip::Overflow(format!("its points ({points}) are beyond the largest number")));
+        }
         return Ok(CaseScore {
-            drg: None,
+            // A case grouped into a DRG without base points keeps the DRG,
+            // so that the missing price shows.
+            drg: case.drg.clone().filter(|d| !d.is_empty()),
             category: Category::Ungrouped,
             base_points: 0.0,
             coef: 1.0,
-            points: cost / weights.overall_avg() * policy.calibration.scale * s.ungrouped_factor,
+            points,
         });
     };
     let bp = w.base_points;
@@ -245,6 +371,9 @@ pub fn score(policy: &Policy, weights: &Weights, case: &PointsCase) -> Result<Ca
         _ if ratio <= policy.scoring.low_ratio => (Category::Low, bp * ratio),
         _ => (Category::Normal, bp * coef),
     };
+    if !points.is_finite() {
+        return Err(Skip::Overflow(format!("its points ({points}) are beyond the largest number")));
+    }
     Ok(CaseScore { drg: Some(drg.clone()), category, base_points: bp, coef, points })
 }
 
@@ -287,58 +416,18 @@ pub struct Settlement {
 }
 
 /// Step 3: a period's scored cases into money. Cases scored without a cost
-/// cannot be here; a missing `self_pay` counts as 0.
+/// cannot be here; a missing `self_pay` counts as 0. The same code path as
+/// [`Ledger::settle`] (with no assessment scores, so a policy's
+/// `[assessment]` gives every hospital its `default`).
 pub fn settle(policy: &Policy, scored: &[(PointsCase, CaseScore)]) -> Result<Settlement, PointsError> {
-    let s = &policy.settlement;
-    let mut by_hospital: BTreeMap<&str, HospitalSettlement> = BTreeMap::new();
-    let (mut p, mut self_pay, mut fund_item_cost) = (0.0, 0.0, 0.0);
+    let mut ledger = Ledger::new();
     for (case, score) in scored {
-        let cost = case.total_cost.unwrap_or(0.0);
-        let own = case.self_pay.unwrap_or(0.0);
-        p += score.points;
-        self_pay += own;
-        fund_item_cost += cost - own;
-        let h = by_hospital.entry(case.hospital.as_str()).or_insert_with(|| HospitalSettlement {
-            hospital: case.hospital.clone(),
-            cases: 0,
-            points: 0.0,
-            self_pay: 0.0,
-            cost: 0.0,
-            revenue: 0.0,
-            fund_due: 0.0,
-            prepay: 0.0,
-            balance: 0.0,
-        });
-        h.cases += 1;
-        h.points += score.points;
-        h.self_pay += own;
-        h.cost += cost;
+        ledger.add(&SettlementItem::of(case, score));
     }
-    if p <= 0.0 {
-        return Err(PointsError::NoPoints);
-    }
-    let b = s.budget;
-    let pool = if fund_item_cost <= b {
-        fund_item_cost + s.share_ratio * (b - fund_item_cost)
-    } else {
-        b + (1.0 - s.share_ratio) * (fund_item_cost - b)
-    };
-    let point_value = (pool + self_pay) / p;
-    let hospitals = by_hospital
-        .into_values()
-        .map(|mut h| {
-            h.revenue = h.points * point_value;
-            h.fund_due = h.revenue - h.self_pay;
-            h.prepay = h.fund_due * s.prepay_ratio;
-            h.balance = h.revenue - h.cost;
-            h
-        })
-        .collect();
-    Ok(Settlement {
-        period: PeriodTotals { points: p, self_pay, fund_item_cost, budget: b, pool, point_value },
-        hospitals,
-    })
+    ledger.settle(policy, &AssessmentScores::default()).map(|y| y.settlement)
 }
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod perdiem_tests;

@@ -91,11 +91,72 @@ pub struct SettlementPolicy {
     pub share_ratio: f64,
     /// Monthly pre-settlement pays this share of what is due.
     pub prepay_ratio: f64,
+    /// Yuan per point for the monthly pre-settlement (specs/perdiem.md §4);
+    /// 0: pre-pay by item cost (预拨 by claims).
+    pub provisional_point_value: f64,
 }
 
 impl Default for SettlementPolicy {
     fn default() -> Self {
-        SettlementPolicy { budget: 0.0, share_ratio: 0.85, prepay_ratio: 0.9 }
+        SettlementPolicy { budget: 0.0, share_ratio: 0.85, prepay_ratio: 0.9, provisional_point_value: 0.0 }
+    }
+}
+
+/// Per-diem care (按床日付费, specs/perdiem.md): the categories paid by the
+/// bed-day rather than by DRG.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerDiemPolicy {
+    /// Whether the hospital/level coefficient applies to per-diem cases.
+    #[serde(default = "yes")]
+    pub coefficients: bool,
+    /// In order: the first category a case matches is its category.
+    pub categories: Vec<PerDiemCategory>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// One per-diem category: which cases, and how their days are paid.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerDiemCategory {
+    pub code: String,
+    #[serde(default)]
+    pub name: String,
+    /// The case's dept must be one of these (exact text); empty: any dept.
+    #[serde(default)]
+    pub depts: Vec<String>,
+    /// Prefixes of the normalised principal diagnosis; empty: any.
+    #[serde(default)]
+    pub diagnoses: Vec<String>,
+    /// `[last day, share]`, by ascending last day; the last covers every day.
+    pub segments: Vec<(f64, f64)>,
+}
+
+/// The assessment (考核系数) applied in the year's clearing.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssessmentPolicy {
+    /// `[min score, coefficient]`, highest min first: the first whose min is
+    /// at most the score gives the coefficient.
+    pub thresholds: Vec<(f64, f64)>,
+    /// The coefficient of a hospital without a score (or below every min).
+    #[serde(default = "one")]
+    pub default: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+
+impl AssessmentPolicy {
+    /// The coefficient for a score (`None`: the hospital has none).
+    pub fn coefficient(&self, score: Option<f64>) -> f64 {
+        score
+            .and_then(|s| self.thresholds.iter().find(|(min, _)| *min <= s).map(|(_, c)| *c))
+            .unwrap_or(self.default)
     }
 }
 
@@ -107,6 +168,10 @@ pub struct Policy {
     pub scoring: ScoringPolicy,
     pub coefficients: CoefficientPolicy,
     pub settlement: SettlementPolicy,
+    /// Per-diem categories (specs/perdiem.md); `None`: no case is per-diem.
+    pub perdiem: Option<PerDiemPolicy>,
+    /// Assessment coefficients for the clearing; `None`: every coefficient is 1.
+    pub assessment: Option<AssessmentPolicy>,
 }
 
 impl Policy {
@@ -174,7 +239,49 @@ impl Policy {
         non_negative("settlement.budget", t.budget)?;
         ratio("settlement.share_ratio", t.share_ratio)?;
         ratio("settlement.prepay_ratio", t.prepay_ratio)?;
+        non_negative("settlement.provisional_point_value", t.provisional_point_value)?;
+        if let Some(perdiem) = &self.perdiem {
+            validate_perdiem(perdiem)?;
+        }
+        if let Some(a) = &self.assessment {
+            finite("assessment.default", a.default)?;
+            if a.default <= 0.0 {
+                return Err(format!("assessment.default: {} must be above 0", a.default));
+            }
+            if a.thresholds.is_empty() {
+                return Err("assessment.thresholds: needs at least one [min score, coefficient] entry".into());
+            }
+            for (i, &(min, coef)) in a.thresholds.iter().enumerate() {
+                finite(&format!("assessment.thresholds[{i}] min score"), min)?;
+                finite(&format!("assessment.thresholds[{i}] coefficient"), coef)?;
+                if coef <= 0.0 {
+                    return Err(format!("assessment.thresholds[{i}]: the coefficient {coef} must be above 0"));
+                }
+                if i > 0 && min >= a.thresholds[i - 1].0 {
+                    return Err(format!(
+                        "assessment.thresholds: not sorted by strictly descending min score ({} after {})",
+                        min,
+                        a.thresholds[i - 1].0
+                    ));
+                }
+            }
+        }
         Ok(())
+    }
+
+    /// The hospital's own coefficient if set, else its level's, else 1.0
+    /// (what per-diem cases get: base groups do not apply to them).
+    pub fn hospital_coefficient(&self, hospital: &str, level: Option<&str>) -> f64 {
+        if let Some(&c) = self.coefficients.hospital.get(hospital) {
+            return c;
+        }
+        level.and_then(|l| self.coefficients.level.get(l.trim())).copied().unwrap_or(1.0)
+    }
+
+    /// The assessment coefficient of a hospital with this score: 1 without
+    /// an `[assessment]` section.
+    pub fn assessment_coefficient(&self, score: Option<f64>) -> f64 {
+        self.assessment.as_ref().map_or(1.0, |a| a.coefficient(score))
     }
 
     /// The coefficient of a case: 1.0 for a base group; else the hospital's
@@ -183,10 +290,7 @@ impl Policy {
         if self.scoring.base_groups.iter().any(|g| g == drg) {
             return 1.0;
         }
-        if let Some(&c) = self.coefficients.hospital.get(hospital) {
-            return c;
-        }
-        level.and_then(|l| self.coefficients.level.get(l.trim())).copied().unwrap_or(1.0)
+        self.hospital_coefficient(hospital, level)
     }
 
     /// The high multiple for a DRG with these base points: that of the first
@@ -195,6 +299,54 @@ impl Policy {
     pub fn high_multiple(&self, base_points: f64) -> Option<f64> {
         self.scoring.high_multiples.iter().find(|(max, _)| *max >= base_points).map(|(_, m)| *m)
     }
+}
+
+/// The last day of a segment that covers every day from there on.
+const EVERY_DAY: f64 = 1e300;
+
+fn validate_perdiem(perdiem: &PerDiemPolicy) -> Result<(), String> {
+    if perdiem.categories.is_empty() {
+        return Err("perdiem.categories: needs at least one category".into());
+    }
+    let mut codes = std::collections::BTreeSet::new();
+    for (i, k) in perdiem.categories.iter().enumerate() {
+        let key = format!("perdiem.categories[{i}]");
+        let code = k.code.trim();
+        if code.is_empty() {
+            return Err(format!("{key}.code: empty"));
+        }
+        if !codes.insert(code) {
+            return Err(format!("{key}.code: {code} is listed twice"));
+        }
+        if k.depts.iter().all(|d| d.trim().is_empty()) && k.diagnoses.iter().all(|d| d.trim().is_empty()) {
+            return Err(format!("{key} ({code}): needs depts or diagnoses (a category matching every case would take them all)"));
+        }
+        if k.segments.is_empty() {
+            return Err(format!("{key}.segments ({code}): needs at least one [last day, share] entry"));
+        }
+        for (j, &(last, share)) in k.segments.iter().enumerate() {
+            if last.is_nan() || last < 1.0 {
+                return Err(format!("{key}.segments[{j}] ({code}): the last day {last} is not a day"));
+            }
+            if !(share > 0.0 && share <= 1.0) {
+                return Err(format!("{key}.segments[{j}] ({code}): the share {share} is outside (0, 1]"));
+            }
+            if j > 0 && last <= k.segments[j - 1].0 {
+                return Err(format!(
+                    "{key}.segments ({code}): last days not strictly ascending ({} after {})",
+                    last,
+                    k.segments[j - 1].0
+                ));
+            }
+        }
+        let last = k.segments[k.segments.len() - 1].0;
+        if last < EVERY_DAY {
+            return Err(format!(
+                "{key}.segments ({code}): the last segment ends at day {last}; it must cover every day (a last day of at least 1e300, such as 1e308)"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// TOML errors span several lines (a source excerpt); keep them on one.

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 
-use super::{CaseScore, DrgWeight, PointsCase, Settlement, Weights};
+use super::{CaseScore, ClearingRow, DrgWeight, MonthlyRow, PerDiemRate, PerDiemRates, PointsCase, Settlement, Weights};
 
 /// `x` with `decimals` decimals, rounded half away from zero on its shortest
 /// decimal form: the digits that print for it, which a person checking by
@@ -95,18 +95,122 @@ pub fn weights_csv(weights: &Weights) -> String {
 /// case_points.csv: `id, hospital, drg, category, base_points, coef, points`,
 /// in input order.
 pub fn case_points_csv(scored: &[(PointsCase, CaseScore)]) -> String {
-    let header = ["id", "hospital", "drg", "category", "base_points", "coef", "points"].map(String::from).to_vec();
-    csv_text(std::iter::once(header).chain(scored.iter().map(|(case, s)| {
+    let header = case_points_header().map(String::from).to_vec();
+    csv_text(std::iter::once(header).chain(scored.iter().map(|(case, s)| case_points_row(case, s).to_vec())))
+}
+
+/// The header of case_points.csv (for writers that stream its rows).
+pub fn case_points_header() -> [&'static str; 7] {
+    ["id", "hospital", "drg", "category", "base_points", "coef", "points"]
+}
+
+/// One row of case_points.csv, as [`case_points_csv`] prints it.
+pub fn case_points_row(case: &PointsCase, s: &CaseScore) -> [String; 7] {
+    [
+        case.id.clone(),
+        case.hospital.clone(),
+        s.drg.clone().unwrap_or_default(),
+        s.category.as_str().to_string(),
+        fixed(s.base_points, 4),
+        fixed(s.coef, 4),
+        fixed(s.points, 4),
+    ]
+}
+
+/// perdiem.csv: `category, name, n, kept, days, daily_cost, avg_los,
+/// bedday_points`, one row per category with kept cases, in policy order.
+pub fn perdiem_csv(rates: &PerDiemRates) -> String {
+    let header = ["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"].map(String::from).to_vec();
+    csv_text(std::iter::once(header).chain(rates.rates.iter().map(|r| {
         vec![
-            case.id.clone(),
-            case.hospital.clone(),
-            s.drg.clone().unwrap_or_default(),
-            s.category.as_str().to_string(),
-            fixed(s.base_points, 4),
-            fixed(s.coef, 4),
-            fixed(s.points, 4),
+            r.category.clone(),
+            r.name.clone(),
+            r.n.to_string(),
+            r.kept.to_string(),
+            r.days.to_string(),
+            fixed(r.daily_cost, 2),
+            fixed(r.avg_los, 2),
+            fixed(r.bedday_points, 4),
         ]
     })))
+}
+
+/// monthly.csv: `month, hospital, cases, points, fund_item_cost, prepay`, by
+/// month then hospital.
+pub fn monthly_csv(rows: &[MonthlyRow]) -> String {
+    let header = ["month", "hospital", "cases", "points", "fund_item_cost", "prepay"].map(String::from).to_vec();
+    csv_text(std::iter::once(header).chain(rows.iter().map(|r| {
+        vec![
+            r.month.to_string(),
+            r.hospital.clone(),
+            r.cases.to_string(),
+            fixed(r.points, 4),
+            fixed(r.fund_item_cost, 2),
+            fixed(r.prepay, 2),
+        ]
+    })))
+}
+
+/// clearing.csv: `hospital, score, assessment_coef, fund_due, prepaid,
+/// clearing`, by hospital. The score prints as the shortest decimal that
+/// reads back as it (90.0 → `90`), empty when the hospital has none.
+pub fn clearing_csv(rows: &[ClearingRow]) -> String {
+    let header = ["hospital", "score", "assessment_coef", "fund_due", "prepaid", "clearing"].map(String::from).to_vec();
+    csv_text(std::iter::once(header).chain(rows.iter().map(|r| {
+        vec![
+            r.hospital.clone(),
+            r.score.map(|s| s.to_string()).unwrap_or_default(),
+            fixed(r.assessment_coef, 4),
+            fixed(r.fund_due, 2),
+            fixed(r.prepaid, 2),
+            fixed(r.clearing, 2),
+        ]
+    })))
+}
+
+/// Reads a per-diem table in the format [`perdiem_csv`] writes (to score
+/// with a published table instead of calibrating).
+pub fn read_perdiem_csv(input: impl Read) -> Result<PerDiemRates, WeightsCsvError> {
+    let err = |line: Option<u64>, message: String| WeightsCsvError { line, message };
+    let mut reader = csv::Reader::from_reader(input);
+    let headers = reader.headers().map_err(|e| err(None, e.to_string()))?.clone();
+    let col = |name: &str| {
+        headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name).ok_or_else(|| {
+            err(Some(1), format!("no column {name} (a per-diem table has category, name, n, kept, days, daily_cost, avg_los, bedday_points)"))
+        })
+    };
+    let cols = [col("category")?, col("name")?, col("n")?, col("kept")?, col("days")?, col("daily_cost")?, col("avg_los")?, col("bedday_points")?];
+    let mut rates = PerDiemRates::default();
+    for record in reader.records() {
+        let record = record.map_err(|e| err(e.position().map(|p| p.line()), e.to_string()))?;
+        let line = record.position().map(|p| p.line());
+        let field = |i: usize| record.get(cols[i]).unwrap_or("").trim();
+        let names = ["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"];
+        let number = |i: usize| -> Result<f64, WeightsCsvError> {
+            field(i).parse::<f64>().ok().filter(|v| v.is_finite() && *v >= 0.0).ok_or_else(|| err(line, format!("{}: {:?} is not a number of 0 or more", names[i], field(i))))
+        };
+        let count = |i: usize| -> Result<u64, WeightsCsvError> {
+            field(i).parse::<u64>().map_err(|_| err(line, format!("{}: {:?} is not a count", names[i], field(i))))
+        };
+        let category = field(0).to_string();
+        if category.is_empty() {
+            return Err(err(line, "category: empty".into()));
+        }
+        if rates.get(&category).is_some() {
+            return Err(err(line, format!("category {category} is listed twice")));
+        }
+        rates.rates.push(PerDiemRate {
+            category,
+            name: field(1).to_string(),
+            n: count(2)?,
+            kept: count(3)?,
+            days: count(4)?,
+            daily_cost: number(5)?,
+            avg_los: number(6)?,
+            bedday_points: number(7)?,
+        });
+    }
+    Ok(rates)
 }
 
 /// settlement.csv: one row per hospital, by hospital id.

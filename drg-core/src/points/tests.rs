@@ -173,7 +173,8 @@ fn ungrouped_cases_and_unknown_drgs() {
     p.scoring.ungrouped_factor = 0.5;
     for drg in [None, Some("ZZ99")] {
         let s = score(&p, &table(), &case("c", "H1", "1", drg, 3000.0, 0.0)).unwrap();
-        assert_eq!((s.category, s.drg.as_deref(), s.base_points, s.coef), (Category::Ungrouped, None, 0.0, 1.0));
+        // A DRG without base points stays visible (points.md §2).
+        assert_eq!((s.category, s.drg.as_deref(), s.base_points, s.coef), (Category::Ungrouped, drg, 0.0, 1.0));
         assert!(close(s.points, 3000.0 / 2000.0 * 100.0 * 0.5));
     }
     let no_cost = PointsCase { total_cost: None, ..case("c", "H1", "1", Some("A"), 0.0, 0.0) };

@@ -39,3 +39,9 @@ def _report(
     risk_from: Optional[Dict[str, List[Any]]] = None,
     title: str = "DataFrame",
 ) -> Dict[str, Any]: ...
+def _points_year(
+    policy_path: Union[str, PathLike],
+    history: Dict[str, List[Any]],
+    period: Dict[str, List[Any]],
+    scores: Optional[Dict[str, float]] = None,
+) -> Dict[str, Any]: ...

@@ -5,7 +5,10 @@
 
 ``run`` returns a dict of DataFrames named as the report files:
 ``weights``, ``case_points``, ``settlement`` and ``period``, with unrounded
-numbers. Rows left out (a missing or negative cost) are reported as
+numbers; with a policy that has ``[perdiem]`` categories also ``perdiem``
+(bed-day points), and when the period has a ``discharge_date`` column also
+``monthly`` (the pre-settlement) and ``clearing`` (the year-end clearing
+with each hospital's assessment coefficient; specs/perdiem.md). Rows left out (a missing or negative cost) are reported as
 :class:`PointsWarning` warnings naming the step and the row's position.
 """
 
@@ -21,18 +24,22 @@ class PointsWarning(UserWarning):
     """A row that point calculation left out, and why."""
 
 
-def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None) -> Dict[str, Any]:
+def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None, scores: Any = None) -> Dict[str, Any]:
     """Calibration on ``history``, scoring of ``period``, and settlement.
 
     Rows with ``status`` and ``drg`` are used as grouped; rows without them
     (no such columns, or an empty status) are grouped first with ``grouper``
     (default: ``drg.Grouper()``, i.e. ``$DRG_PACK`` or the demo pack).
-    Raises :class:`drg.PointsError` for a policy that cannot be used, an
-    empty history or a period without points.
+    Columns ``dept``, ``diagnoses`` and ``los_days`` decide which cases are
+    per-diem; ``discharge_date`` gives each case its month. ``scores`` are
+    the hospitals' assessment scores: a DataFrame or CSV path with columns
+    ``hospital, score``, or a dict hospital → score.
+    Raises :class:`drg.PointsError` for a policy that cannot be used, bad
+    scores or discharge dates, an empty history or a period without points.
     """
     import pandas as pd
 
-    raw = _drg._points_run(str(policy), _points_columns(history, grouper), _points_columns(period, grouper))
+    raw = _drg._points_year(str(policy), _points_columns(history, grouper), _points_columns(period, grouper), _scores(scores))
     for step, row, reason in raw.pop("skipped"):
         warnings.warn(f"{step}: row {row}: {reason}; left out", PointsWarning, stacklevel=2)
     return {name: pd.DataFrame(columns) for name, columns in raw.items()}
@@ -56,4 +63,32 @@ def _points_columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
         for i, s, d in zip(todo, grouped["status"].tolist(), grouped["drg"].tolist()):
             status[i], drg[i] = s, d
     columns["drg"] = [d if s == "grouped" and isinstance(d, str) and d else None for s, d in zip(status, drg)]
+    columns["invalid"] = [s == "invalid" for s in status]
+    for name in ("los_days", "dept", "diagnoses", "discharge_date"):
+        if name in df.columns:
+            columns[name] = df[name].tolist()
     return columns
+
+
+def _scores(scores: Any) -> Optional[Dict[str, float]]:
+    """Assessment scores as a dict, refusing a hospital listed twice."""
+    if scores is None:
+        return None
+    if isinstance(scores, dict):
+        return {str(k): v for k, v in scores.items()}
+    import pandas as pd
+
+    df = scores if isinstance(scores, pd.DataFrame) else pd.read_csv(scores, dtype={"hospital": str})
+    for name in ("hospital", "score"):
+        if name not in df.columns:
+            raise _drg.PointsError(f"scores: no column {name} (a scores table has hospital, score)")
+    out: Dict[str, float] = {}
+    for i, (hospital, score) in enumerate(zip(df["hospital"].tolist(), df["score"].tolist())):
+        hospital = str(hospital).strip()
+        if hospital in out:
+            raise _drg.PointsError(f"scores: row {i}: hospital {hospital} is listed twice")
+        try:
+            out[hospital] = float(score)
+        except (TypeError, ValueError):
+            raise _drg.PointsError(f"scores: row {i}: hospital {hospital}: score {score!r} is not a number in [0, 100]") from None
+    return out

@@ -1,0 +1,263 @@
+//! `drg.points.run` with per-diem care and the year (specs/perdiem.md): the
+//! per-diem categories, bed-day points, assessment coefficients, monthly
+//! pre-settlement and clearing. Only translates columns; every rule is in
+//! `drg_core::points`.
+
+use std::path::PathBuf;
+
+use drg_core::points::{self, AssessmentScores, CareFacts, Ledger, PerDiemStay, Policy, SettlementItem};
+use pyo3::prelude::*;
+use pyo3::types::{PyAny, PyBool, PyDict, PyList, PyString};
+
+use super::{columns, points_cases, PointsError};
+
+/// Every points error of this module goes through here (one place to change
+/// the exception class).
+fn fail(message: impl Into<String>) -> PyErr {
+    PointsError::new_err(message.into())
+}
+
+/// What decides whether each case is per-diem, and its month, from the
+/// columns `invalid`, `los_days`, `dept`, `diagnoses`, `discharge_date`.
+struct Care {
+    invalid: Vec<bool>,
+    los_days: Vec<Option<i64>>,
+    dept: Vec<Option<String>>,
+    diagnoses: Vec<Option<String>>,
+    months: Option<Vec<points::Month>>,
+}
+
+fn text_of(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
+    if v.is_none() {
+        return Ok(None);
+    }
+    if !v.is_instance_of::<PyString>() {
+        if let Ok(f) = v.extract::<f64>() {
+            if f.is_nan() {
+                return Ok(None);
+            }
+        }
+    }
+    Ok(Some(v.str()?.to_string()).filter(|s| !s.trim().is_empty()))
+}
+
+fn care_columns(columns: &Bound<'_, PyDict>, n: usize, what: &str) -> PyResult<Care> {
+    let list = |name: &str| -> PyResult<Option<Vec<Bound<'_, PyAny>>>> {
+        match columns.get_item(name)? {
+            None => Ok(None),
+            Some(v) => {
+                let l = v.cast_into::<PyList>().map_err(|_| fail(format!("{what}: column {name} must be a list")))?;
+                if l.len() != n {
+                    return Err(fail(format!("{what}: column {name} has {} values, expected {n}", l.len())));
+                }
+                Ok(Some(l.iter().collect()))
+            }
+        }
+    };
+    let texts = |name: &str| -> PyResult<Vec<Option<String>>> {
+        match list(name)? {
+            None => Ok(vec![None; n]),
+            Some(v) => v.iter().map(text_of).collect(),
+        }
+    };
+    let invalid = match list("invalid")? {
+        None => vec![false; n],
+        Some(v) => v.iter().map(|x| x.is_truthy()).collect::<PyResult<_>>()?,
+    };
+    let los_days = texts("los_days")?
+        .into_iter()
+        .map(|t| t.and_then(|t| drg_core::case::parse_whole(&t).ok().flatten()))
+        .collect();
+    let months = match list("discharge_date")? {
+        None => None,
+        Some(v) => Some(
+            v.iter()
+                .enumerate()
+                .map(|(i, x)| {
+                    let t = text_of(x)?.unwrap_or_default();
+                    points::parse_discharge_date(&t).map_err(|e| fail(format!("{what}: row {i}: {e}")))
+                })
+                .collect::<PyResult<Vec<_>>>()?,
+        ),
+    };
+    Ok(Care { invalid, los_days, dept: texts("dept")?, diagnoses: texts("diagnoses")?, months })
+}
+
+impl Care {
+    fn stay(&self, policy: &Policy, i: usize) -> Option<PerDiemStay> {
+        policy.perdiem.as_ref()?;
+        policy.perdiem_stay(&CareFacts {
+            invalid: self.invalid[i],
+            los_days: self.los_days[i],
+            dept: self.dept[i].as_deref(),
+            diagnoses: self.diagnoses[i].as_deref(),
+        })
+    }
+}
+
+fn row<'py>(py: Python<'py>, values: Vec<Bound<'py, PyAny>>) -> Vec<Py<PyAny>> {
+    let _ = py;
+    values.into_iter().map(Bound::unbind).collect()
+}
+
+/// All steps of specs/points.md and perdiem.md on columns: the four reports
+/// of `_points_run`, plus `perdiem` (with a `[perdiem]` policy) and `monthly`
+/// and `clearing` (when the period has `discharge_date`), and the rows left
+/// out ("skipped": (step, row, reason)). `scores` maps hospital → score.
+#[pyfunction]
+#[pyo3(signature = (policy_path, history, period, scores=None))]
+pub fn _points_year<'py>(
+    py: Python<'py>,
+    policy_path: PathBuf,
+    history: &Bound<'py, PyDict>,
+    period: &Bound<'py, PyDict>,
+    scores: Option<&Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let policy = Policy::load(&policy_path).map_err(|e| fail(e.to_string()))?;
+    let scores = match scores {
+        None => AssessmentScores::default(),
+        Some(_) if policy.assessment.is_none() => {
+            return Err(fail("scores: the policy has no [assessment] section to turn scores into coefficients"))
+        }
+        Some(d) => {
+            let pairs = d.iter().map(|(k, v)| Ok((k.str()?.to_string(), v.extract::<f64>()?))).collect::<PyResult<Vec<_>>>()?;
+            AssessmentScores::from_pairs(pairs).map_err(|e| fail(format!("scores: {e}")))?
+        }
+    };
+    let history_cases = points_cases(history)?;
+    let history_care = care_columns(history, history_cases.len(), "history")?;
+    let period_cases = points_cases(period)?;
+    let period_care = care_columns(period, period_cases.len(), "period")?;
+
+    let items = history_cases.iter().enumerate().map(|(i, c)| (c, history_care.stay(&policy, i)));
+    let (calibration, rates) = points::calibrate_stays(&policy, items).map_err(|e| fail(e.to_string()))?;
+    let mut skipped: Vec<(String, usize, String)> = calibration
+        .skipped
+        .iter()
+        .filter(|(_, s)| *s != points::Skip::NotGrouped)
+        .map(|(i, s)| ("calibration".to_string(), *i, s.to_string()))
+        .collect();
+    let mut ledger = Ledger::new();
+    let mut scored = Vec::with_capacity(period_cases.len());
+    for (i, case) in period_cases.iter().enumerate() {
+        match points::score_stay(&policy, &calibration.weights, &rates, case, period_care.stay(&policy, i)) {
+            Ok(s) => {
+                let month = period_care.months.as_ref().map(|m| m[i]);
+                ledger.add(&SettlementItem { month, ..SettlementItem::of(case, &s) });
+                scored.push((case, s));
+            }
+            Err(skip) => skipped.push(("scoring".into(), i, skip.to_string())),
+        }
+    }
+    let year = ledger.settle(&policy, &scores).map_err(|e| fail(e.to_string()))?;
+    let settlement = &year.settlement;
+
+    let w = &calibration.weights;
+    let weight_rows = w
+        .drgs
+        .iter()
+        .map(|(d, x)| (d.as_str(), x))
+        .chain(std::iter::once(("*", &w.overall)))
+        .map(|(d, x)| {
+            Ok(row(py, vec![
+                d.into_pyobject(py)?.into_any(),
+                x.n.into_pyobject(py)?.into_any(),
+                x.kept.into_pyobject(py)?.into_any(),
+                x.avg_cost.into_pyobject(py)?.into_any(),
+                x.weight.into_pyobject(py)?.into_any(),
+                x.base_points.into_pyobject(py)?.into_any(),
+                PyBool::new(py, x.unstable).to_owned().into_any(),
+            ]))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let case_rows = scored
+        .iter()
+        .map(|(c, s)| {
+            Ok(row(py, vec![
+                c.id.as_str().into_pyobject(py)?.into_any(),
+                c.hospital.as_str().into_pyobject(py)?.into_any(),
+                s.drg.as_deref().into_pyobject(py)?.into_any(),
+                s.category.as_str().into_pyobject(py)?.into_any(),
+                s.base_points.into_pyobject(py)?.into_any(),
+                s.coef.into_pyobject(py)?.into_any(),
+                s.points.into_pyobject(py)?.into_any(),
+            ]))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let hospital_rows = settlement
+        .hospitals
+        .iter()
+        .map(|h| {
+            let mut values = vec![h.hospital.as_str().into_pyobject(py)?.into_any(), h.cases.into_pyobject(py)?.into_any()];
+            for v in [h.points, h.self_pay, h.cost, h.revenue, h.fund_due, h.prepay, h.balance] {
+                values.push(v.into_pyobject(py)?.into_any());
+            }
+            Ok(row(py, values))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    let p = &settlement.period;
+    let period_row = vec![[p.points, p.self_pay, p.fund_item_cost, p.budget, p.pool, p.point_value]
+        .iter()
+        .map(|v| Ok(v.into_pyobject(py)?.into_any().unbind()))
+        .collect::<PyResult<Vec<_>>>()?];
+
+    let out = PyDict::new(py);
+    out.set_item("weights", columns(py, &["drg", "n", "kept", "avg_cost", "weight", "base_points", "unstable"], weight_rows)?)?;
+    out.set_item("case_points", columns(py, &["id", "hospital", "drg", "category", "base_points", "coef", "points"], case_rows)?)?;
+    out.set_item(
+        "settlement",
+        columns(py, &["hospital", "cases", "points", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance"], hospital_rows)?,
+    )?;
+    out.set_item("period", columns(py, &["points", "self_pay", "fund_item_cost", "budget", "pool", "point_value"], period_row)?)?;
+    if policy.perdiem.is_some() {
+        let rows = rates
+            .rates
+            .iter()
+            .map(|r| {
+                Ok(row(py, vec![
+                    r.category.as_str().into_pyobject(py)?.into_any(),
+                    r.name.as_str().into_pyobject(py)?.into_any(),
+                    r.n.into_pyobject(py)?.into_any(),
+                    r.kept.into_pyobject(py)?.into_any(),
+                    r.days.into_pyobject(py)?.into_any(),
+                    r.daily_cost.into_pyobject(py)?.into_any(),
+                    r.avg_los.into_pyobject(py)?.into_any(),
+                    r.bedday_points.into_pyobject(py)?.into_any(),
+                ]))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        out.set_item("perdiem", columns(py, &["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"], rows)?)?;
+    }
+    if let (Some(monthly), Some(clearing)) = (&year.monthly, &year.clearing) {
+        let rows = monthly
+            .iter()
+            .map(|m| {
+                Ok(row(py, vec![
+                    m.month.to_string().into_pyobject(py)?.into_any(),
+                    m.hospital.as_str().into_pyobject(py)?.into_any(),
+                    m.cases.into_pyobject(py)?.into_any(),
+                    m.points.into_pyobject(py)?.into_any(),
+                    m.fund_item_cost.into_pyobject(py)?.into_any(),
+                    m.prepay.into_pyobject(py)?.into_any(),
+                ]))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        out.set_item("monthly", columns(py, &["month", "hospital", "cases", "points", "fund_item_cost", "prepay"], rows)?)?;
+        let rows = clearing
+            .iter()
+            .map(|c| {
+                Ok(row(py, vec![
+                    c.hospital.as_str().into_pyobject(py)?.into_any(),
+                    c.score.into_pyobject(py)?.into_any(),
+                    c.assessment_coef.into_pyobject(py)?.into_any(),
+                    c.fund_due.into_pyobject(py)?.into_any(),
+                    c.prepaid.into_pyobject(py)?.into_any(),
+                    c.clearing.into_pyobject(py)?.into_any(),
+                ]))
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        out.set_item("clearing", columns(py, &["hospital", "score", "assessment_coef", "fund_due", "prepaid", "clearing"], rows)?)?;
+    }
+    out.set_item("skipped", skipped)?;
+    Ok(out)
+}
