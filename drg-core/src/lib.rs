@@ -26,9 +26,11 @@
 //! - [`Grouper`]: grouping, with an explain trail on request.
 //! - [`io`]: reading cases from CSV and JSON.
 //! - [`points`]: DRG points: calibration, case scoring, settlement.
+//! - [`dip`]: DIP (按病种分值付费): catalogue, grouping, scoring, settlement.
 
 pub mod case;
 pub mod codes;
+pub mod dip;
 mod demo;
 pub mod grouper;
 pub mod io;

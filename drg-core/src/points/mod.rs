@@ -131,15 +131,8 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
     let c = &policy.calibration;
     let mut kept_by_drg: Vec<(&str, u64, Vec<f64>)> = Vec::with_capacity(costs.len());
     for (drg, all) in &costs {
-        let kept: Vec<f64> = match c.trim {
-            Trim::Sd if all.len() >= 2 => {
-                let mean = mean(all);
-                let sd = (all.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / all.len() as f64).sqrt();
-                let (lo, hi) = (mean - c.trim_k * sd, mean + c.trim_k * sd);
-                all.iter().copied().filter(|&x| lo <= x && x <= hi).collect()
-            }
-            _ => all.clone(),
-        };
+        let (lo, hi) = trim_range(c.trim, c.trim_k, all);
+        let kept: Vec<f64> = all.iter().copied().filter(|&x| lo <= x && x <= hi).collect();
         kept_by_drg.push((drg, all.len() as u64, kept));
     }
     let all_kept: Vec<f64> = kept_by_drg.iter().flat_map(|(_, _, k)| k.iter().copied()).collect();
@@ -178,6 +171,21 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
         unstable: (all_kept.len() as u64) < c.min_cases,
     };
     Ok(Calibration { weights: Weights { drgs, overall }, skipped })
+}
+
+/// The costs a group keeps under a trimming rule, as the closed range
+/// `[lo, hi]`: mean ± k·sd (population sd) with `Trim::Sd` and at least two
+/// costs; everything otherwise. Shared by DRG calibration and the DIP
+/// catalogue (specs/dip.md §2), which trim alike.
+pub fn trim_range(trim: Trim, trim_k: f64, costs: &[f64]) -> (f64, f64) {
+    match trim {
+        Trim::Sd if costs.len() >= 2 => {
+            let mean = mean(costs);
+            let sd = (costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / costs.len() as f64).sqrt();
+            (mean - trim_k * sd, mean + trim_k * sd)
+        }
+        _ => (f64::NEG_INFINITY, f64::INFINITY),
+    }
 }
 
 fn mean(xs: &[f64]) -> f64 {
@@ -289,55 +297,82 @@ pub struct Settlement {
 /// Step 3: a period's scored cases into money. Cases scored without a cost
 /// cannot be here; a missing `self_pay` counts as 0.
 pub fn settle(policy: &Policy, scored: &[(PointsCase, CaseScore)]) -> Result<Settlement, PointsError> {
-    let s = &policy.settlement;
-    let mut by_hospital: BTreeMap<&str, HospitalSettlement> = BTreeMap::new();
-    let (mut p, mut self_pay, mut fund_item_cost) = (0.0, 0.0, 0.0);
+    let mut totals = SettlementTotals::default();
     for (case, score) in scored {
-        let cost = case.total_cost.unwrap_or(0.0);
-        let own = case.self_pay.unwrap_or(0.0);
-        p += score.points;
-        self_pay += own;
-        fund_item_cost += cost - own;
-        let h = by_hospital.entry(case.hospital.as_str()).or_insert_with(|| HospitalSettlement {
-            hospital: case.hospital.clone(),
-            cases: 0,
-            points: 0.0,
-            self_pay: 0.0,
-            cost: 0.0,
-            revenue: 0.0,
-            fund_due: 0.0,
-            prepay: 0.0,
-            balance: 0.0,
-        });
+        totals.add(&case.hospital, case.total_cost.unwrap_or(0.0), case.self_pay.unwrap_or(0.0), score.points);
+    }
+    totals.settle(&policy.settlement)
+}
+
+/// The sums settlement needs, gathered case by case, so that a period can be
+/// settled without holding its cases (DIP's `drg dip run` streams them).
+/// [`settle`] is this over a slice of scored cases.
+#[derive(Clone, Debug, Default)]
+pub struct SettlementTotals {
+    points: f64,
+    self_pay: f64,
+    fund_item_cost: f64,
+    by_hospital: BTreeMap<String, HospitalSettlement>,
+}
+
+impl SettlementTotals {
+    /// Adds one scored case: its hospital, total cost, self pay and points.
+    pub fn add(&mut self, hospital: &str, cost: f64, self_pay: f64, points: f64) {
+        self.points += points;
+        self.self_pay += self_pay;
+        self.fund_item_cost += cost - self_pay;
+        if !self.by_hospital.contains_key(hospital) {
+            self.by_hospital.insert(
+                hospital.to_string(),
+                HospitalSettlement {
+                    hospital: hospital.to_string(),
+                    cases: 0,
+                    points: 0.0,
+                    self_pay: 0.0,
+                    cost: 0.0,
+                    revenue: 0.0,
+                    fund_due: 0.0,
+                    prepay: 0.0,
+                    balance: 0.0,
+                },
+            );
+        }
+        let h = self.by_hospital.get_mut(hospital).expect("just inserted");
         h.cases += 1;
-        h.points += score.points;
-        h.self_pay += own;
+        h.points += points;
+        h.self_pay += self_pay;
         h.cost += cost;
     }
-    if p <= 0.0 {
-        return Err(PointsError::NoPoints);
-    }
-    let b = s.budget;
-    let pool = if fund_item_cost <= b {
-        fund_item_cost + s.share_ratio * (b - fund_item_cost)
-    } else {
-        b + (1.0 - s.share_ratio) * (fund_item_cost - b)
-    };
-    let point_value = (pool + self_pay) / p;
-    let hospitals = by_hospital
-        .into_values()
-        .map(|mut h| {
-            h.revenue = h.points * point_value;
-            h.fund_due = h.revenue - h.self_pay;
-            h.prepay = h.fund_due * s.prepay_ratio;
-            h.balance = h.revenue - h.cost;
-            h
+
+    /// The settlement of the cases added (points.md §3).
+    pub fn settle(self, s: &SettlementPolicy) -> Result<Settlement, PointsError> {
+        let (p, self_pay, fund_item_cost) = (self.points, self.self_pay, self.fund_item_cost);
+        if p <= 0.0 {
+            return Err(PointsError::NoPoints);
+        }
+        let b = s.budget;
+        let pool = if fund_item_cost <= b {
+            fund_item_cost + s.share_ratio * (b - fund_item_cost)
+        } else {
+            b + (1.0 - s.share_ratio) * (fund_item_cost - b)
+        };
+        let point_value = (pool + self_pay) / p;
+        let hospitals = self
+            .by_hospital
+            .into_values()
+            .map(|mut h| {
+                h.revenue = h.points * point_value;
+                h.fund_due = h.revenue - h.self_pay;
+                h.prepay = h.fund_due * s.prepay_ratio;
+                h.balance = h.revenue - h.cost;
+                h
+            })
+            .collect();
+        Ok(Settlement {
+            period: PeriodTotals { points: p, self_pay, fund_item_cost, budget: b, pool, point_value },
+            hospitals,
         })
-        .collect();
-    Ok(Settlement {
-        period: PeriodTotals { points: p, self_pay, fund_item_cost, budget: b, pool, point_value },
-        hospitals,
-    })
+    }
 }
 
 #[cfg(test)]
