@@ -6,7 +6,8 @@ use std::fs;
 use std::path::Path;
 use std::sync::Arc;
 
-use drg_conformance::{points_tolerance, shared_dir};
+use drg_conformance::dip_support::compare_dip_csv;
+use drg_conformance::shared_dir;
 use drg_core::dip::{self, CatalogueBuilder, Dip, DipPolicy, DipStatus, KeyMaker};
 use drg_core::io::CsvCases;
 use drg_core::{Case, Pack};
@@ -70,51 +71,11 @@ fn run_period(dip: &Dip, period: &[Result<Case, (String, String)>]) -> ([String;
     )
 }
 
-/// The tolerance of a DIP column: points.md's, and 1e-4 for scores and
-/// coefficients; `reason` only empty or not (its text is free).
-fn differences(actual: &str, expected: &str) -> Vec<String> {
-    let read = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
-        let mut r = csv::Reader::from_reader(text.as_bytes());
-        let header = r.headers().unwrap().iter().map(String::from).collect();
-        let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
-        (header, rows)
-    };
-    let (ah, arows) = read(actual);
-    let (eh, erows) = read(expected);
-    if ah != eh {
-        return vec![format!("header {ah:?}, expected {eh:?}")];
-    }
-    let mut diffs = Vec::new();
-    if arows.len() != erows.len() {
-        diffs.push(format!("{} rows, expected {}", arows.len(), erows.len()));
-    }
-    for (a, e) in arows.iter().zip(&erows) {
-        for ((col, av), ev) in eh.iter().zip(a).zip(e) {
-            let tolerance = match col.as_str() {
-                "score" | "coef_0" | "coef_1" | "coef_2" => Some(1e-4 + 1e-9),
-                other => points_tolerance(other),
-            };
-            let same = match (col.as_str(), tolerance) {
-                ("reason", _) => av.is_empty() == ev.is_empty(),
-                (_, Some(tol)) => match (av.parse::<f64>(), ev.parse::<f64>()) {
-                    (Ok(x), Ok(y)) => (x - y).abs() <= tol,
-                    _ => av == ev,
-                },
-                _ => av == ev,
-            };
-            if !same {
-                diffs.push(format!("{}: {col} {av:?}, expected {ev:?}", a.first().map_or("", |s| s.as_str())));
-            }
-        }
-    }
-    diffs
-}
-
 fn check(dir: &Path, produced: &[(&str, &str)]) {
     let mut failures = Vec::new();
     for (name, actual) in produced {
         let expected = fs::read_to_string(dir.join(name)).unwrap();
-        let diffs = differences(actual, &expected);
+        let diffs = compare_dip_csv(actual, &expected);
         if !diffs.is_empty() {
             failures.push(format!(
                 "{}/{name}: {} differences, first:\n    {}",

@@ -128,8 +128,9 @@ impl CatalogueBuilder {
         let d = &self.policy.dip;
         let mut keys: Vec<(String, KeyHistory)> = self.by_core_key.into_iter().collect();
         keys.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-        // (code, kind, dx, procedures, treatment, cases)
-        let mut candidates: BTreeMap<String, (GroupKind, String, String, Treatment, Vec<(f64, u8)>)> = BTreeMap::new();
+        // code → (kind, dx, procedures, treatment, cases)
+        type Candidate = (GroupKind, String, String, Treatment, Vec<(f64, u8)>);
+        let mut candidates: BTreeMap<String, Candidate> = BTreeMap::new();
         for (key, h) in keys {
             if h.cases.len() as i64 >= d.core_min_cases {
                 candidates.insert(key, (GroupKind::Core, h.dx4, h.procedures, h.treatment, h.cases));
