@@ -30,6 +30,7 @@ __all__ = [
     "CASE_FIELDS",
     "RESULT_COLUMNS",
     "points",
+    "dip",
     "__version__",
 ]
 
@@ -85,3 +86,4 @@ def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
 
 
 from . import points  # noqa: E402  (points uses Grouper)
+from . import dip  # noqa: E402

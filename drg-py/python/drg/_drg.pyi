@@ -32,3 +32,20 @@ def compile_pack(pack: Union[str, PathLike], output: Union[str, PathLike]) -> No
 def _points_run(
     policy_path: Union[str, PathLike], history: Dict[str, List[Any]], period: Dict[str, List[Any]]
 ) -> Dict[str, Any]: ...
+
+class DipError(ValueError): ...
+
+def _dip_build(
+    policy: str, history: Dict[str, List[Any]], n_rows: int, pack: Optional[str] = None
+) -> Dict[str, List[Any]]: ...
+def _dip_run(
+    policy: str,
+    period: Dict[str, List[Any]],
+    n_rows: int,
+    history: Optional[Dict[str, List[Any]]] = None,
+    history_rows: int = 0,
+    catalogue_csv: Optional[str] = None,
+    pack: Optional[str] = None,
+    score: bool = True,
+) -> Dict[str, Any]: ...
+def _dip_explain(policy: str, catalogue_csv: str, case: Mapping[str, Any], pack: Optional[str] = None) -> str: ...
