@@ -19,6 +19,8 @@
 // the safety contract is the header's documentation.
 #![allow(clippy::missing_safety_doc)]
 
+mod dip;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr, CString};

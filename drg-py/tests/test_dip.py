@@ -17,6 +17,10 @@ def read(path):
     return pd.read_csv(path, dtype=STR, keep_default_na=False, na_values={"severity": [""]})
 
 
+def blank(v):
+    return v is None or v == "" or (isinstance(v, float) and pd.isna(v))
+
+
 def compare(name, actual, expected):
     assert list(actual.columns) == list(expected.columns), name
     assert len(actual) == len(expected), name
@@ -26,11 +30,11 @@ def compare(name, actual, expected):
             if column in TOLERANCE or column in MONEY:
                 ok = abs(float(a) - float(e)) <= TOLERANCE.get(column, 0.01 + 1e-9)
             elif column == "reason":
-                ok = bool(a) == bool(e)
+                ok = blank(a) == blank(e)
             elif column == "severity":
                 ok = (pd.isna(a) and pd.isna(e)) or int(a) == int(e)
             else:
-                ok = (a if a is not None else "") == e
+                ok = ("" if blank(a) else a) == e
             if not ok:
                 problems.append(f"{name} row {i} ({actual.iloc[i, 0]}) {column}: {a!r}, expected {e!r}")
     assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:30])
