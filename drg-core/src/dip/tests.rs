@@ -114,3 +114,84 @@ fn a_published_catalogue_with_a_bad_row_is_refused_with_its_line() {
     let e = read_catalogue_csv(format!("{head}{good}").as_bytes()).unwrap_err();
     assert!(e.to_string().contains("overall"), "{e}");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    const PROCS: [&str; 6] = ["47.0901", "99.1800", "93.9600", "45.9100", "43.7x00x001", "87.0200"];
+
+    fn small_policy() -> DipPolicy {
+        DipPolicy::from_toml(&POLICY.replace("core_min_cases = 15", "core_min_cases = 3").replace("comprehensive_min_cases = 5", "comprehensive_min_cases = 1"), "p").unwrap()
+    }
+
+    proptest! {
+        /// The keys of a case do not depend on the order of its procedures
+        /// nor on duplicates.
+        #[test]
+        fn keys_ignore_procedure_order_and_duplicates(
+            picks in proptest::collection::vec(0..PROCS.len(), 0..6),
+            rotate in 0usize..6,
+            repeat in 0usize..3,
+        ) {
+            let keys = KeyMaker::new(Arc::new(Pack::demo()), &small_policy());
+            let procs: Vec<&str> = picks.iter().map(|&i| PROCS[i]).collect();
+            let mut shuffled: Vec<&str> = procs.iter().rev().copied().collect();
+            for _ in 0..repeat {
+                shuffled.extend(procs.iter().copied());
+            }
+            if !shuffled.is_empty() {
+                let r = rotate % shuffled.len();
+                shuffled.rotate_left(r);
+            }
+            let mut a = keys.keys(&case("1", &["K35.800x001", "E11.900"], &procs)).unwrap();
+            let mut b = keys.keys(&case("1", &["K35.800x001", "E11.900"], &shuffled)).unwrap();
+            // Vocabulary warnings are one per code as given, repeats included.
+            a.warnings.clear();
+            b.warnings.clear();
+            prop_assert_eq!(a, b);
+        }
+
+        /// Scores, coefficients and points are never negative, and the fund
+        /// owes the hospitals exactly the pool.
+        #[test]
+        fn scores_are_never_negative_and_fund_due_sums_to_the_pool(
+            history in proptest::collection::vec((0..PROCS.len(), 0usize..3, 1.0f64..100_000.0), 1..80),
+            period in proptest::collection::vec((0..PROCS.len(), 0usize..3, 0.0f64..300_000.0, 0.0f64..1.0), 1..60),
+            budget in 0.0f64..5_000_000.0,
+        ) {
+            let policy = {
+                let mut p = small_policy();
+                p.settlement.budget = budget;
+                p
+            };
+            let keys = KeyMaker::new(Arc::new(Pack::demo()), &policy);
+            let dx = ["K35.800x001", "I10.x05", "J18.900"];
+            let mut builder = CatalogueBuilder::new(&policy);
+            for &(p, d, cost) in &history {
+                builder.add(&keys.keys(&case("h", &[dx[d]], &[PROCS[p]])).unwrap(), cost);
+            }
+            let catalogue = builder.finish().unwrap();
+            for g in catalogue.groups.values() {
+                prop_assert!(g.score >= 0.0 && g.coef.iter().all(|&c| c >= 0.0), "{:?}", g);
+            }
+            let dip = Dip::new(policy.clone(), keys, catalogue);
+            let hospitals = ["H1", "H2", "H3"];
+            let mut scored = Vec::new();
+            for (i, &(p, d, cost, share)) in period.iter().enumerate() {
+                let mut c = case("p", &[dx[d]], &[PROCS[p]]);
+                c.total_cost = Some(cost);
+                c.hospital_level = Some("2".into());
+                let (_, s) = dip.group_and_score(&c);
+                if let Some(s) = s {
+                    prop_assert!(s.score >= 0.0 && s.points >= 0.0, "{:?}", s);
+                    scored.push((hospitals[i % 3], cost, cost * share, s.points));
+                }
+            }
+            if let Ok(settlement) = settle(&policy, scored.iter().copied()) {
+                let due: f64 = settlement.hospitals.iter().map(|h| h.fund_due).sum();
+                prop_assert!((due - settlement.period.pool).abs() <= 1e-6 * settlement.period.pool.abs().max(1.0));
+            }
+        }
+    }
+}
