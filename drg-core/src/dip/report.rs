@@ -75,6 +75,27 @@ pub fn write_groups_row<W: Write>(w: &mut csv::Writer<W>, id: &str, g: &DipGroup
     ])
 }
 
+/// [`fixed`] without its string work for the usual case: a number whose
+/// scaled fraction is clearly not a half rounds the same on its shortest
+/// digits as on its exact value, so plain integer rounding gives the same
+/// text. Near a half, or for large numbers, it is [`fixed`] itself.
+pub(crate) fn fixed_fast(x: f64, decimals: u32) -> String {
+    let scale = 10f64.powi(decimals as i32);
+    let y = x.abs() * scale;
+    if !(y < 1e9) || ((y.fract() - 0.5).abs() < 1e-4) || decimals > 6 {
+        return fixed(x, decimals as usize);
+    }
+    let n = y.round() as u64;
+    let unit = 10u64.pow(decimals);
+    let (int, frac) = (n / unit, n % unit);
+    let sign = if x < 0.0 && n != 0 { "-" } else { "" };
+    if decimals == 0 {
+        format!("{sign}{int}")
+    } else {
+        format!("{sign}{int}.{frac:0width$}", width = decimals as usize)
+    }
+}
+
 /// One row of case_points.csv: `id, hospital, group, category, score, coef, points`.
 pub fn write_case_points_row<W: Write>(
     w: &mut csv::Writer<W>,
@@ -88,8 +109,27 @@ pub fn write_case_points_row<W: Write>(
         hospital,
         group,
         s.category.as_str(),
-        &fixed(s.score, 4),
-        &fixed(s.coef, 4),
-        &fixed(s.points, 4),
+        &fixed_fast(s.score, 4),
+        &fixed_fast(s.coef, 4),
+        &fixed_fast(s.points, 4),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn fixed_fast_prints_what_fixed_prints(x in -1e6f64..1e7, d in 0u32..7) {
+            prop_assert_eq!(fixed_fast(x, d), fixed(x, d as usize));
+        }
+
+        #[test]
+        fn fixed_fast_on_printed_decimals(n in 0u64..100_000_000, d in 0u32..5) {
+            let x = n as f64 / 10f64.powi(d as i32 + 1);
+            prop_assert_eq!(fixed_fast(x, d), fixed(x, d as usize));
+        }
+    }
 }
