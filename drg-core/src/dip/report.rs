@@ -82,7 +82,7 @@ pub fn write_groups_row<W: Write>(w: &mut csv::Writer<W>, id: &str, g: &DipGroup
 pub(crate) fn fixed_fast(x: f64, decimals: u32) -> String {
     let scale = 10f64.powi(decimals as i32);
     let y = x.abs() * scale;
-    if !(y < 1e9) || ((y.fract() - 0.5).abs() < 1e-4) || decimals > 6 {
+    if y.is_nan() || y >= 1e9 || (y.fract() - 0.5).abs() < 1e-4 || decimals > 6 {
         return fixed(x, decimals as usize);
     }
     let n = y.round() as u64;
