@@ -131,9 +131,7 @@ int main(int argc, char **argv) {
         c->weight_g = integer(r->fields[c_w]);
         c->los_days = integer(r->fields[c_los]);
         c->icu_hours = -1;
-        c->diagnoses = r->dx;
         c->n_diagnoses = *r->fields[c_dx] ? (size_t)split(r->fields[c_dx], '|', (char **)r->dx, MAX_CODES) : 0;
-        c->procedures = r->px;
         c->n_procedures = *r->fields[c_px] ? (size_t)split(r->fields[c_px], '|', (char **)r->px, MAX_CODES) : 0;
         r->c.hospital = r->fields[c_h];
         r->c.hospital_level = r->fields[c_l];
@@ -141,6 +139,11 @@ int main(int argc, char **argv) {
     }
     free(line);
     fclose(f);
+    /* The code arrays live in the rows, which realloc may have moved. */
+    for (size_t i = 0; i < n; i++) {
+        rows[i].c.base.diagnoses = rows[i].dx;
+        rows[i].c.base.procedures = rows[i].px;
+    }
 
     int threads = atoi(argv[5]);
     if (threads < 1) threads = 1;
