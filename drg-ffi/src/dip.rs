@@ -143,7 +143,9 @@ pub unsafe extern "C" fn drg_dip_group(d: *const drg_dip, c: *const drg_dip_case
             return DRG_ERROR_NULL;
         };
         clear(out);
-        let read = (|| -> Result<(Result<Case, String>, Option<&str>, Option<&str>), Failure> {
+        // The case (or why it is invalid), its hospital and level.
+        type Read<'a> = (Result<Case, String>, Option<&'a str>, Option<&'a str>);
+        let read = (|| -> Result<Read<'_>, Failure> {
             Ok((
                 read_case(&c.base)?,
                 opt_str_arg(c.hospital, "c.hospital")?,
