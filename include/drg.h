@@ -55,6 +55,14 @@
 // working unchanged.
 #define DRG_ABI_VERSION 2
 
+// The DIP policy or catalogue could not be loaded.
+#define DRG_ERROR_DIP 11
+
+// Room for a DIP group code with its NUL in `drg_dip_result`; a longer code
+// (a core group of many procedures) is an error of `drg_dip_group`, and
+// whole in `drg_dip_group_json`.
+#define DRG_DIP_GROUP_SIZE 256
+
 // The status of a grouping.
 typedef enum drg_status {
   DRG_STATUS_GROUPED = 0,
@@ -74,6 +82,21 @@ typedef enum drg_category {
   // Paid by the bed-day (按床日, specs/perdiem.md): see drg_points_score_stay.
   DRG_CATEGORY_PERDIEM = 4,
 } drg_category;
+
+// How a case was grouped into a DIP catalogue.
+typedef enum drg_dip_status {
+  // Its combination (principal diagnosis × procedures) is a core group.
+  DRG_DIP_CORE = 0,
+  // It fell into its comprehensive group (diagnosis category × treatment).
+  DRG_DIP_COMPREHENSIVE = 1,
+  // Neither group is priced.
+  DRG_DIP_UNGROUPED = 2,
+  // The case lacks what grouping needs.
+  DRG_DIP_INVALID = 3,
+} drg_dip_status;
+
+// A DIP catalogue with its policy and pack. Opaque; immutable and thread-safe.
+typedef struct drg_dip drg_dip;
 
 // A grouper: one rule pack, compiled. Opaque; immutable and thread-safe.
 typedef struct drg_grouper drg_grouper;
@@ -182,6 +205,39 @@ typedef struct drg_stay_score {
   char code[DRG_CODE_SIZE];
 } drg_stay_score;
 
+// One discharge for DIP: the case and what scoring needs.
+typedef struct drg_dip_case {
+  // The discharge (id, sex, ages, codes…), as for `drg_group`.
+  struct drg_case base;
+  // The hospital's id (for its own coefficient); may be NULL.
+  const char *hospital;
+  // The hospital's level ("1", "2", "3"); may be NULL.
+  const char *hospital_level;
+  // 住院总费用, yuan. A case whose cost is not above 0 is grouped but not
+  // scored (`scored` is 0).
+  double total_cost;
+} drg_dip_case;
+
+// The DIP group and points of one case.
+typedef struct drg_dip_result {
+  enum drg_dip_status status;
+  // The group's code (`K35.8:47.0901`, `K35#S`), empty when none.
+  char group[DRG_DIP_GROUP_SIZE];
+  // 0, 1 or 2 (CC/MCC); -1 for an invalid case.
+  int severity;
+  // 1 when the case was scored (its total_cost is above 0), else 0 and
+  // the fields below are 0.
+  int scored;
+  enum drg_category category;
+  // The adjusted score (分值 × severity coefficient); 0 when ungrouped.
+  double score;
+  // The hospital coefficient; 1 when ungrouped.
+  double coef;
+  double points;
+  // Why the case is invalid; empty otherwise.
+  char reason[DRG_REASON_SIZE];
+} drg_dip_result;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -275,6 +331,34 @@ struct drg_points *drg_points_open_perdiem(const char *policy_path,
 int drg_points_score_stay(const struct drg_points *p,
                           const struct drg_points_stay *c,
                           struct drg_stay_score *out);
+
+// Opens a DIP policy (TOML), a catalogue (the catalogue.csv of `drg dip
+// build`, or a region's published one) and a rule pack (a directory or a
+// compiled pack file; NULL for the built-in demo pack). NULL on error, with
+// `drg_last_error()` naming the file and place.
+struct drg_dip *drg_dip_open(const char *policy_path,
+                             const char *catalogue_path,
+                             const char *pack_path);
+
+// Closes a DIP handle. NULL is a no-op.
+void drg_dip_close(struct drg_dip *d);
+
+// Groups and scores one case into `out`. A case that lacks what grouping
+// needs is a result (`DRG_DIP_INVALID` with its reason), not an error.
+// Returns DRG_OK or an error code (a NULL pointer, a non-UTF-8 string).
+int drg_dip_group(const struct drg_dip *d,
+                  const struct drg_dip_case *c,
+                  struct drg_dip_result *out);
+
+// Groups, scores and explains one case given as a JSON object (the field
+// names of specs/cases.md, with `hospital`, `hospital_level` and
+// `total_cost`). Returns a newly allocated JSON object: `id`, `status`,
+// `group`, `severity`, `reason`, `keys` (dx4, dx3, procedures, treatment,
+// core and comprehensive keys, the secondary diagnosis that set the
+// severity), `score` (category, score, coef, ratio, points; null without a
+// cost above 0) and `explain` (lines of text). Free it with
+// `drg_string_free`. NULL on error.
+char *drg_dip_group_json(const struct drg_dip *d, const char *case_json);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -87,4 +87,5 @@ if os.environ.get("KEEP") != "1":
 sys.exit(0 if all(r[3] for r in table) else 1)
 PY
 bash scripts/bench-perdiem.sh
+bash scripts/bench-dip.sh
 exit "$serve_status"

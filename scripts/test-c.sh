@@ -74,4 +74,5 @@ PKG_CONFIG_PATH=$out/prefix/lib/pkgconfig gcc "${cflags[@]}" examples/c/group_ca
 "$out/group_cases_installed" --demo examples/cases.csv > "$out/demo.csv"
 grep -q '^D002,grouped,MDCG,GC2,GC23$' "$out/demo.csv"
 checks=$((checks + 1))
+bash scripts/test-c-dip.sh && checks=$((checks + 1))
 echo "c: $((checks)) passed, 0 failed"

@@ -1,6 +1,8 @@
 //! Helpers for the conformance tests: where ../shared is, and how to compare
 //! results with its reference files.
 
+pub mod dip_support;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 

@@ -31,6 +31,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Serve grouping over HTTP (JSON API, /metrics) and a page for coders.
     Serve(ServeArgs),
+    /// DIP (按病种分值付费): catalogue, grouping, scores, settlement.
+    #[command(subcommand)]
+    Dip(DipCommand),
 }
 
 #[derive(Args)]
@@ -308,4 +311,108 @@ pub struct ServeArgs {
     /// Translate legacy codes through the pack's code maps first.
     #[arg(long)]
     pub translate_codes: bool,
+}
+
+/// How `drg dip` reads case files: the options of `drg group`.
+#[derive(Args, Clone)]
+pub struct DipInput {
+    /// The format of the case files.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    /// The case files' text encoding: utf-8, or gbk (GBK/GB18030).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Print nothing on standard error but errors (no progress, no summary).
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Args)]
+pub struct DipPolicyArg {
+    /// The DIP policy file (TOML; specs/dip.md).
+    #[arg(long, value_name = "POLICY")]
+    pub policy: PathBuf,
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct CatalogueSource {
+    /// Historical cases to build the catalogue from.
+    #[arg(long, value_name = "HISTORY")]
+    pub history: Option<String>,
+    /// A region's published catalogue (the CSV format of `drg dip build`) instead.
+    #[arg(long, value_name = "CATALOGUE.csv")]
+    pub catalogue: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+pub enum DipCommand {
+    /// Build the catalogue (目录库) from historical cases: catalogue.csv.
+    Build {
+        #[command(flatten)]
+        policy: DipPolicyArg,
+        /// Historical cases: a CSV or JSONL file, or - for standard input.
+        #[arg(long, value_name = "HISTORY")]
+        history: String,
+        /// Where to write catalogue.csv (default: standard output).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackChoice,
+        #[command(flatten)]
+        input: DipInput,
+    },
+    /// The DIP group of every case (groups.csv): id, status, group, severity, reason.
+    Group {
+        #[command(flatten)]
+        policy: DipPolicyArg,
+        /// The catalogue (a published one, or from `drg dip build`).
+        #[arg(long, value_name = "CATALOGUE.csv")]
+        catalogue: PathBuf,
+        /// Where to write the groups (default: standard output).
+        #[arg(short, long, value_name = "OUT")]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        pack: PackChoice,
+        #[command(flatten)]
+        input: DipInput,
+        /// The cases: a CSV or JSONL file, or - for standard input.
+        cases: String,
+    },
+    /// Everything: catalogue.csv (from history), groups.csv, case_points.csv,
+    /// settlement.csv and period.csv.
+    Run {
+        #[command(flatten)]
+        policy: DipPolicyArg,
+        #[command(flatten)]
+        source: CatalogueSource,
+        /// The period's cases: a CSV or JSONL file, or - for standard input.
+        #[arg(long, value_name = "PERIOD")]
+        period: String,
+        #[arg(long, value_name = "DIR")]
+        out_dir: PathBuf,
+        #[command(flatten)]
+        pack: PackChoice,
+        #[command(flatten)]
+        input: DipInput,
+    },
+    /// One case's keys, group and points, and why.
+    Explain {
+        #[command(flatten)]
+        policy: DipPolicyArg,
+        #[arg(long, value_name = "CATALOGUE.csv")]
+        catalogue: PathBuf,
+        #[command(flatten)]
+        pack: PackChoice,
+        /// The case as a JSON object (field names of specs/cases.md), @FILE
+        /// for a file holding one, or - for standard input.
+        #[arg(long, value_name = "JSON")]
+        case: String,
+        /// Print the explanation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }

@@ -25,6 +25,7 @@ fn main() -> ExitCode {
         Command::Points(command) => cmd::points::command(command),
         Command::Report(args) => cmd::report::command(args),
         Command::Serve(args) => cmd::serve::command(args),
+        Command::Dip(command) => cmd::dip::command(command),
     };
     report(outcome)
 }

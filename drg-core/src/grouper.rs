@@ -528,7 +528,7 @@ fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
 }
 
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
-fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
+pub(crate) fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
     let mut problems: Vec<String> = Vec::new();
     if case.id.trim().is_empty() {
         problems.push("id: missing".into());

@@ -27,9 +27,11 @@
 //! - [`io`]: reading cases from CSV and JSON.
 //! - [`points`]: DRG points: calibration, case scoring, settlement.
 //! - [`report`]: DRG indicators (CMI, cost and time index, low-risk mortality, RIV).
+//! - [`dip`]: DIP (按病种分值付费): catalogue, grouping, scoring, settlement.
 
 pub mod case;
 pub mod codes;
+pub mod dip;
 mod demo;
 pub mod grouper;
 pub mod io;

@@ -21,6 +21,7 @@
 
 mod perdiem;
 pub use perdiem::*;
+mod dip;
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -534,6 +535,18 @@ pub enum drg_category {
     DRG_CATEGORY_PERDIEM = 4,
 }
 
+impl From<Category> for drg_category {
+    fn from(category: Category) -> Self {
+        match category {
+            Category::Normal => drg_category::DRG_CATEGORY_NORMAL,
+            Category::High => drg_category::DRG_CATEGORY_HIGH,
+            Category::Low => drg_category::DRG_CATEGORY_LOW,
+            Category::Ungrouped => drg_category::DRG_CATEGORY_UNGROUPED,
+            Category::PerDiem => drg_category::DRG_CATEGORY_PERDIEM,
+        }
+    }
+}
+
 /// One case to score.
 #[repr(C)]
 pub struct drg_points_case {
@@ -612,13 +625,7 @@ pub unsafe extern "C" fn drg_points_score(p: *const drg_points, c: *const drg_po
         })();
         match scored {
             Ok(s) => {
-                out.category = match s.category {
-                    Category::Normal => drg_category::DRG_CATEGORY_NORMAL,
-                    Category::High => drg_category::DRG_CATEGORY_HIGH,
-                    Category::Low => drg_category::DRG_CATEGORY_LOW,
-                    Category::Ungrouped => drg_category::DRG_CATEGORY_UNGROUPED,
-                    Category::PerDiem => drg_category::DRG_CATEGORY_PERDIEM,
-                };
+                out.category = drg_category::from(s.category);
                 out.base_points = s.base_points;
                 out.coef = s.coef;
                 out.points = s.points;

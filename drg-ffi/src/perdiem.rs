@@ -7,7 +7,7 @@ use std::ffi::c_char;
 use std::os::raw::c_int;
 use std::ptr;
 
-use drg_core::points::{self, CareFacts, Category, PointsCase, Policy};
+use drg_core::points::{self, CareFacts, PointsCase, Policy};
 
 use super::{
     copy_into, drg_category, drg_points, guard, opt_str_arg, set_error, str_arg, Failure, DRG_CODE_SIZE, DRG_ERROR_ARGUMENT,
@@ -138,13 +138,7 @@ pub unsafe extern "C" fn drg_points_score_stay(p: *const drg_points, c: *const d
         })();
         match scored {
             Ok(s) => {
-                out.category = match s.category {
-                    Category::Normal => drg_category::DRG_CATEGORY_NORMAL,
-                    Category::High => drg_category::DRG_CATEGORY_HIGH,
-                    Category::Low => drg_category::DRG_CATEGORY_LOW,
-                    Category::Ungrouped => drg_category::DRG_CATEGORY_UNGROUPED,
-                    Category::PerDiem => drg_category::DRG_CATEGORY_PERDIEM,
-                };
+                out.category = drg_category::from(s.category);
                 out.base_points = s.base_points;
                 out.coef = s.coef;
                 out.points = s.points;

@@ -6,6 +6,7 @@
 
 mod report;
 mod perdiem;
+mod dip;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -550,6 +551,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_points_run, m)?)?;
     report::register(m)?;
     m.add_function(wrap_pyfunction!(perdiem::_points_year, m)?)?;
+    dip::register(m)?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("CaseError", m.py().get_type::<CaseError>())?;
     m.add("PointsError", m.py().get_type::<PointsError>())?;

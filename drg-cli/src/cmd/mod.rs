@@ -2,6 +2,7 @@
 //! opening the pack, and opening an input file.
 
 pub mod code;
+pub mod dip;
 pub mod explain;
 pub mod group;
 pub mod pack;

@@ -146,14 +146,8 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
 
 /// The kept values of `xs` after the policy's trimming (points.md §1).
 fn trim_bounds(c: &CalibrationPolicy, xs: &[f64]) -> Option<(f64, f64)> {
-    match c.trim {
-        Trim::Sd if xs.len() >= 2 => {
-            let mean = mean(xs);
-            let sd = (xs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / xs.len() as f64).sqrt();
-            Some((mean - c.trim_k * sd, mean + c.trim_k * sd))
-        }
-        _ => None,
-    }
+    let (lo, hi) = trim_range(c.trim, c.trim_k, xs);
+    (lo.is_finite() || hi.is_finite()).then_some((lo, hi))
 }
 
 fn overflow(what: String) -> PointsError {
@@ -293,6 +287,21 @@ pub fn calibrate_stays<'a>(
         }
     }
     Ok((Calibration { weights: Weights { drgs, overall }, skipped }, rates))
+}
+
+/// The costs a group keeps under a trimming rule, as the closed range
+/// `[lo, hi]`: mean ± k·sd (population sd) with `Trim::Sd` and at least two
+/// costs; everything otherwise. Shared by DRG calibration and the DIP
+/// catalogue (specs/dip.md §2), which trim alike.
+pub fn trim_range(trim: Trim, trim_k: f64, costs: &[f64]) -> (f64, f64) {
+    match trim {
+        Trim::Sd if costs.len() >= 2 => {
+            let mean = mean(costs);
+            let sd = (costs.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / costs.len() as f64).sqrt();
+            (mean - trim_k * sd, mean + trim_k * sd)
+        }
+        _ => (f64::NEG_INFINITY, f64::INFINITY),
+    }
 }
 
 fn mean(xs: &[f64]) -> f64 {

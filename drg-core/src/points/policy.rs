@@ -82,6 +82,17 @@ impl Default for CoefficientPolicy {
     }
 }
 
+impl CoefficientPolicy {
+    /// The coefficient of a hospital: its own if set; else its level's; else
+    /// 1.0 (base groups are the caller's business: DRG and DIP name them apart).
+    pub fn of(&self, hospital: &str, level: Option<&str>) -> f64 {
+        if let Some(&c) = self.hospital.get(hospital) {
+            return c;
+        }
+        level.and_then(|l| self.level.get(l.trim())).copied().unwrap_or(1.0)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SettlementPolicy {
@@ -272,10 +283,7 @@ impl Policy {
     /// The hospital's own coefficient if set, else its level's, else 1.0
     /// (what per-diem cases get: base groups do not apply to them).
     pub fn hospital_coefficient(&self, hospital: &str, level: Option<&str>) -> f64 {
-        if let Some(&c) = self.coefficients.hospital.get(hospital) {
-            return c;
-        }
-        level.and_then(|l| self.coefficients.level.get(l.trim())).copied().unwrap_or(1.0)
+        self.coefficients.of(hospital, level)
     }
 
     /// The assessment coefficient of a hospital with this score: 1 without

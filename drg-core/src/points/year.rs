@@ -12,7 +12,7 @@ use std::fmt;
 use std::io::Read;
 
 use super::report::fixed;
-use super::{CaseScore, HospitalSettlement, PeriodTotals, PointsCase, PointsError, Policy, Settlement};
+use super::{CaseScore, HospitalSettlement, PeriodTotals, PointsCase, PointsError, Policy, Settlement, SettlementPolicy};
 
 /// A calendar month, the month of a discharge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -227,7 +227,18 @@ impl Ledger {
     /// monthly pre-settlement and the clearing. Every number is checked to
     /// be finite.
     pub fn settle(&self, policy: &Policy, scores: &AssessmentScores) -> Result<YearSettlement, PointsError> {
-        let s = &policy.settlement;
+        self.settle_by(&policy.settlement, scores, |score| policy.assessment_coefficient(score))
+    }
+
+    /// [`Ledger::settle`] under a settlement policy alone, with the
+    /// assessment coefficient given for each hospital's score: the path DIP
+    /// (dip.md §5, no assessment: every coefficient 1) shares with DRG points.
+    pub fn settle_by(
+        &self,
+        s: &SettlementPolicy,
+        scores: &AssessmentScores,
+        assessment_coefficient: impl Fn(Option<f64>) -> f64,
+    ) -> Result<YearSettlement, PointsError> {
         let t = &self.total;
         let p = finite("the period's points", t.points)?;
         let self_pay = finite("the period's self_pay", t.self_pay)?;
@@ -248,7 +259,7 @@ impl Ledger {
         let mut assessment_coefs = Vec::with_capacity(self.hospitals.len());
         for (id, h) in &self.hospitals {
             let a = &h.all;
-            let coef = policy.assessment_coefficient(scores.get(id));
+            let coef = assessment_coefficient(scores.get(id));
             let revenue = finite(&format!("hospital {id}'s revenue"), a.points * point_value * coef)?;
             let fund_due = finite(&format!("hospital {id}'s fund_due"), revenue - a.self_pay)?;
             let balance = finite(&format!("hospital {id}'s balance"), revenue - a.cost)?;

@@ -33,6 +33,7 @@ __all__ = [
     "report",
     "report_html",
     "ReportWarning",
+    "dip",
     "__version__",
 ]
 
@@ -89,3 +90,4 @@ def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
 
 from . import points  # noqa: E402  (points uses Grouper)
 from .indicators import ReportWarning, report, report_html  # noqa: E402  (report groups with Grouper)
+from . import dip  # noqa: E402

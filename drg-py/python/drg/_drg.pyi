@@ -45,3 +45,20 @@ def _points_year(
     period: Dict[str, List[Any]],
     scores: Optional[Dict[str, float]] = None,
 ) -> Dict[str, Any]: ...
+
+class DipError(ValueError): ...
+
+def _dip_build(
+    policy: str, history: Dict[str, List[Any]], n_rows: int, pack: Optional[str] = None
+) -> Dict[str, List[Any]]: ...
+def _dip_run(
+    policy: str,
+    period: Dict[str, List[Any]],
+    n_rows: int,
+    history: Optional[Dict[str, List[Any]]] = None,
+    history_rows: int = 0,
+    catalogue_csv: Optional[str] = None,
+    pack: Optional[str] = None,
+    score: bool = True,
+) -> Dict[str, Any]: ...
+def _dip_explain(policy: str, catalogue_csv: str, case: Mapping[str, Any], pack: Optional[str] = None) -> str: ...

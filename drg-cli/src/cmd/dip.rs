@@ -1,0 +1,523 @@
+//! `drg dip`: the DIP catalogue, groups, case points and settlement from
+//! case files (specs/dip.md).
+//!
+//! Files are read as `drg group` reads them (CSV or JSONL, `--encoding gbk`,
+//! a bad row reported and the rest going on) and in batches: each batch is
+//! grouped and scored on every core, written out and forgotten, so memory
+//! does not grow with the period. Every rule is in `drg_core::dip`.
+
+use std::fs::File;
+use std::io::{BufRead, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use drg_core::dip::{self, CaseKeys, Catalogue, CatalogueBuilder, Dip, DipGrouping, DipPolicy, DipStatus, KeyMaker};
+use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCaseRow, JsonCases, RowError};
+use drg_core::points;
+use drg_core::Case;
+
+use super::group::{progress_line, sniff_json};
+use super::{load_pack, open_input, Outcome};
+use crate::args::{DipCommand, DipInput, InputFormat, PackChoice};
+
+/// Rows read before a batch is handed to the workers.
+const BATCH_ROWS: usize = 32 * 1024;
+/// Rows one worker takes at a time.
+const CHUNK_ROWS: usize = 2048;
+
+/// An open case file.
+enum Source {
+    Csv(CsvCases<Box<dyn BufRead>>),
+    Json(JsonCases<Box<dyn BufRead>>),
+}
+
+/// A share of a batch: raw CSV records (parsed by the worker) or JSON rows.
+enum Chunk<'a> {
+    Csv(&'a [csv::ByteRecord], &'a CsvLayout),
+    Json(&'a [JsonCaseRow]),
+}
+
+impl Chunk<'_> {
+    /// Calls `f` with every row's line and case (or why it cannot be read).
+    fn each(&self, mut f: impl FnMut(u64, Result<&Case, &RowError>)) {
+        match self {
+            Chunk::Csv(records, layout) => {
+                let (mut case, mut extra) = (Case::default(), Vec::new());
+                for record in *records {
+                    let line = record.position().map_or(0, |p| p.line());
+                    match layout.parse_into(record, &mut case, &mut extra) {
+                        Ok(()) => f(line, Ok(&case)),
+                        Err(e) => f(line, Err(&e)),
+                    }
+                }
+            }
+            Chunk::Json(rows) => {
+                for row in *rows {
+                    f(row.line, row.case.as_ref());
+                }
+            }
+        }
+    }
+}
+
+/// A case file being read: its name, its rows, how far it is.
+struct Input {
+    name: String,
+    source: Source,
+    threads: usize,
+    progress: Option<(Instant, Option<u64>, Instant)>,
+    rows: u64,
+}
+
+impl Input {
+    fn open(name: &str, options: &DipInput) -> Result<Input, String> {
+        let mut reader = open_input(name, options.encoding)?;
+        let json = match options.input_format {
+            InputFormat::Csv => false,
+            InputFormat::Jsonl => true,
+            InputFormat::Auto => {
+                let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+                match ext.as_str() {
+                    "jsonl" | "ndjson" | "json" => true,
+                    "csv" => false,
+                    _ => sniff_json(&mut reader).map_err(|e| format!("{name}: {e}"))?,
+                }
+            }
+        };
+        let source = if json {
+            Source::Json(JsonCases::new(reader).map_err(|e| format!("{name}: {e}"))?)
+        } else {
+            Source::Csv(CsvCases::new(reader).map_err(|e| format!("{name}: {e}"))?)
+        };
+        let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+        // A progress line when a person watches: standard error is a terminal.
+        let progress = (!options.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+            let size = (name != "-").then(|| std::fs::metadata(name).ok().map(|m| m.len())).flatten();
+            (Instant::now(), size, Instant::now())
+        });
+        Ok(Input { name: name.to_string(), source, threads: threads.max(1), progress, rows: 0 })
+    }
+
+    /// Reads the file batch by batch; `work` runs on every core, one chunk
+    /// at a time, and `sink` takes the results in input order.
+    fn process<R: Send>(
+        &mut self,
+        work: impl Fn(&Chunk<'_>) -> R + Sync,
+        mut sink: impl FnMut(R) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let name = self.name.clone();
+        let fail = |e: InputError| format!("{name}: {e}");
+        let mut records: Vec<csv::ByteRecord> = Vec::new();
+        loop {
+            let (results, n, bytes) = match &mut self.source {
+                Source::Csv(reader) => {
+                    let mut n = 0;
+                    while n < BATCH_ROWS {
+                        if n == records.len() {
+                            records.push(csv::ByteRecord::with_capacity(256, 16));
+                        }
+                        if !reader.read_record(&mut records[n]).map_err(fail)? {
+                            break;
+                        }
+                        n += 1;
+                    }
+                    let layout = reader.layout();
+                    let chunks: Vec<Chunk<'_>> = records[..n].chunks(CHUNK_ROWS).map(|c| Chunk::Csv(c, layout)).collect();
+                    let bytes = records[..n].last().and_then(|r| r.position()).map_or(0, |p| p.byte());
+                    (drg_core::parallel::par_map(&chunks, self.threads, &work), n, bytes)
+                }
+                Source::Json(reader) => {
+                    let mut rows = Vec::with_capacity(BATCH_ROWS);
+                    for row in reader.by_ref() {
+                        rows.push(row.map_err(fail)?);
+                        if rows.len() == BATCH_ROWS {
+                            break;
+                        }
+                    }
+                    let chunks: Vec<Chunk<'_>> = rows.chunks(CHUNK_ROWS).map(Chunk::Json).collect();
+                    let n = rows.len();
+                    (drg_core::parallel::par_map(&chunks, self.threads, &work), n, 0)
+                }
+            };
+            for r in results {
+                sink(r)?;
+            }
+            self.rows += n as u64;
+            if let Some((started, total, last)) = &mut self.progress {
+                if last.elapsed().as_millis() >= 250 {
+                    *last = Instant::now();
+                    let line = progress_line(self.rows, started.elapsed().as_secs_f64(), bytes, *total);
+                    eprint!("\r{line:<60}");
+                }
+            }
+            if n < BATCH_ROWS {
+                if self.progress.is_some() {
+                    eprint!("\r{:<60}\r", "");
+                }
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn load_policy(path: &Path) -> Result<DipPolicy, String> {
+    DipPolicy::load(path).map_err(|e| e.to_string())
+}
+
+fn key_maker(pack: &PackChoice, policy: &DipPolicy) -> Result<KeyMaker, String> {
+    Ok(KeyMaker::new(Arc::new(load_pack(pack)?), policy))
+}
+
+/// How the rows of a file ended, for the summary on standard error.
+#[derive(Default)]
+struct Summary {
+    rows: u64,
+    /// Rows that could not be read or are invalid (cases.md).
+    invalid: u64,
+    /// Codes outside the pack's vocabularies.
+    unknown_codes: u64,
+}
+
+/// Builds the catalogue from a history file (dip.md §2).
+fn build_catalogue(policy: &DipPolicy, keys: &KeyMaker, history: &str, options: &DipInput) -> Result<Catalogue, String> {
+    let started = Instant::now();
+    let mut input = Input::open(history, options)?;
+    let mut builder = CatalogueBuilder::new(policy);
+    let mut summary = Summary::default();
+    let mut ignored = 0u64;
+    input.process(
+        |chunk| {
+            let mut out: Vec<(CaseKeys, f64)> = Vec::with_capacity(CHUNK_ROWS);
+            let (mut rows, mut invalid, mut unknown) = (0u64, 0u64, 0u64);
+            chunk.each(|_, case| {
+                rows += 1;
+                let Ok(case) = case else {
+                    invalid += 1;
+                    return;
+                };
+                match keys.keys(case) {
+                    Ok(k) => {
+                        unknown += k.warnings.len() as u64;
+                        match case.total_cost {
+                            Some(c) if c > 0.0 && c.is_finite() => out.push((k, c)),
+                            _ => {}
+                        }
+                    }
+                    Err(_) => invalid += 1,
+                }
+            });
+            (out, rows, invalid, unknown)
+        },
+        |(out, rows, invalid, unknown)| {
+            summary.rows += rows;
+            summary.invalid += invalid;
+            summary.unknown_codes += unknown;
+            ignored += rows - out.len() as u64;
+            for (k, c) in &out {
+                builder.add(k, *c);
+            }
+            Ok(())
+        },
+    )?;
+    let used = builder.cases();
+    let catalogue = builder.finish().map_err(|e| format!("{history}: {e}"))?;
+    if !options.quiet {
+        eprintln!("history: {used} used, {ignored} ignored");
+        let cores = catalogue.groups.values().filter(|g| g.kind == dip::GroupKind::Core).count();
+        eprintln!(
+            "drg dip: catalogue: {} groups ({cores} core, {} comprehensive), overall average {} yuan; {} rows invalid, {} unknown codes; {:.2} s",
+            catalogue.groups.len(),
+            catalogue.groups.len() - cores,
+            points::fixed(catalogue.overall.avg_cost, 2),
+            summary.invalid,
+            summary.unknown_codes,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(catalogue)
+}
+
+fn read_catalogue(path: &Path) -> Result<Catalogue, String> {
+    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    dip::read_catalogue_csv(std::io::BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn create(path: &Path) -> Result<BufWriter<Box<dyn Write>>, String> {
+    let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(BufWriter::with_capacity(1 << 20, Box::new(file)))
+}
+
+fn output(path: Option<&PathBuf>) -> Result<BufWriter<Box<dyn Write>>, String> {
+    match path {
+        Some(p) => create(p),
+        None => Ok(BufWriter::with_capacity(1 << 20, Box::new(std::io::stdout()))),
+    }
+}
+
+fn write_all(out: &mut impl Write, bytes: &[u8], what: &str) -> Result<(), String> {
+    out.write_all(bytes).map_err(|e| format!("{what}: {e}"))
+}
+
+fn header(fields: &[&str]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(fields).expect("write to memory");
+    w.into_inner().expect("write to memory")
+}
+
+/// What one chunk of a period gives.
+#[derive(Default)]
+struct PeriodChunk {
+    groups: Vec<u8>,
+    case_points: Vec<u8>,
+    /// (hospital, total_cost, self_pay, points) of each scored case.
+    scored: Vec<(String, f64, f64, f64)>,
+    /// Lines whose total_cost is missing or not above 0.
+    no_cost: Vec<u64>,
+    /// Why rows could not be read (they are `invalid`, without points).
+    unreadable: Vec<String>,
+    statuses: [u64; 4],
+    unknown_codes: u64,
+}
+
+fn status_index(s: DipStatus) -> usize {
+    match s {
+        DipStatus::Core => 0,
+        DipStatus::Comprehensive => 1,
+        DipStatus::Ungrouped => 2,
+        DipStatus::Invalid => 3,
+    }
+}
+
+/// Groups (and with `score`, scores) one chunk of a period.
+fn period_chunk(dip: &Dip, chunk: &Chunk<'_>, score: bool) -> PeriodChunk {
+    let mut out = PeriodChunk::default();
+    let mut groups = csv::Writer::from_writer(Vec::with_capacity(CHUNK_ROWS * 40));
+    let mut points = csv::Writer::from_writer(Vec::with_capacity(if score { CHUNK_ROWS * 64 } else { 0 }));
+    chunk.each(|line, case| {
+        let case = match case {
+            Err(e) => {
+                out.statuses[3] += 1;
+                let g = DipGrouping::invalid(e.reason.clone());
+                dip::write_groups_row(&mut groups, &e.id, &g).expect("write to memory");
+                if score {
+                    out.unreadable.push(e.reason.clone());
+                }
+                let _ = line;
+                return;
+            }
+            Ok(case) => case,
+        };
+        let (g, s) = if score { dip.group_and_score(case) } else { (dip.group(case), None) };
+        out.statuses[status_index(g.status)] += 1;
+        out.unknown_codes += g.warnings().len() as u64;
+        dip::write_groups_row(&mut groups, &case.id, &g).expect("write to memory");
+        if !score {
+            return;
+        }
+        match s {
+            Some(s) => {
+                let hospital = case.hospital.as_deref().unwrap_or("");
+                dip::write_case_points_row(&mut points, &case.id, hospital, g.group_code(), &s).expect("write to memory");
+                out.scored.push((hospital.to_string(), case.total_cost.unwrap_or(0.0), case.self_pay.unwrap_or(0.0), s.points));
+            }
+            None => out.no_cost.push(line),
+        }
+    });
+    out.groups = groups.into_inner().expect("write to memory");
+    out.case_points = points.into_inner().expect("write to memory");
+    out
+}
+
+fn status_summary(statuses: &[u64; 4], unknown_codes: u64) -> String {
+    format!(
+        "{} core, {} comprehensive, {} ungrouped, {} invalid; {unknown_codes} codes outside the pack's vocabularies",
+        statuses[0], statuses[1], statuses[2], statuses[3]
+    )
+}
+
+/// `drg dip group`.
+fn group(dip: &Dip, cases: &str, output_path: Option<&PathBuf>, options: &DipInput) -> Result<(), String> {
+    let started = Instant::now();
+    let mut input = Input::open(cases, options)?;
+    let what = output_path.map_or("standard output".to_string(), |p| p.display().to_string());
+    let mut out = output(output_path)?;
+    write_all(&mut out, &header(&dip::groups_header()), &what)?;
+    let (mut statuses, mut unknown) = ([0u64; 4], 0u64);
+    input.process(
+        |chunk| period_chunk(dip, chunk, false),
+        |r| {
+            for (a, b) in statuses.iter_mut().zip(r.statuses) {
+                *a += b;
+            }
+            unknown += r.unknown_codes;
+            write_all(&mut out, &r.groups, &what)
+        },
+    )?;
+    out.flush().map_err(|e| format!("{what}: {e}"))?;
+    if !options.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        eprintln!(
+            "drg dip group: {} cases: {}; {seconds:.2} s, {:.0} cases/s",
+            input.rows,
+            status_summary(&statuses, unknown),
+            input.rows as f64 / seconds.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+/// `drg dip run`: the period grouped, scored and settled into `out_dir`.
+fn run(dip: &Dip, period: &str, out_dir: &Path, options: &DipInput) -> Result<(), String> {
+    let started = Instant::now();
+    let mut input = Input::open(period, options)?;
+    let (groups_path, points_path) = (out_dir.join("groups.csv"), out_dir.join("case_points.csv"));
+    let mut groups = create(&groups_path)?;
+    let mut case_points = create(&points_path)?;
+    let (groups_name, points_name) = (groups_path.display().to_string(), points_path.display().to_string());
+    write_all(&mut groups, &header(&dip::groups_header()), &groups_name)?;
+    write_all(&mut case_points, &header(&dip::case_points_header()), &points_name)?;
+    let mut totals = dip::DipLedger::default();
+    let (mut statuses, mut unknown, mut no_cost) = ([0u64; 4], 0u64, 0u64);
+    input.process(
+        |chunk| period_chunk(dip, chunk, true),
+        |r| {
+            for (a, b) in statuses.iter_mut().zip(r.statuses) {
+                *a += b;
+            }
+            unknown += r.unknown_codes;
+            for line in &r.no_cost {
+                no_cost += 1;
+                // Reported line by line, but not without end on a broken file.
+                if no_cost <= 100 {
+                    eprintln!("period line {line}: total_cost missing or not above 0");
+                }
+            }
+            for reason in &r.unreadable {
+                no_cost += 1;
+                if no_cost <= 100 {
+                    eprintln!("period {reason}; invalid, no points");
+                }
+            }
+            for (hospital, cost, self_pay, pts) in &r.scored {
+                totals.add(hospital, *cost, *self_pay, *pts);
+            }
+            write_all(&mut groups, &r.groups, &groups_name)?;
+            write_all(&mut case_points, &r.case_points, &points_name)
+        },
+    )?;
+    if no_cost > 100 {
+        eprintln!("period: {} more rows without points (total_cost missing or not above 0, or unreadable)", no_cost - 100);
+    }
+    groups.flush().map_err(|e| format!("{groups_name}: {e}"))?;
+    case_points.flush().map_err(|e| format!("{points_name}: {e}"))?;
+    let settlement = totals.settle(&dip.policy).map_err(|e| format!("{period}: {e}"))?;
+    write_file(&out_dir.join("settlement.csv"), &points::settlement_csv(&settlement))?;
+    write_file(&out_dir.join("period.csv"), &points::period_csv(&settlement))?;
+    if !options.quiet {
+        let seconds = started.elapsed().as_secs_f64();
+        let p = &settlement.period;
+        eprintln!(
+            "drg dip run: {} cases: {}; {} scored, {} points, pool {} yuan, point value {} yuan/point, {} hospitals; {seconds:.2} s, {:.0} cases/s",
+            input.rows,
+            status_summary(&statuses, unknown),
+            input.rows - no_cost,
+            points::fixed(p.points, 4),
+            points::fixed(p.pool, 2),
+            points::fixed(p.point_value, 6),
+            settlement.hospitals.len(),
+            input.rows as f64 / seconds.max(1e-9)
+        );
+    }
+    Ok(())
+}
+
+fn write_file(path: &Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn warn_policy(dip: &Dip, quiet: bool) {
+    if !quiet {
+        for w in dip.warnings() {
+            eprintln!("drg dip: warning: {w}");
+        }
+    }
+}
+
+fn read_case_json(text: &str) -> Result<Case, String> {
+    let text = if text == "-" {
+        let mut s = String::new();
+        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("standard input: {e}"))?;
+        s
+    } else if let Some(path) = text.strip_prefix('@') {
+        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
+    } else {
+        text.to_string()
+    };
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the case is not valid JSON: {e}"))?;
+    let object = value.as_object().ok_or("the case must be a JSON object")?;
+    let (case, _extra) = Case::from_json_object(object).map_err(|e| format!("the case: {e}"))?;
+    Ok(case)
+}
+
+/// `drg dip`.
+pub fn command(command: DipCommand) -> Outcome {
+    match command {
+        DipCommand::Build { policy, history, output: out_path, pack, input } => {
+            let policy = load_policy(&policy.policy)?;
+            let keys = key_maker(&pack, &policy)?;
+            let catalogue = build_catalogue(&policy, &keys, &history, &input)?;
+            let what = out_path.as_ref().map_or("standard output".to_string(), |p| p.display().to_string());
+            let mut out = output(out_path.as_ref())?;
+            write_all(&mut out, dip::catalogue_csv(&catalogue).as_bytes(), &what)?;
+            out.flush().map_err(|e| format!("{what}: {e}"))?;
+            warn_policy(&Dip::new(policy, keys, catalogue), input.quiet);
+        }
+        DipCommand::Group { policy, catalogue, output: out_path, pack, input, cases } => {
+            let policy = load_policy(&policy.policy)?;
+            let catalogue = read_catalogue(&catalogue)?;
+            let dip = Dip::new(policy.clone(), key_maker(&pack, &policy)?, catalogue);
+            warn_policy(&dip, input.quiet);
+            group(&dip, &cases, out_path.as_ref(), &input)?;
+        }
+        DipCommand::Run { policy, source, period, out_dir, pack, input } => {
+            let policy = load_policy(&policy.policy)?;
+            let keys = key_maker(&pack, &policy)?;
+            std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+            let catalogue = match (&source.history, &source.catalogue) {
+                (Some(history), _) => {
+                    let catalogue = build_catalogue(&policy, &keys, history, &input)?;
+                    write_file(&out_dir.join("catalogue.csv"), &dip::catalogue_csv(&catalogue))?;
+                    catalogue
+                }
+                (None, Some(path)) => read_catalogue(path)?,
+                (None, None) => return Err("give --history or --catalogue".into()),
+            };
+            let dip = Dip::new(policy, keys, catalogue);
+            warn_policy(&dip, input.quiet);
+            run(&dip, &period, &out_dir, &input)?;
+        }
+        DipCommand::Explain { policy, catalogue, pack, case, json } => {
+            let policy = load_policy(&policy.policy)?;
+            let catalogue = read_catalogue(&catalogue)?;
+            let dip = Dip::new(policy.clone(), key_maker(&pack, &policy)?, catalogue);
+            let case = read_case_json(&case)?;
+            let explanation = dip.explain(&case);
+            if json {
+                println!("{}", explanation.to_json(&case.id));
+            } else {
+                println!("case {}", case.id);
+                for line in &explanation.lines {
+                    println!("  {line}");
+                }
+                println!(
+                    "=> {} {}",
+                    explanation.status,
+                    explanation.group.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
