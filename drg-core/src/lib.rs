@@ -34,6 +34,7 @@ pub mod grouper;
 pub mod io;
 pub mod parallel;
 pub mod pack;
+pub mod panic;
 pub mod points;
 
 pub use case::{Case, Field, FieldError, Sex};

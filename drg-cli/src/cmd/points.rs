@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use drg_core::case::{parse_number, Field};
-use drg_core::io::CsvLayout;
+use drg_core::io::{csv_reader, CsvLayout, CsvLimits};
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::{Grouper, Status};
 
-use super::{load_pack, Outcome};
+use super::{load_pack, refuse_overwriting_inputs, Outcome};
 use crate::args::{PackChoice, PointsCommand, PolicyArg, WeightsSource};
 
 /// Cases of a history or period file, with the line of each.
@@ -31,7 +31,9 @@ pub struct PointsInput {
 pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<PointsInput, String> {
     let shown = path.display().to_string();
     let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));
+    // The reader every case file goes through: rows, headers and fields past
+    // drg_core's limits, and an unterminated quote, are refused with the line.
+    let mut reader = csv_reader(BufReader::with_capacity(1 << 20, file), CsvLimits::default());
     let header = reader.byte_headers().map_err(|e| format!("{shown}: {e}"))?.clone();
     let names: Vec<String> = header
         .iter()
@@ -45,7 +47,10 @@ pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, Stri
     let col = |name: &str| names.iter().position(|n| n == name);
     let (c_id, c_hospital, c_cost) = match (col("id"), col("hospital"), col("total_cost")) {
         (Some(a), Some(b), Some(c)) => (a, b, c),
-        _ => return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", "))),
+        _ => {
+            let found = drg_core::codes::for_message(&names.join(", ")).into_owned();
+            return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {found})"));
+        }
     };
     let (c_level, c_self_pay) = (col("hospital_level"), col("self_pay"));
     let result_columns = col("status").zip(col("drg"));
@@ -159,8 +164,9 @@ pub fn write_or_print(path: Option<&PathBuf>, text: &str) -> Result<(), String> 
     match path {
         Some(p) => write(p, text),
         None => {
-            print!("{text}");
-            Ok(())
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| super::output_error("writing the output", e))
         }
     }
 }
@@ -223,9 +229,39 @@ fn create_dir(dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))
 }
 
+/// Refuses a command whose outputs include one of its inputs (through links
+/// too): the input would be lost.
+fn check_outputs(command: &PointsCommand) -> Result<(), String> {
+    let (policy, sources, outputs): (&Path, Vec<&Path>, Vec<PathBuf>) = match command {
+        PointsCommand::Run { policy, history, period, out_dir, .. } => (
+            &policy.policy,
+            vec![history, period],
+            ["weights.csv", "case_points.csv", "settlement.csv", "period.csv"].iter().map(|f| out_dir.join(f)).collect(),
+        ),
+        PointsCommand::Calibrate { policy, history, output, .. } => (&policy.policy, vec![history], output.iter().cloned().collect()),
+        PointsCommand::Score { policy, weights, period, output, .. } => {
+            let mut sources: Vec<&Path> = weights.history.iter().chain(&weights.weights).map(PathBuf::as_path).collect();
+            sources.push(period);
+            (&policy.policy, sources, output.iter().cloned().collect())
+        }
+        PointsCommand::Settle { policy, weights, period, out_dir, .. } => {
+            let mut sources: Vec<&Path> = weights.history.iter().chain(&weights.weights).map(PathBuf::as_path).collect();
+            sources.push(period);
+            (&policy.policy, sources, ["settlement.csv", "period.csv"].iter().map(|f| out_dir.join(f)).collect())
+        }
+    };
+    let mut inputs = sources;
+    inputs.push(policy);
+    for output in &outputs {
+        refuse_overwriting_inputs(output, &inputs)?;
+    }
+    Ok(())
+}
+
 /// `drg points`.
 pub fn command(command: PointsCommand) -> Outcome {
     use points::{case_points_csv, weights_csv};
+    check_outputs(&command)?;
     match command {
         PointsCommand::Run { policy, history, period, out_dir, pack } => {
             let source = WeightsSource { history: Some(history), weights: None };
