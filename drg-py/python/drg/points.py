@@ -39,6 +39,9 @@ def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None) -
 
 
 def _points_columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
+    from . import _refuse_duplicate_columns
+
+    _refuse_duplicate_columns(df.columns)
     columns = {name: df[name].tolist() for name in ("id", "hospital", "hospital_level", "total_cost", "self_pay") if name in df.columns}
     n = len(df)
     if "status" in df.columns and "drg" in df.columns:
