@@ -300,3 +300,23 @@ fn points_files_are_read_with_the_same_limits() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains(&format!("line {lines}: a quote opened here is never closed")), "{stderr}");
 }
+
+/// Item 2 for JSONL: a line past the limit is refused with its line; the
+/// objects before it are written.
+#[test]
+fn a_huge_jsonl_line_is_refused() {
+    let out = group_streamed(&["--input-format", "jsonl"], |stdin| {
+        let _ = stdin.write_all(b"{\"id\":\"1\",\"sex\":1,\"age_years\":30,\"diagnoses\":\"K35.800\"}\n{\"id\":\"");
+        let chunk = vec![b'x'; 1 << 20];
+        for _ in 0..40 {
+            if stdin.write_all(&chunk).is_err() {
+                return;
+            }
+        }
+    });
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("line 2: a line longer than 33554432 bytes"), "{stderr}");
+    assert!(stderr.len() < 400, "{stderr}");
+    assert!(text(&out.stdout).contains("\n1,grouped,"), "{}", text(&out.stdout));
+}

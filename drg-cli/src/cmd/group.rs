@@ -357,7 +357,16 @@ fn feed<R: std::io::Read, J: BufRead>(
         let mut batch = Vec::with_capacity(BATCH_ROWS);
         let mut duplicates = Duplicates::new();
         for row in reader {
-            let row = row?;
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => {
+                    // The rows read before the failure are written first.
+                    if !batch.is_empty() {
+                        send(Batch::Json(batch, duplicates));
+                    }
+                    return Err(e);
+                }
+            };
             let id = match &row.case {
                 Ok(case) => case.id.as_str(),
                 Err(e) => e.id.as_str(),
