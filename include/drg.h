@@ -32,8 +32,10 @@
 // The rule pack could not be loaded.
 #define DRG_ERROR_PACK 4
 
-// An argument is out of range (a sex other than 0, 1 or 2, a code too long
-// for its field…).
+// An argument cannot be used: a code of the pack too long for its field of
+// `drg_result`, a cost that cannot be scored. (A case field out of range,
+// such as a sex other than 0, 1 or 2, is not an error of the call: the
+// result is `DRG_STATUS_INVALID` with the reason.)
 #define DRG_ERROR_ARGUMENT 5
 
 // The points policy or weights table could not be loaded.
@@ -110,7 +112,9 @@ typedef struct drg_points drg_points;
 typedef struct drg_case {
   // The case's id (NULL or "" makes the case invalid).
   const char *id;
-  // 0 missing, 1 male, 2 female.
+  // 0 missing, 1 male, 2 female. Any other value makes the case invalid
+  // (`DRG_OK`, status `DRG_STATUS_INVALID`, the reason naming the sex), as a
+  // bad sex does in a CSV row.
   int sex;
   int age_years;
   // The whole age in days; needed when age_years is 0.
@@ -250,24 +254,51 @@ const char *drg_version(void);
 const char *drg_last_error(void);
 
 // Opens a rule pack (a drgpack/1 directory). NULL on error.
+//
+// # Safety
+//
+// `pack_path` is NULL (an error) or a NUL-terminated string valid for the
+// call. The grouper returned is freed with `drg_grouper_close`, once.
 struct drg_grouper *drg_grouper_open(const char *pack_path);
 
 // Like `drg_grouper_open`; with `translate_codes` non-zero, legacy codes are
 // translated through the pack's code maps before grouping.
+//
+// # Safety
+//
+// As for `drg_grouper_open`.
 struct drg_grouper *drg_grouper_open_with(const char *pack_path, int translate_codes);
 
 // Opens the built-in demo pack (for trying the library; not for payment).
 struct drg_grouper *drg_grouper_open_demo(void);
 
 // Closes a grouper. NULL is a no-op.
+//
+// # Safety
+//
+// `g` is NULL or a grouper returned by a `drg_grouper_open*` function and
+// not closed yet. Closing it twice is undefined behaviour, as for `free`.
+// No other call may be using it, and the `drg_name` pointers of its results
+// are invalid afterwards.
 void drg_grouper_close(struct drg_grouper *g);
 
 // The pack's id, name and counts as a newly allocated JSON object
 // (`{"id": …, "name": …, "counts": {"mdc": …, "adrg": …, "drg": …}}`);
 // free it with `drg_string_free`. NULL on error.
+//
+// # Safety
+//
+// `g` is NULL (an error) or an open grouper.
 char *drg_grouper_info_json(const struct drg_grouper *g);
 
 // Frees a string the library allocated. NULL is a no-op.
+//
+// # Safety
+//
+// `s` is NULL or a string returned by this library (`drg_group_json`,
+// `drg_grouper_info_json`) and not freed yet; freeing it twice, or freeing
+// any other pointer (`drg_last_error`, `drg_version`, `drg_name`), is
+// undefined behaviour, as for `free`.
 void drg_string_free(char *s);
 
 // Groups one case given as a JSON object with the field names of
@@ -276,17 +307,40 @@ void drg_string_free(char *s);
 // non-zero); free it with `drg_string_free`. NULL on error (a NULL or
 // non-UTF-8 argument, JSON that is not an object); a case whose fields
 // cannot be read is an `invalid` result, not an error.
+//
+// # Safety
+//
+// `g` is NULL (an error) or an open grouper; `case_json` is NULL (an error)
+// or a NUL-terminated string valid for the call.
 char *drg_group_json(const struct drg_grouper *g, const char *case_json, int explain);
 
 // Groups one case. No allocation. Returns DRG_OK (the result is in `out`,
 // whatever its status) or an error code (NULL pointer, non-UTF-8 string) with
 // `drg_last_error()`; on a case error `out` is still written, as invalid.
+//
+// # Safety
+//
+// `g` is NULL or an open grouper; `c` is NULL or points to a `drg_case`
+// whose strings are NULL or NUL-terminated, and whose `diagnoses` and
+// `procedures` hold at least `n_diagnoses` and `n_procedures` pointers;
+// `out` is NULL or points to a writable `drg_result`. All stay valid and
+// unchanged for the call. `out->drg_name` then points into the grouper:
+// valid until `drg_grouper_close`.
 int drg_group(const struct drg_grouper *g, const struct drg_case *c, struct drg_result *out);
 
 // Groups `n` cases into `results` (an array of `n`), on `threads` threads
-// (0: every core). Every result is written. Returns DRG_OK, or the error of
-// the first case that had one (its result is then INVALID) with
+// (0 or less: every core; more than 256 is taken as 256, drg-core's
+// `MAX_THREADS`, and if the system refuses a thread its share is grouped on
+// the calling thread). Every result is written. Returns DRG_OK, or the error
+// of the first case that had one (its result is then INVALID) with
 // `drg_last_error()` naming the case's index.
+//
+// # Safety
+//
+// `g` is NULL or an open grouper; unless `n` is 0, `cases` and `results`
+// are NULL or arrays of at least `n` elements (`results` writable), each
+// case valid as for `drg_group`. All stay valid and unchanged for the call,
+// and `results` is not read or written by anyone else during it.
 int drg_group_batch(const struct drg_grouper *g,
                     const struct drg_case *cases,
                     size_t n,
@@ -295,13 +349,31 @@ int drg_group_batch(const struct drg_grouper *g,
 
 // Opens a points policy (TOML, specs/points.md) and a weights table (the
 // weights.csv of `drg points calibrate`). NULL on error.
+//
+// # Safety
+//
+// `policy_path` and `weights_path` are NULL (an error) or NUL-terminated
+// strings valid for the call. The handle returned is freed with
+// `drg_points_close`, once.
 struct drg_points *drg_points_open(const char *policy_path, const char *weights_path);
 
 // Closes a points handle. NULL is a no-op.
+//
+// # Safety
+//
+// `p` is NULL or a handle returned by `drg_points_open` and not closed yet.
+// Closing it twice is undefined behaviour, as for `free`; no other call may
+// be using it.
 void drg_points_close(struct drg_points *p);
 
 // Scores one case into `out`. Returns DRG_OK or an error code (NULL pointer,
 // non-UTF-8 string, a negative or non-finite cost) with `drg_last_error()`.
+//
+// # Safety
+//
+// `p` is NULL or an open points handle; `c` is NULL or points to a
+// `drg_points_case` whose strings are NULL or NUL-terminated; `out` is NULL
+// or points to a writable `drg_score`. All stay valid for the call.
 int drg_points_score(const struct drg_points *p,
                      const struct drg_points_case *c,
                      struct drg_score *out);

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Fuzzes drg with cargo-fuzz (libFuzzer): the pack loader (pack.json, the TSV
-# files, the compiled format), the case readers (CSV, JSONL, drg_group_json),
-# code normalisation and the points policy.
+# files, the compiled format, and whole pack directories with links and odd
+# files), the case readers (CSV, JSONL, drg_group_json, and the guarded CSV
+# reader with small limits against the csv crate), code normalisation, the
+# points policy, and point calculation with extreme numbers.
 #
 #   bash scripts/fuzz.sh                      # a 30-second smoke run of every target
 #   FUZZ_SECONDS=600 bash scripts/fuzz.sh     # the 10-minute runs
@@ -22,7 +24,7 @@ export RUSTC_BOOTSTRAP=1
 
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(normalize pack_json pack_tsv pack_compiled read_csv read_jsonl group_json policy)
+[ ${#targets[@]} -gt 0 ] || targets=(normalize pack_json pack_tsv pack_compiled read_csv read_jsonl group_json policy csv_limits pack_dir points_extreme)
 
 # Seed inputs, from the project's own demo pack and examples.
 cargo build --release --locked -p drg-cli >/dev/null
@@ -36,6 +38,13 @@ done | seed pack_tsv demo
 target/release/drg pack compile drg-core/demo-pack -o fuzz/corpus/demo.drgpack >/dev/null
 seed pack_compiled demo < fuzz/corpus/demo.drgpack
 seed read_csv example < examples/cases.csv
+seed csv_limits example < examples/cases.csv
+printf 'id,sex,age_years,diagnoses\n1,1,30,"K35.800\n|E11.900"\n2,1,30,K3"5\n3,1,30,"K""35"\r\n\n4,1,"30,K35.800\n' | seed csv_limits quotes
+printf '\x00pack.json is fuzzed' | seed pack_dir a
+for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63; do
+  printf "\\x$(printf %02x "$i")A19\tx\n" | seed pack_dir "kind$i"
+done
+python3 -c 'import struct,sys; sys.stdout.buffer.write(struct.pack("<8d", 1e305, 3.0, 1e300, 2.0, 1e308, 0.85, 0.9, 1e-310) + struct.pack("<24d", *([1e305, 5e-324] * 12)))' | seed points_extreme a
 printf '{"id":"1","sex":"1","age_years":30,"diagnoses":["K35.800","E11.900"],"procedures":"47.0901"}\n[{"id":2,"sex":2,"age_years":0,"age_days":3,"weight_g":1800,"diagnoses":"P07.100"}]\n' | seed read_jsonl a
 printf '{"id":"1","sex":"女","age_years":"0","age_days":3,"weight_g":1800.5,"diagnoses":["P07.100","P59.900"],"dept":"NICU"}' | seed group_json a
 printf '[calibration]\ntrim = "sd"\ntrim_k = 3.0\nmin_cases = 5\nscale = 100.0\n[scoring]\nhigh_multiples = [[100.0, 3.0], [300.0, 2.0], [1e308, 1.5]]\nlow_ratio = 0.4\nbase_groups = ["A19"]\n[coefficients]\nlevel = { "1" = 0.85, "2" = 0.92 }\nhospital = { "H2" = 1.1 }\n[settlement]\nbudget = 100000.0\nshare_ratio = 0.85\nprepay_ratio = 0.9\n' | seed policy a

@@ -22,6 +22,7 @@ cflags=(-std=c11 -Wall -Wextra -Werror -O1 -g -pthread -I include)
 link=(-L target/release -ldrg "-Wl,-rpath,$root/target/release")
 gcc "${cflags[@]}" examples/c/group_cases.c "${link[@]}" -o "$out/group_cases"
 gcc "${cflags[@]}" examples/c/test_abi.c "${link[@]}" -o "$out/test_abi"
+gcc "${cflags[@]}" examples/c/test_hardening.c "${link[@]}" -o "$out/test_hardening"
 # The static library links too.
 gcc "${cflags[@]}" examples/c/group_cases.c target/release/libdrg.a -lpthread -ldl -lm -o "$out/group_cases_static"
 
@@ -31,6 +32,14 @@ vg=(valgrind -q --error-exitcode=3 --leak-check=full --show-leak-kinds=definite,
 echo "== C: ABI test under valgrind"
 mkdir -p "$out/work"
 "${vg[@]}" "$out/test_abi" "$out/work"
+
+# Not under valgrind: 40,000 cases on 256 threads take minutes there, and
+# what it checks (every result written, nothing on stderr) needs no valgrind.
+echo "== C: hardening (absurd thread counts, sex 3); nothing on standard error"
+"$out/test_hardening" 2> "$out/hardening.stderr"
+if [ -s "$out/hardening.stderr" ]; then
+  echo "libdrg wrote to the host's standard error:"; head -20 "$out/hardening.stderr"; exit 1
+fi
 
 echo "== C: CHS-DRG 1.1 from 4 threads under valgrind, against drg group"
 target/release/drg group -q --pack "$shared/rulepacks/chs-drg-1.1" "$shared/testdata/chs-drg-1.1/cases.csv" \

@@ -14,6 +14,7 @@ use clap::Parser;
 use args::{Cli, CodeCommand, Command, PackCommand};
 
 fn main() -> ExitCode {
+    end_quietly_on_closed_output();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Group(args) => cmd::group::command(args),
@@ -31,13 +32,31 @@ fn main() -> ExitCode {
 }
 
 /// The one place an outcome becomes an exit code: an error is printed on
-/// standard error and exits 2.
+/// standard error and exits 2. When the reader of the output went away
+/// (`drg group big.csv | head -1`), drg ends quietly with exit 0.
 fn report(outcome: cmd::Outcome) -> ExitCode {
     match outcome {
         Ok(code) => code,
+        Err(_) if cmd::output_closed() => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("drg: error: {message}");
             ExitCode::from(2)
         }
     }
+}
+
+/// `println!` panics when standard output is a closed pipe (Rust ignores
+/// SIGPIPE, so the write fails with EPIPE). Such a panic is no bug: it ends
+/// drg quietly with exit 0, like `head` closing the pipe ends any Unix tool.
+/// Every other panic is reported as usual.
+fn end_quietly_on_closed_output() {
+    let report_panic = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload.downcast_ref::<String>().map(String::as_str).or_else(|| payload.downcast_ref::<&str>().copied());
+        if message.is_some_and(|m| m.starts_with("failed printing to stdout") && m.contains("Broken pipe")) {
+            std::process::exit(0);
+        }
+        report_panic(info);
+    }));
 }

@@ -182,7 +182,7 @@ impl Case {
                     None
                 } else {
                     Some(Sex::parse(text).ok_or_else(|| {
-                        err(format!("{:?} is not one of 1, 2, M, F, 男, 女", text.trim()))
+                        err(format!("{:?} is not one of 1, 2, M, F, 男, 女", crate::codes::for_message(text.trim())))
                     })?)
                 }
             }
@@ -359,7 +359,7 @@ pub fn parse_number(text: &str) -> Result<Option<f64>, String> {
     let ok_chars = t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
     match t.parse::<f64>() {
         Ok(v) if ok_chars && v.is_finite() => Ok(Some(v)),
-        _ => Err(format!("{:?} is not a number", text.trim())),
+        _ => Err(format!("{:?} is not a number", crate::codes::for_message(text.trim()))),
     }
 }
 
@@ -426,7 +426,7 @@ pub fn parse_whole(text: &str) -> Result<Option<i64>, String> {
     match parse_number(text)? {
         None => Ok(None),
         Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(Some(v as i64)),
-        Some(_) => Err(format!("{:?} is not a whole number", text.trim())),
+        Some(_) => Err(format!("{:?} is not a whole number", crate::codes::for_message(text.trim()))),
     }
 }
 

@@ -38,6 +38,10 @@ pub enum InputError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Csv(#[from] csv::Error),
+    /// A line, header or field past [`CsvLimits`], or an unterminated quote:
+    /// the message names the line and shows at most a short prefix.
+    #[error("{0}")]
+    Limit(String),
     #[error("the input is empty: a CSV of cases starts with a header line")]
     Empty,
     #[error("the header has no column {missing} (it has: {found})")]
@@ -171,12 +175,22 @@ impl CsvLayout {
     }
 }
 
-impl<R: Read> CsvCases<R> {
+impl<R: Read> CsvCases<GuardedCsv<R>> {
+    /// Reads the header of `input`, with the default [`CsvLimits`].
     pub fn new(input: R) -> Result<Self, InputError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+        Self::with_limits(input, CsvLimits::default())
+    }
+
+    /// Reads the header of `input`; a header, line or field past `limits`
+    /// or an unterminated quote makes reading fail (see [`GuardedCsv`]).
+    pub fn with_limits(input: R, limits: CsvLimits) -> Result<Self, InputError> {
+        let mut reader = csv_reader(input, limits);
         let layout = CsvLayout::from_header(reader.byte_headers()?)?;
         Ok(CsvCases { reader, layout, record: csv::ByteRecord::new() })
     }
+}
+
+impl<R: Read> CsvCases<R> {
 
     pub fn layout(&self) -> &CsvLayout {
         &self.layout
@@ -208,6 +222,219 @@ impl<R: Read> Iterator for CsvCases<R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_row()
+    }
+}
+
+/// The largest header line drg reads: room for a million columns of short
+/// names (a real case file has a few dozen columns).
+pub const MAX_HEADER_BYTES: usize = 16 << 20;
+/// The largest row drg reads, quotes and line breaks inside quotes included.
+/// A real discharge row is at most a few kB; this leaves room for a row with
+/// a 10 MB field.
+pub const MAX_LINE_BYTES: usize = 32 << 20;
+/// The largest field drg reads (10,000 codes take about 100 kB).
+pub const MAX_FIELD_BYTES: usize = 16 << 20;
+/// How much of an input a message may show.
+const PREFIX_BYTES: usize = 32;
+
+/// The sizes past which a CSV input is refused (the whole input, naming the
+/// line: past these sizes a file is not a case file, and reading on would
+/// only hold more of it in memory).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CsvLimits {
+    /// The first row (the header), in bytes.
+    pub header_bytes: usize,
+    /// Any other row, in bytes.
+    pub line_bytes: usize,
+    /// One field, in bytes (quotes included).
+    pub field_bytes: usize,
+}
+
+impl Default for CsvLimits {
+    fn default() -> Self {
+        CsvLimits { header_bytes: MAX_HEADER_BYTES, line_bytes: MAX_LINE_BYTES, field_bytes: MAX_FIELD_BYTES }
+    }
+}
+
+/// A CSV reader (flexible field counts, a header row) over `input` guarded by
+/// `limits`: what every case and points file of drg is read with.
+pub fn csv_reader<R: Read>(input: R, limits: CsvLimits) -> csv::Reader<GuardedCsv<R>> {
+    csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(GuardedCsv::new(input, limits))
+}
+
+/// Where [`GuardedCsv`] is in the CSV syntax: the states of the csv crate's
+/// parser that matter for where rows and fields end.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Syntax {
+    StartField,
+    InField,
+    InQuotes,
+    QuoteInQuotes,
+}
+
+/// A reader that follows the CSV syntax byte by byte as the csv crate does,
+/// and makes reading fail (an [`std::io::Error`] of kind `InvalidData` whose
+/// message names the line) when a row or field grows past its [`CsvLimits`],
+/// or when the input ends inside a quoted field: the csv crate would
+/// otherwise take every row after an unterminated quote as one field, and
+/// hold a row of any size in memory. Rows before the failure are read.
+pub struct GuardedCsv<R> {
+    inner: R,
+    limits: CsvLimits,
+    syntax: Syntax,
+    /// The line being read (1-based, counting every `\n`, as the csv crate
+    /// does).
+    line: u64,
+    /// The line the current row starts on.
+    row_line: u64,
+    /// The line where the open quote, if any, was opened.
+    quote_line: u64,
+    row_bytes: usize,
+    field_bytes: usize,
+    field: usize,
+    header: bool,
+    /// The first bytes of the current row, for messages.
+    prefix: Vec<u8>,
+    /// The error to give at the next read, once the bytes before it are read.
+    failed: Option<String>,
+}
+
+impl<R: Read> GuardedCsv<R> {
+    pub fn new(inner: R, limits: CsvLimits) -> Self {
+        GuardedCsv {
+            inner,
+            limits,
+            syntax: Syntax::StartField,
+            line: 1,
+            row_line: 1,
+            quote_line: 0,
+            row_bytes: 0,
+            field_bytes: 0,
+            field: 1,
+            header: true,
+            prefix: Vec::with_capacity(PREFIX_BYTES),
+            failed: None,
+        }
+    }
+
+    fn shown_prefix(&self) -> String {
+        let text = String::from_utf8_lossy(&self.prefix);
+        let more = if self.row_bytes > self.prefix.len() { "…" } else { "" };
+        format!("{text:?}{more}")
+    }
+
+    fn end_row(&mut self) {
+        self.header = false;
+        self.row_bytes = 0;
+        self.field_bytes = 0;
+        self.field = 1;
+        self.prefix.clear();
+        self.row_line = self.line;
+    }
+
+    /// Follows the syntax over `bytes`; the number of bytes that are fine, and
+    /// the error at the first byte that is not.
+    fn scan(&mut self, bytes: &[u8]) -> (usize, Option<String>) {
+        let row_limit = if self.header { self.limits.header_bytes } else { self.limits.line_bytes };
+        let mut row_limit = row_limit;
+        for (i, &b) in bytes.iter().enumerate() {
+            if self.row_bytes == 0 && (b == b'\n' || b == b'\r') {
+                // A blank line (or the \n of a \r\n) between rows.
+                if b == b'\n' {
+                    self.line += 1;
+                    self.row_line = self.line;
+                }
+                continue;
+            }
+            if self.prefix.len() < PREFIX_BYTES {
+                self.prefix.push(b);
+            }
+            self.row_bytes += 1;
+            self.field_bytes += 1;
+            let mut row_ends = false;
+            match (self.syntax, b) {
+                (_, b'\n') if self.syntax == Syntax::InQuotes => self.line += 1,
+                (Syntax::InQuotes, b'"') => self.syntax = Syntax::QuoteInQuotes,
+                (Syntax::InQuotes, _) => {}
+                (Syntax::StartField, b'"') => {
+                    self.syntax = Syntax::InQuotes;
+                    self.quote_line = self.line;
+                }
+                (Syntax::QuoteInQuotes, b'"') => self.syntax = Syntax::InQuotes,
+                (_, b',') => {
+                    self.syntax = Syntax::StartField;
+                    self.field += 1;
+                    self.field_bytes = 0;
+                }
+                (_, b'\n') => {
+                    self.line += 1;
+                    row_ends = true;
+                }
+                (_, b'\r') => row_ends = true,
+                _ => self.syntax = Syntax::InField,
+            }
+            if row_ends {
+                self.syntax = Syntax::StartField;
+                self.end_row();
+                row_limit = self.limits.line_bytes;
+                continue;
+            }
+            let what = if self.header { "the header line" } else { "a row" };
+            if self.row_bytes > row_limit {
+                let quote = if self.syntax == Syntax::InQuotes || self.syntax == Syntax::QuoteInQuotes {
+                    format!(" (a quote opened on line {} is perhaps never closed)", self.quote_line)
+                } else {
+                    String::new()
+                };
+                let message = format!(
+                    "line {}: {what} longer than {} bytes, starting {}{quote}; drg refuses rows that long",
+                    self.row_line,
+                    row_limit,
+                    self.shown_prefix()
+                );
+                return (i, Some(message));
+            }
+            if self.field_bytes > self.limits.field_bytes {
+                let message = format!(
+                    "line {}: field {} of {what} is longer than {} bytes (the row starts {}); drg refuses fields that long",
+                    self.row_line,
+                    self.field,
+                    self.limits.field_bytes,
+                    self.shown_prefix()
+                );
+                return (i, Some(message));
+            }
+        }
+        (bytes.len(), None)
+    }
+}
+
+impl<R: Read> Read for GuardedCsv<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if let Some(message) = &self.failed {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message.clone()));
+        }
+        let n = self.inner.read(buf)?;
+        if n == 0 && !buf.is_empty() {
+            if matches!(self.syntax, Syntax::InQuotes) {
+                let message = format!(
+                    "line {}: a quote opened here is never closed (the row starts {}); every line after it would be read as one field, so the input is refused",
+                    self.quote_line,
+                    self.shown_prefix()
+                );
+                self.failed = Some(message);
+                return self.read(buf);
+            }
+            return Ok(0);
+        }
+        let (fine, failure) = self.scan(&buf[..n]);
+        if let Some(message) = failure {
+            self.failed = Some(message);
+            if fine == 0 {
+                return self.read(buf);
+            }
+        }
+        Ok(fine)
     }
 }
 
@@ -295,12 +522,20 @@ impl<R: BufRead> Iterator for JsonCases<R> {
             }
             JsonSource::Lines { input, line, buf } => loop {
                 buf.clear();
-                match input.read_until(b'\n', buf) {
+                // One byte more than a line may have, to tell a line at the
+                // limit from a longer one without holding the longer one.
+                match (&mut *input).take(MAX_LINE_BYTES as u64 + 1).read_until(b'\n', buf) {
                     Ok(0) => return None,
                     Ok(_) => {}
                     Err(e) => return Some(Err(e.into())),
                 }
                 *line += 1;
+                if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
+                    let start = String::from_utf8_lossy(&buf[..PREFIX_BYTES]);
+                    return Some(Err(InputError::Limit(format!(
+                        "line {line}: a line longer than {MAX_LINE_BYTES} bytes, starting {start:?}…; drg refuses lines that long"
+                    ))));
+                }
                 let text = match std::str::from_utf8(buf) {
                     Ok(t) => t,
                     Err(_) => {
@@ -387,5 +622,82 @@ mod tests {
         let e = rows[1].case.as_ref().unwrap_err();
         assert_eq!(e.id, "7");
         assert!(e.reason.starts_with("item 2: sex:"), "{}", e.reason);
+    }
+
+    fn read_all(input: &[u8], limits: CsvLimits) -> (usize, Option<String>) {
+        let mut rows = 0;
+        let Ok(cases) = CsvCases::with_limits(input, limits) else {
+            return (0, CsvCases::with_limits(input, limits).err().map(|e| e.to_string()));
+        };
+        for row in cases {
+            match row {
+                Ok(_) => rows += 1,
+                Err(e) => return (rows, Some(e.to_string())),
+            }
+        }
+        (rows, None)
+    }
+
+    #[test]
+    fn an_unterminated_quote_is_refused_naming_its_line() {
+        let mut input = String::from("id,sex,age_years,diagnoses\n");
+        for i in 0..100 {
+            if i == 50 {
+                input.push_str("51,1,30,\"K35.800\n");
+            } else {
+                input.push_str(&format!("{},1,30,K35.800\n", i + 1));
+            }
+        }
+        let (rows, error) = read_all(input.as_bytes(), CsvLimits::default());
+        assert_eq!(rows, 50);
+        let error = error.expect("refused");
+        assert!(error.starts_with("line 52: a quote opened here is never closed"), "{error}");
+        // Quotes that close, quotes inside a field and doubled quotes are fine.
+        let input = "id,sex,age_years,diagnoses\n1,1,30,\"K35.800\n|E11.900\"\n2,1,30,K3\"5\n3,1,30,\"K\"\"35\"\n";
+        assert_eq!(read_all(input.as_bytes(), CsvLimits::default()), (3, None));
+    }
+
+    #[test]
+    fn rows_headers_and_fields_past_the_limits_are_refused_with_a_short_prefix() {
+        let limits = CsvLimits { header_bytes: 64, line_bytes: 100, field_bytes: 50 };
+        let header = "id,sex,age_years,diagnoses\n";
+        let long_header = format!("id,sex,age_years,diagnoses,{}\n", "x".repeat(100));
+        let (rows, error) = read_all(long_header.as_bytes(), limits);
+        assert_eq!(rows, 0);
+        let error = error.unwrap();
+        assert!(error.starts_with("line 1: the header line longer than 64 bytes, starting \"id,sex,age_years,diagnoses,xxxxx\"…"), "{error}");
+        assert!(error.len() < 200, "{error}");
+
+        let input = format!("{header}1,1,30,K35.800\n\r\n2,1,30,{}\n3,1,30,K35.800\n", "K".repeat(60));
+        let (rows, error) = read_all(input.as_bytes(), limits);
+        assert_eq!(rows, 1);
+        let error = error.unwrap();
+        assert!(error.starts_with("line 4: field 4 of a row is longer than 50 bytes"), "{error}");
+
+        let input = format!("{header}1,1,30,K35.800\n2,1,30,{}\n", "K35.800|".repeat(5).repeat(3).replace('|', ","));
+        let (rows, error) = read_all(input.as_bytes(), limits);
+        assert_eq!(rows, 1);
+        assert!(error.unwrap().starts_with("line 3: a row longer than 100 bytes, starting \"2,1,30,K35.800,"));
+
+        // A quote left open: the row grows to the limit, and the message says
+        // where the quote opened.
+        let input = format!("{header}1,1,30,K35.800\n2,1,\"30,K35.800\n{}", "3,1,30,K35.800\n".repeat(20));
+        let (_, error) = read_all(input.as_bytes(), CsvLimits { field_bytes: 1000, ..limits });
+        let error = error.unwrap();
+        assert!(error.contains("line 3: a row longer than 100 bytes") && error.contains("a quote opened on line 3"), "{error}");
+
+        // Rows at the limits are read.
+        let input = format!("{header}1,1,30,{}\n", "K".repeat(50));
+        assert_eq!(read_all(input.as_bytes(), limits), (1, None));
+    }
+
+    #[test]
+    fn jsonl_lines_past_the_limit_are_refused() {
+        let mut input = b"{\"id\": \"1\"}\n".to_vec();
+        input.extend(std::iter::repeat_n(b'x', MAX_LINE_BYTES + 10));
+        let mut rows = JsonCases::new(&input[..]).unwrap();
+        assert!(rows.next().unwrap().is_ok());
+        let error = rows.next().unwrap().unwrap_err().to_string();
+        assert!(error.starts_with("line 2: a line longer than") && error.len() < 200, "{error}");
     }
 }

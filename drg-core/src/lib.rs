@@ -37,6 +37,7 @@ pub mod grouper;
 pub mod io;
 pub mod parallel;
 pub mod pack;
+pub mod panic;
 pub mod points;
 pub mod report;
 

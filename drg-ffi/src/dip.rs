@@ -10,8 +10,8 @@ use drg_core::dip::{self, Dip, DipPolicy, DipStatus, KeyMaker};
 use drg_core::{Case, Pack};
 
 use crate::{
-    copy_into, drg_case, drg_category, guard, opt_str_arg, read_case, set_error, str_arg, to_c_string, Failure, DRG_ERROR_JSON,
-    DRG_ERROR_NULL, DRG_ERROR_PACK, DRG_OK, DRG_REASON_SIZE,
+    copy_into, drg_case, drg_category, guard, opt_str_arg, read_case, set_error, str_arg,
+    to_c_string, Failure, DRG_ERROR_JSON, DRG_ERROR_NULL, DRG_ERROR_PACK, DRG_OK, DRG_REASON_SIZE,
 };
 
 /// The DIP policy or catalogue could not be loaded.
@@ -85,37 +85,50 @@ pub unsafe extern "C" fn drg_dip_open(
     catalogue_path: *const c_char,
     pack_path: *const c_char,
 ) -> *mut drg_dip {
-    guard(ptr::null_mut(), || {
-        let opened = (|| -> Result<drg_dip, Failure> {
-            let policy_path = str_arg(policy_path, "policy_path")?;
-            let catalogue_path = str_arg(catalogue_path, "catalogue_path")?;
-            let pack = match opt_str_arg(pack_path, "pack_path")? {
-                Some(p) => Pack::open(p).map_err(|e| Failure(DRG_ERROR_PACK, e.to_string()))?,
-                None => Pack::demo(),
-            };
-            let policy = DipPolicy::load(policy_path).map_err(|e| Failure(DRG_ERROR_DIP, e.to_string()))?;
-            let file = std::fs::File::open(catalogue_path)
-                .map_err(|e| Failure(DRG_ERROR_DIP, format!("{catalogue_path}: {e}")))?;
-            let catalogue = dip::read_catalogue_csv(std::io::BufReader::new(file))
-                .map_err(|e| Failure(DRG_ERROR_DIP, format!("{catalogue_path}: {e}")))?;
-            let keys = KeyMaker::new(Arc::new(pack), &policy);
-            Ok(drg_dip { dip: Dip::new(policy, keys, catalogue) })
-        })();
-        match opened {
-            Ok(d) => Box::into_raw(Box::new(d)),
-            Err(f) => {
-                f.report();
-                ptr::null_mut()
+    // SAFETY: every pointer used below is one this function's "# Safety"
+    // requires the caller to pass valid (or NULL where it says so); each is
+    // checked for NULL before use.
+    unsafe {
+        guard(ptr::null_mut(), || {
+            let opened = (|| -> Result<drg_dip, Failure> {
+                let policy_path = str_arg(policy_path, "policy_path")?;
+                let catalogue_path = str_arg(catalogue_path, "catalogue_path")?;
+                let pack = match opt_str_arg(pack_path, "pack_path")? {
+                    Some(p) => Pack::open(p).map_err(|e| Failure(DRG_ERROR_PACK, e.to_string()))?,
+                    None => Pack::demo(),
+                };
+                let policy = DipPolicy::load(policy_path)
+                    .map_err(|e| Failure(DRG_ERROR_DIP, e.to_string()))?;
+                let file = std::fs::File::open(catalogue_path)
+                    .map_err(|e| Failure(DRG_ERROR_DIP, format!("{catalogue_path}: {e}")))?;
+                let catalogue = dip::read_catalogue_csv(std::io::BufReader::new(file))
+                    .map_err(|e| Failure(DRG_ERROR_DIP, format!("{catalogue_path}: {e}")))?;
+                let keys = KeyMaker::new(Arc::new(pack), &policy);
+                Ok(drg_dip {
+                    dip: Dip::new(policy, keys, catalogue),
+                })
+            })();
+            match opened {
+                Ok(d) => Box::into_raw(Box::new(d)),
+                Err(f) => {
+                    f.report();
+                    ptr::null_mut()
+                }
             }
-        }
-    })
+        })
+    }
 }
 
 /// Closes a DIP handle. NULL is a no-op.
 #[no_mangle]
 pub unsafe extern "C" fn drg_dip_close(d: *mut drg_dip) {
-    if !d.is_null() {
-        guard((), || drop(Box::from_raw(d)));
+    // SAFETY: every pointer used below is one this function's "# Safety"
+    // requires the caller to pass valid (or NULL where it says so); each is
+    // checked for NULL before use.
+    unsafe {
+        if !d.is_null() {
+            guard((), || drop(Box::from_raw(d)));
+        }
     }
 }
 
@@ -135,58 +148,71 @@ fn clear(out: &mut drg_dip_result) {
 /// needs is a result (`DRG_DIP_INVALID` with its reason), not an error.
 /// Returns DRG_OK or an error code (a NULL pointer, a non-UTF-8 string).
 #[no_mangle]
-pub unsafe extern "C" fn drg_dip_group(d: *const drg_dip, c: *const drg_dip_case, out: *mut drg_dip_result) -> c_int {
-    guard(crate::DRG_ERROR_INTERNAL, || {
-        let (Some(d), Some(c), Some(out)) = (d.as_ref(), c.as_ref(), out.as_mut()) else {
-            set_error("drg_dip_group: d, c and out must not be NULL");
-            return DRG_ERROR_NULL;
-        };
-        clear(out);
-        // The case (or why it is invalid), its hospital and level.
-        type Read<'a> = (Result<Case, String>, Option<&'a str>, Option<&'a str>);
-        let read = (|| -> Result<Read<'_>, Failure> {
-            Ok((
-                read_case(&c.base)?,
-                opt_str_arg(c.hospital, "c.hospital")?,
-                opt_str_arg(c.hospital_level, "c.hospital_level")?,
-            ))
-        })();
-        let (case, hospital, level) = match read {
-            Ok(r) => r,
-            Err(f) => return f.report(),
-        };
-        let mut case = match case {
-            Ok(case) => case,
-            Err(reason) => {
-                let _ = copy_into(&mut out.reason, &reason, true);
-                return DRG_OK;
-            }
-        };
-        case.hospital = hospital.map(str::to_string);
-        case.hospital_level = level.map(str::to_string);
-        case.total_cost = Some(c.total_cost);
-        let (g, s) = d.dip.group_and_score(&case);
-        out.status = match g.status {
-            DipStatus::Core => drg_dip_status::DRG_DIP_CORE,
-            DipStatus::Comprehensive => drg_dip_status::DRG_DIP_COMPREHENSIVE,
-            DipStatus::Ungrouped => drg_dip_status::DRG_DIP_UNGROUPED,
-            DipStatus::Invalid => drg_dip_status::DRG_DIP_INVALID,
-        };
-        if let Err(e) = copy_into(&mut out.group, g.group_code(), false) {
+pub unsafe extern "C" fn drg_dip_group(
+    d: *const drg_dip,
+    c: *const drg_dip_case,
+    out: *mut drg_dip_result,
+) -> c_int {
+    // SAFETY: every pointer used below is one this function's "# Safety"
+    // requires the caller to pass valid (or NULL where it says so); each is
+    // checked for NULL before use.
+    unsafe {
+        guard(crate::DRG_ERROR_INTERNAL, || {
+            let (Some(d), Some(c), Some(out)) = (d.as_ref(), c.as_ref(), out.as_mut()) else {
+                set_error("drg_dip_group: d, c and out must not be NULL");
+                return DRG_ERROR_NULL;
+            };
             clear(out);
-            return Failure(crate::DRG_ERROR_ARGUMENT, format!("group code {e}: use drg_dip_group_json")).report();
-        }
-        out.severity = g.severity.map_or(-1, c_int::from);
-        let _ = copy_into(&mut out.reason, g.reason.as_deref().unwrap_or(""), true);
-        if let Some(s) = s {
-            out.scored = 1;
-            out.category = drg_category::from(s.category);
-            out.score = s.score;
-            out.coef = s.coef;
-            out.points = s.points;
-        }
-        DRG_OK
-    })
+            // The case (or why it is invalid), its hospital and level.
+            type Read<'a> = (Result<Case, String>, Option<&'a str>, Option<&'a str>);
+            let read = (|| -> Result<Read<'_>, Failure> {
+                Ok((
+                    read_case(&c.base)?,
+                    opt_str_arg(c.hospital, "c.hospital")?,
+                    opt_str_arg(c.hospital_level, "c.hospital_level")?,
+                ))
+            })();
+            let (case, hospital, level) = match read {
+                Ok(r) => r,
+                Err(f) => return f.report(),
+            };
+            let mut case = match case {
+                Ok(case) => case,
+                Err(reason) => {
+                    let _ = copy_into(&mut out.reason, &reason, true);
+                    return DRG_OK;
+                }
+            };
+            case.hospital = hospital.map(str::to_string);
+            case.hospital_level = level.map(str::to_string);
+            case.total_cost = Some(c.total_cost);
+            let (g, s) = d.dip.group_and_score(&case);
+            out.status = match g.status {
+                DipStatus::Core => drg_dip_status::DRG_DIP_CORE,
+                DipStatus::Comprehensive => drg_dip_status::DRG_DIP_COMPREHENSIVE,
+                DipStatus::Ungrouped => drg_dip_status::DRG_DIP_UNGROUPED,
+                DipStatus::Invalid => drg_dip_status::DRG_DIP_INVALID,
+            };
+            if let Err(e) = copy_into(&mut out.group, g.group_code(), false) {
+                clear(out);
+                return Failure(
+                    crate::DRG_ERROR_ARGUMENT,
+                    format!("group code {e}: use drg_dip_group_json"),
+                )
+                .report();
+            }
+            out.severity = g.severity.map_or(-1, c_int::from);
+            let _ = copy_into(&mut out.reason, g.reason.as_deref().unwrap_or(""), true);
+            if let Some(s) = s {
+                out.scored = 1;
+                out.category = drg_category::from(s.category);
+                out.score = s.score;
+                out.coef = s.coef;
+                out.points = s.points;
+            }
+            DRG_OK
+        })
+    }
 }
 
 /// Groups, scores and explains one case given as a JSON object (the field
@@ -198,30 +224,41 @@ pub unsafe extern "C" fn drg_dip_group(d: *const drg_dip, c: *const drg_dip_case
 /// cost above 0) and `explain` (lines of text). Free it with
 /// `drg_string_free`. NULL on error.
 #[no_mangle]
-pub unsafe extern "C" fn drg_dip_group_json(d: *const drg_dip, case_json: *const c_char) -> *mut c_char {
-    guard(ptr::null_mut(), || {
-        let done = (|| -> Result<String, Failure> {
-            let d = d.as_ref().ok_or_else(|| Failure(DRG_ERROR_NULL, "d is NULL".into()))?;
-            let text = str_arg(case_json, "case_json")?;
-            let value: serde_json::Value =
-                serde_json::from_str(text).map_err(|e| Failure(DRG_ERROR_JSON, format!("case_json: {e}")))?;
-            let object =
-                value.as_object().ok_or_else(|| Failure(DRG_ERROR_JSON, "case_json is not a JSON object".into()))?;
-            let json = match Case::from_json_object(object) {
-                Ok((case, _)) => d.dip.explain(&case).to_json(&case.id),
-                Err(e) => serde_json::json!({
-                    "id": drg_core::case::json_id(object), "status": "invalid", "group": null,
-                    "severity": null, "reason": e.to_string(), "keys": null, "score": null, "explain": [],
-                }),
-            };
-            Ok(json.to_string())
-        })();
-        match done {
-            Ok(s) => to_c_string(s),
-            Err(f) => {
-                f.report();
-                ptr::null_mut()
+pub unsafe extern "C" fn drg_dip_group_json(
+    d: *const drg_dip,
+    case_json: *const c_char,
+) -> *mut c_char {
+    // SAFETY: every pointer used below is one this function's "# Safety"
+    // requires the caller to pass valid (or NULL where it says so); each is
+    // checked for NULL before use.
+    unsafe {
+        guard(ptr::null_mut(), || {
+            let done = (|| -> Result<String, Failure> {
+                let d = d
+                    .as_ref()
+                    .ok_or_else(|| Failure(DRG_ERROR_NULL, "d is NULL".into()))?;
+                let text = str_arg(case_json, "case_json")?;
+                let value: serde_json::Value = serde_json::from_str(text)
+                    .map_err(|e| Failure(DRG_ERROR_JSON, format!("case_json: {e}")))?;
+                let object = value.as_object().ok_or_else(|| {
+                    Failure(DRG_ERROR_JSON, "case_json is not a JSON object".into())
+                })?;
+                let json = match Case::from_json_object(object) {
+                    Ok((case, _)) => d.dip.explain(&case).to_json(&case.id),
+                    Err(e) => serde_json::json!({
+                        "id": drg_core::case::json_id(object), "status": "invalid", "group": null,
+                        "severity": null, "reason": e.to_string(), "keys": null, "score": null, "explain": [],
+                    }),
+                };
+                Ok(json.to_string())
+            })();
+            match done {
+                Ok(s) => to_c_string(s),
+                Err(f) => {
+                    f.report();
+                    ptr::null_mut()
+                }
             }
-        }
-    })
+        })
+    }
 }

@@ -10,8 +10,9 @@ use std::ptr;
 use drg_core::points::{self, CareFacts, PointsCase, Policy};
 
 use super::{
-    copy_into, drg_category, drg_points, guard, opt_str_arg, set_error, str_arg, Failure, DRG_CODE_SIZE, DRG_ERROR_ARGUMENT,
-    DRG_ERROR_INTERNAL, DRG_ERROR_NULL, DRG_ERROR_POINTS, DRG_OK,
+    copy_into, drg_category, drg_points, guard, opt_str_arg, set_error, str_arg, Failure,
+    DRG_CODE_SIZE, DRG_ERROR_ARGUMENT, DRG_ERROR_INTERNAL, DRG_ERROR_NULL, DRG_ERROR_POINTS,
+    DRG_OK,
 };
 
 /// The version of the C ABI: 2 added per-diem scoring
@@ -74,31 +75,50 @@ pub unsafe extern "C" fn drg_points_open_perdiem(
     weights_path: *const c_char,
     perdiem_path: *const c_char,
 ) -> *mut drg_points {
-    guard(ptr::null_mut(), || {
-        let opened = (|| -> Result<drg_points, Failure> {
-            let policy_path = str_arg(policy_path, "policy_path")?;
-            let weights_path = str_arg(weights_path, "weights_path")?;
-            let perdiem_path = opt_str_arg(perdiem_path, "perdiem_path")?;
-            let policy = Policy::load(policy_path).map_err(|e| Failure(DRG_ERROR_POINTS, e.to_string()))?;
-            let open = |path: &str| std::fs::File::open(path).map(std::io::BufReader::new).map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")));
-            let weights = points::read_weights_csv(open(weights_path)?).map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
-            let perdiem = match perdiem_path {
-                Some(path) => points::read_perdiem_csv(open(path)?).map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))?,
-                None if policy.perdiem.is_some() => {
-                    return Err(Failure(DRG_ERROR_POINTS, "perdiem_path is NULL but the policy has per-diem categories".into()))
+    // SAFETY: every pointer used below is one this function's "# Safety"
+    // requires the caller to pass valid (or NULL where it says so); each is
+    // checked for NULL before use.
+    unsafe {
+        guard(ptr::null_mut(), || {
+            let opened = (|| -> Result<drg_points, Failure> {
+                let policy_path = str_arg(policy_path, "policy_path")?;
+                let weights_path = str_arg(weights_path, "weights_path")?;
+                let perdiem_path = opt_str_arg(perdiem_path, "perdiem_path")?;
+                let policy = Policy::load(policy_path)
+                    .map_err(|e| Failure(DRG_ERROR_POINTS, e.to_string()))?;
+                let open = |path: &str| {
+                    std::fs::File::open(path)
+                        .map(std::io::BufReader::new)
+                        .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))
+                };
+                let weights = points::read_weights_csv(open(weights_path)?)
+                    .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
+                let perdiem = match perdiem_path {
+                    Some(path) => points::read_perdiem_csv(open(path)?)
+                        .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))?,
+                    None if policy.perdiem.is_some() => {
+                        return Err(Failure(
+                            DRG_ERROR_POINTS,
+                            "perdiem_path is NULL but the policy has per-diem categories".into(),
+                        ))
+                    }
+                    None => Default::default(),
+                };
+                Ok(drg_points {
+                    policy,
+                    weights,
+                    perdiem,
+                })
+            })();
+            match opened {
+                Ok(p) => Box::into_raw(Box::new(p)),
+                Err(f) => {
+                    f.report();
+                    ptr::null_mut()
                 }
-                None => Default::default(),
-            };
-            Ok(drg_points { policy, weights, perdiem })
-        })();
-        match opened {
-            Ok(p) => Box::into_raw(Box::new(p)),
-            Err(f) => {
-                f.report();
-                ptr::null_mut()
             }
-        }
-    })
+        })
+    }
 }
 
 /// Scores a case that may be per-diem into `out`: decides its per-diem
@@ -111,43 +131,59 @@ pub unsafe extern "C" fn drg_points_open_perdiem(
 /// must point to valid structs; the strings of `c` must be NULL or valid
 /// NUL-terminated strings.
 #[no_mangle]
-pub unsafe extern "C" fn drg_points_score_stay(p: *const drg_points, c: *const drg_points_stay, out: *mut drg_stay_score) -> c_int {
-    guard(DRG_ERROR_INTERNAL, || {
-        let (Some(p), Some(c), Some(out)) = (p.as_ref(), c.as_ref(), out.as_mut()) else {
-            set_error("drg_points_score_stay: p, c and out must not be NULL");
-            return DRG_ERROR_NULL;
-        };
-        let scored = (|| -> Result<points::CaseScore, Failure> {
-            let case = PointsCase {
-                id: String::new(),
-                hospital: opt_str_arg(c.hospital, "c.hospital")?.unwrap_or("").to_string(),
-                hospital_level: opt_str_arg(c.hospital_level, "c.hospital_level")?.map(str::to_string),
-                drg: opt_str_arg(c.drg, "c.drg")?.map(str::trim).filter(|d| !d.is_empty()).map(str::to_string),
-                total_cost: Some(c.total_cost),
-                self_pay: None,
+pub unsafe extern "C" fn drg_points_score_stay(
+    p: *const drg_points,
+    c: *const drg_points_stay,
+    out: *mut drg_stay_score,
+) -> c_int {
+    // SAFETY: every pointer used below is one this function's "# Safety"
+    // requires the caller to pass valid (or NULL where it says so); each is
+    // checked for NULL before use.
+    unsafe {
+        guard(DRG_ERROR_INTERNAL, || {
+            let (Some(p), Some(c), Some(out)) = (p.as_ref(), c.as_ref(), out.as_mut()) else {
+                set_error("drg_points_score_stay: p, c and out must not be NULL");
+                return DRG_ERROR_NULL;
             };
-            let facts = CareFacts {
-                invalid: c.invalid != 0,
-                los_days: Some(c.los_days),
-                dept: opt_str_arg(c.dept, "c.dept")?,
-                diagnoses: opt_str_arg(c.diagnoses, "c.diagnoses")?,
-            };
-            let stay = p.policy.perdiem_stay(&facts);
-            points::score_stay(&p.policy, &p.weights, &p.perdiem, &case, stay)
-                .map_err(|skip| Failure(DRG_ERROR_ARGUMENT, format!("c.total_cost: {skip}")))
-        })();
-        match scored {
-            Ok(s) => {
-                out.category = drg_category::from(s.category);
-                out.base_points = s.base_points;
-                out.coef = s.coef;
-                out.points = s.points;
-                if let Err(e) = copy_into(&mut out.code, s.drg.as_deref().unwrap_or(""), false) {
-                    return Failure(DRG_ERROR_ARGUMENT, format!("the code: {e}")).report();
+            let scored = (|| -> Result<points::CaseScore, Failure> {
+                let case = PointsCase {
+                    id: String::new(),
+                    hospital: opt_str_arg(c.hospital, "c.hospital")?
+                        .unwrap_or("")
+                        .to_string(),
+                    hospital_level: opt_str_arg(c.hospital_level, "c.hospital_level")?
+                        .map(str::to_string),
+                    drg: opt_str_arg(c.drg, "c.drg")?
+                        .map(str::trim)
+                        .filter(|d| !d.is_empty())
+                        .map(str::to_string),
+                    total_cost: Some(c.total_cost),
+                    self_pay: None,
+                };
+                let facts = CareFacts {
+                    invalid: c.invalid != 0,
+                    los_days: Some(c.los_days),
+                    dept: opt_str_arg(c.dept, "c.dept")?,
+                    diagnoses: opt_str_arg(c.diagnoses, "c.diagnoses")?,
+                };
+                let stay = p.policy.perdiem_stay(&facts);
+                points::score_stay(&p.policy, &p.weights, &p.perdiem, &case, stay)
+                    .map_err(|skip| Failure(DRG_ERROR_ARGUMENT, format!("c.total_cost: {skip}")))
+            })();
+            match scored {
+                Ok(s) => {
+                    out.category = drg_category::from(s.category);
+                    out.base_points = s.base_points;
+                    out.coef = s.coef;
+                    out.points = s.points;
+                    if let Err(e) = copy_into(&mut out.code, s.drg.as_deref().unwrap_or(""), false)
+                    {
+                        return Failure(DRG_ERROR_ARGUMENT, format!("the code: {e}")).report();
+                    }
+                    DRG_OK
                 }
-                DRG_OK
+                Err(f) => f.report(),
             }
-            Err(f) => f.report(),
-        }
-    })
+        })
+    }
 }

@@ -9,12 +9,11 @@ use drg_core::case::{Case, Field};
 use drg_core::dip::{self, Catalogue, CatalogueBuilder, Dip, DipPolicy, KeyMaker};
 use drg_core::parallel::par_map;
 use drg_core::Pack;
-use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
+
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
-create_exception!(drg, DipError, PyValueError, "A DIP policy, catalogue or step that cannot be used; the message names the file and place.");
+use crate::errors::DipError;
 
 /// Every DIP error goes through here, so that its class changes in one place.
 fn dip_error(message: impl Into<String>) -> PyErr {
@@ -26,14 +25,13 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(_dip_build, m)?)?;
     m.add_function(wrap_pyfunction!(_dip_run, m)?)?;
     m.add_function(wrap_pyfunction!(_dip_explain, m)?)?;
-    m.add("DipError", m.py().get_type::<DipError>())?;
     Ok(())
 }
 
 fn open_pack(pack: Option<PathBuf>) -> PyResult<Arc<Pack>> {
     let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
     let pack = match path {
-        Some(p) => Pack::open(&p).map_err(|e| crate::PackError::new_err(e.to_string()))?,
+        Some(p) => Pack::open(&p).map_err(|e| crate::errors::pack(e))?,
         None => Pack::demo(),
     };
     Ok(Arc::new(pack))
@@ -270,7 +268,7 @@ fn _dip_run<'py>(
 fn _dip_explain(policy: PathBuf, catalogue_csv: String, case: &Bound<'_, PyAny>, pack: Option<PathBuf>) -> PyResult<String> {
     let (policy, keys) = load(&policy, pack)?;
     let catalogue = dip::read_catalogue_csv(catalogue_csv.as_bytes()).map_err(|e| dip_error(format!("catalogue: {e}")))?;
-    let case = crate::case_from_mapping(case).map_err(crate::CaseError::new_err)?;
+    let case = crate::case_from_mapping(case).map_err(crate::errors::input)?;
     let dip = Dip::new(policy, keys, catalogue);
     Ok(dip.explain(&case).to_json(&case.id).to_string())
 }

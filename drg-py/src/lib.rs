@@ -16,14 +16,11 @@ use drg_core::case::{Case, Field, FieldError};
 use drg_core::parallel::par_map;
 use drg_core::points::{self, PointsCase, Policy};
 use drg_core::{GroupOptions, GroupResult as CoreResult, Pack};
-use pyo3::create_exception;
-use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
 
-create_exception!(drg, PackError, PyValueError, "A rule pack that cannot be loaded; the message names the file and place.");
-create_exception!(drg, CaseError, PyValueError, "A case whose fields cannot be read.");
-create_exception!(drg, PointsError, PyValueError, "A points policy, weights table or step that cannot be used.");
+mod errors;
+use errors::{guard, CaseError, PackError, PointsError};
 
 /// The result of grouping one case.
 #[pyclass(frozen, get_all, skip_from_py_object, module = "drg")]
@@ -212,51 +209,9 @@ impl Grouper {
         }
         results
     }
-}
 
-#[pymethods]
-impl Grouper {
-    #[new]
-    #[pyo3(signature = (pack=None, translate_codes=false))]
-    fn new(pack: Option<PathBuf>, translate_codes: bool) -> PyResult<Self> {
-        let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
-        let pack = match path {
-            Some(p) => Pack::open(&p).map_err(|e| PackError::new_err(e.to_string()))?,
-            None => Pack::demo(),
-        };
-        let inner = drg_core::Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes });
-        Ok(Grouper { inner: Arc::new(inner) })
-    }
-
-    /// Groups one case, a dict with the field names of specs/cases.md.
-    /// `diagnoses`/`procedures` may be lists or "|"-joined strings. Raises
-    /// CaseError when a field cannot be read; a case that lacks what grouping
-    /// needs is a result with status "invalid".
-    #[pyo3(signature = (case, explain=false))]
-    fn group(&self, case: &Bound<'_, PyAny>, explain: bool) -> PyResult<GroupResult> {
-        let parsed = case_from_mapping(case).map_err(CaseError::new_err)?;
-        Ok(GroupResult::from_core(&parsed.id, &self.inner.group_with(&parsed, explain)))
-    }
-
-    /// Groups an iterable of dicts on every core (the GIL is released), one
-    /// result per item in order. An item that cannot be read is an "invalid"
-    /// result naming the item, never an exception.
-    #[pyo3(signature = (cases, explain=false))]
-    fn group_many(&self, py: Python<'_>, cases: &Bound<'_, PyAny>, explain: bool) -> PyResult<Vec<GroupResult>> {
-        let mut parsed = Vec::new();
-        for (i, item) in cases.try_iter()?.enumerate() {
-            let item = item?;
-            let case = case_from_mapping(&item).map_err(|e| format!("item {i}: {e}"));
-            parsed.push((id_of(&item), case));
-        }
-        Ok(self.group_parsed(py, parsed, explain))
-    }
-
-    /// Groups columns (a dict of equal-length lists named as the case
-    /// fields) and returns the result columns as a dict of lists. Used by
-    /// group_frame and group_arrow.
-    #[pyo3(signature = (columns, n_rows, explain=false))]
-    fn _group_columns<'py>(
+    /// `_group_columns`, inside its guard.
+    fn group_columns<'py>(
         &self,
         py: Python<'py>,
         columns: &Bound<'py, PyDict>,
@@ -273,6 +228,16 @@ impl Grouper {
             }
             inputs.push((field, values));
         }
+        // Without a single case column, n_rows is only a number (an empty
+        // frame with a RangeIndex of 10**12 has it): nothing backs it, and
+        // every row would be invalid. Refused, before any memory is taken
+        // for it.
+        if inputs.is_empty() && n_rows > 0 {
+            return Err(errors::input(format!(
+                "none of the case columns ({}) is there; {n_rows} rows cannot be grouped",
+                drg_core::io::REQUIRED_COLUMNS.map(|f| f.name()).join(", ")
+            )));
+        }
         // Rows go through in chunks: memory stays flat and is reused, and the
         // GIL is released while each chunk is grouped on every core.
         const CHUNK: usize = 16_384;
@@ -280,6 +245,7 @@ impl Grouper {
         let mut strings: HashMap<&str, Py<PyAny>> = HashMap::new();
         let mut seen = SeenIds::default();
         let names = ["status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings", "trace"];
+        // The capacity only once the columns showed the rows exist.
         let mut out: Vec<Vec<Py<PyAny>>> = names.iter().map(|_| Vec::with_capacity(n_rows)).collect();
         let mut start = 0;
         while start < n_rows {
@@ -329,6 +295,67 @@ impl Grouper {
         }
         Ok(dict)
     }
+}
+
+#[pymethods]
+impl Grouper {
+    #[new]
+    #[pyo3(signature = (pack=None, translate_codes=false))]
+    fn new(pack: Option<PathBuf>, translate_codes: bool) -> PyResult<Self> {
+        guard(|| {
+            let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
+            let pack = match path {
+                Some(p) => Pack::open(&p).map_err(errors::pack)?,
+                None => Pack::demo(),
+            };
+            let inner = drg_core::Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes });
+            Ok(Grouper { inner: Arc::new(inner) })
+        })
+    }
+
+    /// Groups one case, a dict with the field names of specs/cases.md.
+    /// `diagnoses`/`procedures` may be lists or "|"-joined strings. Raises
+    /// CaseError when a field cannot be read; a case that lacks what grouping
+    /// needs is a result with status "invalid".
+    #[pyo3(signature = (case, explain=false))]
+    fn group(&self, case: &Bound<'_, PyAny>, explain: bool) -> PyResult<GroupResult> {
+        guard(|| {
+            let parsed = case_from_mapping(case).map_err(CaseError::new_err)?;
+            Ok(GroupResult::from_core(&parsed.id, &self.inner.group_with(&parsed, explain)))
+        })
+    }
+
+    /// Groups an iterable of dicts on every core (the GIL is released), one
+    /// result per item in order. An item that cannot be read is an "invalid"
+    /// result naming the item, never an exception.
+    #[pyo3(signature = (cases, explain=false))]
+    fn group_many(&self, py: Python<'_>, cases: &Bound<'_, PyAny>, explain: bool) -> PyResult<Vec<GroupResult>> {
+        guard(|| {
+            let mut parsed = Vec::new();
+            // An error of the iterable itself (not iterable, or raising while
+            // it yields) is the caller's own: it goes through unchanged.
+            for (i, item) in cases.try_iter()?.enumerate() {
+                let item = item?;
+                let case = case_from_mapping(&item).map_err(|e| format!("item {i}: {e}"));
+                parsed.push((id_of(&item), case));
+            }
+            Ok(self.group_parsed(py, parsed, explain))
+        })
+    }
+
+    /// Groups columns (a dict of equal-length lists named as the case
+    /// fields) and returns the result columns as a dict of lists. Used by
+    /// group_frame and group_arrow.
+    #[pyo3(signature = (columns, n_rows, explain=false))]
+    fn _group_columns<'py>(
+        &self,
+        py: Python<'py>,
+        columns: &Bound<'py, PyDict>,
+        n_rows: usize,
+        explain: bool,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        guard(|| self.group_columns(py, columns, n_rows, explain))
+    }
 
     /// The pack's id, name, description, counts and load warnings.
     fn pack_info<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -363,9 +390,10 @@ impl Grouper {
 /// milliseconds; Grouper(path) accepts either. Raises PackError.
 #[pyfunction]
 fn compile_pack(pack: PathBuf, output: PathBuf) -> PyResult<()> {
-    let compiled = Pack::open(&pack).map_err(|e| PackError::new_err(e.to_string()))?;
-    std::fs::write(&output, compiled.to_bytes())
-        .map_err(|e| PackError::new_err(format!("{}: {e}", output.display())))
+    guard(|| {
+        let compiled = Pack::open(&pack).map_err(errors::pack)?;
+        std::fs::write(&output, compiled.to_bytes()).map_err(|e| PackError::new_err(format!("{}: {e}", output.display())))
+    })
 }
 
 /// A code in its canonical spelling ("ｋ３５．８００" → "K35.800"); None for
@@ -454,7 +482,17 @@ fn _points_run<'py>(
     history: &Bound<'py, PyDict>,
     period: &Bound<'py, PyDict>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let policy = Policy::load(&policy_path).map_err(|e| PointsError::new_err(e.to_string()))?;
+    guard(|| points_run(py, policy_path, history, period))
+}
+
+/// `_points_run`, inside its guard.
+fn points_run<'py>(
+    py: Python<'py>,
+    policy_path: PathBuf,
+    history: &Bound<'py, PyDict>,
+    period: &Bound<'py, PyDict>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let policy = Policy::load(&policy_path).map_err(errors::policy)?;
     let history = points_cases(history)?;
     let period = points_cases(period)?;
     let calibration = points::calibrate(&policy, &history).map_err(|e| PointsError::new_err(e.to_string()))?;
@@ -552,8 +590,5 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     report::register(m)?;
     m.add_function(wrap_pyfunction!(perdiem::_points_year, m)?)?;
     dip::register(m)?;
-    m.add("PackError", m.py().get_type::<PackError>())?;
-    m.add("CaseError", m.py().get_type::<CaseError>())?;
-    m.add("PointsError", m.py().get_type::<PointsError>())?;
     Ok(())
 }

@@ -6,7 +6,7 @@ use drg_core::case::{Case, Field};
 use drg_core::points::read_weights_csv;
 use drg_core::report::{Indicators, Mortality, Report, ReportRow};
 use drg_core::Status;
-use pyo3::exceptions::PyValueError;
+
 use pyo3::prelude::*;
 use pyo3::IntoPyObjectExt;
 use pyo3::types::{PyDict, PyList, PyString};
@@ -15,7 +15,7 @@ use crate::set_value;
 
 /// The one place report errors become Python exceptions.
 fn error(message: impl Into<String>) -> PyErr {
-    PyValueError::new_err(message.into())
+    crate::errors::input(message)
 }
 
 /// A text cell: None, NaN and pandas' missing values are missing.

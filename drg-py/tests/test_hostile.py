@@ -80,3 +80,65 @@ def test_a_deeply_nested_pack_is_refused(tmp_path, root):
         drg.Grouper(pack)
     with pytest.raises(drg.PackError, match="is a file"):
         drg.Grouper(root / "README.md")
+
+
+# Issue 15, items 17-19: one exception base, nothing aborts the interpreter,
+# the caller's own errors reach it unchanged.
+
+def test_one_exception_base_with_the_old_names_kept():
+    assert issubclass(drg.InputError, drg.DrgError) and issubclass(drg.InputError, ValueError)
+    assert issubclass(drg.PackError, drg.DrgError) and issubclass(drg.PackError, ValueError)
+    assert issubclass(drg.PolicyError, drg.DrgError) and issubclass(drg.PolicyError, ValueError)
+    assert issubclass(drg.InternalError, drg.DrgError)
+    assert drg.CaseError is drg.InputError and drg.PointsError is drg.PolicyError
+    with pytest.raises(drg.DrgError):
+        drg.Grouper("/no/such/pack")
+    with pytest.raises(drg.InputError):
+        drg.Grouper().group({"id": "1", "age_years": "abc"})
+
+
+def test_a_column_named_twice_is_an_input_error(g):
+    df = pd.DataFrame([["1", "1", 30, "K35.800", "2"]], columns=["id", "sex", "age_years", "diagnoses", "sex"])
+    with pytest.raises(drg.InputError, match="'sex' appears twice"):
+        g.group_frame(df)
+    df = pd.DataFrame([["1", 1, 30, "K35.800", "x", "y"]], columns=["id", "sex", "age_years", "diagnoses", "ward", "ward"])
+    with pytest.raises(ValueError, match="appears twice"):
+        g.group_frame(df)
+
+
+def test_a_column_named_twice_in_arrow_and_points(g, tmp_path):
+    pa = pytest.importorskip("pyarrow")
+    table = pa.table([["1"], ["1"]], names=["id", "id"])
+    with pytest.raises(drg.InputError, match="appears twice"):
+        g.group_arrow(table)
+    df = pd.DataFrame([["1", "H1", 100.0, 200.0]], columns=["id", "hospital", "total_cost", "total_cost"])
+    with pytest.raises(drg.DrgError, match="appears twice"):
+        drg.points.run(tmp_path / "policy.toml", df, df)
+
+
+def test_a_frame_of_10_to_the_12_rows_without_columns_is_refused(g):
+    # Before: the interpreter aborted (a Rust allocation of 10**12 rows).
+    with pytest.raises(drg.InputError, match="none of the case columns"):
+        g.group_frame(pd.DataFrame(index=pd.RangeIndex(10**12)))
+    with pytest.raises(drg.InputError):
+        g._group_columns({}, 10**12)
+    with pytest.raises(drg.InputError):
+        g._group_columns({"id": ["1"]}, 10**12)
+    # An empty frame is still an empty result.
+    assert len(g.group_frame(pd.DataFrame(index=pd.RangeIndex(0)))) == 0
+
+
+def test_the_iterables_own_error_reaches_the_caller_unchanged(g):
+    class Mine(Exception):
+        pass
+
+    def cases():
+        yield {"id": "1", "sex": 1, "age_years": 30, "diagnoses": ["K35.800"]}
+        raise Mine("from the caller's generator")
+
+    with pytest.raises(Mine, match="from the caller's generator") as caught:
+        g.group_many(cases())
+    assert type(caught.value) is Mine
+    with pytest.raises(TypeError):
+        g.group_many(5)
+

@@ -13,7 +13,7 @@ pub fn lookup(choice: &PackChoice, codes: &[String]) -> Outcome {
     let mut all_known = true;
     for raw in codes {
         let Some(found) = pack.lookup(raw) else {
-            writeln!(out, "{raw:?}: not a code").map_err(|e| e.to_string())?;
+            writeln!(out, "{raw:?}: not a code").map_err(|e| super::output_error("writing the output", e))?;
             all_known = false;
             continue;
         };
@@ -46,7 +46,7 @@ pub fn lookup(choice: &PackChoice, codes: &[String]) -> Outcome {
             None => {}
         }
         for line in lines {
-            writeln!(out, "{line}").map_err(|e| e.to_string())?;
+            writeln!(out, "{line}").map_err(|e| super::output_error("writing the output", e))?;
         }
     }
     Ok(if all_known { ExitCode::SUCCESS } else { ExitCode::from(1) })
@@ -58,7 +58,7 @@ pub fn search(choice: &PackChoice, text: &str, limit: usize) -> Outcome {
     let hits = pack.search(text);
     let mut out = std::io::stdout().lock();
     for hit in hits.iter().take(limit) {
-        writeln!(out, "{}\t{}\t{}", hit.code, hit.vocabulary.as_str(), hit.name).map_err(|e| e.to_string())?;
+        writeln!(out, "{}\t{}\t{}", hit.code, hit.vocabulary.as_str(), hit.name).map_err(|e| super::output_error("writing the output", e))?;
     }
     if hits.len() > limit {
         eprintln!("… {} more (use --limit)", hits.len() - limit);

@@ -29,7 +29,7 @@ const CHUNK_ROWS: usize = 2048;
 
 /// An open case file.
 enum Source {
-    Csv(CsvCases<Box<dyn BufRead>>),
+    Csv(CsvCases<drg_core::io::GuardedCsv<Box<dyn BufRead>>>),
     Json(JsonCases<Box<dyn BufRead>>),
 }
 

@@ -99,7 +99,7 @@ pub fn command(args: ExplainArgs) -> Outcome {
         }
         Ok(())
     };
-    print().map_err(|e| e.to_string())?;
+    print().map_err(|e| super::output_error("writing the output", e))?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 
 use drg_core::GroupOptions;
 
-use super::{load_pack, open_input, Outcome};
+use super::{load_pack, open_input, output_error, refuse_overwriting_inputs, Outcome};
 use crate::args::{GroupArgs, InputFormat, OutputFormat};
 
 /// `drg group`.
@@ -43,10 +43,25 @@ pub fn command(args: GroupArgs) -> Outcome {
         }
     };
     let out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        Some(path) => {
+            // Creating the output truncates it: it must not be the input.
+            refuse_overwriting_inputs(path, &[Path::new(&args.input)])?;
+            Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?)
+        }
         None => Box::new(std::io::stdout()),
     };
-    let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    // 0 keeps its meaning here (one worker); an absurd count is clamped by
+    // the rule all interfaces share.
+    let threads = match args.threads {
+        None => drg_core::parallel::default_threads(),
+        Some(requested) => {
+            let (threads, note) = drg_core::parallel::resolve_threads(requested);
+            if let (Some(note), false) = (note, args.quiet) {
+                eprintln!("drg group: note: {note}");
+            }
+            if requested == 0 { 0 } else { threads }
+        }
+    };
     // A progress line when a person watches: standard error is a terminal.
     let progress = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .then(|| (args.input != "-").then(|| std::fs::metadata(&args.input).ok().map(|m| m.len())).flatten());
@@ -61,6 +76,11 @@ pub fn command(args: GroupArgs) -> Outcome {
 /// Rows per batch: large enough to amortise the hand-offs, small enough to
 /// keep memory flat.
 const BATCH_ROWS: usize = 2048;
+
+/// A batch also ends once its rows hold this many bytes, so that a file of
+/// very long rows (up to drg_core's row limit) does not multiply its memory
+/// by the rows in flight.
+const BATCH_BYTES: usize = 8 << 20;
 
 /// How many distinct ids are remembered to report duplicates: a million 64-bit
 /// hashes with their lines take ~30 MB. Past that, ids are not checked (the
@@ -257,15 +277,17 @@ pub fn run(
         drop(batch_tx);
         drop(token_tx);
         let written = writer.join().expect("writer thread");
+        // A closed output first: reading stops early then, and that is no
+        // error of the input.
+        let tally = written.map_err(|e| output_error("writing the output", e))?;
         read_result.map_err(|e| format!("reading the input: {e}"))?;
-        let tally = written.map_err(|e| format!("writing the output: {e}"))?;
         Ok((tally, started.elapsed().as_secs_f64()))
     })
 }
 
-fn feed<R: BufRead>(
+fn feed<R: std::io::Read, J: BufRead>(
     csv_reader: Option<CsvCases<R>>,
-    json_reader: Option<JsonCases<R>>,
+    json_reader: Option<JsonCases<J>>,
     batch_tx: &std::sync::mpsc::SyncSender<(u64, Batch)>,
     token_tx: &std::sync::mpsc::SyncSender<()>,
     bytes_read: &AtomicU64,
@@ -284,13 +306,27 @@ fn feed<R: BufRead>(
         loop {
             let mut batch = pool.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
             let mut n = 0;
-            while n < BATCH_ROWS {
+            let mut bytes = 0;
+            let mut at_end = false;
+            let mut failure = None;
+            while n < BATCH_ROWS && bytes < BATCH_BYTES {
                 if n == batch.len() {
                     batch.push(csv::ByteRecord::with_capacity(256, 16));
                 }
-                if !reader.read_record(&mut batch[n])? {
-                    break;
+                match reader.read_record(&mut batch[n]) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        at_end = true;
+                        break;
+                    }
+                    Err(e) => {
+                        // The rows read before the failure are written; the
+                        // error then ends the command.
+                        failure = Some(e);
+                        break;
+                    }
                 }
+                bytes += batch[n].as_slice().len();
                 n += 1;
             }
             batch.truncate(n);
@@ -305,9 +341,12 @@ fn feed<R: BufRead>(
                     ids.seen(reader.layout().id_of(r), line).map(|first| (i, first))
                 })
                 .collect();
-            let last = batch.len() < BATCH_ROWS;
+            let last = at_end;
             if !batch.is_empty() && !send(Batch::Csv(batch, duplicates)) {
                 return Ok(());
+            }
+            if let Some(e) = failure {
+                return Err(e);
             }
             if last {
                 return Ok(());
@@ -318,7 +357,16 @@ fn feed<R: BufRead>(
         let mut batch = Vec::with_capacity(BATCH_ROWS);
         let mut duplicates = Duplicates::new();
         for row in reader {
-            let row = row?;
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => {
+                    // The rows read before the failure are written first.
+                    if !batch.is_empty() {
+                        send(Batch::Json(batch, duplicates));
+                    }
+                    return Err(e);
+                }
+            };
             let id = match &row.case {
                 Ok(case) => case.id.as_str(),
                 Err(e) => e.id.as_str(),

@@ -12,7 +12,8 @@ pub mod serve;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::process::ExitCode;
 
 use drg_core::Pack;
@@ -21,6 +22,56 @@ use crate::args::{Encoding, PackChoice};
 
 /// What a command gives back: its exit code, or the message of an error.
 pub type Outcome = Result<ExitCode, String>;
+
+/// Set when the output was closed by its reader (`drg … | head`).
+static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+/// Whether the output was closed by its reader: then drg ends quietly with
+/// exit 0, as Unix tools do, whatever the command was doing.
+pub fn output_closed() -> bool {
+    OUTPUT_CLOSED.load(Ordering::Relaxed)
+}
+
+/// The message of an error writing the output; a closed pipe is noted, so
+/// that `main` ends quietly instead of reporting it.
+pub fn output_error(context: &str, e: std::io::Error) -> String {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        OUTPUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+    format!("{context}: {e}")
+}
+
+/// Refuses to write `output` when it is one of `inputs` (the same file, also
+/// through a symbolic or hard link, or standard input redirected from it):
+/// creating the output would truncate the input before it is read. An input
+/// `-` is standard input.
+pub fn refuse_overwriting_inputs(output: &Path, inputs: &[&Path]) -> Result<(), String> {
+    let Ok(out) = std::fs::metadata(output) else { return Ok(()) };
+    for input in inputs {
+        let shown = input.display().to_string();
+        let opened = if shown == "-" { Path::new("/dev/stdin") } else { input };
+        let Ok(meta) = std::fs::metadata(opened) else { continue };
+        if same_file(&out, &meta, output, opened) {
+            let input = if shown == "-" { "standard input".to_string() } else { shown };
+            return Err(format!(
+                "{}: this is the input file ({input}); writing the output would destroy it. Write to another file",
+                output.display()
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn same_file(a: &std::fs::Metadata, b: &std::fs::Metadata, _: &Path, _: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    a.is_file() && a.dev() == b.dev() && a.ino() == b.ino()
+}
+
+#[cfg(not(unix))]
+fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &Path, b: &Path) -> bool {
+    matches!((a.canonicalize(), b.canonicalize()), (Ok(a), Ok(b)) if a == b)
+}
 
 
 /// `--pack`, else `$DRG_PACK`, else the built-in demo pack.

@@ -10,11 +10,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use drg_core::case::{parse_number, parse_whole, Field};
-use drg_core::io::CsvLayout;
+use drg_core::io::{csv_reader, CsvLayout, CsvLimits, GuardedCsv};
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::{Grouper, Status};
 
-use super::{load_pack, Outcome};
+use super::{load_pack, refuse_overwriting_inputs, Outcome};
 use crate::args::{PackChoice, PointsCommand, PolicyArg, WeightsSource};
 
 /// Cases of a history or period file, with the line of each.
@@ -59,7 +59,7 @@ impl CaseRow {
 /// and left out; a bad discharge date refuses the file.
 pub struct CaseReader {
     shown: String,
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<GuardedCsv<BufReader<File>>>,
     width: usize,
     c_id: usize,
     c_hospital: usize,
@@ -105,7 +105,9 @@ impl CaseReader {
     pub fn open(path: &Path) -> Result<CaseReader, String> {
         let shown = path.display().to_string();
         let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(BufReader::with_capacity(1 << 20, file));
+        // The reader every case file goes through: rows, headers and fields past
+        // drg_core's limits, and an unterminated quote, are refused with the line.
+        let mut reader = csv_reader(BufReader::with_capacity(1 << 20, file), CsvLimits::default());
         let header = reader.byte_headers().map_err(|e| format!("{shown}: {e}"))?.clone();
         let names: Vec<String> = header
             .iter()
@@ -346,8 +348,9 @@ pub fn write_or_print(path: Option<&PathBuf>, text: &str) -> Result<(), String> 
     match path {
         Some(p) => write(p, text),
         None => {
-            print!("{text}");
-            Ok(())
+            use std::io::Write;
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes()).and_then(|()| out.flush()).map_err(|e| super::output_error("writing the output", e))
         }
     }
 }
@@ -470,6 +473,7 @@ fn create_file(path: &Path) -> Result<std::io::BufWriter<File>, String> {
 /// `drg points`.
 pub fn command(command: PointsCommand) -> Outcome {
     use points::weights_csv;
+    check_outputs(&command)?;
     match command {
         PointsCommand::Run { policy, history, period, out_dir, scores, pack } => {
             let policy = load_policy(&policy)?;
@@ -513,7 +517,7 @@ pub fn command(command: PointsCommand) -> Outcome {
                 None => {
                     let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
                     score_period(&policy, &tables, &period, &mut grouper, Some(&mut stdout))?;
-                    std::io::Write::flush(&mut stdout).map_err(|e| format!("standard output: {e}"))?;
+                    std::io::Write::flush(&mut stdout).map_err(|e| super::output_error("writing the output", e))?;
                 }
             }
         }
@@ -533,4 +537,38 @@ pub fn command(command: PointsCommand) -> Outcome {
 /// The pack is loaded only when a file has rows to group.
 fn lazy_grouper(choice: PackChoice) -> impl FnMut() -> Result<Grouper, String> {
     move || Ok(Grouper::new(Arc::new(load_pack(&choice)?)))
+}
+
+/// Refuses a command whose outputs include one of its inputs (through links
+/// too): the input would be lost.
+fn check_outputs(command: &PointsCommand) -> Result<(), String> {
+    let in_dir = |dir: &Path, files: &[&str]| -> Vec<PathBuf> { files.iter().map(|f| dir.join(f)).collect() };
+    let (policy, mut inputs, outputs): (&Path, Vec<&Path>, Vec<PathBuf>) = match command {
+        PointsCommand::Run { policy, history, period, out_dir, scores, .. } => (
+            &policy.policy,
+            [history, period].into_iter().chain(scores).map(PathBuf::as_path).collect(),
+            in_dir(
+                out_dir,
+                &["weights.csv", "perdiem.csv", "case_points.csv", "settlement.csv", "period.csv", "monthly.csv", "clearing.csv"],
+            ),
+        ),
+        PointsCommand::Calibrate { policy, history, output, perdiem_output, .. } => {
+            (&policy.policy, vec![history.as_path()], output.iter().chain(perdiem_output).cloned().collect())
+        }
+        PointsCommand::Score { policy, weights, perdiem, period, output, .. } => (
+            &policy.policy,
+            weights.history.iter().chain(&weights.weights).chain(perdiem).chain([period]).map(PathBuf::as_path).collect(),
+            output.iter().cloned().collect(),
+        ),
+        PointsCommand::Settle { policy, weights, perdiem, period, out_dir, scores, .. } => (
+            &policy.policy,
+            weights.history.iter().chain(&weights.weights).chain(perdiem).chain([period]).chain(scores).map(PathBuf::as_path).collect(),
+            in_dir(out_dir, &["settlement.csv", "period.csv", "monthly.csv", "clearing.csv"]),
+        ),
+    };
+    inputs.push(policy);
+    for output in &outputs {
+        refuse_overwriting_inputs(output, &inputs)?;
+    }
+    Ok(())
 }

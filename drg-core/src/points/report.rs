@@ -262,7 +262,9 @@ pub struct WeightsCsvError {
 /// average that prices ungrouped cases.
 pub fn read_weights_csv(input: impl Read) -> Result<Weights, WeightsCsvError> {
     let err = |line: Option<u64>, message: String| WeightsCsvError { line, message };
-    let mut reader = csv::Reader::from_reader(input);
+    // Guarded like every CSV drg reads: a row or field past the limits, or an
+    // unterminated quote, is refused with its line.
+    let mut reader = csv::Reader::from_reader(crate::io::GuardedCsv::new(input, crate::io::CsvLimits::default()));
     let headers = reader.headers().map_err(|e| err(None, e.to_string()))?.clone();
     let col = |name: &str| {
         headers.iter().position(|h| h.trim().trim_start_matches('\u{feff}') == name).ok_or_else(|| {

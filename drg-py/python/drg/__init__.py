@@ -15,14 +15,19 @@ does point calculation on DataFrames.
 from typing import Any, Dict, List, Optional
 
 from . import _drg
-from ._drg import CaseError, GroupResult, PackError, PointsError, compile_pack, normalize_code
+from ._drg import GroupResult, compile_pack, normalize_code
+from .errors import CaseError, DrgError, InputError, InternalError, PackError, PointsError, PolicyError
 
 __version__: str = _drg.__version__
 
 __all__ = [
     "Grouper",
     "GroupResult",
+    "DrgError",
+    "InputError",
     "PackError",
+    "PolicyError",
+    "InternalError",
     "CaseError",
     "PointsError",
     "normalize_code",
@@ -61,6 +66,7 @@ class Grouper(_drg.Grouper):
         the result columns ``status, mdc, adrg, drg, drg_name, reason, warnings``
         added (and ``trace`` with ``explain=True``). A row that cannot be read is
         an ``invalid`` row naming its position; no row is ever lost."""
+        _refuse_duplicate_columns(df.columns)
         columns = _columns(df.columns, lambda name: df[name].tolist())
         results = self._group_columns(columns, len(df), explain)
         out = df.copy()
@@ -73,6 +79,7 @@ class Grouper(_drg.Grouper):
         :meth:`group_frame` does for a DataFrame."""
         import pyarrow as pa
 
+        _refuse_duplicate_columns(table.column_names)
         columns = _columns(table.column_names, lambda name: table.column(name).to_pylist())
         results = self._group_columns(columns, table.num_rows, explain)
         for name, values in results.items():
@@ -82,6 +89,16 @@ class Grouper(_drg.Grouper):
             else:
                 table = table.append_column(name, array)
         return table
+
+
+def _refuse_duplicate_columns(names: Any) -> None:
+    """A column named twice is refused, as the CLI refuses a header naming a
+    column twice: which of the two holds the field cannot be told."""
+    seen = set()
+    for name in names:
+        if name in seen:
+            raise InputError(f"the column {str(name)[:40]!r} appears twice; rename or drop one")
+        seen.add(name)
 
 
 def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:

@@ -3,10 +3,6 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 __version__: str
 
-class PackError(ValueError): ...
-class CaseError(ValueError): ...
-class PointsError(ValueError): ...
-
 class GroupResult:
     id: str
     status: str

@@ -21,7 +21,7 @@ from . import _drg
 
 __all__ = ["build", "group_frame", "run", "explain", "DipError", "DipWarning"]
 
-DipError = _drg.DipError
+from .errors import DipError  # noqa: E402
 
 
 class DipWarning(UserWarning):

@@ -16,6 +16,7 @@ import warnings
 from typing import Any, Dict, Optional
 
 from . import _drg
+from .errors import PointsError
 
 __all__ = ["run", "PointsWarning"]
 
@@ -46,6 +47,9 @@ def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None, s
 
 
 def _points_columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
+    from . import _refuse_duplicate_columns
+
+    _refuse_duplicate_columns(df.columns)
     columns = {name: df[name].tolist() for name in ("id", "hospital", "hospital_level", "total_cost", "self_pay") if name in df.columns}
     n = len(df)
     if "status" in df.columns and "drg" in df.columns:
@@ -81,14 +85,14 @@ def _scores(scores: Any) -> Optional[Dict[str, float]]:
     df = scores if isinstance(scores, pd.DataFrame) else pd.read_csv(scores, dtype={"hospital": str})
     for name in ("hospital", "score"):
         if name not in df.columns:
-            raise _drg.PointsError(f"scores: no column {name} (a scores table has hospital, score)")
+            raise PointsError(f"scores: no column {name} (a scores table has hospital, score)")
     out: Dict[str, float] = {}
     for i, (hospital, score) in enumerate(zip(df["hospital"].tolist(), df["score"].tolist())):
         hospital = str(hospital).strip()
         if hospital in out:
-            raise _drg.PointsError(f"scores: row {i}: hospital {hospital} is listed twice")
+            raise PointsError(f"scores: row {i}: hospital {hospital} is listed twice")
         try:
             out[hospital] = float(score)
         except (TypeError, ValueError):
-            raise _drg.PointsError(f"scores: row {i}: hospital {hospital}: score {score!r} is not a number in [0, 100]") from None
+            raise PointsError(f"scores: row {i}: hospital {hospital}: score {score!r} is not a number in [0, 100]") from None
     return out
