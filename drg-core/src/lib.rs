@@ -31,8 +31,11 @@ pub mod case;
 pub mod codes;
 mod demo;
 pub mod grouper;
+pub mod columns;
 pub mod io;
 pub mod parallel;
+pub mod read;
+pub mod xlsx;
 pub mod pack;
 pub mod points;
 
