@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Pack(PackCommand::Check { path }) => cmd::pack::check(&path),
         Command::Pack(PackCommand::Compile { path, output }) => cmd::pack::compile(&path, &output),
         Command::Points(command) => cmd::points::command(command),
+        Command::Columns(args) => cmd::columns::command(args),
     };
     report(outcome)
 }

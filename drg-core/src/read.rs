@@ -163,12 +163,8 @@ impl CaseSource {
 
 /// What a path holds, by its extension, else its first bytes.
 pub fn detect_kind(path: &str, start: &[u8]) -> InputKind {
-    let ext = Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-    match ext.as_str() {
-        "xlsx" | "xlsm" => return InputKind::Xlsx,
-        "json" | "jsonl" | "ndjson" => return InputKind::Json,
-        "csv" | "tsv" | "txt" => return InputKind::Csv,
-        _ => {}
+    if let Some(kind) = kind_by_extension(path) {
+        return kind;
     }
     if start.starts_with(b"PK\x03\x04") {
         return InputKind::Xlsx;
@@ -177,6 +173,16 @@ pub fn detect_kind(path: &str, start: &[u8]) -> InputKind {
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') | Some(b'[') => InputKind::Json,
         _ => InputKind::Csv,
+    }
+}
+
+fn kind_by_extension(path: &str) -> Option<InputKind> {
+    let ext = Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "xlsx" | "xlsm" => Some(InputKind::Xlsx),
+        "json" | "jsonl" | "ndjson" => Some(InputKind::Json),
+        "csv" | "tsv" | "txt" => Some(InputKind::Csv),
+        _ => None,
     }
 }
 
@@ -219,7 +225,7 @@ pub fn open_text(path: &str, encoding: TextEncoding) -> Result<Box<dyn BufRead>,
 pub fn open_cases(path: &str, options: &ReadOptions) -> Result<CaseSource, InputError> {
     let map = options.columns.as_deref();
     let kind = match options.kind {
-        InputKind::Auto if path != "-" && matches!(detect_kind(path, b""), InputKind::Xlsx) => InputKind::Xlsx,
+        InputKind::Auto if kind_by_extension(path) == Some(InputKind::Xlsx) => InputKind::Xlsx,
         InputKind::Auto if path != "-" => {
             let mut start = [0u8; 4];
             let n = File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0);
@@ -242,11 +248,10 @@ pub fn open_cases(path: &str, options: &ReadOptions) -> Result<CaseSource, Input
     let json = match kind {
         InputKind::Json => true,
         InputKind::Csv => false,
-        _ => {
-            let ext = detect_kind(path, b"");
-            let start = input.fill_buf()?;
-            ext == InputKind::Json || (ext != InputKind::Csv && detect_kind("", start) == InputKind::Json)
-        }
+        _ => match kind_by_extension(path) {
+            Some(k) => k == InputKind::Json,
+            None => detect_kind("", input.fill_buf()?) == InputKind::Json,
+        },
     };
     if json {
         return Ok(CaseSource::Json(JsonCases::new(input)?.with_map(options.columns.clone())));
