@@ -4,6 +4,8 @@
 //! GIL while grouping. The Python layer (`python/drg/`) adds the DataFrame and
 //! Arrow methods on top; neither adds a rule of its own.
 
+mod read;
+
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -545,6 +547,8 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize_code, m)?)?;
     m.add_function(wrap_pyfunction!(compile_pack, m)?)?;
     m.add_function(wrap_pyfunction!(_points_run, m)?)?;
+    m.add_function(wrap_pyfunction!(read::_read_cases, m)?)?;
+    m.add_function(wrap_pyfunction!(read::_column_plan, m)?)?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("CaseError", m.py().get_type::<CaseError>())?;
     m.add("PointsError", m.py().get_type::<PointsError>())?;

@@ -30,6 +30,7 @@ __all__ = [
     "CASE_FIELDS",
     "RESULT_COLUMNS",
     "points",
+    "read_cases",
     "__version__",
 ]
 
@@ -57,7 +58,7 @@ class Grouper(_drg.Grouper):
         the result columns ``status, mdc, adrg, drg, drg_name, reason, warnings``
         added (and ``trace`` with ``explain=True``). A row that cannot be read is
         an ``invalid`` row naming its position; no row is ever lost."""
-        columns = _columns(df.columns, lambda name: df[name].tolist())
+        columns = frame_columns(df.columns, lambda name: df[name].tolist(), len(df))
         results = self._group_columns(columns, len(df), explain)
         out = df.copy()
         for name, values in results.items():
@@ -69,7 +70,7 @@ class Grouper(_drg.Grouper):
         :meth:`group_frame` does for a DataFrame."""
         import pyarrow as pa
 
-        columns = _columns(table.column_names, lambda name: table.column(name).to_pylist())
+        columns = frame_columns(table.column_names, lambda name: table.column(name).to_pylist(), table.num_rows)
         results = self._group_columns(columns, table.num_rows, explain)
         for name, values in results.items():
             array = pa.array(values, type=pa.string())
@@ -85,3 +86,4 @@ def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
 
 
 from . import points  # noqa: E402  (points uses Grouper)
+from .read import frame_columns, read_cases  # noqa: E402
