@@ -70,3 +70,4 @@ if os.environ.get("KEEP") != "1":
     os.remove(ten_m)
 sys.exit(0 if all(r[3] for r in table) else 1)
 PY
+bash scripts/bench-xlsx.sh   # reading .xlsx: 1,000,000 rows (docs/performance.md)
