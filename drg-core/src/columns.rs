@@ -629,7 +629,7 @@ impl ColumnPlan {
         let mut out = String::new();
         for (i, c) in self.columns.iter().enumerate() {
             let what = match &c.understood {
-                Understood::Field { target, via: "name" } => format!("{}", target.name()),
+                Understood::Field { target, via: "name" } => target.name().to_string(),
                 Understood::Field { target, via } => format!("{} ({via})", target.name()),
                 Understood::Wide { list, family, slot } => {
                     let place = match slot {
@@ -687,7 +687,7 @@ pub fn lenient_number(field: Field, text: &str) -> Option<f64> {
             && chars[i - 1].is_ascii_digit()
             && chars.len() >= i + 4
             && chars[i + 1..i + 4].iter().all(|d| d.is_ascii_digit())
-            && chars.get(i + 4).is_none_or(|d| !d.is_ascii_digit());
+            && !chars.get(i + 4).is_some_and(|d| d.is_ascii_digit());
         if !is_group_sep {
             cleaned.push(c);
         }
@@ -740,7 +740,7 @@ pub fn parse_date(text: &str) -> Option<String> {
         let (m, rest) = rest.split_once('月')?;
         let (d, rest) = rest.split_once('日')?;
         (y, m, d, rest)
-    } else if t.len() >= 8 && t.as_bytes()[..8].iter().all(u8::is_ascii_digit) && t.as_bytes().get(8).is_none_or(|b| !b.is_ascii_digit()) {
+    } else if t.len() >= 8 && t.as_bytes()[..8].iter().all(u8::is_ascii_digit) && !t.as_bytes().get(8).is_some_and(|b| b.is_ascii_digit()) {
         (&t[..4], &t[4..6], &t[6..8], &t[8..])
     } else {
         let sep = if t.contains('-') { '-' } else { '/' };

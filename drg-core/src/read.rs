@@ -76,6 +76,7 @@ pub struct ReadRow {
 
 /// Cases from a file: records (CSV, Excel) read by one [`CsvLayout`], or JSON
 /// objects.
+#[allow(clippy::large_enum_variant)] // one per input, not per row
 pub enum CaseSource {
     Records(RecordSource),
     Json(JsonCases<Box<dyn BufRead>>),
