@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use drg_core::case::{parse_number, Field};
+use drg_core::columns::{hospital_level_code, lenient_number, ColumnPlan, Understood};
 use drg_core::io::CsvLayout;
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::{Grouper, Status};
@@ -42,7 +43,15 @@ pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, Stri
             n.trim().to_string()
         })
         .collect();
-    let col = |name: &str| names.iter().position(|n| n == name);
+    // Headers are understood as every reader understands them (aliases such
+    // as 病案号 and 住院总费用, specs/columns.md); result columns by name.
+    let plan = ColumnPlan::from_headers(&names, None).map_err(|e| format!("{shown}: {e}"))?;
+    let col = |name: &str| {
+        plan.columns
+            .iter()
+            .position(|c| matches!(&c.understood, Understood::Field { target, .. } if target.name() == name))
+            .or_else(|| names.iter().position(|n| n == name))
+    };
     let (c_id, c_hospital, c_cost) = match (col("id"), col("hospital"), col("total_cost")) {
         (Some(a), Some(b), Some(c)) => (a, b, c),
         _ => return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", "))),
@@ -67,7 +76,8 @@ pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, Stri
         let text = |i: usize| String::from_utf8_lossy(&record[i]).trim().to_string();
         let number = |i: Option<usize>, field: Field| -> Option<f64> {
             let i = i?;
-            match parse_number(&text(i)) {
+            let raw = text(i);
+            match parse_number(&raw).or_else(|e| lenient_number(field, &raw).map(Some).ok_or(e)) {
                 Ok(v) => v,
                 Err(e) => {
                     eprintln!("{shown} line {line}: {}: {e}; taken as missing", field.name());
@@ -100,7 +110,10 @@ pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, Stri
         input.cases.push(PointsCase {
             id: text(c_id),
             hospital: text(c_hospital),
-            hospital_level: c_level.map(text).filter(|l| !l.is_empty()),
+            hospital_level: c_level
+                .map(text)
+                .filter(|l| !l.is_empty())
+                .map(|l| hospital_level_code(&l).map_or(l, str::to_string)),
             drg,
             total_cost: number(Some(c_cost), Field::TotalCost),
             self_pay: number(c_self_pay, Field::SelfPay),
