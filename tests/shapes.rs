@@ -88,7 +88,7 @@ fn with_unit(s: &str, unit: &str) -> String {
 /// Groups a file through the reading layer and compares with expected.csv.
 fn assert_groups_as_expected(path: &Path, options: &ReadOptions) {
     let shared = shared_dir();
-    let pack = Pack::open(&shared.join("rulepacks/chs-drg-1.1")).unwrap();
+    let pack = Pack::open(shared.join("rulepacks/chs-drg-1.1")).unwrap();
     let grouper = Grouper::new(Arc::new(pack));
     let mut source = open_cases(path.to_str().unwrap(), options).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let mut actual = Vec::new();

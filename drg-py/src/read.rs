@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use drg_core::columns::{ColumnMap, ColumnPlan, Target, Understood};
+use drg_core::columns::{ColumnMap, ColumnPlan, Understood};
 use drg_core::read::{open_cases, InputKind, ReadOptions, TextEncoding};
 use drg_core::Case;
 use pyo3::prelude::*;
@@ -106,14 +106,12 @@ pub fn _read_cases<'py>(
     let mut extra_names: Vec<String> = Vec::new();
     let mut extra: Vec<Vec<Py<PyAny>>> = Vec::new();
     let mut errors: Vec<Py<PyAny>> = Vec::new();
-    let mut n = 0usize;
-    for row in source.rows() {
+    for (n, row) in source.rows().enumerate() {
         let row = row.map_err(|e| read_error(format!("{shown}: {e}")))?;
         let (values, error) = match &row.case {
             Ok(case) => (case_values(py, case)?, None),
             Err(e) => {
-                let mut blank = Case { id: e.id.clone(), ..Case::default() };
-                blank.id.clone_from(&e.id);
+                let blank = Case { id: e.id.clone(), ..Case::default() };
                 (case_values(py, &blank)?, Some(e.reason.clone()))
             }
         };
@@ -137,7 +135,6 @@ pub fn _read_cases<'py>(
             }
         }
         errors.push(error.into_pyobject(py)?.into_any().unbind());
-        n += 1;
     }
     let dict = PyDict::new(py);
     for (name, values) in CASE_COLUMNS.iter().zip(out) {
@@ -149,6 +146,5 @@ pub fn _read_cases<'py>(
         }
     }
     dict.set_item("read_error", PyList::new(py, errors)?)?;
-    let _ = Target::DischargeDate;
     Ok(dict)
 }
