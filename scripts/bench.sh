@@ -88,4 +88,5 @@ sys.exit(0 if all(r[3] for r in table) else 1)
 PY
 bash scripts/bench-perdiem.sh
 bash scripts/bench-dip.sh
+bash scripts/bench-xlsx.sh   # reading .xlsx: 1,000,000 rows (docs/performance.md)
 exit "$serve_status"

@@ -34,6 +34,34 @@ pub enum Command {
     /// DIP (按病种分值付费): catalogue, grouping, scores, settlement.
     #[command(subcommand)]
     Dip(DipCommand),
+    /// Show how each header of a file of cases is understood (field, alias,
+    /// wide code column, carried through).
+    Columns(ColumnsArgs),
+}
+
+/// How a file of cases is read (specs/columns.md).
+#[derive(Args, Clone)]
+pub struct ReadArgs {
+    /// The worksheet of an .xlsx input (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// A mapping file (TOML) giving local column names.
+    #[arg(long, value_name = "MAP.toml")]
+    pub columns: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct ColumnsArgs {
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// The input's text encoding (CSV, JSON).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// The format of the input.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    /// A file of cases: CSV, JSONL or .xlsx.
+    pub input: String,
 }
 
 #[derive(Args)]
@@ -166,7 +194,12 @@ pub struct GroupArgs {
     /// Print nothing on standard error (no progress line, no summary).
     #[arg(short, long)]
     pub quiet: bool,
-    /// The cases: a CSV or JSONL file, or - for standard input.
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// Only show how each header is understood; group nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The cases: a CSV, JSONL or .xlsx file, or - for standard input.
     pub input: String,
 }
 
@@ -186,9 +219,14 @@ pub struct ExplainArgs {
     /// file holding one, or - for standard input.
     #[arg(long, value_name = "JSON", conflicts_with_all = ["input", "id"])]
     pub case: Option<String>,
-    /// A CSV file of cases; explain the one named by --id.
+    /// A file of cases (CSV, JSONL, .xlsx); explain the one named by --id.
     #[arg(long, value_name = "FILE", requires = "id")]
     pub input: Option<PathBuf>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+    /// The input's text encoding (CSV, JSON).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
     /// The id of the case to explain in --input.
     #[arg(long, value_name = "ID", requires = "input")]
     pub id: Option<String>,
@@ -239,6 +277,8 @@ pub enum PackCommand {
 pub enum OutputFormat {
     Csv,
     Jsonl,
+    /// An Excel workbook (needs -o FILE); chosen too by an -o ending in .xlsx.
+    Xlsx,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -248,6 +288,8 @@ pub enum InputFormat {
     Csv,
     /// One JSON object a line, or one JSON array.
     Jsonl,
+    /// An Excel workbook (.xlsx): the first sheet, or --sheet.
+    Xlsx,
 }
 
 

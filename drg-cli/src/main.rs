@@ -27,6 +27,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::command(args),
         Command::Serve(args) => cmd::serve::command(args),
         Command::Dip(command) => cmd::dip::command(command),
+        Command::Columns(args) => cmd::columns::command(args),
     };
     report(outcome)
 }

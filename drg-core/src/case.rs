@@ -173,6 +173,13 @@ impl Case {
                 self.id.push_str(text.trim());
             }
             Field::Hospital => set_text(&mut self.hospital, text),
+            // Names (三级甲等, 医嘱离院) become codes; see crate::columns.
+            Field::HospitalLevel if !text.is_ascii() => {
+                set_text(&mut self.hospital_level, crate::columns::hospital_level_code(text).unwrap_or(text))
+            }
+            Field::Discharge if !text.is_ascii() => {
+                set_text(&mut self.discharge, crate::columns::discharge_code(text).unwrap_or(text))
+            }
             Field::HospitalLevel => set_text(&mut self.hospital_level, text),
             Field::Discharge => set_text(&mut self.discharge, text),
             Field::Dept => set_text(&mut self.dept, text),
@@ -186,13 +193,13 @@ impl Case {
                     })?)
                 }
             }
-            Field::AgeYears => self.age_years = parse_whole(text).map_err(err)?,
-            Field::AgeDays => self.age_days = parse_whole(text).map_err(err)?,
-            Field::LosDays => self.los_days = parse_whole(text).map_err(err)?,
-            Field::WeightG => self.weight_g = parse_number(text).map_err(err)?,
-            Field::IcuHours => self.icu_hours = parse_number(text).map_err(err)?,
-            Field::TotalCost => self.total_cost = parse_number(text).map_err(err)?,
-            Field::SelfPay => self.self_pay = parse_number(text).map_err(err)?,
+            Field::AgeYears => self.age_years = whole_as_written(field, text).map_err(err)?,
+            Field::AgeDays => self.age_days = whole_as_written(field, text).map_err(err)?,
+            Field::LosDays => self.los_days = whole_as_written(field, text).map_err(err)?,
+            Field::WeightG => self.weight_g = number_as_written(field, text).map_err(err)?,
+            Field::IcuHours => self.icu_hours = number_as_written(field, text).map_err(err)?,
+            Field::TotalCost => self.total_cost = number_as_written(field, text).map_err(err)?,
+            Field::SelfPay => self.self_pay = number_as_written(field, text).map_err(err)?,
             Field::Diagnoses => split_codes_into(text, &mut self.diagnoses),
             Field::Procedures => split_codes_into(text, &mut self.procedures),
         }
@@ -419,6 +426,22 @@ pub fn parse_date(text: &str) -> Result<Option<String>, String> {
         return Err(bad());
     }
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
+}
+
+/// A number as exports write it: plain first (the fast path), else with
+/// thousands separators and the field's unit (`12,345.60`, `5天`;
+/// specs/columns.md).
+fn number_as_written(field: Field, text: &str) -> Result<Option<f64>, String> {
+    parse_number(text).or_else(|e| crate::columns::lenient_number(field, text).map(Some).ok_or(e))
+}
+
+/// [`number_as_written`] for a whole number.
+fn whole_as_written(field: Field, text: &str) -> Result<Option<i64>, String> {
+    match number_as_written(field, text)? {
+        None => Ok(None),
+        Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(Some(v as i64)),
+        Some(_) => Err(format!("{:?} is not a whole number", crate::codes::for_message(text.trim()))),
+    }
 }
 
 /// Reads a whole number (`30`, `30.0`; not `30.5`).

@@ -10,6 +10,7 @@ use std::io::{BufRead, Read};
 use serde_json::Value;
 
 use crate::case::{Case, Field};
+use crate::columns::{CodeList, ColumnMap, ColumnPlan, ColumnsError, Target, Understood, WideList};
 
 /// A row that could not be read as a case.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,6 +53,12 @@ pub enum InputError {
     Encoding(String),
     #[error("{0}")]
     Json(String),
+    /// An Excel workbook that cannot be read.
+    #[error("{0}")]
+    Xlsx(String),
+    /// A header that cannot be read unambiguously (specs/columns.md).
+    #[error("{0}")]
+    Columns(#[from] ColumnsError),
 }
 
 /// The columns a CSV must have: without them no row could be grouped.
@@ -67,45 +74,104 @@ pub struct CsvCases<R: Read> {
 
 /// What the header of a case CSV says: which field each column holds. It turns
 /// a raw record into a [`CaseRow`], on any thread.
+///
+/// Headers are read by [`crate::columns`]: cases.md's names, the aliases of
+/// specs/columns.md (`病案号`, `JBDM`…), wide code columns, and a user's
+/// [`ColumnMap`]. Excel rows come through here too, as records.
 #[derive(Clone, Debug)]
 pub struct CsvLayout {
-    /// The field of each input column, or `None` for an unknown column.
-    columns: Vec<Option<Field>>,
+    /// What each input column is used for.
+    columns: Vec<ColumnUse>,
     extra_names: Vec<String>,
     id_column: usize,
+    /// Wide code lists: their columns in order.
+    wide: Vec<WideList>,
+    has_level: bool,
+    plan: ColumnPlan,
 }
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ColumnUse {
+    Field(Field),
+    /// `discharge_date`: carried through, its value written `YYYY-MM-DD`.
+    Date,
+    /// One code of a wide list: read after the other columns, in the list's order.
+    Wide,
+    Extra,
+}
+
+/// Marks an Excel number cell in a code column (`99.1` for `99.10`): the row
+/// gets [`crate::columns::CODE_AS_NUMBER`]. A private-use character no export
+/// holds.
+pub const NUMBER_CELL_MARK: char = '\u{E000}';
+/// Marks an Excel boolean cell: in a field it makes the row invalid.
+pub const BOOLEAN_CELL_MARK: char = '\u{E001}';
 
 impl CsvLayout {
     /// Reads a header record.
     pub fn from_header(header: &csv::ByteRecord) -> Result<Self, InputError> {
+        Self::from_header_with(header, None)
+    }
+
+    /// Reads a header record with a user's own names.
+    pub fn from_header_with(header: &csv::ByteRecord, map: Option<&ColumnMap>) -> Result<Self, InputError> {
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(InputError::Empty);
         }
         let mut names = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
             let name = std::str::from_utf8(raw).map_err(|e| InputError::Encoding(format!("header, column {}: {e}", i + 1)))?;
-            let name = if i == 0 { name.trim_start_matches('\u{feff}') } else { name };
-            names.push(name.trim().to_string());
+            names.push(name);
         }
-        let mut columns = Vec::with_capacity(names.len());
-        let mut extra_names = Vec::new();
-        for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                return Err(InputError::DuplicateColumn(name.clone()));
-            }
-            let field = Field::from_name(name);
-            if field.is_none() {
-                extra_names.push(name.clone());
-            }
-            columns.push(field);
-        }
-        let missing: Vec<&str> =
-            REQUIRED_COLUMNS.iter().filter(|f| !columns.contains(&Some(**f))).map(|f| f.name()).collect();
+        Self::from_names(&names, map)
+    }
+
+    /// Reads a header given as names (an Excel row, a frame's columns, a JSON
+    /// object's keys). Refuses an ambiguous header or one without the
+    /// required fields, naming the columns.
+    pub fn from_names<S: AsRef<str>>(names: &[S], map: Option<&ColumnMap>) -> Result<Self, InputError> {
+        let layout = Self::from_names_unchecked(names, map)?;
+        let missing: Vec<&str> = REQUIRED_COLUMNS.iter().filter(|f| !layout.plan.has(**f)).map(|f| f.name()).collect();
         if !missing.is_empty() {
-            return Err(InputError::MissingColumns { missing: missing.join(", "), found: names.join(", ") });
+            let found: Vec<&str> = layout.plan.columns.iter().map(|c| c.header.as_str()).take(50).collect();
+            let n = layout.plan.columns.len();
+            let more = if n > 50 { format!(", … ({n} in all)") } else { String::new() };
+            return Err(InputError::MissingColumns { missing: missing.join(", "), found: format!("{}{more}", found.join(", ")) });
         }
-        let id_column = columns.iter().position(|c| *c == Some(Field::Id)).expect("checked above");
-        Ok(CsvLayout { columns, extra_names, id_column })
+        Ok(layout)
+    }
+
+    /// [`CsvLayout::from_names`] without requiring any field (a JSON object
+    /// may leave any key out; a row without an id has an empty one).
+    pub fn from_names_unchecked<S: AsRef<str>>(names: &[S], map: Option<&ColumnMap>) -> Result<Self, InputError> {
+        let plan = ColumnPlan::from_headers(names, map)?;
+        let mut columns = Vec::with_capacity(plan.columns.len());
+        let mut extra_names = Vec::new();
+        for c in &plan.columns {
+            let used = match &c.understood {
+                Understood::Field { target: Target::Field(f), .. } => ColumnUse::Field(*f),
+                Understood::Field { target: Target::DischargeDate, .. } => {
+                    extra_names.push("discharge_date".to_string());
+                    ColumnUse::Date
+                }
+                Understood::Wide { .. } => ColumnUse::Wide,
+                Understood::SecondAlias { .. } | Understood::Carried => {
+                    extra_names.push(c.header.clone());
+                    ColumnUse::Extra
+                }
+            };
+            columns.push(used);
+        }
+        // Without an id column (a JSON object without one), ids are empty.
+        let id_column = columns.iter().position(|c| *c == ColumnUse::Field(Field::Id)).unwrap_or(usize::MAX);
+        let has_level = columns.contains(&ColumnUse::Field(Field::HospitalLevel));
+        let wide = plan.wide.clone();
+        Ok(CsvLayout { columns, extra_names, id_column, wide, has_level, plan })
+    }
+
+    /// How each header was understood (for `drg columns` and summaries).
+    pub fn plan(&self) -> &ColumnPlan {
+        &self.plan
     }
 
     /// The names of the input's unknown columns, carried through.
@@ -135,6 +201,12 @@ impl CsvLayout {
     /// that cannot be read is an error naming its line (`extra` is still
     /// filled, with empty values for a record of the wrong length).
     pub fn parse_into(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>) -> Result<(), RowError> {
+        self.parse_row(rec, case, extra, &mut Vec::new())
+    }
+
+    /// [`CsvLayout::parse_into`], also giving the row's reading warnings (a
+    /// code Excel stored as a number, a hospital level that is no level).
+    pub fn parse_row(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>, warnings: &mut Vec<String>) -> Result<(), RowError> {
         let line = rec.position().map_or(0, |p| p.line());
         let fail = |reason: String| {
             let id = rec.get(self.id_column).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
@@ -146,6 +218,7 @@ impl CsvLayout {
             return Err(fail(format!("expected {} fields, found {}", self.columns.len(), rec.len())));
         }
         let mut problem = None;
+        let mut number_code = false;
         for (i, (raw, column)) in rec.iter().zip(&self.columns).enumerate() {
             let text = match std::str::from_utf8(raw) {
                 Ok(t) => t,
@@ -153,19 +226,63 @@ impl CsvLayout {
                     problem.get_or_insert_with(|| {
                         format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
                     });
-                    if column.is_none() {
+                    if matches!(column, ColumnUse::Extra | ColumnUse::Date) {
                         extra.push(String::from_utf8_lossy(raw).into_owned());
                     }
                     continue;
                 }
             };
             match column {
-                Some(field) => {
+                ColumnUse::Field(field) => {
+                    let text = if raw.first() == Some(&0xEE) { marked(text, *field, &mut number_code, &mut problem) } else { text };
                     if let Err(e) = case.set_field(*field, text) {
                         problem.get_or_insert_with(|| e.to_string());
                     }
                 }
-                None => extra.push(text.to_string()),
+                ColumnUse::Extra => extra.push(unmarked(text).to_string()),
+                ColumnUse::Date => {
+                    let text = unmarked(text).trim();
+                    match crate::columns::parse_date(text) {
+                        Some(date) => extra.push(date),
+                        None => {
+                            if !text.is_empty() {
+                                problem.get_or_insert_with(|| format!("discharge_date: {:?} is not a date (YYYY-MM-DD)", text));
+                            }
+                            extra.push(text.to_string());
+                        }
+                    }
+                }
+                ColumnUse::Wide => {}
+            }
+        }
+        for w in &self.wide {
+            let list = match w.list {
+                CodeList::Diagnoses => &mut case.diagnoses,
+                CodeList::Procedures => &mut case.procedures,
+            };
+            list.clear();
+            for &i in &w.order {
+                let text = std::str::from_utf8(&rec[i]).unwrap_or("");
+                let text = match text.strip_prefix(NUMBER_CELL_MARK) {
+                    Some(t) => {
+                        number_code = true;
+                        t
+                    }
+                    None => text,
+                };
+                let before = list.len();
+                list.extend(crate::codes::split_codes(text));
+                if Some(i) == w.principal && list.len() == before {
+                    problem.get_or_insert_with(|| "diagnoses: principal diagnosis missing".to_string());
+                }
+            }
+        }
+        if number_code {
+            warnings.push(crate::columns::CODE_AS_NUMBER.to_string());
+        }
+        if self.has_level {
+            if let Some(level) = case.hospital_level.as_deref().filter(|l| !matches!(*l, "1" | "2" | "3")) {
+                warnings.push(format!("hospital_level: {:?} is not a level (1, 2, 3, 一级 … 三级甲等): kept as written", crate::codes::for_message(level)));
             }
         }
         match problem {
@@ -175,17 +292,49 @@ impl CsvLayout {
     }
 }
 
+/// A cell's text without an Excel cell mark.
+fn unmarked(text: &str) -> &str {
+    text.strip_prefix(NUMBER_CELL_MARK).or_else(|| text.strip_prefix(BOOLEAN_CELL_MARK)).unwrap_or(text)
+}
+
+/// A field cell carrying an Excel cell mark: a number in a code field is
+/// noted, a boolean is a problem.
+fn marked<'t>(text: &'t str, field: Field, number_code: &mut bool, problem: &mut Option<String>) -> &'t str {
+    if let Some(t) = text.strip_prefix(NUMBER_CELL_MARK) {
+        if matches!(field, Field::Diagnoses | Field::Procedures) {
+            *number_code = true;
+        }
+        return t;
+    }
+    if let Some(t) = text.strip_prefix(BOOLEAN_CELL_MARK) {
+        problem.get_or_insert_with(|| format!("{}: a TRUE/FALSE cell is not accepted here", field.name()));
+        return t;
+    }
+    text
+}
+
 impl<R: Read> CsvCases<GuardedCsv<R>> {
     /// Reads the header of `input`, with the default [`CsvLimits`].
     pub fn new(input: R) -> Result<Self, InputError> {
-        Self::with_limits(input, CsvLimits::default())
+        Self::with_options(input, CsvLimits::default(), None)
     }
 
     /// Reads the header of `input`; a header, line or field past `limits`
     /// or an unterminated quote makes reading fail (see [`GuardedCsv`]).
     pub fn with_limits(input: R, limits: CsvLimits) -> Result<Self, InputError> {
+        Self::with_options(input, limits, None)
+    }
+
+    /// Reads the header with a user's own names too (`--columns MAP.toml`).
+    pub fn with_map(input: R, map: Option<&ColumnMap>) -> Result<Self, InputError> {
+        Self::with_options(input, CsvLimits::default(), map)
+    }
+
+    /// Reads the header of `input` under `limits`, with a user's own names
+    /// from `map`.
+    pub fn with_options(input: R, limits: CsvLimits, map: Option<&ColumnMap>) -> Result<Self, InputError> {
         let mut reader = csv_reader(input, limits);
-        let layout = CsvLayout::from_header(reader.byte_headers()?)?;
+        let layout = CsvLayout::from_header_with(reader.byte_headers()?, map)?;
         Ok(CsvCases { reader, layout, record: csv::ByteRecord::new() })
     }
 }
@@ -443,6 +592,7 @@ impl<R: Read> Read for GuardedCsv<R> {
 /// Unknown keys are kept in [`JsonCaseRow::extra`].
 pub struct JsonCases<R: BufRead> {
     source: JsonSource<R>,
+    map: Option<std::sync::Arc<ColumnMap>>,
 }
 
 enum JsonSource<R> {
@@ -458,6 +608,8 @@ pub struct JsonCaseRow {
     pub line: u64,
     pub case: Result<Case, RowError>,
     pub extra: Vec<(String, Value)>,
+    /// Reading warnings (a hospital level that is no level…).
+    pub warnings: Vec<String>,
 }
 
 impl<R: BufRead> JsonCases<R> {
@@ -484,18 +636,25 @@ impl<R: BufRead> JsonCases<R> {
             let mut text = String::new();
             input.read_to_string(&mut text).map_err(|e| InputError::Encoding(e.to_string()))?;
             let items: Vec<Value> = serde_json::from_str(&text).map_err(|e| InputError::Json(format!("the JSON array: {e}")))?;
-            Ok(JsonCases { source: JsonSource::Array { items: items.into_iter(), index: 0 } })
+            Ok(JsonCases { source: JsonSource::Array { items: items.into_iter(), index: 0 }, map: None })
         } else {
-            Ok(JsonCases { source: JsonSource::Lines { input, line: 0, buf: Vec::new() } })
+            Ok(JsonCases { source: JsonSource::Lines { input, line: 0, buf: Vec::new() }, map: None })
         }
+    }
+
+    /// Reads keys with a user's own names too (`--columns MAP.toml`).
+    pub fn with_map(mut self, map: Option<std::sync::Arc<ColumnMap>>) -> Self {
+        self.map = map;
+        self
     }
 }
 
-fn json_row(line: u64, where_: &str, value: Result<Value, String>) -> JsonCaseRow {
+fn json_row(line: u64, where_: &str, value: Result<Value, String>, map: Option<&ColumnMap>) -> JsonCaseRow {
     let fail = |id: String, reason: String| JsonCaseRow {
         line,
         case: Err(RowError { id, reason: format!("{where_} {line}: {reason}") }),
         extra: vec![],
+        warnings: vec![],
     };
     let value = match value {
         Ok(v) => v,
@@ -504,10 +663,69 @@ fn json_row(line: u64, where_: &str, value: Result<Value, String>) -> JsonCaseRo
     let Value::Object(object) = value else {
         return fail(String::new(), "expected a JSON object".into());
     };
-    match Case::from_json_object(&object) {
-        Ok((case, extra)) => JsonCaseRow { line, case: Ok(case), extra },
-        Err(e) => fail(crate::case::json_id(&object), e.to_string()),
+    // Keys that are all cases.md names (or unknown lower-case keys) take the
+    // direct path; aliases and wide keys go through the column plan.
+    let plain = map.is_none()
+        && object.keys().all(|k| Field::from_name(k).is_some() || (k.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()) && k != "discharge_date"));
+    if plain {
+        return match Case::from_json_object(&object) {
+            Ok((case, extra)) => JsonCaseRow { line, case: Ok(case), extra, warnings: vec![] },
+            Err(e) => fail(crate::case::json_id(&object), e.to_string()),
+        };
     }
+    aliased_json_row(line, where_, &object, map).unwrap_or_else(|reason| fail(crate::case::json_id(&object), reason))
+}
+
+/// A JSON object whose keys are aliases or wide code keys: read as a one-row
+/// table through [`CsvLayout`], so that JSON and CSV understand the same names.
+fn aliased_json_row(line: u64, where_: &str, object: &serde_json::Map<String, Value>, map: Option<&ColumnMap>) -> Result<JsonCaseRow, String> {
+    let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+    let layout = CsvLayout::from_names_unchecked(&keys, map).map_err(|e| e.to_string())?;
+    let mut record = csv::ByteRecord::new();
+    for (key, value) in object {
+        let text = match value {
+            Value::Null => String::new(),
+            Value::String(s) => s.clone(),
+            Value::Number(n) => n.to_string(),
+            Value::Bool(b) => format!("{BOOLEAN_CELL_MARK}{b}"),
+            Value::Array(items) => {
+                let mut joined = String::new();
+                for item in items {
+                    match item {
+                        Value::String(s) => {
+                            joined.push_str(s);
+                            joined.push('|');
+                        }
+                        Value::Null => {}
+                        other => return Err(format!("{key}: {} is not a code string", crate::case::json_kind(other))),
+                    }
+                }
+                joined
+            }
+            Value::Object(_) => return Err(format!("{key}: an object is not accepted here")),
+        };
+        record.push_field(text.as_bytes());
+    }
+    let mut pos = csv::Position::new();
+    pos.set_line(line);
+    record.set_position(Some(pos));
+    let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
+    let read = layout.parse_row(&record, &mut case, &mut extra, &mut warnings);
+    let names = layout.extra_columns();
+    let extra: Vec<(String, Value)> = names
+        .iter()
+        .zip(extra)
+        .map(|(name, text)| {
+            let original = object.get(name).filter(|_| name != "discharge_date").cloned();
+            (name.clone(), original.unwrap_or(Value::String(text)))
+        })
+        .collect();
+    let case = read.map(|()| case).map_err(|mut e| {
+        let prefix = format!("line {line}: ");
+        e.reason = format!("{where_} {line}: {}", e.reason.strip_prefix(&prefix).unwrap_or(&e.reason));
+        e
+    });
+    Ok(JsonCaseRow { line, case, extra, warnings })
 }
 
 impl<R: BufRead> Iterator for JsonCases<R> {
@@ -518,9 +736,10 @@ impl<R: BufRead> Iterator for JsonCases<R> {
             JsonSource::Array { items, index } => {
                 let item = items.next()?;
                 *index += 1;
-                Some(Ok(json_row(*index, "item", Ok(item))))
+                Some(Ok(json_row(*index, "item", Ok(item), self.map.as_deref())))
             }
             JsonSource::Lines { input, line, buf } => loop {
+                let map = self.map.as_deref();
                 buf.clear();
                 // One byte more than a line may have, to tell a line at the
                 // limit from a longer one without holding the longer one.
@@ -539,7 +758,7 @@ impl<R: BufRead> Iterator for JsonCases<R> {
                 let text = match std::str::from_utf8(buf) {
                     Ok(t) => t,
                     Err(_) => {
-                        return Some(Ok(json_row(*line, "line", Err("not valid UTF-8 (a GBK export? convert it to UTF-8)".into()))))
+                        return Some(Ok(json_row(*line, "line", Err("not valid UTF-8 (a GBK export? convert it to UTF-8)".into()), map)))
                     }
                 };
                 let text = text.trim_start_matches('\u{feff}').trim();
@@ -547,7 +766,7 @@ impl<R: BufRead> Iterator for JsonCases<R> {
                     continue;
                 }
                 let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"));
-                return Some(Ok(json_row(*line, "line", value)));
+                return Some(Ok(json_row(*line, "line", value, map)));
             },
         }
     }
@@ -603,7 +822,7 @@ mod tests {
     fn a_header_without_required_columns_is_refused() {
         let err = CsvCases::new("id,sex,diagnoses\n".as_bytes()).err().unwrap();
         assert_eq!(err.to_string(), "the header has no column age_years (it has: id, sex, diagnoses)");
-        assert!(matches!(CsvCases::new("id,id,sex,age_years,diagnoses\n".as_bytes()), Err(InputError::DuplicateColumn(_))));
+        assert!(matches!(CsvCases::new("id,id,sex,age_years,diagnoses\n".as_bytes()), Err(InputError::Columns(_))));
     }
 
     #[test]

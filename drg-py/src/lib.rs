@@ -7,6 +7,7 @@
 mod report;
 mod perdiem;
 mod dip;
+mod read;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -590,5 +591,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     report::register(m)?;
     m.add_function(wrap_pyfunction!(perdiem::_points_year, m)?)?;
     dip::register(m)?;
+    m.add_function(wrap_pyfunction!(read::_read_cases, m)?)?;
+    m.add_function(wrap_pyfunction!(read::_column_plan, m)?)?;
     Ok(())
 }

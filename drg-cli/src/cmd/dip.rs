@@ -18,7 +18,7 @@ use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCaseRow, JsonCases, RowE
 use drg_core::points;
 use drg_core::Case;
 
-use super::group::{progress_line, sniff_json};
+use super::group::progress_line;
 use super::{load_pack, open_input, Outcome};
 use crate::args::{DipCommand, DipInput, InputFormat, PackChoice};
 
@@ -77,13 +77,10 @@ impl Input {
         let json = match options.input_format {
             InputFormat::Csv => false,
             InputFormat::Jsonl => true,
-            InputFormat::Auto => {
-                let ext = Path::new(name).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-                match ext.as_str() {
-                    "jsonl" | "ndjson" | "json" => true,
-                    "csv" => false,
-                    _ => sniff_json(&mut reader).map_err(|e| format!("{name}: {e}"))?,
-                }
+            // The file's extension, else its first bytes, as for every reader.
+            _ => {
+                let start = reader.fill_buf().map_err(|e| format!("{name}: {e}"))?;
+                drg_core::read::detect_kind(name, start) == drg_core::read::InputKind::Json
             }
         };
         let source = if json {

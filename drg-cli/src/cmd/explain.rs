@@ -1,12 +1,10 @@
 //! `drg explain`: one case, the trail of rules tried.
 
-use std::fs::File;
-use std::io::{BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use drg_core::io::CsvCases;
 use drg_core::{Case, GroupOptions, Grouper};
 
 use super::{load_pack, Outcome};
@@ -28,18 +26,18 @@ fn read_case_json(text: &str) -> Result<Case, String> {
     Ok(case)
 }
 
-fn find_case_in_csv(path: &Path, id: &str) -> Result<Case, String> {
-    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let reader = CsvCases::new(BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))?;
-    for row in reader {
-        let row = row.map_err(|e| format!("{}: {e}", path.display()))?;
+fn find_case_in_file(path: &Path, id: &str, options: &drg_core::read::ReadOptions) -> Result<Case, String> {
+    let shown = path.display();
+    let mut source = drg_core::read::open_cases(&path.to_string_lossy(), options).map_err(|e| format!("{shown}: {e}"))?;
+    for row in source.rows() {
+        let row = row.map_err(|e| format!("{shown}: {e}"))?;
         match row.case {
             Ok(case) if case.id == id => return Ok(case),
-            Err(e) if e.id == id => return Err(format!("{}: case {id} cannot be read: {}", path.display(), e.reason)),
+            Err(e) if e.id == id => return Err(format!("{shown}: case {id} cannot be read: {}", e.reason)),
             _ => {}
         }
     }
-    Err(format!("{}: no case with id {id}", path.display()))
+    Err(format!("{shown}: no case with id {id}"))
 }
 
 /// Whether the case is paid by the bed-day under `policy` (specs/perdiem.md
@@ -62,7 +60,10 @@ fn perdiem_lines(policy: &drg_core::points::Policy, case: &Case, invalid: bool) 
 pub fn command(args: ExplainArgs) -> Outcome {
     let case = match (&args.case, &args.input, &args.id) {
         (Some(json), _, _) => read_case_json(json)?,
-        (None, Some(path), Some(id)) => find_case_in_csv(path, id)?,
+        (None, Some(path), Some(id)) => {
+            let options = super::columns::read_options(&args.read, args.encoding, crate::args::InputFormat::Auto)?;
+            find_case_in_file(path, id, &options)?
+        }
         _ => return Err("give the case with --case JSON, or with --input FILE --id ID".into()),
     };
     let policy = match &args.policy {

@@ -12,43 +12,52 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonCaseRow};
+use drg_core::io::{CsvLayout, InputError, JsonCaseRow, JsonCases};
+use drg_core::read::{self, CaseSource, RecordSource};
 use drg_core::{GroupResult, Grouper, Status};
 
 use std::fs::File;
 use std::path::Path;
+
 use std::process::ExitCode;
 
 use drg_core::GroupOptions;
 
-use super::{load_pack, open_input, output_error, refuse_overwriting_inputs, Outcome};
-use crate::args::{GroupArgs, InputFormat, OutputFormat};
+use super::columns::{read_options, show};
+use super::{load_pack, output_error, refuse_overwriting_inputs, Outcome};
+use crate::args::{GroupArgs, OutputFormat};
 
 /// `drg group`.
 pub fn command(args: GroupArgs) -> Outcome {
+    let options = read_options(&args.read, args.encoding, args.input_format)?;
+    if args.dry_run {
+        return show(&args.input, &options);
+    }
     let pack = load_pack(&args.pack)?;
     let pack_label = format!("{} ({})", pack.info().name, pack.info().id);
     let grouper = Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes: args.translate_codes });
-    let mut input = open_input(&args.input, args.encoding)?;
-    let json = match args.input_format {
-        InputFormat::Csv => false,
-        InputFormat::Jsonl => true,
-        InputFormat::Auto => {
-            let ext = Path::new(&args.input).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
-            match ext.as_str() {
-                "jsonl" | "ndjson" | "json" => true,
-                "csv" => false,
-                _ => sniff_json(&mut input).map_err(|e| format!("{}: {e}", args.input))?,
-            }
+    let source = read::open_cases(&args.input, &options).map_err(|e| format!("{}: {e}", args.input))?;
+    if !args.quiet {
+        for note in source.plan().map(|p| p.second_aliases()).unwrap_or_default() {
+            eprintln!("drg group: note: {note}");
         }
+    }
+    // An Excel workbook is written from the CSV results once they are all
+    // there (the writer streams them in constant memory).
+    let xlsx_out = match (&args.output, args.format) {
+        (Some(path), _) if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xlsx")) => Some(path.clone()),
+        (Some(path), OutputFormat::Xlsx) => Some(path.clone()),
+        (None, OutputFormat::Xlsx) => return Err("--format xlsx needs -o FILE.xlsx".into()),
+        _ => None,
     };
-    let out: Box<dyn Write + Send> = match &args.output {
-        Some(path) => {
-            // Creating the output truncates it: it must not be the input.
-            refuse_overwriting_inputs(path, &[Path::new(&args.input)])?;
-            Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?)
-        }
-        None => Box::new(std::io::stdout()),
+    if let Some(path) = &args.output {
+        // Creating the output truncates it: it must not be the input.
+        refuse_overwriting_inputs(path, &[Path::new(&args.input)])?;
+    }
+    let part = xlsx_out.as_ref().map(|p| p.with_extension("xlsx.part.csv"));
+    let out: Box<dyn Write + Send> = match (&part, &args.output) {
+        (Some(path), _) | (None, Some(path)) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        (None, None) => Box::new(std::io::stdout()),
     };
     // 0 keeps its meaning here (one worker); an absurd count is clamped by
     // the rule all interfaces share.
@@ -65,8 +74,14 @@ pub fn command(args: GroupArgs) -> Outcome {
     // A progress line when a person watches: standard error is a terminal.
     let progress = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .then(|| (args.input != "-").then(|| std::fs::metadata(&args.input).ok().map(|m| m.len())).flatten());
-    let settings = Settings { format: args.format, explain: args.explain, threads, progress };
-    let (tally, seconds) = run(&grouper, input, json, out, &settings).map_err(|e| format!("{}: {e}", args.input))?;
+    let format = if xlsx_out.is_some() { OutputFormat::Csv } else { args.format };
+    let settings = Settings { format, explain: args.explain, threads, progress };
+    let (tally, seconds) = run(&grouper, source, out, &settings).map_err(|e| format!("{}: {e}", args.input))?;
+    if let (Some(xlsx), Some(part)) = (&xlsx_out, &part) {
+        let written = drg_core::xlsx::csv_to_xlsx(part, xlsx, "results");
+        let _ = std::fs::remove_file(part);
+        written.map_err(|e| format!("{}: {e}", xlsx.display()))?;
+    }
     if !args.quiet {
         eprintln!("drg group: {} with {pack_label}", tally.summary(seconds));
     }
@@ -206,19 +221,10 @@ struct Done {
     tally: Tally,
 }
 
-/// Whether the input is JSON, judging by the first character that is not
-/// blank (a CSV header cannot start with `{` or `[`).
-pub fn sniff_json(input: &mut dyn BufRead) -> std::io::Result<bool> {
-    let buf = input.fill_buf()?;
-    let text = buf.strip_prefix("\u{feff}".as_bytes()).unwrap_or(buf);
-    Ok(matches!(text.iter().find(|b| !b.is_ascii_whitespace()), Some(b'{') | Some(b'[')))
-}
-
 /// Groups every row of `input` and writes one result row for each to `out`.
 pub fn run(
     grouper: &Grouper,
-    input: Box<dyn BufRead>,
-    json: bool,
+    source: CaseSource,
     out: Box<dyn Write + Send>,
     settings: &Settings,
 ) -> Result<(Tally, f64), String> {
@@ -226,12 +232,12 @@ pub fn run(
     let threads = settings.threads.max(1);
     let in_flight = threads * 4;
 
-    let (csv_reader, json_reader, extra_columns) = if json {
-        (None, Some(JsonCases::new(input).map_err(|e| e.to_string())?), Vec::new())
-    } else {
-        let reader = CsvCases::new(input).map_err(|e| e.to_string())?;
-        let extra = reader.extra_columns().to_vec();
-        (Some(reader), None, extra)
+    let (csv_reader, json_reader, extra_columns) = match source {
+        CaseSource::Json(reader) => (None, Some(reader), Vec::new()),
+        CaseSource::Records(reader) => {
+            let extra = reader.layout().extra_columns().to_vec();
+            (Some(reader), None, extra)
+        }
     };
     let layout: Option<CsvLayout> = csv_reader.as_ref().map(|r| r.layout().clone());
 
@@ -285,9 +291,9 @@ pub fn run(
     })
 }
 
-fn feed<R: std::io::Read, J: BufRead>(
-    csv_reader: Option<CsvCases<R>>,
-    json_reader: Option<JsonCases<J>>,
+fn feed(
+    csv_reader: Option<RecordSource>,
+    json_reader: Option<JsonCases<Box<dyn BufRead>>>,
     batch_tx: &std::sync::mpsc::SyncSender<(u64, Batch)>,
     token_tx: &std::sync::mpsc::SyncSender<()>,
     bytes_read: &AtomicU64,
@@ -446,6 +452,7 @@ fn header_bytes(settings: &Settings, extra_columns: &[String]) -> Vec<u8> {
 struct Scratch {
     case: drg_core::Case,
     extra: Vec<String>,
+    warnings: Vec<String>,
 }
 
 fn group_batch(
@@ -472,15 +479,18 @@ fn group_batch(
             let layout = layout.expect("a CSV batch comes with its layout");
             let mut next = 0;
             for (row, record) in records.iter().enumerate() {
-                let Scratch { case, extra } = scratch;
-                match layout.parse_into(record, case, extra) {
+                let Scratch { case, extra, warnings } = scratch;
+                warnings.clear();
+                match layout.parse_row(record, case, extra, warnings) {
                     Ok(()) => {
                         let mut result = grouper.group_with(case, settings.explain);
+                        result.warnings.append(warnings);
                         duplicate_of(&duplicates, &mut next, row, &mut result);
                         out.csv_extra(&case.id, &result, extra);
                     }
                     Err(e) => {
                         let mut result = GroupResult::invalid(e.reason);
+                        result.warnings.append(warnings);
                         duplicate_of(&duplicates, &mut next, row, &mut result);
                         out.csv_extra(&e.id, &result, extra);
                     }
@@ -496,6 +506,7 @@ fn group_batch(
                     Ok(case) => (case.id.as_str(), grouper.group_with(case, settings.explain)),
                     Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
                 };
+                result.warnings.extend(row.warnings.iter().cloned());
                 duplicate_of(&duplicates, &mut next, i, &mut result);
                 out.json_extra(id, &result, &row.extra);
             }
@@ -533,7 +544,8 @@ impl<'a> RowWriter<'a> {
     fn csv_extra(&mut self, id: &str, r: &GroupResult<'_>, extra: &[String]) {
         self.tally.add(r.status);
         match self.format {
-            OutputFormat::Csv => {
+            // An Excel workbook is made from the CSV rows.
+            OutputFormat::Csv | OutputFormat::Xlsx => {
                 let warnings = r.warnings_joined();
                 let trace = if self.explain { r.trace_text().trim_end().to_string() } else { String::new() };
                 let mut fields: Vec<&str> = vec![
@@ -569,7 +581,7 @@ impl<'a> RowWriter<'a> {
             }
             // A CSV header is written before the first JSON object is read, so
             // unknown keys of JSON input are not carried into CSV output.
-            OutputFormat::Csv => self.csv_extra(id, r, &[]),
+            OutputFormat::Csv | OutputFormat::Xlsx => self.csv_extra(id, r, &[]),
         }
     }
 
@@ -579,7 +591,7 @@ impl<'a> RowWriter<'a> {
 
     fn finish(self) -> (Vec<u8>, Tally) {
         let bytes = match self.format {
-            OutputFormat::Csv => self.csv.into_inner().expect("write to memory"),
+            OutputFormat::Csv | OutputFormat::Xlsx => self.csv.into_inner().expect("write to memory"),
             OutputFormat::Jsonl => self.json,
         };
         (bytes, self.tally)

@@ -2,6 +2,7 @@
 //! opening the pack, and opening an input file.
 
 pub mod code;
+pub mod columns;
 pub mod dip;
 pub mod explain;
 pub mod group;
@@ -10,8 +11,7 @@ pub mod points;
 pub mod report;
 pub mod serve;
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::process::ExitCode;
@@ -86,30 +86,13 @@ pub fn load_pack(choice: &PackChoice) -> Result<Pack, String> {
 
 /// Opens an input file (or `-`, standard input) as UTF-8 text: GBK is
 /// decoded with `--encoding gbk`; otherwise an input whose first megabyte is
-/// not UTF-8 is refused, naming the encoding it looks like. (A GBK file can
-/// pass for UTF-8 cell by cell — 女 in GBK is Ů in UTF-8 — so the check is
-/// made on the whole start of the file, not per cell.)
+/// not UTF-8 is refused (see `drg_core::read::open_text`). Commands that read
+/// cases should open them with `drg_core::read::open_cases` instead, which
+/// also reads Excel and understands HIS column names.
 pub fn open_input(input: &str, encoding: Encoding) -> Result<Box<dyn BufRead>, String> {
-    let raw: Box<dyn Read> = if input == "-" {
-        Box::new(std::io::stdin())
-    } else {
-        Box::new(File::open(input).map_err(|e| format!("{input}: {e}"))?)
+    let encoding = match encoding {
+        Encoding::Utf8 => drg_core::read::TextEncoding::Utf8,
+        Encoding::Gbk => drg_core::read::TextEncoding::Gbk,
     };
-    if encoding == Encoding::Gbk {
-        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(raw);
-        return Ok(Box::new(BufReader::with_capacity(1 << 20, decoded)));
-    }
-    let mut reader = BufReader::with_capacity(1 << 20, raw);
-    let start = reader.fill_buf().map_err(|e| format!("{input}: {e}"))?;
-    if let Err(e) = std::str::from_utf8(start) {
-        // A sequence cut at the end of the buffer is not an error.
-        if e.error_len().is_some() {
-            let at = e.valid_up_to();
-            let (_, _, gbk_errors) = encoding_rs::GB18030.decode(start);
-            let guess = if gbk_errors { "" } else { " It reads as GBK (GB18030), common in HIS exports: give --encoding gbk, or convert it (iconv -f GBK -t UTF-8)." };
-            return Err(format!("{input}: not UTF-8 (byte {at} is 0x{:02X}).{guess}", start[at]));
-        }
-    }
-    Ok(Box::new(reader))
+    drg_core::read::open_text(input, encoding).map_err(|e| e.to_string())
 }
-

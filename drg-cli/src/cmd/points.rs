@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use drg_core::case::{parse_number, parse_whole, Field};
+use drg_core::columns::{hospital_level_code, lenient_number, ColumnPlan, Understood};
 use drg_core::io::{csv_reader, CsvLayout, CsvLimits, GuardedCsv};
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::{Grouper, Status};
@@ -118,7 +119,15 @@ impl CaseReader {
                 n.trim().to_string()
             })
             .collect();
-        let col = |name: &str| names.iter().position(|n| n == name);
+        // Headers are understood as every reader understands them (aliases such
+        // as 病案号 and 住院总费用, specs/columns.md); result columns by name.
+        let plan = ColumnPlan::from_headers(&names, None).map_err(|e| format!("{shown}: {e}"))?;
+        let col = |name: &str| {
+            plan.columns
+                .iter()
+                .position(|c| matches!(&c.understood, Understood::Field { target, .. } if target.name() == name))
+                .or_else(|| names.iter().position(|n| n == name))
+        };
         let (c_id, c_hospital, c_cost) = match (col("id"), col("hospital"), col("total_cost")) {
             (Some(a), Some(b), Some(c)) => (a, b, c),
             _ => return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", "))),
@@ -172,7 +181,8 @@ impl CaseReader {
             }
             let number = |i: Option<usize>, field: Field| -> Option<f64> {
                 let i = i?;
-                match parse_number(&field_text(record, i)) {
+                let raw = field_text(record, i);
+                match parse_number(&raw).or_else(|e| lenient_number(field, &raw).map(Some).ok_or(e)) {
                     Ok(v) => v,
                     Err(e) => {
                         eprintln!("{shown} line {line}: {}: {e}; taken as missing", field.name());
@@ -183,7 +193,8 @@ impl CaseReader {
             row.line = line;
             set_text(&mut row.case.id, &field_text(record, self.c_id));
             set_text(&mut row.case.hospital, &field_text(record, self.c_hospital));
-            set_option(&mut row.case.hospital_level, self.c_level.map(|i| field_text(record, i)).as_deref());
+            let level = self.c_level.map(|i| field_text(record, i));
+            set_option(&mut row.case.hospital_level, level.as_deref().map(|l| hospital_level_code(l).unwrap_or(l)));
             row.case.total_cost = number(Some(self.c_cost), Field::TotalCost);
             row.case.self_pay = number(self.c_self_pay, Field::SelfPay);
             row.los_days = match self.c_los.map(|i| parse_whole(&field_text(record, i))) {

@@ -39,6 +39,7 @@ __all__ = [
     "report_html",
     "ReportWarning",
     "dip",
+    "read_cases",
     "__version__",
 ]
 
@@ -67,7 +68,7 @@ class Grouper(_drg.Grouper):
         added (and ``trace`` with ``explain=True``). A row that cannot be read is
         an ``invalid`` row naming its position; no row is ever lost."""
         _refuse_duplicate_columns(df.columns)
-        columns = _columns(df.columns, lambda name: df[name].tolist())
+        columns = frame_columns(df.columns, lambda name: df[name].tolist(), len(df))
         results = self._group_columns(columns, len(df), explain)
         out = df.copy()
         for name, values in results.items():
@@ -80,7 +81,7 @@ class Grouper(_drg.Grouper):
         import pyarrow as pa
 
         _refuse_duplicate_columns(table.column_names)
-        columns = _columns(table.column_names, lambda name: table.column(name).to_pylist())
+        columns = frame_columns(table.column_names, lambda name: table.column(name).to_pylist(), table.num_rows)
         results = self._group_columns(columns, table.num_rows, explain)
         for name, values in results.items():
             array = pa.array(values, type=pa.string())
@@ -108,3 +109,4 @@ def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
 from . import points  # noqa: E402  (points uses Grouper)
 from .indicators import ReportWarning, report, report_html  # noqa: E402  (report groups with Grouper)
 from . import dip  # noqa: E402
+from .read import frame_columns, read_cases  # noqa: E402

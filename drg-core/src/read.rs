@@ -1,0 +1,294 @@
+//! Opening a file of cases, whatever its shape: the one entry point every
+//! command and binding uses (specs/cases.md, specs/columns.md).
+//!
+//! ```no_run
+//! use drg_core::read::{open_cases, ReadOptions};
+//!
+//! let mut source = open_cases("export.xlsx", &ReadOptions::default())?;
+//! for row in source.rows() {
+//!     let row = row?;
+//!     match row.case {
+//!         Ok(case) => println!("{} {:?} {:?}", case.id, case.diagnoses, row.warnings),
+//!         Err(e) => println!("{}: {}", e.id, e.reason),
+//!     }
+//! }
+//! # Ok::<(), drg_core::io::InputError>(())
+//! ```
+//!
+//! A path is read as CSV (UTF-8, or GBK with [`TextEncoding::Gbk`]), JSON
+//! (one object a line, or an array) or an Excel workbook, by its extension or
+//! its first bytes; headers are understood by [`crate::columns`] (aliases,
+//! wide code columns, a [`ColumnMap`]); a header that cannot be read
+//! unambiguously is refused before any row.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::case::Case;
+use crate::columns::{ColumnMap, ColumnPlan};
+use crate::io::{CsvCases, CsvLayout, InputError, JsonCases, RowError};
+use crate::xlsx::XlsxRows;
+
+/// The text encoding of a CSV or JSON input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TextEncoding {
+    #[default]
+    Utf8,
+    /// GBK / GB18030, common in HIS exports.
+    Gbk,
+}
+
+/// The format of an input.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum InputKind {
+    /// By the file's extension, else its first bytes.
+    #[default]
+    Auto,
+    Csv,
+    Json,
+    Xlsx,
+}
+
+/// How to read a file of cases.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    pub kind: InputKind,
+    /// The worksheet of a workbook (default: the first).
+    pub sheet: Option<String>,
+    pub encoding: TextEncoding,
+    /// A user's own column names (`--columns MAP.toml`).
+    pub columns: Option<Arc<ColumnMap>>,
+}
+
+/// One row read, whatever the format.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadRow {
+    /// The line (CSV, JSONL), item (JSON array) or sheet row (Excel).
+    pub line: u64,
+    pub case: Result<Case, RowError>,
+    /// The carried-through columns: name and value as text.
+    pub extra: Vec<(String, String)>,
+    /// Reading warnings, to add to the result's.
+    pub warnings: Vec<String>,
+}
+
+/// Cases from a file: records (CSV, Excel) read by one [`CsvLayout`], or JSON
+/// objects.
+#[allow(clippy::large_enum_variant)] // one per input, not per row
+pub enum CaseSource {
+    Records(RecordSource),
+    Json(JsonCases<Box<dyn BufRead>>),
+}
+
+/// CSV or Excel rows as raw records with the layout that reads them (so that
+/// a caller may parse them on other threads).
+pub struct RecordSource {
+    layout: CsvLayout,
+    inner: Records,
+}
+
+enum Records {
+    Csv(CsvCases<crate::io::GuardedCsv<Box<dyn BufRead>>>),
+    Xlsx(XlsxRows),
+}
+
+impl RecordSource {
+    /// How the header was understood; it turns records into cases.
+    pub fn layout(&self) -> &CsvLayout {
+        &self.layout
+    }
+
+    /// Reads the next record; false at the end.
+    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
+        match &mut self.inner {
+            Records::Csv(c) => c.read_record(record),
+            Records::Xlsx(x) => x.read_record(record),
+        }
+    }
+
+    /// How far the reader is in a CSV input, in bytes (for a progress line).
+    pub fn is_xlsx(&self) -> bool {
+        matches!(self.inner, Records::Xlsx(_))
+    }
+}
+
+impl CaseSource {
+    /// Every row, parsed.
+    pub fn rows(&mut self) -> impl Iterator<Item = Result<ReadRow, InputError>> + '_ {
+        let mut record = csv::ByteRecord::new();
+        std::iter::from_fn(move || match self {
+            CaseSource::Records(r) => match r.read_record(&mut record) {
+                Err(e) => Some(Err(e)),
+                Ok(false) => None,
+                Ok(true) => {
+                    let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
+                    let line = record.position().map_or(0, |p| p.line());
+                    let read = r.layout.parse_row(&record, &mut case, &mut extra, &mut warnings);
+                    let extra = r.layout.extra_columns().iter().cloned().zip(extra).collect();
+                    Some(Ok(ReadRow { line, case: read.map(|()| case), extra, warnings }))
+                }
+            },
+            CaseSource::Json(j) => j.next().map(|row| {
+                row.map(|row| ReadRow {
+                    line: row.line,
+                    case: row.case,
+                    extra: row
+                        .extra
+                        .into_iter()
+                        .map(|(k, v)| {
+                            let text = match v {
+                                serde_json::Value::String(s) => s,
+                                serde_json::Value::Null => String::new(),
+                                other => other.to_string(),
+                            };
+                            (k, text)
+                        })
+                        .collect(),
+                    warnings: row.warnings,
+                })
+            }),
+        })
+    }
+
+    /// The column plan of a records source (`None` for JSON, whose keys are
+    /// read object by object).
+    pub fn plan(&self) -> Option<&ColumnPlan> {
+        match self {
+            CaseSource::Records(r) => Some(r.layout.plan()),
+            CaseSource::Json(_) => None,
+        }
+    }
+}
+
+/// What a path holds, by its extension, else its first bytes.
+pub fn detect_kind(path: &str, start: &[u8]) -> InputKind {
+    if let Some(kind) = kind_by_extension(path) {
+        return kind;
+    }
+    if start.starts_with(b"PK\x03\x04") {
+        return InputKind::Xlsx;
+    }
+    let text = start.strip_prefix("\u{feff}".as_bytes()).unwrap_or(start);
+    match text.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') | Some(b'[') => InputKind::Json,
+        _ => InputKind::Csv,
+    }
+}
+
+fn kind_by_extension(path: &str) -> Option<InputKind> {
+    let ext = Path::new(path).extension().and_then(|e| e.to_str()).unwrap_or("").to_ascii_lowercase();
+    match ext.as_str() {
+        "xlsx" | "xlsm" => Some(InputKind::Xlsx),
+        "json" | "jsonl" | "ndjson" => Some(InputKind::Json),
+        "csv" | "tsv" | "txt" => Some(InputKind::Csv),
+        _ => None,
+    }
+}
+
+/// Opens a text input (a path, or `-` for standard input) as UTF-8: GBK is
+/// decoded with [`TextEncoding::Gbk`]; otherwise an input whose first
+/// megabyte is not UTF-8 is refused, naming the encoding it looks like. (A
+/// GBK file can pass for UTF-8 cell by cell — 女 in GBK is Ů in UTF-8 — so
+/// the check is made on the whole start of the file, not per cell.)
+pub fn open_text(path: &str, encoding: TextEncoding) -> Result<Box<dyn BufRead>, InputError> {
+    let raw: Box<dyn Read> = if path == "-" {
+        Box::new(std::io::stdin())
+    } else {
+        Box::new(File::open(path).map_err(|e| InputError::Io(std::io::Error::new(e.kind(), format!("{path}: {e}"))))?)
+    };
+    if encoding == TextEncoding::Gbk {
+        let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(raw);
+        return Ok(Box::new(BufReader::with_capacity(1 << 20, decoded)));
+    }
+    let mut reader = BufReader::with_capacity(1 << 20, raw);
+    let start = reader.fill_buf()?;
+    if let Err(e) = std::str::from_utf8(start) {
+        // A sequence cut at the end of the buffer is not an error.
+        if e.error_len().is_some() {
+            let at = e.valid_up_to();
+            let (_, _, gbk_errors) = encoding_rs::GB18030.decode(start);
+            let guess = if gbk_errors {
+                ""
+            } else {
+                " It reads as GBK (GB18030), common in HIS exports: give --encoding gbk, or convert it (iconv -f GBK -t UTF-8)."
+            };
+            return Err(InputError::Encoding(format!("{path}: not UTF-8 (byte {at} is 0x{:02X}).{guess}", start[at])));
+        }
+    }
+    Ok(Box::new(reader))
+}
+
+/// Opens a file of cases (`-`: standard input, CSV or JSON) with `options`.
+/// Fails before any row for a file that cannot be opened, a header that is
+/// ambiguous or lacks the required fields, or a workbook that cannot be read.
+pub fn open_cases(path: &str, options: &ReadOptions) -> Result<CaseSource, InputError> {
+    let map = options.columns.as_deref();
+    let kind = match options.kind {
+        InputKind::Auto if kind_by_extension(path) == Some(InputKind::Xlsx) => InputKind::Xlsx,
+        InputKind::Auto if path != "-" => {
+            let mut start = [0u8; 4];
+            let n = File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0);
+            match detect_kind(path, &start[..n]) {
+                InputKind::Xlsx => InputKind::Xlsx,
+                _ => InputKind::Auto,
+            }
+        }
+        k => k,
+    };
+    if kind == InputKind::Xlsx {
+        if path == "-" {
+            return Err(InputError::Xlsx("an Excel workbook is read from a file, not from standard input".into()));
+        }
+        let rows = XlsxRows::open(Path::new(path), options.sheet.as_deref())?;
+        let layout = CsvLayout::from_names(rows.header(), map)?;
+        return Ok(CaseSource::Records(RecordSource { layout, inner: Records::Xlsx(rows) }));
+    }
+    let mut input = open_text(path, options.encoding)?;
+    let json = match kind {
+        InputKind::Json => true,
+        InputKind::Csv => false,
+        _ => match kind_by_extension(path) {
+            Some(k) => k == InputKind::Json,
+            None => detect_kind("", input.fill_buf()?) == InputKind::Json,
+        },
+    };
+    if json {
+        return Ok(CaseSource::Json(JsonCases::new(input)?.with_map(options.columns.clone())));
+    }
+    let cases = CsvCases::with_map(input, map)?;
+    let layout = cases.layout().clone();
+    Ok(CaseSource::Records(RecordSource { layout, inner: Records::Csv(cases) }))
+}
+
+/// How a file's header is understood, without reading its rows (for
+/// `drg columns`): the plan even when required fields are missing.
+pub fn plan_of(path: &str, options: &ReadOptions) -> Result<ColumnPlan, InputError> {
+    let map = options.columns.as_deref();
+    let mut start = [0u8; 4];
+    let n = if path == "-" { 0 } else { File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0) };
+    let kind = match options.kind {
+        InputKind::Auto => detect_kind(path, &start[..n]),
+        k => k,
+    };
+    let names: Vec<String> = match kind {
+        InputKind::Xlsx => XlsxRows::open(Path::new(path), options.sheet.as_deref())?.header().to_vec(),
+        InputKind::Json => {
+            let mut input = open_text(path, options.encoding)?;
+            let mut line = String::new();
+            input.read_line(&mut line)?;
+            let value: serde_json::Value = serde_json::from_str(line.trim().trim_start_matches('\u{feff}').trim_start_matches('['))
+                .or_else(|_| serde_json::from_str(line.trim().trim_start_matches('[').trim_end_matches([',', ']'])))
+                .map_err(|e| InputError::Json(format!("the first object: {e}")))?;
+            value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
+        }
+        _ => {
+            let input = open_text(path, options.encoding)?;
+            let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
+            let header = reader.byte_headers()?;
+            header.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect()
+        }
+    };
+    Ok(ColumnPlan::from_headers(&names, map)?)
+}
