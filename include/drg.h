@@ -151,7 +151,10 @@ const char *drg_version(void);
 // library from this thread.
 const char *drg_last_error(void);
 
-// Opens a rule pack (a drgpack/1 directory). NULL on error.
+// Opens a rule pack: the id of a bundled pack ("chs-drg-2.0", "wuhan-2022",
+// "demo"; see `drg_packs_json`) or the path of a drgpack/1 directory or
+// compiled pack (an existing path wins; an id never contains '/'). NULL on
+// error.
 struct drg_grouper *drg_grouper_open(const char *pack_path);
 
 // Like `drg_grouper_open`; with `translate_codes` non-zero, legacy codes are
@@ -207,6 +210,23 @@ void drg_points_close(struct drg_points *p);
 int drg_points_score(const struct drg_points *p,
                      const struct drg_points_case *c,
                      struct drg_score *out);
+
+// The rule packs bundled with the library, as a newly allocated JSON array:
+// `[{"id": "chs-drg-2.0", "name": …, "description": …, "counts": {"mdc": …,
+// "adrg": …, "drg": …}, "provenance": …, "default": true}, …]`, the
+// national schemes first. Each opens by its id with `drg_grouper_open`.
+// They are conversions, not official releases (see "notice"). Free it with
+// `drg_string_free`. NULL on error.
+char *drg_packs_json(void);
+
+// The attribution of the bundled packs (rulepacks/NOTICE.md: converted from
+// OpenDRG, Apache License 2.0). A static string.
+const char *drg_packs_notice(void);
+
+// Opens the default pack: `$DRG_PACK` (an id or a path), else
+// "chs-drg-2.0", the national scheme in force. `translate_codes` as for
+// `drg_grouper_open_with`. NULL on error.
+struct drg_grouper *drg_grouper_open_default(int translate_codes);
 
 #ifdef __cplusplus
 }  // extern "C"

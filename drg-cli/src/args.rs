@@ -104,10 +104,12 @@ pub enum PointsCommand {
 
 #[derive(Args, Clone)]
 pub struct PackChoice {
-    /// The rule pack: a drgpack/1 directory or a compiled pack file.
-    /// Default: $DRG_PACK, else the built-in demo pack.
-    #[arg(long, value_name = "PATH")]
-    pub pack: Option<PathBuf>,
+    /// The rule pack: the id of a bundled pack (`drg pack list`, e.g.
+    /// chs-drg-1.1, wuhan-2022, demo), or a drgpack/1 directory or compiled
+    /// pack file (an existing path wins; an id never contains `/`).
+    /// Default: $DRG_PACK, else chs-drg-2.0.
+    #[arg(long, value_name = "ID|PATH")]
+    pub pack: Option<std::ffi::OsString>,
 }
 
 #[derive(Args)]
@@ -192,12 +194,25 @@ pub enum CodeCommand {
 
 #[derive(Subcommand)]
 pub enum PackCommand {
-    /// Load and validate a pack (a directory or a compiled file), and print what it holds.
-    Check { path: PathBuf },
+    /// The packs bundled with drg: id, name, MDC/ADRG/DRG counts, provenance.
+    List,
+    /// What a pack (bundled id or path) is: name, description, counts, provenance.
+    Info {
+        #[arg(value_name = "ID|PATH")]
+        pack: std::ffi::OsString,
+    },
+    /// Print where the bundled packs come from (NOTICE) and the OpenDRG licence.
+    Notice,
+    /// Load and validate a pack (a directory, a compiled file or a bundled id), and print what it holds.
+    Check {
+        #[arg(value_name = "ID|PATH")]
+        path: std::ffi::OsString,
+    },
     /// Compile a pack directory into one versioned, checksummed file that opens in milliseconds.
     Compile {
-        /// The pack directory (or a compiled pack, to rewrite it).
-        path: PathBuf,
+        /// The pack directory (or a compiled pack, to rewrite it, or a bundled id).
+        #[arg(value_name = "ID|PATH")]
+        path: std::ffi::OsString,
         /// The file to write, e.g. chs-drg-1.1.drgpack.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,

@@ -183,8 +183,9 @@ fn id_of(d: &Bound<'_, PyAny>) -> String {
 
 /// Groups discharges into CHS-DRG groups with one rule pack.
 ///
-/// Grouper(pack=None, translate_codes=False): `pack` is a drgpack/1
-/// directory; without it, $DRG_PACK, else the built-in demo pack.
+/// Grouper(pack=None, translate_codes=False): `pack` is the id of a bundled
+/// pack (drg.packs()) or a pack directory or compiled file; without it,
+/// $DRG_PACK, else chs-drg-2.0.
 #[pyclass(frozen, subclass, module = "drg")]
 struct Grouper {
     inner: Arc<drg_core::Grouper>,
@@ -215,11 +216,8 @@ impl Grouper {
     #[new]
     #[pyo3(signature = (pack=None, translate_codes=false))]
     fn new(pack: Option<PathBuf>, translate_codes: bool) -> PyResult<Self> {
-        let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
-        let pack = match path {
-            Some(p) => Pack::open(&p).map_err(|e| PackError::new_err(e.to_string()))?,
-            None => Pack::demo(),
-        };
+        let pack = drg_packs::open_or_default(pack.as_deref().map(|p| p.as_os_str()))
+            .map_err(|e| PackError::new_err(e.to_string()))?;
         let inner = drg_core::Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes });
         Ok(Grouper { inner: Arc::new(inner) })
     }
@@ -537,6 +535,8 @@ fn _points_run<'py>(
     Ok(out)
 }
 
+mod packs;
+
 #[pymodule]
 fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", drg_core::VERSION)?;
@@ -545,6 +545,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(normalize_code, m)?)?;
     m.add_function(wrap_pyfunction!(compile_pack, m)?)?;
     m.add_function(wrap_pyfunction!(_points_run, m)?)?;
+    packs::register(m)?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("CaseError", m.py().get_type::<CaseError>())?;
     m.add("PointsError", m.py().get_type::<PointsError>())?;

@@ -9,7 +9,6 @@ pub mod points;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use drg_core::Pack;
@@ -20,15 +19,11 @@ use crate::args::{Encoding, PackChoice};
 pub type Outcome = Result<ExitCode, String>;
 
 
-/// `--pack`, else `$DRG_PACK`, else the built-in demo pack.
+/// `--pack`, else `$DRG_PACK`, else chs-drg-2.0: the rule of
+/// [`drg_packs::resolve`] (an existing path, else a bundled id or `demo`).
 pub fn load_pack(choice: &PackChoice) -> Result<Pack, String> {
-    let path = choice.pack.clone().or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
-    match path {
-        Some(path) => Pack::open(&path).map_err(|e| e.to_string()),
-        None => Ok(Pack::demo()),
-    }
+    drg_packs::open_or_default(choice.pack.as_deref()).map_err(|e| e.to_string())
 }
-
 
 /// Opens an input file (or `-`, standard input) as UTF-8 text: GBK is
 /// decoded with `--encoding gbk`; otherwise an input whose first megabyte is

@@ -32,3 +32,8 @@ def compile_pack(pack: Union[str, PathLike], output: Union[str, PathLike]) -> No
 def _points_run(
     policy_path: Union[str, PathLike], history: Dict[str, List[Any]], period: Dict[str, List[Any]]
 ) -> Dict[str, Any]: ...
+
+def packs() -> List[Dict[str, Any]]: ...
+
+DEFAULT_PACK: str
+PACKS_NOTICE: str

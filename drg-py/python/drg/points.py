@@ -26,7 +26,7 @@ def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None) -
 
     Rows with ``status`` and ``drg`` are used as grouped; rows without them
     (no such columns, or an empty status) are grouped first with ``grouper``
-    (default: ``drg.Grouper()``, i.e. ``$DRG_PACK`` or the demo pack).
+    (default: ``drg.Grouper()``, i.e. ``$DRG_PACK``, else chs-drg-2.0).
     Raises :class:`drg.PointsError` for a policy that cannot be used, an
     empty history or a period without points.
     """
