@@ -203,6 +203,10 @@ pub enum PackCommand {
     },
     /// Print where the bundled packs come from (NOTICE) and the OpenDRG licence.
     Notice,
+    /// What a change of scheme does to cases: each case under OLD and NEW
+    /// (cases.csv), the transitions (transitions.csv), each hospital's CMI
+    /// under both with weights (hospitals.csv), and a summary.
+    Diff(PackDiffArgs),
     /// Load and validate a pack (a directory, a compiled file or a bundled id), and print what it holds.
     Check {
         #[arg(value_name = "ID|PATH")]
@@ -234,3 +238,35 @@ pub enum InputFormat {
     Jsonl,
 }
 
+
+#[derive(Args)]
+pub struct PackDiffArgs {
+    /// The old pack (bundled id or path), e.g. chs-drg-1.1.
+    #[arg(value_name = "OLD")]
+    pub old: std::ffi::OsString,
+    /// The new pack (bundled id or path), e.g. chs-drg-2.0.
+    #[arg(value_name = "NEW")]
+    pub new: std::ffi::OsString,
+    /// The cases: a CSV (columns of specs/cases.md), or - for standard input.
+    #[arg(value_name = "CASES")]
+    pub cases: String,
+    /// Weights of the old scheme's DRGs (drg, weight columns: the table of
+    /// `drg points calibrate`), for each hospital's CMI.
+    #[arg(long, value_name = "W")]
+    pub weights_old: Option<PathBuf>,
+    /// Weights of the new scheme's DRGs.
+    #[arg(long, value_name = "W")]
+    pub weights_new: Option<PathBuf>,
+    /// Where to write cases.csv, transitions.csv and hospitals.csv.
+    #[arg(long, value_name = "DIR", default_value = "pack-diff")]
+    pub out_dir: PathBuf,
+    /// The input's text encoding.
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Do not list unreadable rows on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Pack(PackCommand::List) => cmd::pack::list(),
         Command::Pack(PackCommand::Info { pack }) => cmd::pack::info(&pack),
         Command::Pack(PackCommand::Notice) => cmd::pack::notice(),
+        Command::Pack(PackCommand::Diff(args)) => cmd::pack_diff::command(args),
         Command::Pack(PackCommand::Check { path }) => cmd::pack::check(&path),
         Command::Pack(PackCommand::Compile { path, output }) => cmd::pack::compile(&path, &output),
         Command::Points(command) => cmd::points::command(command),

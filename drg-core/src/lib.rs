@@ -26,10 +26,12 @@
 //! - [`Grouper`]: grouping, with an explain trail on request.
 //! - [`io`]: reading cases from CSV and JSON.
 //! - [`points`]: DRG points: calibration, case scoring, settlement.
+//! - [`diff`]: what a change of scheme does to cases (`drg pack diff`).
 
 pub mod case;
 pub mod codes;
 mod demo;
+pub mod diff;
 pub mod grouper;
 pub mod io;
 pub mod parallel;

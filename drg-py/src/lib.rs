@@ -535,6 +535,7 @@ fn _points_run<'py>(
     Ok(out)
 }
 
+mod diff;
 mod packs;
 
 #[pymodule]
@@ -546,6 +547,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(compile_pack, m)?)?;
     m.add_function(wrap_pyfunction!(_points_run, m)?)?;
     packs::register(m)?;
+    diff::register(m)?;
     m.add("PackError", m.py().get_type::<PackError>())?;
     m.add("CaseError", m.py().get_type::<CaseError>())?;
     m.add("PointsError", m.py().get_type::<PointsError>())?;

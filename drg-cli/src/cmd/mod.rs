@@ -5,6 +5,7 @@ pub mod code;
 pub mod explain;
 pub mod group;
 pub mod pack;
+pub mod pack_diff;
 pub mod points;
 
 use std::fs::File;

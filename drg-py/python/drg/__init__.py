@@ -38,6 +38,7 @@ __all__ = [
     "normalize_code",
     "compile_pack",
     "packs",
+    "pack_diff",
     "DEFAULT_PACK",
     "PACKS_NOTICE",
     "CASE_FIELDS",
@@ -101,3 +102,4 @@ def _columns(names: Any, values_of: Any) -> Dict[str, List[Any]]:
 
 
 from . import points  # noqa: E402  (points uses Grouper)
+from .diff import pack_diff  # noqa: E402  (pack_diff uses Grouper)
