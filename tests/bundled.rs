@@ -73,6 +73,11 @@ impl Rng {
     fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[(self.next() % items.len() as u64) as usize]
     }
+    /// A code of a list picked at random.
+    fn code(&mut self, lists: &[Vec<String>]) -> String {
+        let list = self.pick(lists);
+        self.pick(list).clone()
+    }
 }
 
 /// The named lists of a bundled pack's pack.json (from rulepacks/), split
@@ -110,11 +115,11 @@ pub fn synthetic_cases(id: &str, n: usize) -> Vec<Case> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ id.bytes().fold(0u64, |h, b| h.wrapping_mul(31).wrapping_add(b as u64)));
     (0..n)
         .map(|i| {
-            let mut diagnoses = vec![rng.pick(rng.pick(&dx).as_slice()).clone()];
+            let mut diagnoses = vec![rng.code(&dx)];
             for _ in 0..rng.next() % 3 {
-                diagnoses.push(rng.pick(rng.pick(&dx).as_slice()).clone());
+                diagnoses.push(rng.code(&dx));
             }
-            let procedures = (0..rng.next() % 3).map(|_| rng.pick(rng.pick(&proc).as_slice()).clone()).collect();
+            let procedures = (0..rng.next() % 3).map(|_| rng.code(&proc)).collect();
             let newborn = rng.next() % 10 == 0;
             Case {
                 id: format!("{id}-{i}"),
