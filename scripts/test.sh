@@ -17,3 +17,6 @@ bash scripts/test-c.sh
 
 echo "== Python: pip install ./drg-py, then pytest (with Spark)"
 bash scripts/test-python.sh
+
+echo "== Bundled packs: CLI, C and Python from outside the checkout, by name"
+bash scripts/test-bundled.sh

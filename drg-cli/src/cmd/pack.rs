@@ -49,7 +49,7 @@ pub fn check(path: &OsStr) -> Outcome {
         pack.vocabulary_size(Vocabulary::Diagnosis),
         pack.vocabulary_size(Vocabulary::Procedure)
     );
-    println!("loaded in {ms:.0} ms");
+    println!("loaded in {ms:.1} ms");
     for w in &info.warnings {
         println!("warning: {w}");
     }
