@@ -64,6 +64,9 @@ pub struct BundledPack {
     pub counts: Counts,
     /// Bytes of the compiled pack.
     pub size: usize,
+    /// Stored uncompressed (the two most used national packs, to open fast).
+    raw: bool,
+    /// The compiled pack, zstd-compressed unless `raw`.
     compressed: &'static [u8],
 }
 
@@ -73,6 +76,9 @@ impl BundledPack {
     /// Opens the pack (decompresses and reads the compiled form: a few ms).
     pub fn open(&self) -> Result<Pack, PackError> {
         let label = format!("bundled pack {}", self.id);
+        if self.raw {
+            return Pack::from_bytes(self.compressed, &label);
+        }
         let bytes = zstd::bulk::decompress(self.compressed, self.size)
             .map_err(|e| PackError { file: label.clone(), location: None, message: format!("cannot decompress: {e}") })?;
         Pack::from_bytes(&bytes, &label)

@@ -87,27 +87,29 @@ pub fn command(args: PackDiffArgs) -> Outcome {
                 let (g_old, g_new) = (Grouping::from(&r_old), Grouping::from(&r_new));
                 let (w_old, w_new) = (case_weight(weights_old.as_ref(), &g_old), case_weight(weights_new.as_ref(), &g_new));
                 let change = part.add(hospital, &g_old, &g_new, w_old, w_new);
-                let s = |x: Option<&str>| x.unwrap_or("").to_string();
-                let mut row = vec![
-                    id.to_string(),
-                    hospital.to_string(),
-                    g_old.status.to_string(),
+                // Borrowed fields: no allocation per row but the weights' text.
+                fn s(x: Option<&str>) -> &str {
+                    x.unwrap_or("")
+                }
+                let b = |x: bool| if x { "true" } else { "false" };
+                let weight_text = |w: Option<f64>| w.map(|w| w.to_string()).unwrap_or_default();
+                let weights = if weighted { [weight_text(w_old), weight_text(w_new)] } else { Default::default() };
+                let fields = [
+                    id,
+                    hospital,
+                    g_old.status.as_str(),
                     s(g_old.mdc),
                     s(g_old.adrg),
                     s(g_old.drg),
-                    g_new.status.to_string(),
+                    g_new.status.as_str(),
                     s(g_new.mdc),
                     s(g_new.adrg),
                     s(g_new.drg),
-                    change.group_changed.to_string(),
-                    change.mdc_changed.to_string(),
+                    b(change.group_changed),
+                    b(change.mdc_changed),
                 ];
-                if weighted {
-                    row.push(w_old.map(|w| w.to_string()).unwrap_or_default());
-                    row.push(w_new.map(|w| w.to_string()).unwrap_or_default());
-                }
-                row.push(reason.to_string());
-                rows.write_record(&row).expect("writing to memory");
+                let row = fields.into_iter().chain(weights.iter().take(if weighted { 2 } else { 0 }).map(String::as_str)).chain([reason]);
+                rows.write_record(row).expect("writing to memory");
             }
             (rows.into_inner().expect("writing to memory"), part, bad)
         });
