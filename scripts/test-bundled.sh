@@ -12,7 +12,7 @@ root=$PWD
 
 cargo build --release --locked -p drg-cli -p drg-ffi
 venv=$root/target/venv
-if ! "$venv/bin/python" -c "import drg, pandas" 2>/dev/null; then
+if ! "$venv/bin/python" -c "import drg, pandas; drg.packs" 2>/dev/null; then
   [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
   "$venv/bin/python" -m pip install -q pandas
   "$venv/bin/python" -m pip install -q --force-reinstall --no-deps ./drg-py
