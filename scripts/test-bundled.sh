@@ -87,7 +87,7 @@ with open(out, "w", newline="") as f:
     w = csv.writer(f, lineterminator="\n")
     w.writerow(["id", "status", "mdc", "adrg", "drg"])
     for r in df[["id", "status", "mdc", "adrg", "drg"]].itertuples(index=False):
-        w.writerow(["" if v is None else v for v in r])
+        w.writerow(["" if v is None or v != v else v for v in r])
 PY
   for other in c py; do
     if ! cmp -s "cli-$pack.csv" "$other-$pack.csv"; then
