@@ -66,6 +66,21 @@ if not os.path.exists(report_1m):
 s_report, mem_report = run(["target/release/drg", "report", "--weights",
                             os.path.join(shared, "testdata", "points", "expected", "weights.csv"),
                             report_1m, "--out-dir", os.path.join(out, "report")])
+# drg pack diff: both national schemes over the same million rows, one pass.
+sd, memd = run(["target/release/drg", "pack", "diff", "-q", "chs-drg-1.1", "chs-drg-2.0", one_m,
+                "--out-dir", os.path.join(out, "pack-diff")])
+
+def open_by_name_ms(pack):
+    """The best of 5 openings of a bundled pack by name (`drg pack check` times it)."""
+    import re
+    best = float("inf")
+    for _ in range(5):
+        text = subprocess.run(["target/release/drg", "pack", "check", pack], check=True, capture_output=True, text=True).stdout
+        best = min(best, float(re.search(r"loaded in ([0-9.]+) ms", text).group(1)))
+    return best
+
+open11, open20 = open_by_name_ms("chs-drg-1.1"), open_by_name_ms("chs-drg-2.0")
+binary_mb = os.path.getsize("target/release/drg") / 1e6
 
 table = [
     ("Grouper::group, one thread, parsed 1.1 mix", f"{figures['group_one_thread']:,.0f} cases/s", "≥ 1,000,000 cases/s", figures["group_one_thread"] >= 1e6),
@@ -77,6 +92,11 @@ table = [
     ("peak memory of drg report, 1,000,000 rows", f"{mem_report:.0f} MB", "(hospitals × DRGs, not rows)", True),
     ("open CHS-DRG 1.1 from its directory", f"{figures['open_dir']:.1f} ms", "≤ 100 ms", figures["open_dir"] <= 100),
     ("open CHS-DRG 1.1 from a compiled file", f"{figures['open_file']:.1f} ms", "≤ 10 ms", figures["open_file"] <= 10),
+    ("open bundled chs-drg-1.1 by name", f"{open11:.1f} ms", "≤ 15 ms", open11 <= 15),
+    ("open bundled chs-drg-2.0 by name", f"{open20:.1f} ms", "≤ 15 ms", open20 <= 15),
+    ("drg pack diff 1.1 → 2.0, 1,000,000 rows, 2 cores", f"{1e6 / sd:,.0f} cases/s", "≥ 500,000 cases/s", 1e6 / sd >= 5e5),
+    ("peak memory of drg pack diff, 1,000,000 rows", f"{memd:.0f} MB", "≤ 100 MB", memd <= 100),
+    ("target/release/drg with the 27 bundled packs", f"{binary_mb:.1f} MB", "≤ 40 MB", binary_mb <= 40),
 ]
 w = [max(len(r[i]) for r in table) for i in range(3)]
 print(f"{'what':<{w[0]}}  {'measured':>{w[1]}}  {'target':<{w[2]}}  met")

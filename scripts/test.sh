@@ -21,3 +21,5 @@ bash scripts/test-python.sh
 echo "== report.html in headless Chromium (drg report, then selenium)"
 bash scripts/test-report.sh
 bash scripts/test-serve.sh
+echo "== Bundled packs: CLI, C and Python from outside the checkout, by name"
+bash scripts/test-bundled.sh

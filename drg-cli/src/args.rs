@@ -159,10 +159,12 @@ pub enum PointsCommand {
 
 #[derive(Args, Clone)]
 pub struct PackChoice {
-    /// The rule pack: a drgpack/1 directory or a compiled pack file.
-    /// Default: $DRG_PACK, else the built-in demo pack.
-    #[arg(long, value_name = "PATH")]
-    pub pack: Option<PathBuf>,
+    /// The rule pack: the id of a bundled pack (`drg pack list`, e.g.
+    /// chs-drg-1.1, wuhan-2022, demo), or a drgpack/1 directory or compiled
+    /// pack file (an existing path wins; an id never contains `/`).
+    /// Default: $DRG_PACK, else chs-drg-2.0.
+    #[arg(long, value_name = "ID|PATH")]
+    pub pack: Option<std::ffi::OsString>,
 }
 
 #[derive(Args)]
@@ -261,12 +263,29 @@ pub enum CodeCommand {
 
 #[derive(Subcommand)]
 pub enum PackCommand {
-    /// Load and validate a pack (a directory or a compiled file), and print what it holds.
-    Check { path: PathBuf },
+    /// The packs bundled with drg: id, name, MDC/ADRG/DRG counts, provenance.
+    List,
+    /// What a pack (bundled id or path) is: name, description, counts, provenance.
+    Info {
+        #[arg(value_name = "ID|PATH")]
+        pack: std::ffi::OsString,
+    },
+    /// Print where the bundled packs come from (NOTICE) and the OpenDRG licence.
+    Notice,
+    /// What a change of scheme does to cases: each case under OLD and NEW
+    /// (cases.csv), the transitions (transitions.csv), each hospital's CMI
+    /// under both with weights (hospitals.csv), and a summary.
+    Diff(PackDiffArgs),
+    /// Load and validate a pack (a directory, a compiled file or a bundled id), and print what it holds.
+    Check {
+        #[arg(value_name = "ID|PATH")]
+        path: std::ffi::OsString,
+    },
     /// Compile a pack directory into one versioned, checksummed file that opens in milliseconds.
     Compile {
-        /// The pack directory (or a compiled pack, to rewrite it).
-        path: PathBuf,
+        /// The pack directory (or a compiled pack, to rewrite it, or a bundled id).
+        #[arg(value_name = "ID|PATH")]
+        path: std::ffi::OsString,
         /// The file to write, e.g. chs-drg-1.1.drgpack.
         #[arg(short, long, value_name = "FILE")]
         output: PathBuf,
@@ -334,10 +353,10 @@ pub struct ServeArgs {
     #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
     pub addr: String,
     /// A pack to serve (repeat for several; the first is the default).
-    /// Requests choose one by its id (`?pack=ID`). Default: $DRG_PACK, else
-    /// the built-in demo pack.
-    #[arg(long = "pack", value_name = "PACK")]
-    pub packs: Vec<PathBuf>,
+    /// Requests choose one by its id (`?pack=ID`). Each is a bundled id
+    /// (`drg pack list`) or a path. Default: $DRG_PACK, else chs-drg-2.0.
+    #[arg(long = "pack", value_name = "ID|PATH")]
+    pub packs: Vec<std::ffi::OsString>,
     /// A weights table (`drg points calibrate`): each DRG is shown with its weight.
     #[arg(long, value_name = "WEIGHTS.csv")]
     pub weights: Option<PathBuf>,
@@ -457,4 +476,36 @@ pub enum DipCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Args)]
+pub struct PackDiffArgs {
+    /// The old pack (bundled id or path), e.g. chs-drg-1.1.
+    #[arg(value_name = "OLD")]
+    pub old: std::ffi::OsString,
+    /// The new pack (bundled id or path), e.g. chs-drg-2.0.
+    #[arg(value_name = "NEW")]
+    pub new: std::ffi::OsString,
+    /// The cases: a CSV (columns of specs/cases.md), or - for standard input.
+    #[arg(value_name = "CASES")]
+    pub cases: String,
+    /// Weights of the old scheme's DRGs (drg, weight columns: the table of
+    /// `drg points calibrate`), for each hospital's CMI.
+    #[arg(long, value_name = "W")]
+    pub weights_old: Option<PathBuf>,
+    /// Weights of the new scheme's DRGs.
+    #[arg(long, value_name = "W")]
+    pub weights_new: Option<PathBuf>,
+    /// Where to write cases.csv, transitions.csv and hospitals.csv.
+    #[arg(long, value_name = "DIR", default_value = "pack-diff")]
+    pub out_dir: PathBuf,
+    /// The input's text encoding.
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
+    /// Worker threads (default: every core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Do not list unreadable rows on standard error.
+    #[arg(short, long)]
+    pub quiet: bool,
 }

@@ -5,9 +5,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// `drg` with the demo pack chosen explicitly (`DRG_PACK=demo`): these tests
+/// were written for it. A test may still set `DRG_PACK` or `--pack`.
 fn drg() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_drg"));
-    cmd.env_remove("DRG_PACK");
+    cmd.env("DRG_PACK", "demo");
     cmd
 }
 

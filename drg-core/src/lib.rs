@@ -28,11 +28,13 @@
 //! - [`points`]: DRG points: calibration, case scoring, settlement.
 //! - [`report`]: DRG indicators (CMI, cost and time index, low-risk mortality, RIV).
 //! - [`dip`]: DIP (按病种分值付费): catalogue, grouping, scoring, settlement.
+//! - [`diff`]: what a change of scheme does to cases (`drg pack diff`).
 
 pub mod case;
 pub mod codes;
 pub mod dip;
 mod demo;
+pub mod diff;
 pub mod grouper;
 pub mod columns;
 pub mod io;

@@ -30,6 +30,8 @@ mod perdiem;
 pub use perdiem::*;
 mod dip;
 
+mod packs;
+
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::{c_char, c_int, CStr, CString};
@@ -216,7 +218,10 @@ pub extern "C" fn drg_last_error() -> *const c_char {
     LAST_ERROR.with(|e| e.borrow().as_ref().map_or(ptr::null(), |s| s.as_ptr()))
 }
 
-/// Opens a rule pack (a drgpack/1 directory). NULL on error.
+/// Opens a rule pack: the id of a bundled pack ("chs-drg-2.0", "wuhan-2022",
+/// "demo"; see `drg_packs_json`) or the path of a drgpack/1 directory or
+/// compiled pack (an existing path wins; an id never contains '/'). NULL on
+/// error.
 ///
 /// # Safety
 ///
@@ -244,7 +249,7 @@ pub unsafe extern "C" fn drg_grouper_open_with(
             // SAFETY: pack_path is NULL or a valid string (this function's
             // requirement).
             let path = unsafe { str_arg(pack_path, "pack_path") }?;
-            let pack = Pack::open(path).map_err(|e| Failure(DRG_ERROR_PACK, e.to_string()))?;
+            let pack = drg_packs::open(path).map_err(|e| Failure(DRG_ERROR_PACK, e.to_string()))?;
             Ok(new_grouper(pack, translate_codes != 0))
         })();
         match opened {

@@ -185,8 +185,9 @@ fn id_of(d: &Bound<'_, PyAny>) -> String {
 
 /// Groups discharges into CHS-DRG groups with one rule pack.
 ///
-/// Grouper(pack=None, translate_codes=False): `pack` is a drgpack/1
-/// directory; without it, $DRG_PACK, else the built-in demo pack.
+/// Grouper(pack=None, translate_codes=False): `pack` is the id of a bundled
+/// pack (drg.packs()) or a pack directory or compiled file; without it,
+/// $DRG_PACK, else chs-drg-2.0.
 #[pyclass(frozen, subclass, module = "drg")]
 struct Grouper {
     inner: Arc<drg_core::Grouper>,
@@ -304,11 +305,7 @@ impl Grouper {
     #[pyo3(signature = (pack=None, translate_codes=false))]
     fn new(pack: Option<PathBuf>, translate_codes: bool) -> PyResult<Self> {
         guard(|| {
-            let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
-            let pack = match path {
-                Some(p) => Pack::open(&p).map_err(errors::pack)?,
-                None => Pack::demo(),
-            };
+            let pack = drg_packs::open_or_default(pack.as_deref().map(|p| p.as_os_str())).map_err(errors::pack)?;
             let inner = drg_core::Grouper::with_options(Arc::new(pack), GroupOptions { translate_codes });
             Ok(Grouper { inner: Arc::new(inner) })
         })
@@ -580,6 +577,9 @@ fn points_run<'py>(
     Ok(out)
 }
 
+mod diff;
+mod packs;
+
 #[pymodule]
 fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", drg_core::VERSION)?;
@@ -593,5 +593,7 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     dip::register(m)?;
     m.add_function(wrap_pyfunction!(read::_read_cases, m)?)?;
     m.add_function(wrap_pyfunction!(read::_column_plan, m)?)?;
+    packs::register(m)?;
+    diff::register(m)?;
     Ok(())
 }

@@ -18,7 +18,7 @@ def test_version_matches_the_crate(root):
 
 def test_group_one_case_with_the_demo_pack(monkeypatch):
     monkeypatch.delenv("DRG_PACK", raising=False)
-    g = drg.Grouper()
+    g = drg.Grouper("demo")
     r = g.group(APPENDIX)
     assert (r.id, r.status, r.mdc, r.adrg, r.drg) == ("1", "grouped", "MDCG", "GC2", "GC25")
     assert r.drg_name == "阑尾切除术，不伴并发症或合并症"
@@ -28,7 +28,7 @@ def test_group_one_case_with_the_demo_pack(monkeypatch):
 
 
 def test_codes_as_strings_and_numbers_in_any_type():
-    g = drg.Grouper()
+    g = drg.Grouper("demo")
     r = g.group({"id": 7, "sex": "男", "age_years": 30.0, "diagnoses": "k35.800|E11.900", "procedures": "47.0901"})
     assert (r.id, r.drg) == ("7", "GC23")
     r = g.group({"id": "n", "sex": 2, "age_years": "0", "age_days": 3, "weight_g": 1800.0, "diagnoses": ("P07.100",)})
@@ -36,14 +36,14 @@ def test_codes_as_strings_and_numbers_in_any_type():
 
 
 def test_explain_gives_the_trail():
-    r = drg.Grouper().group(dict(APPENDIX, diagnoses=["K35.800", "E11.900"]), explain=True)
+    r = drg.Grouper("demo").group(dict(APPENDIX, diagnoses=["K35.800", "E11.900"]), explain=True)
     assert r.drg == "GC23"
     assert any("✓ has CC: secondary diagnosis E11.900" in line for line in r.trace)
     assert r.trace[0].startswith("✗ MDC MDCP")
 
 
 def test_invalid_cases_are_results_and_unreadable_ones_errors():
-    g = drg.Grouper()
+    g = drg.Grouper("demo")
     r = g.group({"id": "x", "age_years": 30, "diagnoses": ["K35.800"]})
     assert r.status == "invalid" and r.reason == "sex: missing"
     with pytest.raises(drg.CaseError, match="age_years"):
@@ -73,7 +73,7 @@ def test_pack_from_the_environment(monkeypatch, shared):
 
 
 def test_codes():
-    g = drg.Grouper()
+    g = drg.Grouper("demo")
     assert drg.normalize_code("ｋ３５．８００") == "K35.800"
     assert drg.normalize_code("I10.X05") == "I10.x05"
     assert drg.normalize_code(" - ") is None
@@ -82,7 +82,7 @@ def test_codes():
 
 
 def test_group_many_keeps_every_row():
-    g = drg.Grouper()
+    g = drg.Grouper("demo")
     cases = [APPENDIX, {"id": "b", "sex": "1", "age_years": "abc", "diagnoses": ["K35.800"]}, "junk", dict(APPENDIX, id="d")]
     results = g.group_many(iter(cases))
     assert [r.status for r in results] == ["grouped", "invalid", "invalid", "grouped"]
@@ -101,7 +101,7 @@ def test_group_frame_adds_the_result_columns_and_keeps_bad_rows():
             "ward": ["3B", "4A", "5C", "6D"],
         }
     )
-    out = g_frame = drg.Grouper().group_frame(df)
+    out = g_frame = drg.Grouper("demo").group_frame(df)
     assert list(out.columns) == ["id", "sex", "age_years", "diagnoses", "procedures", "ward", *drg.RESULT_COLUMNS]
     assert [None if pd.isna(d) else d for d in out["drg"]] == ["GC23", "ES21", None, None]
     assert out["status"].tolist() == ["grouped", "grouped", "invalid", "invalid"]
@@ -112,7 +112,7 @@ def test_group_frame_adds_the_result_columns_and_keeps_bad_rows():
 
 def test_a_value_that_cannot_be_read_is_an_invalid_row_naming_it():
     df = pd.DataFrame({"id": ["a", "b"], "sex": ["1", "1"], "age_years": ["30", "x"], "diagnoses": ["K35.800", "K35.800"]})
-    out = drg.Grouper().group_frame(df)
+    out = drg.Grouper("demo").group_frame(df)
     assert out["status"].tolist() == ["grouped", "invalid"]
     assert out["reason"][1] == 'row 1: age_years: "x" is not a number'
 
@@ -120,7 +120,7 @@ def test_a_value_that_cannot_be_read_is_an_invalid_row_naming_it():
 def test_nullable_pandas_dtypes():
     df = pd.DataFrame({"id": ["a", "b"], "sex": pd.array([1, None], dtype="Int64"), "age_years": pd.array([30, 40], dtype="Int64"),
                        "diagnoses": pd.array(["K35.800", None], dtype="string")})
-    out = drg.Grouper().group_frame(df)
+    out = drg.Grouper("demo").group_frame(df)
     assert out["status"].tolist() == ["grouped", "invalid"]
     assert out["reason"][1] == "sex: missing; diagnoses: none given"
 
@@ -128,20 +128,20 @@ def test_nullable_pandas_dtypes():
 def test_group_arrow():
     table = pa.table({"id": ["a", "b"], "sex": ["1", "2"], "age_years": [30, 60],
                       "diagnoses": [["K35.800"], ["J18.900"]], "procedures": [["47.0901"], []]})
-    out = drg.Grouper().group_arrow(table)
+    out = drg.Grouper("demo").group_arrow(table)
     assert out.column_names == ["id", "sex", "age_years", "diagnoses", "procedures", *drg.RESULT_COLUMNS]
     assert out.column("drg").to_pylist() == ["GC25", "ES25"]
-    again = drg.Grouper().group_arrow(out)
+    again = drg.Grouper("demo").group_arrow(out)
     assert again.column_names == out.column_names, "result columns are replaced, not repeated"
 
 
 def test_explain_in_a_frame():
-    out = drg.Grouper().group_frame(pd.DataFrame([APPENDIX]), explain=True)
+    out = drg.Grouper("demo").group_frame(pd.DataFrame([APPENDIX]), explain=True)
     assert "✓ ADRG GC2" in out["trace"][0]
 
 
 def test_threads_share_a_grouper():
-    g = drg.Grouper()
+    g = drg.Grouper("demo")
     results = []
 
     def work():

@@ -11,7 +11,7 @@ import drg
 
 @pytest.fixture(scope="module")
 def g():
-    return drg.Grouper()
+    return drg.Grouper("demo")
 
 
 def test_an_empty_frame(g):

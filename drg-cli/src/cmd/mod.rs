@@ -7,12 +7,13 @@ pub mod dip;
 pub mod explain;
 pub mod group;
 pub mod pack;
+pub mod pack_diff;
 pub mod points;
 pub mod report;
 pub mod serve;
 
 use std::io::BufRead;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::process::ExitCode;
 
@@ -74,15 +75,11 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &Path, b: &Path) -
 }
 
 
-/// `--pack`, else `$DRG_PACK`, else the built-in demo pack.
+/// `--pack`, else `$DRG_PACK`, else chs-drg-2.0: the rule of
+/// [`drg_packs::resolve`] (an existing path, else a bundled id or `demo`).
 pub fn load_pack(choice: &PackChoice) -> Result<Pack, String> {
-    let path = choice.pack.clone().or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
-    match path {
-        Some(path) => Pack::open(&path).map_err(|e| e.to_string()),
-        None => Ok(Pack::demo()),
-    }
+    drg_packs::open_or_default(choice.pack.as_deref()).map_err(|e| e.to_string())
 }
-
 
 /// Opens an input file (or `-`, standard input) as UTF-8 text: GBK is
 /// decoded with `--encoding gbk`; otherwise an input whose first megabyte is

@@ -1,7 +1,7 @@
 """drg: CHS-DRG grouping and DRG points (点数法), with a Rust engine.
 
     >>> import drg
-    >>> g = drg.Grouper()                       # $DRG_PACK, else the demo pack
+    >>> g = drg.Grouper("demo")                 # default: $DRG_PACK, else chs-drg-2.0
     >>> r = g.group({"id": "1", "sex": "1", "age_years": 30,
     ...              "diagnoses": ["K35.800"], "procedures": ["47.0901"]})
     >>> r.status, r.drg
@@ -15,7 +15,7 @@ does point calculation on DataFrames.
 from typing import Any, Dict, List, Optional
 
 from . import _drg
-from ._drg import GroupResult, compile_pack, normalize_code
+from ._drg import DEFAULT_PACK, PACKS_NOTICE, GroupResult, compile_pack, normalize_code, packs
 from .errors import CaseError, DrgError, InputError, InternalError, PackError, PointsError, PolicyError
 
 __version__: str = _drg.__version__
@@ -32,6 +32,10 @@ __all__ = [
     "PointsError",
     "normalize_code",
     "compile_pack",
+    "packs",
+    "pack_diff",
+    "DEFAULT_PACK",
+    "PACKS_NOTICE",
     "CASE_FIELDS",
     "RESULT_COLUMNS",
     "points",
@@ -56,9 +60,12 @@ RESULT_COLUMNS = ("status", "mdc", "adrg", "drg", "drg_name", "reason", "warning
 class Grouper(_drg.Grouper):
     """Groups discharges with one rule pack.
 
-    ``Grouper(pack=None, translate_codes=False)``: ``pack`` is a drgpack/1
-    directory or a compiled pack file (:func:`compile_pack`); without it ``$DRG_PACK``, else the built-in demo pack (not for
-    payment). Raises :class:`PackError` for a pack that cannot be loaded.
+    ``Grouper(pack=None, translate_codes=False)``: ``pack`` is the id of a
+    bundled pack (:func:`packs`: ``"chs-drg-2.0"``, ``"wuhan-2022"``, …,
+    ``"demo"``) or a drgpack/1 directory or compiled pack file
+    (:func:`compile_pack`); an existing path wins, an id never contains
+    ``/``. Without it ``$DRG_PACK``, else ``"chs-drg-2.0"``, the national
+    scheme in force. Raises :class:`PackError` for a pack that cannot be loaded.
     A Grouper is immutable and can be shared between threads.
     """
 
@@ -110,3 +117,4 @@ from . import points  # noqa: E402  (points uses Grouper)
 from .indicators import ReportWarning, report, report_html  # noqa: E402  (report groups with Grouper)
 from . import dip  # noqa: E402
 from .read import frame_columns, read_cases  # noqa: E402
+from .diff import pack_diff  # noqa: E402  (pack_diff uses Grouper)

@@ -30,7 +30,7 @@ def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None, s
 
     Rows with ``status`` and ``drg`` are used as grouped; rows without them
     (no such columns, or an empty status) are grouped first with ``grouper``
-    (default: ``drg.Grouper()``, i.e. ``$DRG_PACK`` or the demo pack).
+    (default: ``drg.Grouper()``, i.e. ``$DRG_PACK``, else chs-drg-2.0).
     Columns ``dept``, ``diagnoses`` and ``los_days`` decide which cases are
     per-diem; ``discharge_date`` gives each case its month. ``scores`` are
     the hospitals' assessment scores: a DataFrame or CSV path with columns

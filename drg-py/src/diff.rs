@@ -1,0 +1,110 @@
+//! `drg.pack_diff`: the tallies of drg-core's `diff` module over two
+//! groupings that Python made with `Grouper._group_columns`.
+
+use std::collections::HashMap;
+
+use drg_core::diff::{case_weight, DrgWeights, Grouping, PackDiff};
+use drg_core::Status;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+
+fn status(text: &str) -> PyResult<Status> {
+    Ok(match text {
+        "grouped" => Status::Grouped,
+        "ungroupable" => Status::Ungroupable,
+        "ambiguous" => Status::Ambiguous,
+        "invalid" => Status::Invalid,
+        other => return Err(crate::errors::input(format!("unknown status {other:?}"))),
+    })
+}
+
+type Column = Vec<Option<String>>;
+
+/// One side's result columns: status, mdc, adrg, drg.
+fn side<'a>(cols: &'a [Column; 4], i: usize) -> PyResult<Grouping<'a>> {
+    Ok(Grouping {
+        status: status(cols[0][i].as_deref().unwrap_or(""))?,
+        mdc: cols[1][i].as_deref(),
+        adrg: cols[2][i].as_deref(),
+        drg: cols[3][i].as_deref(),
+    })
+}
+
+/// Tallies two groupings of the same rows. Returns a dict of column dicts:
+/// `cases` (changed, mdc_changed, old_weight, new_weight), `transitions`,
+/// `hospitals`, and `summary` (a dict of counts).
+#[pyfunction]
+#[pyo3(signature = (hospital, old, new, weights_old=None, weights_new=None))]
+fn _pack_diff_tables<'py>(
+    py: Python<'py>,
+    hospital: Vec<Option<String>>,
+    old: [Column; 4],
+    new: [Column; 4],
+    weights_old: Option<HashMap<String, f64>>,
+    weights_new: Option<HashMap<String, f64>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let n = hospital.len();
+    if old.iter().chain(&new).any(|c| c.len() != n) {
+        return Err(crate::errors::input("pack_diff: columns of different lengths"));
+    }
+    let to_map = |w: Option<HashMap<String, f64>>| w.map(|w| w.into_iter().collect::<DrgWeights>());
+    let (weights_old, weights_new) = (to_map(weights_old), to_map(weights_new));
+    let mut diff = PackDiff::new();
+    let (mut changed, mut mdc_changed, mut w_old_col, mut w_new_col) = (vec![], vec![], vec![], vec![]);
+    for i in 0..n {
+        let (g_old, g_new) = (side(&old, i)?, side(&new, i)?);
+        let (w_old, w_new) = (case_weight(weights_old.as_ref(), &g_old), case_weight(weights_new.as_ref(), &g_new));
+        let change = diff.add(hospital[i].as_deref().unwrap_or(""), &g_old, &g_new, w_old, w_new);
+        changed.push(change.group_changed);
+        mdc_changed.push(change.mdc_changed);
+        w_old_col.push(w_old);
+        w_new_col.push(w_new);
+    }
+    let out = PyDict::new(py);
+    let cases = PyDict::new(py);
+    cases.set_item("changed", changed)?;
+    cases.set_item("mdc_changed", mdc_changed)?;
+    if weights_old.is_some() || weights_new.is_some() {
+        cases.set_item("old_weight", w_old_col)?;
+        cases.set_item("new_weight", w_new_col)?;
+    }
+    out.set_item("cases", cases)?;
+    let rows = diff.transitions();
+    let t = PyDict::new(py);
+    t.set_item("old", rows.iter().map(|r| r.old.clone()).collect::<Vec<_>>())?;
+    t.set_item("new", rows.iter().map(|r| r.new.clone()).collect::<Vec<_>>())?;
+    t.set_item("cases", rows.iter().map(|r| r.cases).collect::<Vec<_>>())?;
+    t.set_item("share_of_old", rows.iter().map(|r| r.share_of_old).collect::<Vec<_>>())?;
+    t.set_item("share_of_all", rows.iter().map(|r| r.share_of_all).collect::<Vec<_>>())?;
+    out.set_item("transitions", t)?;
+    let rows = diff.hospitals();
+    let h = PyDict::new(py);
+    h.set_item("hospital", rows.iter().map(|r| r.hospital.clone()).collect::<Vec<_>>())?;
+    h.set_item("cases", rows.iter().map(|r| r.cases).collect::<Vec<_>>())?;
+    h.set_item("weighted_old", rows.iter().map(|r| r.weighted_old).collect::<Vec<_>>())?;
+    h.set_item("weighted_new", rows.iter().map(|r| r.weighted_new).collect::<Vec<_>>())?;
+    h.set_item("cmi_old", rows.iter().map(|r| r.cmi_old).collect::<Vec<_>>())?;
+    h.set_item("cmi_new", rows.iter().map(|r| r.cmi_new).collect::<Vec<_>>())?;
+    h.set_item("cmi_change", rows.iter().map(|r| r.change).collect::<Vec<_>>())?;
+    out.set_item("hospitals", h)?;
+    let s = diff.summary();
+    let summary = PyDict::new(py);
+    for (k, v) in [
+        ("cases", s.cases),
+        ("grouped_old", s.grouped_old),
+        ("grouped_new", s.grouped_new),
+        ("changed", s.group_changed),
+        ("mdc_changed", s.mdc_changed),
+        ("became_ungroupable", s.became_ungroupable),
+        ("became_ambiguous", s.became_ambiguous),
+        ("lost_group", s.lost_group),
+    ] {
+        summary.set_item(k, v)?;
+    }
+    out.set_item("summary", summary)?;
+    Ok(out)
+}
+
+pub(crate) fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(_pack_diff_tables, m)?)
+}
