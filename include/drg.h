@@ -32,8 +32,10 @@
 // The rule pack could not be loaded.
 #define DRG_ERROR_PACK 4
 
-// An argument is out of range (a sex other than 0, 1 or 2, a code too long
-// for its field…).
+// An argument cannot be used: a code of the pack too long for its field of
+// `drg_result`, a cost that cannot be scored. (A case field out of range,
+// such as a sex other than 0, 1 or 2, is not an error of the call: the
+// result is `DRG_STATUS_INVALID` with the reason.)
 #define DRG_ERROR_ARGUMENT 5
 
 // The points policy or weights table could not be loaded.
@@ -48,6 +50,20 @@
 // Room for the reason with its NUL in `drg_result`; longer reasons are cut at
 // a character boundary (`drg_group_json` has them whole).
 #define DRG_REASON_SIZE 256
+
+// The version of the C ABI: 2 added per-diem scoring
+// (`drg_points_open_perdiem`, `drg_points_score_stay`,
+// `DRG_CATEGORY_PERDIEM`). A caller built against an older header keeps
+// working unchanged.
+#define DRG_ABI_VERSION 2
+
+// The DIP policy or catalogue could not be loaded.
+#define DRG_ERROR_DIP 11
+
+// Room for a DIP group code with its NUL in `drg_dip_result`; a longer code
+// (a core group of many procedures) is an error of `drg_dip_group`, and
+// whole in `drg_dip_group_json`.
+#define DRG_DIP_GROUP_SIZE 256
 
 // The status of a grouping.
 typedef enum drg_status {
@@ -65,7 +81,24 @@ typedef enum drg_category {
   // 低倍率
   DRG_CATEGORY_LOW = 2,
   DRG_CATEGORY_UNGROUPED = 3,
+  // Paid by the bed-day (按床日, specs/perdiem.md): see drg_points_score_stay.
+  DRG_CATEGORY_PERDIEM = 4,
 } drg_category;
+
+// How a case was grouped into a DIP catalogue.
+typedef enum drg_dip_status {
+  // Its combination (principal diagnosis × procedures) is a core group.
+  DRG_DIP_CORE = 0,
+  // It fell into its comprehensive group (diagnosis category × treatment).
+  DRG_DIP_COMPREHENSIVE = 1,
+  // Neither group is priced.
+  DRG_DIP_UNGROUPED = 2,
+  // The case lacks what grouping needs.
+  DRG_DIP_INVALID = 3,
+} drg_dip_status;
+
+// A DIP catalogue with its policy and pack. Opaque; immutable and thread-safe.
+typedef struct drg_dip drg_dip;
 
 // A grouper: one rule pack, compiled. Opaque; immutable and thread-safe.
 typedef struct drg_grouper drg_grouper;
@@ -79,7 +112,9 @@ typedef struct drg_points drg_points;
 typedef struct drg_case {
   // The case's id (NULL or "" makes the case invalid).
   const char *id;
-  // 0 missing, 1 male, 2 female.
+  // 0 missing, 1 male, 2 female. Any other value makes the case invalid
+  // (`DRG_OK`, status `DRG_STATUS_INVALID`, the reason naming the sex), as a
+  // bad sex does in a CSV row.
   int sex;
   int age_years;
   // The whole age in days; needed when age_years is 0.
@@ -140,6 +175,73 @@ typedef struct drg_score {
   double points;
 } drg_score;
 
+// One case to score when it may be per-diem: `drg_points_case` plus what
+// decides it (department, principal diagnosis, length of stay).
+typedef struct drg_points_stay {
+  // The hospital's id (for its own coefficient); may be NULL.
+  const char *hospital;
+  // The hospital's level ("1", "2", "3"); may be NULL.
+  const char *hospital_level;
+  // The case's DRG, or NULL / "" when it was not grouped.
+  const char *drg;
+  // 住院总费用, yuan; must be ≥ 0.
+  double total_cost;
+  // 科室 (exact text, as the policy's `depts`); may be NULL.
+  const char *dept;
+  // The diagnoses (codes separated by `|`), the first being the principal
+  // diagnosis; may be NULL.
+  const char *diagnoses;
+  // 住院天数; 0 or less: not a per-diem case.
+  int64_t los_days;
+  // Non-zero when the case is invalid (never per-diem).
+  int invalid;
+} drg_points_stay;
+
+// The points of a case that may be per-diem.
+typedef struct drg_stay_score {
+  // DRG_CATEGORY_PERDIEM for a case paid by the bed-day.
+  enum drg_category category;
+  // For a per-diem case: bed-day points × paid days.
+  double base_points;
+  double coef;
+  double points;
+  // The per-diem category code (e.g. "PSY"), or the DRG priced, or "".
+  char code[DRG_CODE_SIZE];
+} drg_stay_score;
+
+// One discharge for DIP: the case and what scoring needs.
+typedef struct drg_dip_case {
+  // The discharge (id, sex, ages, codes…), as for `drg_group`.
+  struct drg_case base;
+  // The hospital's id (for its own coefficient); may be NULL.
+  const char *hospital;
+  // The hospital's level ("1", "2", "3"); may be NULL.
+  const char *hospital_level;
+  // 住院总费用, yuan. A case whose cost is not above 0 is grouped but not
+  // scored (`scored` is 0).
+  double total_cost;
+} drg_dip_case;
+
+// The DIP group and points of one case.
+typedef struct drg_dip_result {
+  enum drg_dip_status status;
+  // The group's code (`K35.8:47.0901`, `K35#S`), empty when none.
+  char group[DRG_DIP_GROUP_SIZE];
+  // 0, 1 or 2 (CC/MCC); -1 for an invalid case.
+  int severity;
+  // 1 when the case was scored (its total_cost is above 0), else 0 and
+  // the fields below are 0.
+  int scored;
+  enum drg_category category;
+  // The adjusted score (分值 × severity coefficient); 0 when ungrouped.
+  double score;
+  // The hospital coefficient; 1 when ungrouped.
+  double coef;
+  double points;
+  // Why the case is invalid; empty otherwise.
+  char reason[DRG_REASON_SIZE];
+} drg_dip_result;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -155,24 +257,51 @@ const char *drg_last_error(void);
 // "demo"; see `drg_packs_json`) or the path of a drgpack/1 directory or
 // compiled pack (an existing path wins; an id never contains '/'). NULL on
 // error.
+//
+// # Safety
+//
+// `pack_path` is NULL (an error) or a NUL-terminated string valid for the
+// call. The grouper returned is freed with `drg_grouper_close`, once.
 struct drg_grouper *drg_grouper_open(const char *pack_path);
 
 // Like `drg_grouper_open`; with `translate_codes` non-zero, legacy codes are
 // translated through the pack's code maps before grouping.
+//
+// # Safety
+//
+// As for `drg_grouper_open`.
 struct drg_grouper *drg_grouper_open_with(const char *pack_path, int translate_codes);
 
 // Opens the built-in demo pack (for trying the library; not for payment).
 struct drg_grouper *drg_grouper_open_demo(void);
 
 // Closes a grouper. NULL is a no-op.
+//
+// # Safety
+//
+// `g` is NULL or a grouper returned by a `drg_grouper_open*` function and
+// not closed yet. Closing it twice is undefined behaviour, as for `free`.
+// No other call may be using it, and the `drg_name` pointers of its results
+// are invalid afterwards.
 void drg_grouper_close(struct drg_grouper *g);
 
 // The pack's id, name and counts as a newly allocated JSON object
 // (`{"id": …, "name": …, "counts": {"mdc": …, "adrg": …, "drg": …}}`);
 // free it with `drg_string_free`. NULL on error.
+//
+// # Safety
+//
+// `g` is NULL (an error) or an open grouper.
 char *drg_grouper_info_json(const struct drg_grouper *g);
 
 // Frees a string the library allocated. NULL is a no-op.
+//
+// # Safety
+//
+// `s` is NULL or a string returned by this library (`drg_group_json`,
+// `drg_grouper_info_json`) and not freed yet; freeing it twice, or freeing
+// any other pointer (`drg_last_error`, `drg_version`, `drg_name`), is
+// undefined behaviour, as for `free`.
 void drg_string_free(char *s);
 
 // Groups one case given as a JSON object with the field names of
@@ -181,17 +310,40 @@ void drg_string_free(char *s);
 // non-zero); free it with `drg_string_free`. NULL on error (a NULL or
 // non-UTF-8 argument, JSON that is not an object); a case whose fields
 // cannot be read is an `invalid` result, not an error.
+//
+// # Safety
+//
+// `g` is NULL (an error) or an open grouper; `case_json` is NULL (an error)
+// or a NUL-terminated string valid for the call.
 char *drg_group_json(const struct drg_grouper *g, const char *case_json, int explain);
 
 // Groups one case. No allocation. Returns DRG_OK (the result is in `out`,
 // whatever its status) or an error code (NULL pointer, non-UTF-8 string) with
 // `drg_last_error()`; on a case error `out` is still written, as invalid.
+//
+// # Safety
+//
+// `g` is NULL or an open grouper; `c` is NULL or points to a `drg_case`
+// whose strings are NULL or NUL-terminated, and whose `diagnoses` and
+// `procedures` hold at least `n_diagnoses` and `n_procedures` pointers;
+// `out` is NULL or points to a writable `drg_result`. All stay valid and
+// unchanged for the call. `out->drg_name` then points into the grouper:
+// valid until `drg_grouper_close`.
 int drg_group(const struct drg_grouper *g, const struct drg_case *c, struct drg_result *out);
 
 // Groups `n` cases into `results` (an array of `n`), on `threads` threads
-// (0: every core). Every result is written. Returns DRG_OK, or the error of
-// the first case that had one (its result is then INVALID) with
+// (0 or less: every core; more than 256 is taken as 256, drg-core's
+// `MAX_THREADS`, and if the system refuses a thread its share is grouped on
+// the calling thread). Every result is written. Returns DRG_OK, or the error
+// of the first case that had one (its result is then INVALID) with
 // `drg_last_error()` naming the case's index.
+//
+// # Safety
+//
+// `g` is NULL or an open grouper; unless `n` is 0, `cases` and `results`
+// are NULL or arrays of at least `n` elements (`results` writable), each
+// case valid as for `drg_group`. All stay valid and unchanged for the call,
+// and `results` is not read or written by anyone else during it.
 int drg_group_batch(const struct drg_grouper *g,
                     const struct drg_case *cases,
                     size_t n,
@@ -200,16 +352,88 @@ int drg_group_batch(const struct drg_grouper *g,
 
 // Opens a points policy (TOML, specs/points.md) and a weights table (the
 // weights.csv of `drg points calibrate`). NULL on error.
+//
+// # Safety
+//
+// `policy_path` and `weights_path` are NULL (an error) or NUL-terminated
+// strings valid for the call. The handle returned is freed with
+// `drg_points_close`, once.
 struct drg_points *drg_points_open(const char *policy_path, const char *weights_path);
 
 // Closes a points handle. NULL is a no-op.
+//
+// # Safety
+//
+// `p` is NULL or a handle returned by `drg_points_open` and not closed yet.
+// Closing it twice is undefined behaviour, as for `free`; no other call may
+// be using it.
 void drg_points_close(struct drg_points *p);
 
 // Scores one case into `out`. Returns DRG_OK or an error code (NULL pointer,
 // non-UTF-8 string, a negative or non-finite cost) with `drg_last_error()`.
+//
+// # Safety
+//
+// `p` is NULL or an open points handle; `c` is NULL or points to a
+// `drg_points_case` whose strings are NULL or NUL-terminated; `out` is NULL
+// or points to a writable `drg_score`. All stay valid for the call.
 int drg_points_score(const struct drg_points *p,
                      const struct drg_points_case *c,
                      struct drg_score *out);
+
+// The ABI version of the library loaded (`DRG_ABI_VERSION` of its header).
+int drg_abi_version(void);
+
+// Opens a points policy with its weights table and per-diem table (the
+// perdiem.csv of `drg points calibrate --perdiem-output`). `perdiem_path`
+// may be NULL only for a policy without `[perdiem]`. NULL on error.
+//
+// # Safety
+// Every non-NULL argument must be a valid NUL-terminated string.
+struct drg_points *drg_points_open_perdiem(const char *policy_path,
+                                           const char *weights_path,
+                                           const char *perdiem_path);
+
+// Scores a case that may be per-diem into `out`: decides its per-diem
+// category (specs/perdiem.md §1) and scores it by the bed-day, else as
+// `drg_points_score` does. Returns DRG_OK or an error code (NULL pointer,
+// non-UTF-8 string, a negative or non-finite cost) with `drg_last_error()`.
+//
+// # Safety
+// `p` must come from `drg_points_open*` and not be closed; `c` and `out`
+// must point to valid structs; the strings of `c` must be NULL or valid
+// NUL-terminated strings.
+int drg_points_score_stay(const struct drg_points *p,
+                          const struct drg_points_stay *c,
+                          struct drg_stay_score *out);
+
+// Opens a DIP policy (TOML), a catalogue (the catalogue.csv of `drg dip
+// build`, or a region's published one) and a rule pack (a directory or a
+// compiled pack file; NULL for the built-in demo pack). NULL on error, with
+// `drg_last_error()` naming the file and place.
+struct drg_dip *drg_dip_open(const char *policy_path,
+                             const char *catalogue_path,
+                             const char *pack_path);
+
+// Closes a DIP handle. NULL is a no-op.
+void drg_dip_close(struct drg_dip *d);
+
+// Groups and scores one case into `out`. A case that lacks what grouping
+// needs is a result (`DRG_DIP_INVALID` with its reason), not an error.
+// Returns DRG_OK or an error code (a NULL pointer, a non-UTF-8 string).
+int drg_dip_group(const struct drg_dip *d,
+                  const struct drg_dip_case *c,
+                  struct drg_dip_result *out);
+
+// Groups, scores and explains one case given as a JSON object (the field
+// names of specs/cases.md, with `hospital`, `hospital_level` and
+// `total_cost`). Returns a newly allocated JSON object: `id`, `status`,
+// `group`, `severity`, `reason`, `keys` (dx4, dx3, procedures, treatment,
+// core and comprehensive keys, the secondary diagnosis that set the
+// severity), `score` (category, score, coef, ratio, points; null without a
+// cost above 0) and `explain` (lines of text). Free it with
+// `drg_string_free`. NULL on error.
+char *drg_dip_group_json(const struct drg_dip *d, const char *case_json);
 
 // The rule packs bundled with the library, as a newly allocated JSON array:
 // `[{"id": "chs-drg-2.0", "name": …, "description": …, "counts": {"mdc": …,
