@@ -17,7 +17,8 @@ command -v chromium >/dev/null || missing+=(chromium)
 command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
 [ -f /usr/share/java/jna.jar ] || missing+=(libjna-java)
-fc-list 2>/dev/null | grep -qi "noto sans cjk" || missing+=(fonts-noto-cjk)
+# grep reads all of fc-list (no -q): an early exit would fail the pipe under pipefail.
+fc-list 2>/dev/null | grep -i "noto sans cjk" >/dev/null || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]}"
   { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >/dev/null
@@ -70,7 +71,7 @@ check() { # name, expected file, got file
 }
 
 "${java_run[@]}" GroupCsv examples/cases.csv > "$out/java-demo.jsonl"
-"$drg" group -q --format jsonl examples/cases.csv > "$out/drg-demo.jsonl"
+"$drg" group -q --pack demo --format jsonl examples/cases.csv > "$out/drg-demo.jsonl"
 check "GroupCsv through libdrg.so = drg group (examples/cases.csv, demo pack)" "$out/drg-demo.jsonl" "$out/java-demo.jsonl"
 
 pack=$shared/rulepacks/chs-drg-1.1

@@ -48,7 +48,7 @@ def test_rows_without_results_are_grouped_and_bad_costs_reported(shared):
                             "total_cost": [9000.0, 11000.0, None], "self_pay": [1000.0] * 3})
     period = history.iloc[:2].copy()
     with pytest.warns(drg.points.PointsWarning, match="calibration: row 2: total_cost is missing"):
-        out = drg.points.run(shared / "testdata" / "points" / "policy.toml", history, period)
+        out = drg.points.run(shared / "testdata" / "points" / "policy.toml", history, period, grouper=drg.Grouper("demo"))
     weights = out["weights"]
     assert weights["drg"].tolist() == ["GC25", "*"]
     assert weights["avg_cost"][0] == 10000.0

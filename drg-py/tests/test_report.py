@@ -77,7 +77,7 @@ def test_ungrouped_frames_are_grouped_and_bad_values_warned(shared):
     })
     weights = shared / "testdata" / "points" / "expected" / "weights.csv"
     with pytest.warns(drg.ReportWarning, match=r"cases: row 1: total_cost: \"abc\" is not a number"):
-        drgs, hospitals, scheme = drg.report(df, weights, by_dept=True)
+        drgs, hospitals, scheme = drg.report(df, weights, by_dept=True, grouper=drg.Grouper("demo"))
     assert list(hospitals["dept"]) == ["", "内科", "外科"]
     assert drgs["deaths"].sum() == 2, "死亡 is discharge 5"
     # A cost that cannot be read makes the row invalid for grouping, as in drg group.
