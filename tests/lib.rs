@@ -112,6 +112,12 @@ pub fn points_tolerance(column: &str) -> Option<f64> {
 /// text columns equal, numeric columns within [`points_tolerance`]. Returns one
 /// line per difference.
 pub fn compare_points_csv(actual: &str, expected: &str) -> Vec<String> {
+    compare_csv_within(actual, expected, points_tolerance)
+}
+
+/// Compares two reports row by row as [`compare_points_csv`] does, with the
+/// numeric tolerance of each column given by `tolerance` (None: text equal).
+pub fn compare_csv_within(actual: &str, expected: &str, tolerance: impl Fn(&str) -> Option<f64>) -> Vec<String> {
     let read = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let header = r.headers().unwrap().iter().map(String::from).collect();
@@ -129,7 +135,7 @@ pub fn compare_points_csv(actual: &str, expected: &str) -> Vec<String> {
     }
     for (i, (a, e)) in arows.iter().zip(&erows).enumerate() {
         for ((col, av), ev) in eh.iter().zip(a).zip(e) {
-            let same = match points_tolerance(col) {
+            let same = match tolerance(col) {
                 Some(tol) => match (av.parse::<f64>(), ev.parse::<f64>()) {
                     (Ok(x), Ok(y)) => (x - y).abs() <= tol,
                     _ => av == ev,

@@ -66,38 +66,9 @@ fn tolerance(column: &str) -> Option<f64> {
     }
 }
 
-/// Row-by-row comparison, same as `compare_points_csv` with [`tolerance`].
+/// Row-by-row comparison, as `compare_points_csv` with [`tolerance`].
 pub fn compare(actual: &str, expected: &str) -> Vec<String> {
-    let read = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
-        let mut r = csv::Reader::from_reader(text.as_bytes());
-        let header = r.headers().unwrap().iter().map(String::from).collect();
-        let rows = r.records().map(|rec| rec.unwrap().iter().map(String::from).collect()).collect();
-        (header, rows)
-    };
-    let (ah, arows) = read(actual);
-    let (eh, erows) = read(expected);
-    if ah != eh {
-        return vec![format!("header {ah:?}, expected {eh:?}")];
-    }
-    let mut diffs = Vec::new();
-    if arows.len() != erows.len() {
-        diffs.push(format!("{} rows, expected {}", arows.len(), erows.len()));
-    }
-    for (i, (a, e)) in arows.iter().zip(&erows).enumerate() {
-        for ((col, av), ev) in eh.iter().zip(a).zip(e) {
-            let same = match tolerance(col) {
-                Some(tol) => match (av.parse::<f64>(), ev.parse::<f64>()) {
-                    (Ok(x), Ok(y)) => (x - y).abs() <= tol,
-                    _ => av == ev,
-                },
-                None => av == ev,
-            };
-            if !same {
-                diffs.push(format!("row {} ({}), {col}: {av}, expected {ev}", i + 1, a.first().map_or("", |s| s.as_str())));
-            }
-        }
-    }
-    diffs
+    drg_conformance::compare_csv_within(actual, expected, tolerance)
 }
 
 #[test]
