@@ -7,7 +7,7 @@
 //! does not grow with the period. Every rule is in `drg_core::dip`.
 
 use std::fs::File;
-use std::io::{BufRead, BufWriter, Read, Write};
+use std::io::{BufRead, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -18,6 +18,7 @@ use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCaseRow, JsonCases, RowE
 use drg_core::points;
 use drg_core::Case;
 
+use super::explain::read_case_json;
 use super::group::progress_line;
 use super::{load_pack, open_input, Outcome};
 use crate::args::{DipCommand, DipInput, InputFormat, PackChoice};
@@ -440,22 +441,6 @@ fn warn_policy(dip: &Dip, quiet: bool) {
             eprintln!("drg dip: warning: {w}");
         }
     }
-}
-
-fn read_case_json(text: &str) -> Result<Case, String> {
-    let text = if text == "-" {
-        let mut s = String::new();
-        std::io::stdin().read_to_string(&mut s).map_err(|e| format!("standard input: {e}"))?;
-        s
-    } else if let Some(path) = text.strip_prefix('@') {
-        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
-    } else {
-        text.to_string()
-    };
-    let value: serde_json::Value = serde_json::from_str(&text).map_err(|e| format!("the case is not valid JSON: {e}"))?;
-    let object = value.as_object().ok_or("the case must be a JSON object")?;
-    let (case, _extra) = Case::from_json_object(object).map_err(|e| format!("the case: {e}"))?;
-    Ok(case)
 }
 
 /// `drg dip`.

@@ -10,7 +10,9 @@ use drg_core::{Case, GroupOptions, Grouper};
 use super::{load_pack, Outcome};
 use crate::args::ExplainArgs;
 
-fn read_case_json(text: &str) -> Result<Case, String> {
+/// A case given as JSON text, `@FILE` or `-` (standard input): what
+/// `drg explain --case` and `drg dip explain --case` take.
+pub fn read_case_json(text: &str) -> Result<Case, String> {
     let text = if text == "-" {
         let mut s = String::new();
         std::io::stdin().read_to_string(&mut s).map_err(|e| format!("standard input: {e}"))?;
