@@ -200,8 +200,8 @@ impl Case {
             Field::IcuHours => self.icu_hours = number_as_written(field, text).map_err(err)?,
             Field::TotalCost => self.total_cost = number_as_written(field, text).map_err(err)?,
             Field::SelfPay => self.self_pay = number_as_written(field, text).map_err(err)?,
-            Field::Diagnoses => split_codes_into(text, &mut self.diagnoses),
-            Field::Procedures => split_codes_into(text, &mut self.procedures),
+            Field::Diagnoses => set_codes(text, &mut self.diagnoses),
+            Field::Procedures => set_codes(text, &mut self.procedures),
         }
         Ok(())
     }
@@ -318,6 +318,74 @@ impl Case {
     }
 }
 
+/// [`split_codes_into`], with the common field read from its bytes: an ASCII
+/// field is split at `|`, `,` and `;` byte by byte, and an item already in
+/// canonical form is copied as it is (the general path decodes characters
+/// for the full-width separators, which an ASCII field cannot hold).
+fn set_codes(text: &str, out: &mut Vec<String>) {
+    if !text.is_ascii() {
+        return split_codes_into(text, out);
+    }
+    let mut n = 0;
+    let mut put = |code: &str| {
+        match out.get_mut(n) {
+            Some(slot) => {
+                slot.clear();
+                slot.push_str(code);
+            }
+            None => out.push(code.to_string()),
+        }
+        n += 1;
+    };
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    loop {
+        let end = memchr::memchr3(b'|', b',', b';', &bytes[start..]).map_or(bytes.len(), |at| start + at);
+        // ASCII: every byte index is a character boundary.
+        let item = &text[start..end];
+        if is_canonical_ascii(item.as_bytes()) {
+            put(item);
+        } else if let Some(code) = crate::codes::normalize_code(item) {
+            put(&code);
+        }
+        if end == bytes.len() {
+            break;
+        }
+        start = end + 1;
+    }
+    out.truncate(n);
+}
+
+/// Whether an ASCII code is already in canonical form (what
+/// `normalize_code` would return unchanged): upper-case letters, digits,
+/// `.`, `+`, `*`, and `x` as the extension marker (`X` only first or after
+/// a `+`). One table look-up a byte.
+#[inline]
+fn is_canonical_ascii(code: &[u8]) -> bool {
+    const PLAIN: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            t[b] = matches!(c, b'A'..=b'W' | b'Y' | b'Z' | b'0'..=b'9' | b'.' | b'+' | b'*');
+            b += 1;
+        }
+        t
+    };
+    if code.is_empty() || code == b"-" {
+        return false;
+    }
+    let mut prev = b'+';
+    for &b in code {
+        let ok = PLAIN[b as usize] || (b == b'x' && prev != b'+') || (b == b'X' && prev == b'+');
+        if !ok {
+            return false;
+        }
+        prev = b;
+    }
+    true
+}
+
 /// The id of a JSON case object as text, even when the case cannot be read
 /// (so that its `invalid` result still carries it); empty without one.
 pub fn json_id(object: &serde_json::Map<String, serde_json::Value>) -> String {
@@ -432,16 +500,72 @@ pub fn parse_date(text: &str) -> Result<Option<String>, String> {
 /// thousands separators and the field's unit (`12,345.60`, `5天`;
 /// specs/columns.md).
 fn number_as_written(field: Field, text: &str) -> Result<Option<f64>, String> {
+    if let Some(value) = plain_decimal(text) {
+        return Ok(Some(value));
+    }
     parse_number(text).or_else(|e| crate::columns::lenient_number(field, text).map(Some).ok_or(e))
 }
 
 /// [`number_as_written`] for a whole number.
 fn whole_as_written(field: Field, text: &str) -> Result<Option<i64>, String> {
+    if let Some(whole) = plain_whole(text) {
+        return Ok(Some(whole));
+    }
     match number_as_written(field, text)? {
         None => Ok(None),
         Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(Some(v as i64)),
         Some(_) => Err(format!("{:?} is not a whole number", crate::codes::for_message(text.trim()))),
     }
+}
+
+/// The common spelling of a number, read from its bytes: ASCII digits, an
+/// optional leading `-`, at most 15 digits (exact as an `f64`, so the value
+/// is the one [`parse_number`] gives). Anything else is `None`, for the
+/// general path.
+#[inline]
+fn plain_whole(text: &str) -> Option<i64> {
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        bytes => (false, bytes),
+    };
+    if digits.is_empty() || digits.len() > 15 {
+        return None;
+    }
+    let mut value = 0i64;
+    for &b in digits {
+        let d = b.wrapping_sub(b'0');
+        if d > 9 {
+            return None;
+        }
+        value = value * 10 + d as i64;
+    }
+    Some(if negative { -value } else { value })
+}
+
+/// [`plain_whole`] with an optional fraction (`68226.06`): at most 15
+/// digits in all, so that the digits are exact as an `f64` and dividing by a
+/// power of ten (exact too) rounds once, to the value `str::parse` gives.
+#[inline]
+fn plain_decimal(text: &str) -> Option<f64> {
+    const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let Some(dot) = text.bytes().position(|b| b == b'.') else {
+        return plain_whole(text).map(|v| v as f64);
+    };
+    let (whole, fraction) = (&text[..dot], &text[dot + 1..]);
+    // `12.` and `.5` and `-.5` take the general path.
+    if fraction.is_empty() || whole.is_empty() || whole == "-" || fraction.starts_with(['-', '+']) {
+        return None;
+    }
+    let negative = whole.starts_with('-');
+    let digits = whole.len() - negative as usize + fraction.len();
+    if digits > 15 {
+        return None;
+    }
+    let w = plain_whole(whole)?;
+    let f = plain_whole(fraction)?;
+    let scale = POWERS[fraction.len()];
+    let magnitude = (w.abs() as f64 * scale + f as f64) / scale;
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Reads a whole number (`30`, `30.0`; not `30.5`).
@@ -484,6 +608,38 @@ mod tests {
         assert!(parse_number("1e999").is_err());
         assert_eq!(parse_whole("30.0").unwrap(), Some(30));
         assert!(parse_whole("30.5").is_err());
+    }
+
+    #[test]
+    fn plain_numbers_read_from_bytes_agree_with_the_general_path() {
+        for t in ["0", "7", "30", "-1", "-0", "000123", "999999999999999", "1234567890123456", "12.5", "+3", "-", "", " 3", "3 ", "1e3", "３"] {
+            let general_whole = match parse_number(t) {
+                Ok(Some(v)) if v.fract() == 0.0 && v.abs() < 9.0e15 => Some(v as i64),
+                _ => None,
+            };
+            if let Some(fast) = plain_whole(t) {
+                assert_eq!(Some(fast), general_whole, "{t}");
+            }
+        }
+        for t in ["68226.06", "0.1", "-0.5", "-0.0", "10464.36", "2350.8", "1.000000000000", "99999999999999.9", "0.000000000000001", "12.", ".5", "-.5", "1.-5", "1.+5", "1..2", "1.2.3", "-1.25", "123456789012.345", "1234567890123.4567"] {
+            let general = parse_number(t).ok().flatten();
+            if let Some(fast) = plain_decimal(t) {
+                assert_eq!(Some(fast.to_bits()), general.map(f64::to_bits), "{t}");
+            }
+        }
+        assert_eq!(plain_decimal("68226.06"), Some(68226.06));
+        assert_eq!(plain_whole("1234567890123456"), None, "16 digits take the general path");
+        assert_eq!(number_as_written(Field::TotalCost, "12345").unwrap(), Some(12345.0));
+        assert_eq!(number_as_written(Field::TotalCost, "12345.67").unwrap(), Some(12345.67));
+    }
+
+    #[test]
+    fn ascii_code_lists_split_as_the_general_path_does() {
+        let mut fast = vec!["old".to_string(); 9];
+        for field in ["", "-", "K35.800", "k35.800||I10.X05;-,,e11.900 ", "|", "A00,B00;C00|D00", " x59.900 | 54.4X15 ", "K35.800、I10", "Ｋ３５．８００|I10"] {
+            set_codes(field, &mut fast);
+            assert_eq!(fast, crate::codes::split_codes(field), "{field:?}");
+        }
     }
 
     #[test]

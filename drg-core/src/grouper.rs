@@ -213,6 +213,8 @@ pub struct GroupOptions {
 pub struct Grouper {
     pack: Arc<Pack>,
     options: GroupOptions,
+    /// Built from the pack once (a few milliseconds), shared by clones.
+    index: Arc<FastIndex>,
 }
 
 /// Codes of one case, normalised and resolved to the pack's ids.
@@ -229,11 +231,23 @@ const NO_ID: CodeId = CodeId::MAX;
 
 impl Grouper {
     pub fn new(pack: Arc<Pack>) -> Self {
-        Grouper { pack, options: GroupOptions::default() }
+        Self::with_options(pack, GroupOptions::default())
     }
 
     pub fn with_options(pack: Arc<Pack>, options: GroupOptions) -> Self {
-        Grouper { pack, options }
+        let index = Arc::new(FastIndex::new(&pack));
+        Grouper { pack, options, index }
+    }
+
+    /// The id of a code spelt exactly so in the pack: through the inline
+    /// keys for a short code, else the pack's own index.
+    #[inline]
+    fn lookup(&self, code: &str) -> Option<CodeId> {
+        if FastIndex::is_short(code) {
+            self.index.find(code).map(|known| known.id)
+        } else {
+            self.pack.codes.id(code)
+        }
     }
 
     pub fn pack(&self) -> &Pack {
@@ -276,11 +290,11 @@ impl Grouper {
         for item in raw {
             // Every code of a pack is stored normalised, so a code found as it
             // is needs no normalising: the common case costs one lookup.
-            let (mut code, mut id) = match pack.codes.id(item) {
+            let (mut code, mut id) = match self.lookup(item) {
                 Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
                 None => {
                     let Some(code) = normalize_code(item) else { continue };
-                    let id = pack.codes.id(&code);
+                    let id = self.lookup(&code);
                     (code, id)
                 }
             };
@@ -426,52 +440,22 @@ impl Grouper {
             cc: None,
             trace: std::mem::take(trace),
         };
-        let outcome = 'found: {
-            for mdc in &pack.mdcs {
-                if !TRACE && mdc.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
-                    continue;
+        // Step 1 over the MDCs that can hold: when explaining every one (the
+        // trail shows each), else those whose guard the principal codes
+        // pass, from the grouper's masks.
+        let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.ids.first().copied(), proc.first().copied()) };
+        let outcome = match candidates {
+            Some(mut mdcs) => loop {
+                if mdcs == 0 {
+                    break Outcome::NoMdc;
                 }
-                if !cx.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
-                    continue;
+                let m = mdcs.trailing_zeros() as usize;
+                mdcs &= mdcs - 1;
+                if let Some(found) = cx.step_1_mdc::<TRACE>(&pack.mdcs[m]) {
+                    break found;
                 }
-                for adrg in &mdc.adrgs {
-                    if !TRACE && adrg.guard.is_some_and(|guard| !cx.guard_holds(guard)) {
-                        continue;
-                    }
-                    if !cx.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
-                        continue;
-                    }
-                    if adrg.ambiguous {
-                        break 'found Outcome::Ambiguous(mdc, adrg);
-                    }
-                    for drg in &adrg.drgs {
-                        if cx.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
-                            break 'found Outcome::Grouped(mdc, adrg, drg);
-                        }
-                    }
-                    if !adrg.continue_if_no_drg {
-                        break 'found Outcome::NoDrg(mdc, adrg);
-                    }
-                    if TRACE {
-                        cx.trace.push(TraceStep {
-                            depth: 2,
-                            held: false,
-                            text: format!("no DRG of ADRG {} holds; it says continue with the next ADRG", adrg.code),
-                        });
-                    }
-                }
-                if mdc.stop_if_no_adrg {
-                    if TRACE {
-                        cx.trace.push(TraceStep {
-                            depth: 1,
-                            held: false,
-                            text: format!("no ADRG of MDC {} holds; it says stop (if_no_adrg)", mdc.code),
-                        });
-                    }
-                    break 'found Outcome::NoAdrg(mdc);
-                }
-            }
-            Outcome::NoMdc
+            },
+            None => pack.mdcs.iter().find_map(|mdc| cx.step_1_mdc::<TRACE>(mdc)).unwrap_or(Outcome::NoMdc),
         };
         *trace = cx.trace;
         outcome
@@ -585,6 +569,65 @@ struct Ctx<'a, 'c> {
     mcc: Option<Option<usize>>,
     cc: Option<Option<usize>>,
     trace: Vec<TraceStep>,
+}
+
+impl Ctx<'_, '_> {
+    /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
+    /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc) -> Option<Outcome<'p>> {
+        if !TRACE && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+            return None;
+        }
+        if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
+            return None;
+        }
+        for adrg in &mdc.adrgs {
+            if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, adrg) {
+                return Some(found);
+            }
+        }
+        if !mdc.stop_if_no_adrg {
+            return None;
+        }
+        if TRACE {
+            self.trace.push(TraceStep {
+                depth: 1,
+                held: false,
+                text: format!("no ADRG of MDC {} holds; it says stop (if_no_adrg)", mdc.code),
+            });
+        }
+        Some(Outcome::NoAdrg(mdc))
+    }
+
+    /// Step 1.1 for one ADRG of a matched MDC: its `when`; then ambiguous,
+    /// the first DRG that holds, or `if_no_drg`.
+    fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg) -> Option<Outcome<'p>> {
+        if !TRACE && adrg.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+            return None;
+        }
+        if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
+            return None;
+        }
+        if adrg.ambiguous {
+            return Some(Outcome::Ambiguous(mdc, adrg));
+        }
+        for drg in &adrg.drgs {
+            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
+                return Some(Outcome::Grouped(mdc, adrg, drg));
+            }
+        }
+        if !adrg.continue_if_no_drg {
+            return Some(Outcome::NoDrg(mdc, adrg));
+        }
+        if TRACE {
+            self.trace.push(TraceStep {
+                depth: 2,
+                held: false,
+                text: format!("no DRG of ADRG {} holds; it says continue with the next ADRG", adrg.code),
+            });
+        }
+        None
+    }
 }
 
 impl Ctx<'_, '_> {
@@ -890,6 +933,9 @@ impl Ctx<'_, '_> {
         }
     }
 }
+
+mod index;
+use index::FastIndex;
 
 #[cfg(test)]
 mod tests;

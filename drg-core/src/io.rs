@@ -219,8 +219,15 @@ impl CsvLayout {
         }
         let mut problem = None;
         let mut number_code = false;
+        // The whole record checked as UTF-8 at once (the common case); a
+        // field is then a slice of it, unless it starts or ends inside a
+        // character, which the check of the field alone reports.
+        let whole = std::str::from_utf8(rec.as_slice()).ok();
+        let mut field_start = 0;
         for (i, (raw, column)) in rec.iter().zip(&self.columns).enumerate() {
-            let text = match std::str::from_utf8(raw) {
+            let start = field_start;
+            field_start += raw.len();
+            let text = match whole.and_then(|w| w.get(start..start + raw.len())).map_or_else(|| std::str::from_utf8(raw), Ok) {
                 Ok(t) => t,
                 Err(_) => {
                     problem.get_or_insert_with(|| {
@@ -484,77 +491,128 @@ impl<R: Read> GuardedCsv<R> {
     /// Follows the syntax over `bytes`; the number of bytes that are fine, and
     /// the error at the first byte that is not.
     fn scan(&mut self, bytes: &[u8]) -> (usize, Option<String>) {
-        let row_limit = if self.header { self.limits.header_bytes } else { self.limits.line_bytes };
-        let mut row_limit = row_limit;
-        for (i, &b) in bytes.iter().enumerate() {
-            if self.row_bytes == 0 && (b == b'\n' || b == b'\r') {
-                // A blank line (or the \n of a \r\n) between rows.
-                if b == b'\n' {
-                    self.line += 1;
-                    self.row_line = self.line;
-                }
+        let mut row_limit = if self.header { self.limits.header_bytes } else { self.limits.line_bytes };
+        let mut i = 0;
+        while i < bytes.len() {
+            let rest = &bytes[i..];
+            let quoted = self.syntax == Syntax::InQuotes;
+            // Up to the next byte that can end a row or open or close a
+            // quote, only the counts change (and, outside quotes, commas
+            // start fields): such a run is counted at once. A run that might
+            // cross a limit goes byte by byte, to stop at the byte that does.
+            let run = if quoted { memchr::memchr2(b'"', b'\n', rest) } else { memchr::memchr3(b'"', b'\n', b'\r', rest) };
+            let run = run.unwrap_or(rest.len());
+            let fits = self.row_bytes + run <= row_limit && self.field_bytes + run <= self.limits.field_bytes;
+            if run > 0 && fits && self.syntax != Syntax::QuoteInQuotes {
+                self.count_run(&rest[..run], quoted);
+                i += run;
                 continue;
             }
-            if self.prefix.len() < PREFIX_BYTES {
-                self.prefix.push(b);
-            }
-            self.row_bytes += 1;
-            self.field_bytes += 1;
-            let mut row_ends = false;
-            match (self.syntax, b) {
-                (_, b'\n') if self.syntax == Syntax::InQuotes => self.line += 1,
-                (Syntax::InQuotes, b'"') => self.syntax = Syntax::QuoteInQuotes,
-                (Syntax::InQuotes, _) => {}
-                (Syntax::StartField, b'"') => {
-                    self.syntax = Syntax::InQuotes;
-                    self.quote_line = self.line;
+            for (j, &b) in rest[..run.max(1)].iter().enumerate() {
+                if let Some(message) = self.step(b, &mut row_limit) {
+                    return (i + j, Some(message));
                 }
-                (Syntax::QuoteInQuotes, b'"') => self.syntax = Syntax::InQuotes,
-                (_, b',') => {
-                    self.syntax = Syntax::StartField;
-                    self.field += 1;
-                    self.field_bytes = 0;
-                }
-                (_, b'\n') => {
-                    self.line += 1;
-                    row_ends = true;
-                }
-                (_, b'\r') => row_ends = true,
-                _ => self.syntax = Syntax::InField,
             }
-            if row_ends {
-                self.syntax = Syntax::StartField;
-                self.end_row();
-                row_limit = self.limits.line_bytes;
-                continue;
-            }
-            let what = if self.header { "the header line" } else { "a row" };
-            if self.row_bytes > row_limit {
-                let quote = if self.syntax == Syntax::InQuotes || self.syntax == Syntax::QuoteInQuotes {
-                    format!(" (a quote opened on line {} is perhaps never closed)", self.quote_line)
-                } else {
-                    String::new()
-                };
-                let message = format!(
-                    "line {}: {what} longer than {} bytes, starting {}{quote}; drg refuses rows that long",
-                    self.row_line,
-                    row_limit,
-                    self.shown_prefix()
-                );
-                return (i, Some(message));
-            }
-            if self.field_bytes > self.limits.field_bytes {
-                let message = format!(
-                    "line {}: field {} of {what} is longer than {} bytes (the row starts {}); drg refuses fields that long",
-                    self.row_line,
-                    self.field,
-                    self.limits.field_bytes,
-                    self.shown_prefix()
-                );
-                return (i, Some(message));
-            }
+            i += run.max(1);
         }
         (bytes.len(), None)
+    }
+
+    /// Counts a run of bytes holding no quote and no line end (outside quotes,
+    /// no carriage return either) that crosses no limit: what [`Self::step`]
+    /// would do byte by byte.
+    fn count_run(&mut self, run: &[u8], quoted: bool) {
+        if self.prefix.len() < PREFIX_BYTES {
+            let shown = (PREFIX_BYTES - self.prefix.len()).min(run.len());
+            self.prefix.extend_from_slice(&run[..shown]);
+        }
+        self.row_bytes += run.len();
+        if quoted {
+            self.field_bytes += run.len();
+            return;
+        }
+        match memchr::memrchr(b',', run) {
+            None => {
+                self.field_bytes += run.len();
+                self.syntax = Syntax::InField;
+            }
+            Some(last) => {
+                self.field += run.iter().filter(|&&b| b == b',').count();
+                self.field_bytes = run.len() - last - 1;
+                self.syntax = if last + 1 == run.len() { Syntax::StartField } else { Syntax::InField };
+            }
+        }
+    }
+
+    /// Follows the syntax over one byte; the error if it crosses a limit.
+    fn step(&mut self, b: u8, row_limit: &mut usize) -> Option<String> {
+        if self.row_bytes == 0 && (b == b'\n' || b == b'\r') {
+            // A blank line (or the \n of a \r\n) between rows.
+            if b == b'\n' {
+                self.line += 1;
+                self.row_line = self.line;
+            }
+            return None;
+        }
+        if self.prefix.len() < PREFIX_BYTES {
+            self.prefix.push(b);
+        }
+        self.row_bytes += 1;
+        self.field_bytes += 1;
+        let mut row_ends = false;
+        match (self.syntax, b) {
+            (_, b'\n') if self.syntax == Syntax::InQuotes => self.line += 1,
+            (Syntax::InQuotes, b'"') => self.syntax = Syntax::QuoteInQuotes,
+            (Syntax::InQuotes, _) => {}
+            (Syntax::StartField, b'"') => {
+                self.syntax = Syntax::InQuotes;
+                self.quote_line = self.line;
+            }
+            (Syntax::QuoteInQuotes, b'"') => self.syntax = Syntax::InQuotes,
+            (_, b',') => {
+                self.syntax = Syntax::StartField;
+                self.field += 1;
+                self.field_bytes = 0;
+            }
+            (_, b'\n') => {
+                self.line += 1;
+                row_ends = true;
+            }
+            (_, b'\r') => row_ends = true,
+            _ => self.syntax = Syntax::InField,
+        }
+        if row_ends {
+            self.syntax = Syntax::StartField;
+            self.end_row();
+            *row_limit = self.limits.line_bytes;
+            return None;
+        }
+        let what = if self.header { "the header line" } else { "a row" };
+        if self.row_bytes > *row_limit {
+            let quote = if self.syntax == Syntax::InQuotes || self.syntax == Syntax::QuoteInQuotes {
+                format!(" (a quote opened on line {} is perhaps never closed)", self.quote_line)
+            } else {
+                String::new()
+            };
+            let message = format!(
+                "line {}: {what} longer than {} bytes, starting {}{quote}; drg refuses rows that long",
+                self.row_line,
+                *row_limit,
+                self.shown_prefix()
+            );
+            return Some(message);
+        }
+        if self.field_bytes > self.limits.field_bytes {
+            let message = format!(
+                "line {}: field {} of {what} is longer than {} bytes (the row starts {}); drg refuses fields that long",
+                self.row_line,
+                self.field,
+                self.limits.field_bytes,
+                self.shown_prefix()
+            );
+            return Some(message);
+        }
+        None
     }
 }
 
@@ -584,6 +642,57 @@ impl<R: Read> Read for GuardedCsv<R> {
             }
         }
         Ok(fine)
+    }
+}
+
+/// Whether a CSV field must be quoted: it holds a comma, a quote, a carriage
+/// return or a line feed (the csv crate's rule with its default settings, so
+/// that rows written here and by the csv crate are the same bytes).
+#[inline]
+pub fn csv_needs_quotes(field: &[u8]) -> bool {
+    // No early exit: a fold over the bytes vectorises, and fields are short.
+    field.iter().fold(false, |needs, &b| needs | matches!(b, b',' | b'"' | b'\r' | b'\n'))
+}
+
+/// Appends `field` to `out` as one CSV field, quoted (with doubled inner
+/// quotes) only when [`csv_needs_quotes`] says so.
+#[inline]
+pub fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
+    if csv_needs_quotes(field) {
+        push_quoted(out, field);
+    } else {
+        out.extend_from_slice(field);
+    }
+}
+
+/// `field` quoted, inner quotes doubled.
+#[inline(never)]
+pub(crate) fn push_quoted(out: &mut Vec<u8>, field: &[u8]) {
+    out.reserve(field.len() + 2);
+    out.push(b'"');
+    for part in field.split_inclusive(|&b| b == b'"') {
+        out.extend_from_slice(part);
+        if part.last() == Some(&b'"') {
+            out.push(b'"');
+        }
+    }
+    out.push(b'"');
+}
+
+/// Appends several texts as one CSV field, each after the first preceded by
+/// `separator` (the warnings of a result, joined by `; `), quoted when the
+/// joined text needs it, without joining them in a new string first.
+pub fn push_csv_joined(out: &mut Vec<u8>, parts: &[String], separator: &str) {
+    let needs = csv_needs_quotes(separator.as_bytes()) && parts.len() > 1 || parts.iter().any(|p| csv_needs_quotes(p.as_bytes()));
+    if needs {
+        push_quoted(out, parts.join(separator).as_bytes());
+        return;
+    }
+    for (i, part) in parts.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(separator.as_bytes());
+        }
+        out.extend_from_slice(part.as_bytes());
     }
 }
 
@@ -776,6 +885,31 @@ impl<R: BufRead> Iterator for JsonCases<R> {
 mod tests {
     use super::*;
     use crate::case::Sex;
+
+    #[test]
+    fn csv_fields_are_written_as_the_csv_crate_writes_them() {
+        let fields = ["", "plain", "a,b", "say \"hi\"", "two\nlines", "cr\r", "\"", "急性阑尾炎", "x;y", " spaced "];
+        let mut w = csv::WriterBuilder::new().flexible(true).from_writer(Vec::new());
+        w.write_record(fields).unwrap();
+        let expected = w.into_inner().unwrap();
+        let mut out = Vec::new();
+        for (i, f) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_csv_field(&mut out, f.as_bytes());
+        }
+        out.push(b'\n');
+        assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
+        for parts in [vec![], vec!["one".to_string()], vec!["a".into(), "b,c".into()], vec!["x\"y".into(), "z".into()]] {
+            let mut out = Vec::new();
+            push_csv_joined(&mut out, &parts, "; ");
+            let mut w = csv::Writer::from_writer(Vec::new());
+            w.write_record([parts.join("; "), "end".into()]).unwrap();
+            let expected = w.into_inner().unwrap();
+            assert_eq!(expected.strip_suffix(b",end\n").unwrap(), &out[..], "{parts:?}");
+        }
+    }
 
     #[test]
     fn csv_rows_with_free_column_order_and_extras() {

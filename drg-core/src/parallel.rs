@@ -66,6 +66,122 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> 
     })
 }
 
+/// The reading end of [`ordered_pipeline`]: hands batches to the workers.
+pub struct Feeder<'a, B, P> {
+    batches: std::sync::mpsc::SyncSender<(u64, B)>,
+    tokens: std::sync::mpsc::SyncSender<()>,
+    spares: &'a std::sync::mpsc::Receiver<P>,
+    seq: u64,
+}
+
+impl<B, P> Feeder<'_, B, P> {
+    /// Sends the next batch to a worker, waiting while the most batches are
+    /// in flight. False once the writer has stopped (it failed): the reader
+    /// should stop too.
+    pub fn send(&mut self, batch: B) -> bool {
+        if self.tokens.send(()).is_err() || self.batches.send((self.seq, batch)).is_err() {
+            return false;
+        }
+        self.seq += 1;
+        true
+    }
+
+    /// A container a worker has given back (see [`ordered_pipeline`]), to
+    /// refill instead of allocating a new one.
+    pub fn spare(&self) -> Option<P> {
+        self.spares.try_recv().ok()
+    }
+}
+
+/// Batches in flight per worker: enough to keep every thread busy while one
+/// batch waits for an earlier one to be written, few enough that memory does
+/// not grow with the input.
+pub const BATCHES_PER_WORKER: usize = 4;
+
+/// The reader → workers → writer pipeline of `drg group` and `drg pack diff`.
+///
+/// `read` runs on the calling thread and sends batches through its
+/// [`Feeder`]; `threads` workers (at least one) each turn a batch into a
+/// result with `work`, given their own state (made once by `state`) and a
+/// function that hands a used container back to the reader (`P`: the
+/// reader's record buffers, so that rows are read into memory already
+/// allocated); one writer thread calls `write` with the results in the order
+/// of their batches. At most [`BATCHES_PER_WORKER`] batches per worker are in
+/// flight, so memory is flat in the input size.
+///
+/// Returns what `read` returned and the first error of `write`; when `write`
+/// fails, the feeder's `send` returns false and the workers stop.
+pub fn ordered_pipeline<B, P, S, D, R>(
+    threads: usize,
+    state: impl Fn() -> S + Sync,
+    work: impl Fn(&mut S, B, &dyn Fn(P)) -> D + Sync,
+    mut write: impl FnMut(D) -> std::io::Result<()> + Send,
+    read: impl FnOnce(&mut Feeder<'_, B, P>) -> R,
+) -> (R, std::io::Result<()>)
+where
+    B: Send,
+    P: Send,
+    D: Send,
+{
+    use std::sync::mpsc::{channel, sync_channel};
+    use std::sync::{Arc, Mutex};
+    let threads = threads.clamp(1, MAX_THREADS);
+    let in_flight = threads * BATCHES_PER_WORKER;
+    let (batch_tx, batch_rx) = sync_channel::<(u64, B)>(in_flight);
+    let batch_rx = Arc::new(Mutex::new(batch_rx));
+    let (done_tx, done_rx) = sync_channel::<(u64, D)>(in_flight);
+    // One token per batch in flight: the reader takes one before it sends a
+    // batch, the writer gives it back once the batch is written.
+    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
+    let (spare_tx, spare_rx) = channel::<P>();
+    let quiet = crate::panic::is_quiet();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            let batch_rx = Arc::clone(&batch_rx);
+            let done_tx = done_tx.clone();
+            let spare_tx = spare_tx.clone();
+            let (state, work) = (&state, &work);
+            scope.spawn(move || {
+                crate::panic::set_quiet(quiet);
+                let mut own = state();
+                // A container given back after the reader finished just goes.
+                let give_back = move |p: P| drop(spare_tx.send(p));
+                loop {
+                    let next = batch_rx.lock().expect("batch queue").recv();
+                    let Ok((seq, batch)) = next else { break };
+                    let done = work(&mut own, batch, &give_back);
+                    if done_tx.send((seq, done)).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        drop(spare_tx);
+        let writer = scope.spawn(move || -> std::io::Result<()> {
+            let mut pending = std::collections::BTreeMap::new();
+            let mut next = 0u64;
+            for (seq, done) in done_rx {
+                pending.insert(seq, done);
+                while let Some(done) = pending.remove(&next) {
+                    write(done)?;
+                    next += 1;
+                    let _ = token_rx.recv();
+                }
+            }
+            Ok(())
+        });
+        let mut feeder = Feeder { batches: batch_tx, tokens: token_tx, spares: &spare_rx, seq: 0 };
+        let read_result = read(&mut feeder);
+        drop(feeder);
+        let written = match writer.join() {
+            Ok(written) => written,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        (read_result, written)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +193,53 @@ mod tests {
             assert_eq!(par_map(&items, threads, |x| x * 2), items.iter().map(|x| x * 2).collect::<Vec<_>>());
         }
         assert!(par_map(&[] as &[u32], 4, |x| *x).is_empty());
+    }
+
+    #[test]
+    fn the_pipeline_writes_in_input_order_and_recycles() {
+        for threads in [1, 2, 5] {
+            let mut written = Vec::new();
+            let (read, result) = ordered_pipeline(
+                threads,
+                || 0u32,
+                |batches_seen: &mut u32, batch: Vec<u32>, give_back: &dyn Fn(Vec<u32>)| {
+                    *batches_seen += 1;
+                    let doubled: Vec<u32> = batch.iter().map(|x| x * 2).collect();
+                    give_back(batch);
+                    doubled
+                },
+                |done: Vec<u32>| {
+                    written.extend(done);
+                    Ok(())
+                },
+                |feeder: &mut Feeder<'_, Vec<u32>, Vec<u32>>| {
+                    let mut reused = 0;
+                    for start in (0..1000).step_by(7) {
+                        let mut batch = feeder.spare().inspect(|_| reused += 1).unwrap_or_default();
+                        batch.clear();
+                        batch.extend(start..(start + 7).min(1000));
+                        assert!(feeder.send(batch));
+                    }
+                    reused
+                },
+            );
+            result.unwrap();
+            assert_eq!(written, (0..1000).map(|x| x * 2).collect::<Vec<_>>(), "{threads} threads");
+            assert!(read <= 143);
+        }
+    }
+
+    #[test]
+    fn a_failing_writer_stops_the_reader() {
+        let (sent, result) = ordered_pipeline(
+            2,
+            || (),
+            |_: &mut (), batch: u32, _: &dyn Fn(())| batch,
+            |batch: u32| if batch == 3 { Err(std::io::Error::other("disk full")) } else { Ok(()) },
+            |feeder: &mut Feeder<'_, u32, ()>| (0..1_000_000).take_while(|&i| feeder.send(i)).count(),
+        );
+        assert_eq!(result.unwrap_err().to_string(), "disk full");
+        assert!(sent < 1_000_000, "the reader stopped");
     }
 
     #[test]

@@ -3,6 +3,9 @@
 //!
 //! - `group_one_thread`: `Grouper::group` on one thread over the shared
 //!   50,000-case mix, cases already parsed (cases/s);
+//! - `group_calls`: the calls of `Grouper::group` made, to divide an
+//!   instruction count by (`valgrind --tool=callgrind
+//!   --toggle-collect='drg_core::grouper::Grouper::group' figures`);
 //! - `open_dir` / `open_file`: opening CHS-DRG 1.1 from its directory and from a
 //!   compiled file (ms, best of several).
 //!
@@ -44,6 +47,9 @@ fn main() {
     }
     let rate = (passes * cases.len()) as f64 / t.elapsed().as_secs_f64();
     println!("group_one_thread {rate:.0} cases/s");
+    // For instruction counts (callgrind, collecting only inside
+    // `Grouper::group`): how many calls the warm-up and the passes made.
+    println!("group_calls {} calls", (passes + 1) * cases.len());
     std::hint::black_box(grouped);
 
     println!("open_dir {:.1} ms", best_ms(5, || drop(Pack::open(&dir).unwrap())));

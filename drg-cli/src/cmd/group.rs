@@ -5,14 +5,12 @@
 //! input order. A fixed number of batches is in flight at any time, so memory
 //! does not grow with the input.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drg_core::io::{CsvLayout, InputError, JsonCaseRow, JsonCases};
+use drg_core::io::{push_csv_field, push_csv_joined, CsvLayout, InputError, JsonCaseRow, JsonCases};
 use drg_core::read::{self, CaseSource, RecordSource};
 use drg_core::{GroupResult, Grouper, Status};
 
@@ -215,12 +213,6 @@ enum Batch {
 /// (row in the batch, line where its id was first seen).
 type Duplicates = Vec<(usize, u64)>;
 
-struct Done {
-    seq: u64,
-    bytes: Vec<u8>,
-    tally: Tally,
-}
-
 /// Groups every row of `input` and writes one result row for each to `out`.
 pub fn run(
     grouper: &Grouper,
@@ -229,9 +221,6 @@ pub fn run(
     settings: &Settings,
 ) -> Result<(Tally, f64), String> {
     let started = Instant::now();
-    let threads = settings.threads.max(1);
-    let in_flight = threads * 4;
-
     let (csv_reader, json_reader, extra_columns) = match source {
         CaseSource::Json(reader) => (None, Some(reader), Vec::new()),
         CaseSource::Records(reader) => {
@@ -240,102 +229,58 @@ pub fn run(
         }
     };
     let layout: Option<CsvLayout> = csv_reader.as_ref().map(|r| r.layout().clone());
-
-    let (batch_tx, batch_rx) = sync_channel::<(u64, Batch)>(in_flight);
-    let batch_rx = Arc::new(Mutex::new(batch_rx));
-    let (done_tx, done_rx) = sync_channel::<Done>(in_flight);
-    // One token per batch in flight: the reader takes one before it sends a
-    // batch, the writer gives it back once the batch is written.
-    let (token_tx, token_rx) = sync_channel::<()>(in_flight);
-    // Workers hand used record batches back, so that the reader refills them
-    // instead of allocating every record anew.
-    let (pool_tx, pool_rx) = std::sync::mpsc::channel::<Vec<csv::ByteRecord>>();
     // How far the reader is in the input, for the progress line.
     let bytes_read = AtomicU64::new(0);
-
-    std::thread::scope(|scope| -> Result<(Tally, f64), String> {
-        for _ in 0..threads {
-            let batch_rx = Arc::clone(&batch_rx);
-            let done_tx = done_tx.clone();
-            let pool_tx = pool_tx.clone();
-            let layout = layout.as_ref();
-            scope.spawn(move || {
-                // One case, parsed into row after row, reusing its memory.
-                let mut scratch = Scratch::default();
-                loop {
-                    let next = batch_rx.lock().expect("batch queue").recv();
-                    let Ok((seq, batch)) = next else { break };
-                    let (bytes, tally) = group_batch(grouper, layout, batch, settings, &mut scratch, &pool_tx);
-                    if done_tx.send(Done { seq, bytes, tally }).is_err() {
-                        break;
-                    }
+    let progress = settings.progress.map(|total| (total, &bytes_read, started));
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut tally = Tally::default();
+    let mut last_shown = Instant::now();
+    out.write_all(&header_bytes(settings, &extra_columns)).map_err(|e| output_error("writing the output", e))?;
+    let (read_result, written) = drg_core::parallel::ordered_pipeline(
+        settings.threads,
+        Scratch::default,
+        |scratch, batch, give_back| group_batch(grouper, layout.as_ref(), batch, settings, scratch, give_back),
+        |(bytes, part): (Vec<u8>, Tally)| {
+            out.write_all(&bytes)?;
+            tally.merge(part);
+            if let Some((total, bytes_read, started)) = progress {
+                if last_shown.elapsed() >= Duration::from_millis(250) {
+                    last_shown = Instant::now();
+                    let line = progress_line(tally.cases, started.elapsed().as_secs_f64(), bytes_read.load(Ordering::Relaxed), total);
+                    eprint!("\r{line:<60}");
                 }
-            });
-        }
-        drop(done_tx);
-        drop(pool_tx);
-
-        let header = header_bytes(settings, &extra_columns);
-        let progress = settings.progress.map(|total| (total, &bytes_read, started));
-        let writer = scope.spawn(move || write_in_order(out, header, done_rx, token_rx, progress));
-
-        let read_result = feed(csv_reader, json_reader, &batch_tx, &token_tx, &bytes_read, &pool_rx);
-        drop(batch_tx);
-        drop(token_tx);
-        let written = writer.join().expect("writer thread");
-        // A closed output first: reading stops early then, and that is no
-        // error of the input.
-        let tally = written.map_err(|e| output_error("writing the output", e))?;
-        read_result.map_err(|e| format!("reading the input: {e}"))?;
-        Ok((tally, started.elapsed().as_secs_f64()))
-    })
+            }
+            Ok(())
+        },
+        |feeder| feed(csv_reader, json_reader, feeder, &bytes_read),
+    );
+    if progress.is_some() {
+        eprint!("\r{:<60}\r", "");
+    }
+    let written = written.and_then(|()| out.flush());
+    // A closed output first: reading stops early then, and that is no
+    // error of the input.
+    written.map_err(|e| output_error("writing the output", e))?;
+    read_result.map_err(|e| format!("reading the input: {e}"))?;
+    Ok((tally, started.elapsed().as_secs_f64()))
 }
 
+/// What the reader hands a worker.
+type Feeder<'a> = drg_core::parallel::Feeder<'a, Batch, Vec<csv::ByteRecord>>;
+
+/// Reads the input in batches of raw records (CSV, Excel) or parsed JSON
+/// rows, checking ids for duplicates on the way, and sends them to the
+/// workers.
 fn feed(
     csv_reader: Option<RecordSource>,
     json_reader: Option<JsonCases<Box<dyn BufRead>>>,
-    batch_tx: &std::sync::mpsc::SyncSender<(u64, Batch)>,
-    token_tx: &std::sync::mpsc::SyncSender<()>,
+    feeder: &mut Feeder<'_>,
     bytes_read: &AtomicU64,
-    pool: &Receiver<Vec<csv::ByteRecord>>,
 ) -> Result<(), InputError> {
-    let mut seq = 0u64;
     let mut ids = IdCheck::default();
-    let mut send = |batch: Batch| -> bool {
-        if token_tx.send(()).is_err() || batch_tx.send((seq, batch)).is_err() {
-            return false;
-        }
-        seq += 1;
-        true
-    };
     if let Some(mut reader) = csv_reader {
         loop {
-            let mut batch = pool.try_recv().unwrap_or_else(|_| Vec::with_capacity(BATCH_ROWS));
-            let mut n = 0;
-            let mut bytes = 0;
-            let mut at_end = false;
-            let mut failure = None;
-            while n < BATCH_ROWS && bytes < BATCH_BYTES {
-                if n == batch.len() {
-                    batch.push(csv::ByteRecord::with_capacity(256, 16));
-                }
-                match reader.read_record(&mut batch[n]) {
-                    Ok(true) => {}
-                    Ok(false) => {
-                        at_end = true;
-                        break;
-                    }
-                    Err(e) => {
-                        // The rows read before the failure are written; the
-                        // error then ends the command.
-                        failure = Some(e);
-                        break;
-                    }
-                }
-                bytes += batch[n].as_slice().len();
-                n += 1;
-            }
-            batch.truncate(n);
+            let (batch, at_end) = read_batch(|record| reader.read_record(record), feeder.spare());
             if let Some(p) = batch.last().and_then(|r| r.position()) {
                 bytes_read.store(p.byte(), Ordering::Relaxed);
             }
@@ -347,15 +292,11 @@ fn feed(
                     ids.seen(reader.layout().id_of(r), line).map(|first| (i, first))
                 })
                 .collect();
-            let last = at_end;
-            if !batch.is_empty() && !send(Batch::Csv(batch, duplicates)) {
+            if !batch.is_empty() && !feeder.send(Batch::Csv(batch, duplicates)) {
                 return Ok(());
             }
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            if last {
-                return Ok(());
+            if let Some(e) = at_end {
+                return e;
             }
         }
     }
@@ -368,7 +309,7 @@ fn feed(
                 Err(e) => {
                     // The rows read before the failure are written first.
                     if !batch.is_empty() {
-                        send(Batch::Json(batch, duplicates));
+                        feeder.send(Batch::Json(batch, duplicates));
                     }
                     return Err(e);
                 }
@@ -382,13 +323,13 @@ fn feed(
             }
             batch.push(row);
             if batch.len() == BATCH_ROWS
-                && !send(Batch::Json(std::mem::take(&mut batch), std::mem::take(&mut duplicates)))
+                && !feeder.send(Batch::Json(std::mem::take(&mut batch), std::mem::take(&mut duplicates)))
             {
                 return Ok(());
             }
         }
         if !batch.is_empty() {
-            send(Batch::Json(batch, duplicates));
+            feeder.send(Batch::Json(batch, duplicates));
         }
     }
     if ids.full {
@@ -397,40 +338,38 @@ fn feed(
     Ok(())
 }
 
-fn write_in_order(
-    out: Box<dyn Write + Send>,
-    header: Vec<u8>,
-    done_rx: Receiver<Done>,
-    token_rx: Receiver<()>,
-    progress: Option<(Option<u64>, &AtomicU64, Instant)>,
-) -> std::io::Result<Tally> {
-    let mut last_shown = Instant::now();
-    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
-    out.write_all(&header)?;
-    let mut pending: BTreeMap<u64, Done> = BTreeMap::new();
-    let mut next = 0u64;
-    let mut tally = Tally::default();
-    for done in done_rx {
-        pending.insert(done.seq, done);
-        while let Some(done) = pending.remove(&next) {
-            out.write_all(&done.bytes)?;
-            tally.merge(done.tally);
-            next += 1;
-            let _ = token_rx.recv();
+/// The next batch of raw records (at most [`BATCH_ROWS`] rows or about
+/// [`BATCH_BYTES`]), read into `spare`'s memory when a worker gave some
+/// back; with `Some` once the input ended: `Ok` at its end, or the failure
+/// that ended it (the rows before it are in the batch and are written).
+pub(crate) fn read_batch(
+    mut read_record: impl FnMut(&mut csv::ByteRecord) -> Result<bool, InputError>,
+    spare: Option<Vec<csv::ByteRecord>>,
+) -> (Vec<csv::ByteRecord>, Option<Result<(), InputError>>) {
+    let mut batch = spare.unwrap_or_else(|| Vec::with_capacity(BATCH_ROWS));
+    let mut n = 0;
+    let mut bytes = 0;
+    let mut end = None;
+    while n < BATCH_ROWS && bytes < BATCH_BYTES {
+        if n == batch.len() {
+            batch.push(csv::ByteRecord::with_capacity(256, 16));
         }
-        if let Some((total, bytes_read, started)) = progress {
-            if last_shown.elapsed() >= Duration::from_millis(250) {
-                last_shown = Instant::now();
-                let line = progress_line(tally.cases, started.elapsed().as_secs_f64(), bytes_read.load(Ordering::Relaxed), total);
-                eprint!("\r{line:<60}");
+        match read_record(&mut batch[n]) {
+            Ok(true) => {}
+            Ok(false) => {
+                end = Some(Ok(()));
+                break;
+            }
+            Err(e) => {
+                end = Some(Err(e));
+                break;
             }
         }
+        bytes += batch[n].as_slice().len();
+        n += 1;
     }
-    if progress.is_some() {
-        eprint!("\r{:<60}\r", "");
-    }
-    out.flush()?;
-    Ok(tally)
+    batch.truncate(n);
+    (batch, end)
 }
 
 fn header_bytes(settings: &Settings, extra_columns: &[String]) -> Vec<u8> {
@@ -461,7 +400,7 @@ fn group_batch(
     batch: Batch,
     settings: &Settings,
     scratch: &mut Scratch,
-    pool: &std::sync::mpsc::Sender<Vec<csv::ByteRecord>>,
+    give_back: &dyn Fn(Vec<csv::ByteRecord>),
 ) -> (Vec<u8>, Tally) {
     let extra_names = layout.map(|l| l.extra_columns()).unwrap_or(&[]);
     let mut out = RowWriter::new(settings, extra_names);
@@ -497,7 +436,7 @@ fn group_batch(
                 }
             }
             // The reader refills these records; if it has finished, they go.
-            let _ = pool.send(records);
+            give_back(records);
         }
         Batch::Json(rows, duplicates) => {
             let mut next = 0;
@@ -523,7 +462,8 @@ struct RowWriter<'a> {
     /// The names of the CSV input's unknown columns.
     extra_names: &'a [String],
     explain: bool,
-    csv: csv::Writer<Vec<u8>>,
+    /// The CSV rows of the batch.
+    csv: Vec<u8>,
     json: Vec<u8>,
     tally: Tally,
 }
@@ -534,7 +474,7 @@ impl<'a> RowWriter<'a> {
             format: settings.format,
             extra_names,
             explain: settings.explain,
-            csv: csv::WriterBuilder::new().flexible(true).from_writer(Vec::with_capacity(BATCH_ROWS * 64)),
+            csv: Vec::with_capacity(BATCH_ROWS * 64),
             json: Vec::new(),
             tally: Tally::default(),
         }
@@ -546,23 +486,28 @@ impl<'a> RowWriter<'a> {
         match self.format {
             // An Excel workbook is made from the CSV rows.
             OutputFormat::Csv | OutputFormat::Xlsx => {
-                let warnings = r.warnings_joined();
-                let trace = if self.explain { r.trace_text().trim_end().to_string() } else { String::new() };
-                let mut fields: Vec<&str> = vec![
-                    id,
-                    r.status.as_str(),
-                    r.mdc.unwrap_or(""),
-                    r.adrg.unwrap_or(""),
-                    r.drg.unwrap_or(""),
-                    r.drg_name.unwrap_or(""),
-                    r.reason.as_deref().unwrap_or(""),
-                    &warnings,
-                ];
-                if self.explain {
-                    fields.push(&trace);
+                // The fixed columns written directly: status is one of four
+                // words, the codes and names come from the pack, so only
+                // their quoting is checked; warnings are joined in place.
+                let out = &mut self.csv;
+                push_csv_field(out, id.as_bytes());
+                out.push(b',');
+                out.extend_from_slice(r.status.as_str().as_bytes());
+                for field in [r.mdc, r.adrg, r.drg, r.drg_name, r.reason.as_deref()] {
+                    out.push(b',');
+                    push_csv_field(out, field.unwrap_or("").as_bytes());
                 }
-                fields.extend(extra.iter().map(String::as_str));
-                self.csv.write_record(&fields).expect("write to memory");
+                out.push(b',');
+                push_csv_joined(out, &r.warnings, "; ");
+                if self.explain {
+                    out.push(b',');
+                    push_csv_field(out, r.trace_text().trim_end().as_bytes());
+                }
+                for value in extra {
+                    out.push(b',');
+                    push_csv_field(out, value.as_bytes());
+                }
+                out.push(b'\n');
             }
             OutputFormat::Jsonl => {
                 let extra: Vec<(String, serde_json::Value)> =
@@ -591,7 +536,7 @@ impl<'a> RowWriter<'a> {
 
     fn finish(self) -> (Vec<u8>, Tally) {
         let bytes = match self.format {
-            OutputFormat::Csv | OutputFormat::Xlsx => self.csv.into_inner().expect("write to memory"),
+            OutputFormat::Csv | OutputFormat::Xlsx => self.csv,
             OutputFormat::Jsonl => self.json,
         };
         (bytes, self.tally)

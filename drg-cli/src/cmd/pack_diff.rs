@@ -1,10 +1,11 @@
 //! `drg pack diff OLD NEW CASES`: every case grouped under two packs in one
 //! streaming pass; the tallies are drg-core's [`PackDiff`].
 //!
-//! The reading thread takes raw records in batches; each batch is split
-//! between the worker threads, which parse, group under both packs, write
-//! their rows of cases.csv and tally; the batch's rows are written in input
-//! order and the tallies merged. Memory holds one batch, whatever the input.
+//! It runs on `drg group`'s pipeline ([`drg_core::parallel::ordered_pipeline`]):
+//! the reading thread takes raw records in batches; worker threads parse,
+//! group under both packs, write their rows of cases.csv and tally; one
+//! writer writes the batches in input order and merges the tallies. A fixed
+//! number of batches is in flight, so memory is flat in the input size.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -13,15 +14,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use drg_core::diff::{case_weight, DrgWeights, Grouping, PackDiff};
-use drg_core::io::CsvCases;
+use drg_core::diff::{case_weight, CaseChange, DrgWeights, Grouping, PackDiff};
+use drg_core::io::{push_csv_field, CsvCases};
 use drg_core::{Case, GroupResult, Grouper};
 
 use super::{open_input, Outcome};
 use crate::args::{PackChoice, PackDiffArgs};
-
-/// Rows per batch and thread.
-const ROWS_PER_THREAD: usize = 4096;
 
 /// `drg pack diff`.
 pub fn command(args: PackDiffArgs) -> Outcome {
@@ -51,33 +49,18 @@ pub fn command(args: PackDiffArgs) -> Outcome {
     out.write_all(header.as_bytes()).map_err(|e| e.to_string())?;
 
     let mut diff = PackDiff::new();
-    let mut batch: Vec<csv::ByteRecord> = Vec::new();
     let mut bad_rows = 0u64;
-    loop {
-        let mut n = 0;
-        while n < ROWS_PER_THREAD * threads {
-            if batch.len() == n {
-                batch.push(csv::ByteRecord::new());
-            }
-            if !cases.read_record(&mut batch[n]).map_err(|e| format!("{}: {e}", args.cases))? {
-                break;
-            }
-            n += 1;
-        }
-        if n == 0 {
-            break;
-        }
-        let shares: Vec<&[csv::ByteRecord]> = batch[..n].chunks(n.div_ceil(threads)).collect();
-        let done = drg_core::parallel::par_map(&shares, threads, |&share| {
+    let (read, written) = drg_core::parallel::ordered_pipeline(
+        threads,
+        || (Case::default(), Vec::new()),
+        |(case, extra), records: Vec<csv::ByteRecord>, give_back| {
             let mut part = PackDiff::new();
-            let mut rows = csv::WriterBuilder::new().has_headers(false).from_writer(Vec::with_capacity(share.len() * 96));
-            let mut case = Case::default();
-            let mut extra = Vec::new();
+            let mut rows = Vec::with_capacity(records.len() * 96);
             let mut bad = Vec::new();
-            for record in share {
-                let parsed = layout.parse_into(record, &mut case, &mut extra);
+            for record in &records {
+                let parsed = layout.parse_into(record, case, extra);
                 let (id, hospital, reason, r_old, r_new) = match &parsed {
-                    Ok(()) => (case.id.as_str(), case.hospital.as_deref().unwrap_or(""), "", old.group(&case), new.group(&case)),
+                    Ok(()) => (case.id.as_str(), case.hospital.as_deref().unwrap_or(""), "", old.group(case), new.group(case)),
                     Err(e) => {
                         bad.push(e.reason.clone());
                         let invalid = || GroupResult::invalid(e.reason.clone());
@@ -87,34 +70,13 @@ pub fn command(args: PackDiffArgs) -> Outcome {
                 let (g_old, g_new) = (Grouping::from(&r_old), Grouping::from(&r_new));
                 let (w_old, w_new) = (case_weight(weights_old.as_ref(), &g_old), case_weight(weights_new.as_ref(), &g_new));
                 let change = part.add(hospital, &g_old, &g_new, w_old, w_new);
-                // Borrowed fields: no allocation per row but the weights' text.
-                fn s(x: Option<&str>) -> &str {
-                    x.unwrap_or("")
-                }
-                let b = |x: bool| if x { "true" } else { "false" };
-                let weight_text = |w: Option<f64>| w.map(|w| w.to_string()).unwrap_or_default();
-                let weights = if weighted { [weight_text(w_old), weight_text(w_new)] } else { Default::default() };
-                let fields = [
-                    id,
-                    hospital,
-                    g_old.status.as_str(),
-                    s(g_old.mdc),
-                    s(g_old.adrg),
-                    s(g_old.drg),
-                    g_new.status.as_str(),
-                    s(g_new.mdc),
-                    s(g_new.adrg),
-                    s(g_new.drg),
-                    b(change.group_changed),
-                    b(change.mdc_changed),
-                ];
-                let row = fields.into_iter().chain(weights.iter().take(if weighted { 2 } else { 0 }).map(String::as_str)).chain([reason]);
-                rows.write_record(row).expect("writing to memory");
+                write_row(&mut rows, [id, hospital], [&g_old, &g_new], change, weighted.then_some((w_old, w_new)), reason);
             }
-            (rows.into_inner().expect("writing to memory"), part, bad)
-        });
-        for (bytes, part, bad) in done {
-            out.write_all(&bytes).map_err(|e| format!("cases.csv: {e}"))?;
+            give_back(records);
+            (rows, part, bad)
+        },
+        |(bytes, part, bad): (Vec<u8>, PackDiff, Vec<String>)| {
+            out.write_all(&bytes)?;
             diff.merge(part);
             for message in bad {
                 bad_rows += 1;
@@ -122,8 +84,20 @@ pub fn command(args: PackDiffArgs) -> Outcome {
                     eprintln!("drg pack diff: {}: {message}", args.cases);
                 }
             }
-        }
-    }
+            Ok(())
+        },
+        |feeder| loop {
+            let (batch, end) = super::group::read_batch(|record| cases.read_record(record), feeder.spare());
+            if !batch.is_empty() && !feeder.send(batch) {
+                return Ok(());
+            }
+            if let Some(end) = end {
+                return end;
+            }
+        },
+    );
+    written.map_err(|e| format!("cases.csv: {e}"))?;
+    read.map_err(|e| format!("{}: {e}", args.cases))?;
     out.flush().map_err(|e| format!("cases.csv: {e}"))?;
 
     let mut t = create("transitions.csv")?;
@@ -175,6 +149,43 @@ pub fn command(args: PackDiffArgs) -> Outcome {
         s.cases as f64 / seconds.max(1e-9)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// One row of cases.csv: id and hospital, both groupings, what changed, the
+/// weights when given, and why a row could not be read.
+fn write_row(
+    out: &mut Vec<u8>,
+    [id, hospital]: [&str; 2],
+    groupings: [&Grouping<'_>; 2],
+    change: CaseChange,
+    weights: Option<(Option<f64>, Option<f64>)>,
+    reason: &str,
+) {
+    push_csv_field(out, id.as_bytes());
+    out.push(b',');
+    push_csv_field(out, hospital.as_bytes());
+    for g in groupings {
+        out.push(b',');
+        out.extend_from_slice(g.status.as_str().as_bytes());
+        for code in [g.mdc, g.adrg, g.drg] {
+            out.push(b',');
+            push_csv_field(out, code.unwrap_or("").as_bytes());
+        }
+    }
+    let word = |x: bool| if x { &b",true"[..] } else { &b",false"[..] };
+    out.extend_from_slice(word(change.group_changed));
+    out.extend_from_slice(word(change.mdc_changed));
+    if let Some((old, new)) = weights {
+        for w in [old, new] {
+            out.push(b',');
+            if let Some(w) = w {
+                out.extend_from_slice(w.to_string().as_bytes());
+            }
+        }
+    }
+    out.push(b',');
+    push_csv_field(out, reason.as_bytes());
+    out.push(b'\n');
 }
 
 fn read_weights(path: &Path) -> Result<DrgWeights, String> {

@@ -1,0 +1,159 @@
+//! What a [`super::Grouper`] precomputes from its pack for the hot path:
+//! short codes as inline 16-byte keys, and for each code the MDCs whose guard
+//! it passes as principal diagnosis or procedure.
+
+use std::hash::BuildHasher;
+
+use crate::pack::{row_has, CodeId, CodeSel, Pack};
+
+/// The longest code kept inline: 15 bytes and its length in the 16th.
+const INLINE: usize = 15;
+
+/// A code of at most [`INLINE`] bytes as one 128-bit key (its bytes, zero
+/// padded, and its length in the last byte), so that a lookup hashes two
+/// words and compares one key instead of hashing and comparing a string
+/// that lives elsewhere.
+#[inline]
+fn inline_key(code: &[u8]) -> Option<u128> {
+    if code.len() > INLINE {
+        return None;
+    }
+    let mut key = [0u8; 16];
+    key[..code.len()].copy_from_slice(code);
+    key[15] = code.len() as u8;
+    Some(u128::from_le_bytes(key))
+}
+
+#[inline]
+fn hash_key(key: u128) -> u64 {
+    rustc_hash::FxBuildHasher.hash_one(key)
+}
+
+/// A code known to the pack: its id.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Known {
+    pub id: CodeId,
+}
+
+/// The grouper's own index of the pack.
+#[derive(Clone, Default)]
+pub(super) struct FastIndex {
+    /// Every code of at most [`INLINE`] bytes, by its inline key.
+    short: hashbrown::HashTable<(u128, Known)>,
+    /// Per MDC bit: MDCs that have no guard (always evaluated).
+    unguarded_mdcs: u64,
+    /// Per code: the MDCs whose guard holds with it as principal diagnosis,
+    /// and as principal procedure. Empty when the pack has more than 64
+    /// MDCs: every MDC is then a candidate and tested one by one.
+    pdx_mdcs: Vec<u64>,
+    pproc_mdcs: Vec<u64>,
+}
+
+impl std::fmt::Debug for FastIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FastIndex").field("short_codes", &self.short.len()).field("mdc_masks", &!self.pdx_mdcs.is_empty()).finish()
+    }
+}
+
+impl FastIndex {
+    pub(super) fn new(pack: &Pack) -> Self {
+        let codes = &pack.codes;
+        let mut short = hashbrown::HashTable::with_capacity(codes.len());
+        for id in 0..codes.len() as CodeId {
+            if let Some(key) = inline_key(codes.code(id).as_bytes()) {
+                let known = Known { id };
+                short.insert_unique(hash_key(key), (key, known), |&(k, _)| hash_key(k));
+            }
+        }
+        let mut index = FastIndex { short, ..FastIndex::default() };
+        if pack.mdcs.len() > 64 {
+            return index;
+        }
+        index.pdx_mdcs = vec![0; codes.len()];
+        index.pproc_mdcs = vec![0; codes.len()];
+        // Each guard as (principal procedure?, MDC bit, list); then one pass
+        // over the codes' rows.
+        let mut guards = Vec::new();
+        for (m, mdc) in pack.mdcs.iter().enumerate() {
+            match mdc.guard {
+                Some((CodeSel::Pdx, list)) => guards.push((false, 1u64 << m, list)),
+                Some((CodeSel::Pproc, list)) => guards.push((true, 1u64 << m, list)),
+                // No guard (or, never so far, one on another selector):
+                // tested case by case.
+                _ => index.unguarded_mdcs |= 1u64 << m,
+            }
+        }
+        for id in 0..codes.len() {
+            let row = pack.lists.row(id as CodeId);
+            if row.iter().all(|&word| word == 0) {
+                continue;
+            }
+            for &(pproc, bit, list) in &guards {
+                if row_has(row, list) {
+                    let masks = if pproc { &mut index.pproc_mdcs } else { &mut index.pdx_mdcs };
+                    masks[id] |= bit;
+                }
+            }
+        }
+        index
+    }
+
+    /// The code as it is written, if the pack knows it spelt so: `None`
+    /// when the code is not found this way (longer than [`INLINE`] bytes,
+    /// or not in canonical form, or not in the pack).
+    #[inline]
+    pub(super) fn find(&self, code: &str) -> Option<Known> {
+        let key = inline_key(code.as_bytes())?;
+        self.short.find(hash_key(key), |&(k, _)| k == key).map(|&(_, known)| known)
+    }
+
+    /// Whether codes longer than the inline keys need the pack's own index.
+    #[inline]
+    pub(super) fn is_short(code: &str) -> bool {
+        code.len() <= INLINE
+    }
+
+    /// The MDCs worth evaluating for these principal codes (ids, or `None`),
+    /// as bits in pack order; `None` when the pack has too many MDCs for a
+    /// mask (then every MDC is a candidate).
+    #[inline]
+    pub(super) fn candidate_mdcs(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> Option<u64> {
+        if self.pdx_mdcs.is_empty() {
+            return None;
+        }
+        let of = |masks: &[u64], id: Option<CodeId>| id.and_then(|id| masks.get(id as usize)).copied().unwrap_or(0);
+        Some(self.unguarded_mdcs | of(&self.pdx_mdcs, pdx) | of(&self.pproc_mdcs, pproc))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pack::Pack;
+
+    #[test]
+    fn the_index_agrees_with_the_pack() {
+        let pack = Pack::demo();
+        let index = FastIndex::new(&pack);
+        for id in 0..pack.codes.len() as CodeId {
+            let code = pack.codes.code(id);
+            if FastIndex::is_short(code) {
+                assert_eq!(index.find(code).map(|k| k.id), Some(id), "{code}");
+            }
+            // What the masks say is what the guards say.
+            let Some(mask) = index.candidate_mdcs(Some(id), Some(id)) else { continue };
+            for (m, mdc) in pack.mdcs.iter().enumerate() {
+                let passes = match mdc.guard {
+                    Some((CodeSel::Pdx | CodeSel::Pproc, list)) => row_has(pack.lists.row(id), list),
+                    _ => true,
+                };
+                assert_eq!(mask >> m & 1 == 1, passes, "{code}, MDC {}", mdc.code);
+            }
+        }
+        for absent in ["", "K35.80", "k35.800", "K35.800 ", "ZZZ.999"] {
+            assert_eq!(index.find(absent).map(|k| k.id), pack.codes.id(absent), "{absent:?}");
+        }
+        assert_eq!(index.candidate_mdcs(None, None), Some(index.unguarded_mdcs));
+        assert_eq!(index.candidate_mdcs(Some(CodeId::MAX), None), Some(index.unguarded_mdcs));
+    }
+}
