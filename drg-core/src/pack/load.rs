@@ -208,12 +208,15 @@ fn read_header(top: &serde_json::Map<String, Value>, json_file: &str) -> Result<
     Ok(Header { id, name, description, retry })
 }
 
+/// Each named list with its codes, interned, in pack.json's order.
+type ListCodes = Vec<(Box<str>, Vec<CodeId>)>;
+
 /// pack.json `lists`: each named list's codes, interned.
 fn read_lists(
     top: &serde_json::Map<String, Value>,
     json_file: &str,
     b: &mut Builder,
-) -> Result<Vec<(Box<str>, Vec<CodeId>)>, PackError> {
+) -> Result<ListCodes, PackError> {
     let mut list_codes = Vec::new();
     let lists = match top.get("lists") {
         None => return Ok(list_codes),
@@ -587,7 +590,7 @@ impl Builder {
     }
 
     /// Builds the lists' bit sets and their ids by name.
-    fn set_lists(&mut self, list_codes: Vec<(Box<str>, Vec<CodeId>)>) {
+    fn set_lists(&mut self, list_codes: ListCodes) {
         let names: Vec<String> = list_codes.iter().map(|(n, _)| n.to_string()).collect();
         let (lists, ids) = Lists::build(list_codes);
         self.lists = lists;
