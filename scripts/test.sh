@@ -11,6 +11,7 @@ fi
 
 echo "== Rust: unit, CLI and conformance tests"
 cargo test --workspace --all-targets --locked
+cargo test --workspace --doc --locked  # --all-targets leaves the doc examples out
 
 echo "== C: the C ABI from C, under valgrind"
 bash scripts/test-c.sh

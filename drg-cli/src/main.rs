@@ -37,16 +37,31 @@ fn main() -> ExitCode {
 }
 
 /// The one place an outcome becomes an exit code: an error is printed on
-/// standard error and exits 2. When the reader of the output went away
-/// (`drg group big.csv | head -1`), drg ends quietly with exit 0.
+/// standard error and exits with [`exit_code`]. When the reader of the output
+/// went away (`drg group big.csv | head -1`), drg ends quietly with exit 0.
 fn report(outcome: cmd::Outcome) -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(_) if cmd::output_closed() => ExitCode::SUCCESS,
-        Err(message) => {
-            eprintln!("drg: error: {message}");
-            ExitCode::from(2)
+        Err(failure) => {
+            eprintln!("drg: error: {failure}");
+            ExitCode::from(exit_code(&failure))
         }
+    }
+}
+
+/// The exit code of a failure, from the kind of error. Every error exits 2
+/// whatever its kind (0 is done; 1 is a "no" that is the command's answer,
+/// such as an unknown code in `drg code lookup` or a refused pack in `drg
+/// pack check`), as docs/behaviour.md says and scripts test. A kind that
+/// needs its own code gets it here, and only here.
+fn exit_code(failure: &cmd::Failure) -> u8 {
+    use drg_core::ErrorKind;
+    match failure.kind() {
+        Some(ErrorKind::Pack | ErrorKind::Input | ErrorKind::Policy | ErrorKind::Dip) => 2,
+        // drg-core's kinds are non-exhaustive: a new one is an error too.
+        Some(_) => 2,
+        None => 2,
     }
 }
 

@@ -14,7 +14,9 @@ use crate::codes::split_codes_into;
 /// The patient's sex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Sex {
+    /// 男 (`1`, `M`).
     Male,
+    /// 女 (`2`, `F`).
     Female,
 }
 
@@ -42,34 +44,64 @@ impl Sex {
 ///
 /// `diagnoses[0]` is the principal diagnosis and `procedures[0]` the principal
 /// procedure. Codes may be given in any spelling: the grouper normalises them.
+///
+/// Build one as a struct, or field by field from text as a file gives it:
+///
+/// ```
+/// use drg_core::{Case, Field, Sex};
+///
+/// let mut case = Case::default();
+/// case.set_field(Field::Id, "A1").unwrap();
+/// case.set_field(Field::Sex, "女").unwrap();
+/// case.set_field(Field::Diagnoses, "K35.800|E11.900").unwrap();
+/// assert_eq!(case.sex, Some(Sex::Female));
+/// assert_eq!(case.diagnoses, ["K35.800", "E11.900"]);
+///
+/// let e = case.set_field(Field::AgeYears, "thirty").unwrap_err();
+/// assert_eq!(e.field, "age_years");
+/// ```
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Case {
+    /// The case's id (病案号): required, unique within an input.
     pub id: String,
+    /// The hospital (医疗机构).
     pub hospital: Option<String>,
+    /// The hospital's level (医院等级), which some policies price by.
     pub hospital_level: Option<String>,
+    /// The patient's sex.
     pub sex: Option<Sex>,
+    /// Age in whole years.
     pub age_years: Option<i64>,
     /// The whole age in days (32,460 for an 88-year-old).
     pub age_days: Option<i64>,
     /// Birth weight in grams; 0 or less counts as missing.
     pub weight_g: Option<f64>,
+    /// Length of stay in days.
     pub los_days: Option<i64>,
     /// 离院方式: `1` 医嘱离院 … `5` 死亡, `9` 其他.
     pub discharge: Option<String>,
+    /// The discharging department (出院科别).
     pub dept: Option<String>,
     /// 出院日期, as `YYYY-MM-DD` (see [`parse_date`] for the spellings read).
     pub discharge_date: Option<String>,
+    /// Hours in intensive care.
     pub icu_hours: Option<f64>,
+    /// Total cost of the stay (总费用), in yuan.
     pub total_cost: Option<f64>,
+    /// The part the patient paid (自付), in yuan.
     pub self_pay: Option<f64>,
+    /// Diagnosis codes (ICD-10), the principal first.
     pub diagnoses: Vec<String>,
+    /// Procedure codes (ICD-9-CM3), the principal first.
     pub procedures: Vec<String>,
 }
 
 /// A field whose value cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {
+    /// The field's cases.md name.
     pub field: &'static str,
+    /// What is wrong with its value.
     pub message: String,
 }
 
@@ -84,25 +116,42 @@ impl std::error::Error for FieldError {}
 /// The fields of specs/cases.md, by their column names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Field {
+    /// `id`.
     Id,
+    /// `hospital`.
     Hospital,
+    /// `hospital_level`.
     HospitalLevel,
+    /// `sex`.
     Sex,
+    /// `age_years`.
     AgeYears,
+    /// `age_days`.
     AgeDays,
+    /// `weight_g`.
     WeightG,
+    /// `los_days`.
     LosDays,
+    /// `discharge`.
     Discharge,
+    /// `dept`.
     Dept,
+    /// `discharge_date`.
     DischargeDate,
+    /// `icu_hours`.
     IcuHours,
+    /// `total_cost`.
     TotalCost,
+    /// `self_pay`.
     SelfPay,
+    /// `diagnoses`.
     Diagnoses,
+    /// `procedures`.
     Procedures,
 }
 
 impl Field {
+    /// Every field, in cases.md's order.
     pub const ALL: [Field; 16] = [
         Field::Id,
         Field::Hospital,

@@ -20,6 +20,7 @@ use crate::case::Field;
 
 /// Where a column's values go.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Target {
     /// A field of [`crate::Case`].
     Field(Field),
@@ -40,12 +41,16 @@ impl Target {
 
 /// Which code list a wide column belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum CodeList {
+    /// `diagnoses`.
     Diagnoses,
+    /// `procedures`.
     Procedures,
 }
 
 impl CodeList {
+    /// The cases.md field the list fills.
     pub fn name(self) -> &'static str {
         match self {
             CodeList::Diagnoses => "diagnoses",
@@ -57,6 +62,7 @@ impl CodeList {
 /// The place of a wide code column in its list: the principal column, or
 /// number N of a numbered pattern.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Slot {
     /// A family's principal column (`主要诊断编码`), before every numbered one.
     Principal,
@@ -68,30 +74,51 @@ pub enum Slot {
 
 /// How one header was understood.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Understood {
     /// The field's own name or an alias (`via` is `name`, `alias` or `map`).
-    Field { target: Target, via: &'static str },
+    Field {
+        /// The field.
+        target: Target,
+        /// `name`, `alias` or `map`.
+        via: &'static str,
+    },
     /// A wide code column: `family` is D1, D2, P1, P2, or `map` for the
     /// mapping file's pattern.
-    Wide { list: CodeList, family: &'static str, slot: Slot },
+    Wide {
+        /// The list it fills.
+        list: CodeList,
+        /// D1, D2, P1, P2, or `map`.
+        family: &'static str,
+        /// Its place in the list.
+        slot: Slot,
+    },
     /// A second alias of a field another column already holds: carried
     /// through; `winner` is that column's header.
-    SecondAlias { target: Target, winner: String },
+    SecondAlias {
+        /// The field.
+        target: Target,
+        /// The header of the column that holds it.
+        winner: String,
+    },
     /// Names no field: carried through.
     Carried,
 }
 
 /// One column of a plan.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PlannedColumn {
     /// The header as written (trimmed, without a BOM).
     pub header: String,
+    /// What it was understood as.
     pub understood: Understood,
 }
 
 /// What a header row says, column by column.
 #[derive(Clone, Debug)]
 pub struct ColumnPlan {
+    /// Every column, in the header's order.
     pub columns: Vec<PlannedColumn>,
     /// For each wide list: the columns in the list's order (principal, then N
     /// ascending), and the principal column of a diagnosis family (whose empty
@@ -101,8 +128,11 @@ pub struct ColumnPlan {
 
 /// The wide columns of one code list, in order.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct WideList {
+    /// The list the columns fill.
     pub list: CodeList,
+    /// The family of names: D1, D2, P1, P2, or `map`.
     pub family: &'static str,
     /// Column indexes in the list's order.
     pub order: Vec<usize>,
@@ -112,12 +142,46 @@ pub struct WideList {
 
 /// A header (or mapping file) that cannot be read unambiguously: refused
 /// before any row is read.
+///
+/// The column-map file and key are fields; the message names the columns by
+/// number and name.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ColumnsError(pub String);
+#[non_exhaustive]
+pub struct ColumnsError {
+    /// The column-map file, when one is to blame.
+    pub file: Option<String>,
+    /// The column-map key, such as `columns.id` or `wide.diagnoses.others`.
+    pub key: Option<String>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ColumnsError {
+    /// An error of the header as a whole.
+    pub fn new(message: impl Into<String>) -> Self {
+        ColumnsError { file: None, key: None, message: message.into() }
+    }
+
+    /// An error of one key of a column map.
+    pub fn at_key(key: impl Into<String>, message: impl Into<String>) -> Self {
+        ColumnsError { file: None, key: Some(key.into()), message: message.into() }
+    }
+
+    /// The same error, blamed on a column-map file.
+    pub fn in_file(self, file: impl Into<String>) -> Self {
+        ColumnsError { file: Some(file.into()), ..self }
+    }
+}
 
 impl fmt::Display for ColumnsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        if let Some(file) = &self.file {
+            write!(f, "{file}: ")?;
+        }
+        if let Some(key) = &self.key {
+            write!(f, "{key}: ")?;
+        }
+        f.write_str(&self.message)
     }
 }
 
@@ -245,96 +309,105 @@ impl ColumnMap {
     /// an unknown field, a pattern without `{n}`, or a name that is another
     /// field's alias or a built-in wide name, naming the key.
     pub fn from_toml(text: &str) -> Result<ColumnMap, ColumnsError> {
-        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ColumnsError(format!("not valid TOML: {e}")))?;
+        let value: toml::Table = text.parse().map_err(|e: toml::de::Error| ColumnsError::new(format!("not valid TOML: {e}")))?;
         let mut map = ColumnMap::default();
         for (section, body) in &value {
-            let table = body.as_table().ok_or_else(|| ColumnsError(format!("[{section}] must be a table")))?;
+            let table = body.as_table().ok_or_else(|| ColumnsError::new(format!("[{section}] must be a table")))?;
             match section.as_str() {
-                "columns" => {
-                    for (key, names) in table {
-                        let target = target_of_name(key)
-                            .filter(|t| !matches!(t, Target::Field(Field::Diagnoses | Field::Procedures)))
-                            .ok_or_else(|| ColumnsError(format!("columns.{key}: no such field (diagnoses and procedures go in [wide] or keep their names)")))?;
-                        let list: Vec<&str> = match names {
-                            toml::Value::String(s) => vec![s.as_str()],
-                            toml::Value::Array(items) => items
-                                .iter()
-                                .map(|i| i.as_str().ok_or_else(|| ColumnsError(format!("columns.{key}: names must be strings"))))
-                                .collect::<Result<_, _>>()?,
-                            _ => return Err(ColumnsError(format!("columns.{key}: give a name or a list of names"))),
-                        };
-                        for name in list {
-                            let norm = normalize_header(name);
-                            if norm.is_empty() {
-                                return Err(ColumnsError(format!("columns.{key}: an empty name")));
-                            }
-                            if let Some(other) = builtin_target(&norm).filter(|t| *t != target) {
-                                return Err(ColumnsError(format!("columns.{key}: {name:?} is already a name of {}", other.name())));
-                            }
-                            if builtin_wide(&norm).is_some() {
-                                return Err(ColumnsError(format!("columns.{key}: {name:?} is a built-in wide code column")));
-                            }
-                            if let Some((_, t)) = map.names.iter().find(|(n, _)| *n == norm) {
-                                if *t != target {
-                                    return Err(ColumnsError(format!("columns.{key}: {name:?} is already given to {}", t.name())));
-                                }
-                            }
-                            map.names.push((norm, target));
-                        }
-                    }
-                }
-                "wide" => {
-                    for (key, spec) in table {
-                        let list = match key.as_str() {
-                            "diagnoses" => CodeList::Diagnoses,
-                            "procedures" => CodeList::Procedures,
-                            _ => return Err(ColumnsError(format!("wide.{key}: only diagnoses and procedures have wide columns"))),
-                        };
-                        let spec = spec.as_table().ok_or_else(|| ColumnsError(format!("wide.{key}: give {{ principal, others }} or {{ all }}")))?;
-                        let get = |k: &str| -> Result<Option<&str>, ColumnsError> {
-                            match spec.get(k) {
-                                None => Ok(None),
-                                Some(v) => v.as_str().map(Some).ok_or_else(|| ColumnsError(format!("wide.{key}.{k} must be a string"))),
-                            }
-                        };
-                        for k in spec.keys() {
-                            if !matches!(k.as_str(), "principal" | "others" | "all") {
-                                return Err(ColumnsError(format!("wide.{key}.{k}: unknown key (principal, others, all)")));
-                            }
-                        }
-                        let pattern = |k: &str, p: &str| -> Result<(String, String), ColumnsError> {
-                            let parts = split_pattern(p).ok_or_else(|| ColumnsError(format!("wide.{key}.{k}: {p:?} needs one {{n}}")))?;
-                            let probe = format!("{}1{}", parts.0, parts.1);
-                            if builtin_wide(&probe).is_some() || builtin_target(&probe).is_some() {
-                                return Err(ColumnsError(format!("wide.{key}.{k}: {p:?} is a built-in name")));
-                            }
-                            Ok(parts)
-                        };
-                        let wide = match (get("principal")?, get("others")?, get("all")?) {
-                            (Some(principal), Some(others), None) => {
-                                let norm = normalize_header(principal);
-                                if builtin_wide(&norm).is_some() || builtin_target(&norm).is_some() {
-                                    return Err(ColumnsError(format!("wide.{key}.principal: {principal:?} is a built-in name")));
-                                }
-                                MapWide::PrincipalOthers { principal: norm, others: pattern("others", others)? }
-                            }
-                            (None, None, Some(all)) => MapWide::All(pattern("all", all)?),
-                            _ => return Err(ColumnsError(format!("wide.{key}: give principal and others together, or all alone"))),
-                        };
-                        map.wide.retain(|(l, _)| *l != list);
-                        map.wide.push((list, wide));
-                    }
-                }
-                other => return Err(ColumnsError(format!("[{other}]: unknown section (columns, wide)"))),
+                "columns" => map.read_columns(table)?,
+                "wide" => map.read_wide(table)?,
+                other => return Err(ColumnsError::new(format!("[{other}]: unknown section (columns, wide)"))),
             }
         }
         Ok(map)
     }
 
+    /// `[columns]`: more names for a field's column.
+    fn read_columns(&mut self, table: &toml::Table) -> Result<(), ColumnsError> {
+        for (key, names) in table {
+            let target = target_of_name(key)
+                .filter(|t| !matches!(t, Target::Field(Field::Diagnoses | Field::Procedures)))
+                .ok_or_else(|| ColumnsError::at_key(format!("columns.{key}"), "no such field (diagnoses and procedures go in [wide] or keep their names)"))?;
+            let list: Vec<&str> = match names {
+                toml::Value::String(s) => vec![s.as_str()],
+                toml::Value::Array(items) => items
+                    .iter()
+                    .map(|i| i.as_str().ok_or_else(|| ColumnsError::at_key(format!("columns.{key}"), "names must be strings")))
+                    .collect::<Result<_, _>>()?,
+                _ => return Err(ColumnsError::at_key(format!("columns.{key}"), "give a name or a list of names")),
+            };
+            for name in list {
+                let norm = normalize_header(name);
+                if norm.is_empty() {
+                    return Err(ColumnsError::at_key(format!("columns.{key}"), "an empty name"));
+                }
+                if let Some(other) = builtin_target(&norm).filter(|t| *t != target) {
+                    return Err(ColumnsError::at_key(format!("columns.{key}"), format!("{name:?} is already a name of {}", other.name())));
+                }
+                if builtin_wide(&norm).is_some() {
+                    return Err(ColumnsError::at_key(format!("columns.{key}"), format!("{name:?} is a built-in wide code column")));
+                }
+                if let Some((_, t)) = self.names.iter().find(|(n, _)| *n == norm) {
+                    if *t != target {
+                        return Err(ColumnsError::at_key(format!("columns.{key}"), format!("{name:?} is already given to {}", t.name())));
+                    }
+                }
+                self.names.push((norm, target));
+            }
+        }
+        Ok(())
+    }
+
+    /// `[wide]`: the patterns of one-code-per-column lists.
+    fn read_wide(&mut self, table: &toml::Table) -> Result<(), ColumnsError> {
+        for (key, spec) in table {
+            let list = match key.as_str() {
+                "diagnoses" => CodeList::Diagnoses,
+                "procedures" => CodeList::Procedures,
+                _ => return Err(ColumnsError::at_key(format!("wide.{key}"), "only diagnoses and procedures have wide columns")),
+            };
+            let spec = spec.as_table().ok_or_else(|| ColumnsError::at_key(format!("wide.{key}"), "give { principal, others } or { all }"))?;
+            let get = |k: &str| -> Result<Option<&str>, ColumnsError> {
+                match spec.get(k) {
+                    None => Ok(None),
+                    Some(v) => v.as_str().map(Some).ok_or_else(|| ColumnsError::new(format!("wide.{key}.{k} must be a string"))),
+                }
+            };
+            for k in spec.keys() {
+                if !matches!(k.as_str(), "principal" | "others" | "all") {
+                    return Err(ColumnsError::at_key(format!("wide.{key}.{k}"), "unknown key (principal, others, all)"));
+                }
+            }
+            let pattern = |k: &str, p: &str| -> Result<(String, String), ColumnsError> {
+                let parts = split_pattern(p).ok_or_else(|| ColumnsError::at_key(format!("wide.{key}.{k}"), format!("{p:?} needs one {{n}}")))?;
+                let probe = format!("{}1{}", parts.0, parts.1);
+                if builtin_wide(&probe).is_some() || builtin_target(&probe).is_some() {
+                    return Err(ColumnsError::at_key(format!("wide.{key}.{k}"), format!("{p:?} is a built-in name")));
+                }
+                Ok(parts)
+            };
+            let wide = match (get("principal")?, get("others")?, get("all")?) {
+                (Some(principal), Some(others), None) => {
+                    let norm = normalize_header(principal);
+                    if builtin_wide(&norm).is_some() || builtin_target(&norm).is_some() {
+                        return Err(ColumnsError::at_key(format!("wide.{key}.principal"), format!("{principal:?} is a built-in name")));
+                    }
+                    MapWide::PrincipalOthers { principal: norm, others: pattern("others", others)? }
+                }
+                (None, None, Some(all)) => MapWide::All(pattern("all", all)?),
+                _ => return Err(ColumnsError::at_key(format!("wide.{key}"), "give principal and others together, or all alone")),
+            };
+            self.wide.retain(|(l, _)| *l != list);
+            self.wide.push((list, wide));
+        }
+        Ok(())
+    }
+
     /// Reads a mapping file.
     pub fn load(path: &std::path::Path) -> Result<ColumnMap, ColumnsError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ColumnsError(format!("{}: {e}", path.display())))?;
-        ColumnMap::from_toml(&text).map_err(|e| ColumnsError(format!("{}: {e}", path.display())))
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ColumnsError::new(e.to_string()).in_file(&file))?;
+        ColumnMap::from_toml(&text).map_err(|e| e.in_file(file))
     }
 }
 
@@ -439,6 +512,192 @@ fn shown(header: &str) -> String {
     format!("{s:?}")
 }
 
+/// Each header cleaned (BOM, spaces) and what it names; two columns with the
+/// same normalised name are refused.
+fn name_columns<S: AsRef<str>>(headers: &[S], map: Option<&ColumnMap>) -> Result<(Vec<Naming>, Vec<String>), ColumnsError> {
+    let mut seen: FxHashMap<String, usize> = FxHashMap::default();
+    seen.reserve(headers.len());
+    let mut namings = Vec::with_capacity(headers.len());
+    let mut cleaned: Vec<String> = Vec::with_capacity(headers.len());
+    for (i, raw) in headers.iter().enumerate() {
+        let raw = raw.as_ref();
+        let header = if i == 0 { raw.trim_start_matches('\u{feff}') } else { raw }.trim().to_string();
+        let norm = normalize_header(&header);
+        if !norm.is_empty() {
+            if let Some(&first) = seen.get(&norm) {
+                return Err(ColumnsError::new(format!(
+                    "columns {} ({}) and {} ({}) have the same name",
+                    first + 1,
+                    shown(&cleaned[first]),
+                    i + 1,
+                    shown(&header)
+                )));
+            }
+            // The common case, a cases.md name, needs no table look-up.
+            let n = match target_of_name(&header) {
+                Some(t) if map.is_none() => Naming::Field { target: t, priority: 0, via: "name" },
+                _ => naming(&norm, map),
+            };
+            seen.insert(norm, i);
+            namings.push(n);
+        } else {
+            namings.push(Naming::Nothing);
+        }
+        cleaned.push(header);
+    }
+
+    Ok((namings, cleaned))
+}
+
+/// Each field's column: the best-priority one (its priority and index); the
+/// others are carried.
+fn field_winners(namings: &[Naming]) -> BTreeMap<&'static str, (usize, usize)> {
+    // Fields: the best-priority column wins, the others are carried.
+    let mut winner: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
+    for (i, n) in namings.iter().enumerate() {
+        if let Naming::Field { target, priority, .. } = n {
+            let e = winner.entry(target.name()).or_insert((*priority, i));
+            if *priority < e.0 {
+                *e = (*priority, i);
+            }
+        }
+    }
+    winner
+}
+
+/// The wide columns of one code list.
+struct WideGroup {
+    family: &'static str,
+    patterns: Vec<(String, usize)>,
+    slots: BTreeMap<Slot, usize>,
+    principal_names: Vec<usize>,
+}
+
+/// The wide columns by code list; two families, two patterns or two columns
+/// for one slot are refused.
+fn group_wide_columns(namings: &[Naming], cleaned: &[String]) -> Result<BTreeMap<CodeList, WideGroup>, ColumnsError> {
+    // Wide lists.
+    let mut groups: BTreeMap<CodeList, WideGroup> = BTreeMap::new();
+    for (i, n) in namings.iter().enumerate() {
+        let Naming::Wide { family, list, slot, pattern } = n else { continue };
+        let g = groups.entry(*list).or_insert_with(|| WideGroup { family, patterns: vec![], slots: BTreeMap::new(), principal_names: vec![] });
+        if g.family != *family {
+            let first = g.slots.values().next().copied().unwrap_or(i);
+            return Err(ColumnsError::new(format!(
+                "{}: columns {} ({}) and {} ({}) are of two different families of wide columns",
+                list.name(),
+                first + 1,
+                shown(&cleaned[first]),
+                i + 1,
+                shown(&cleaned[i])
+            )));
+        }
+        if *slot == Slot::Principal {
+            g.principal_names.push(i);
+        } else if let Some((p, first)) = g.patterns.iter().find(|(p, _)| p != pattern) {
+            let _ = p;
+            return Err(ColumnsError::new(format!(
+                "{}: columns {} ({}) and {} ({}) follow two different patterns",
+                list.name(),
+                first + 1,
+                shown(&cleaned[*first]),
+                i + 1,
+                shown(&cleaned[i])
+            )));
+        } else if g.patterns.is_empty() {
+            g.patterns.push((pattern.clone(), i));
+        }
+        // `诊断编码1` is the principal of its family: the same slot as a
+        // principal column would be.
+        let key = match slot {
+            Slot::All(1) => Slot::Principal,
+            s => *s,
+        };
+        if let Some(first) = g.slots.insert(key, i) {
+            return Err(ColumnsError::new(format!(
+                "{}: columns {} ({}) and {} ({}) both hold the {}",
+                list.name(),
+                first + 1,
+                shown(&cleaned[first]),
+                i + 1,
+                shown(&cleaned[i]),
+                match key {
+                    Slot::Principal => "principal code".to_string(),
+                    Slot::Other(n) | Slot::All(n) => format!("code number {n}"),
+                }
+            )));
+        }
+    }
+    Ok(groups)
+}
+
+/// The wide lists, in list order; a list given both as one cell and as
+/// wide columns is refused.
+fn wide_lists(
+    groups: &BTreeMap<CodeList, WideGroup>,
+    winner: &BTreeMap<&'static str, (usize, usize)>,
+    cleaned: &[String],
+) -> Result<Vec<WideList>, ColumnsError> {
+    let mut wide = Vec::new();
+    for (list, g) in groups {
+        let field = match list {
+            CodeList::Diagnoses => "diagnoses",
+            CodeList::Procedures => "procedures",
+        };
+        if let Some(&(_, one_cell)) = winner.get(field) {
+            let w = g.slots.values().next().copied().unwrap_or(0);
+            return Err(ColumnsError::new(format!(
+                "{field}: column {} ({}) holds the whole list, and column {} ({}) one code of it: keep one or the other",
+                one_cell + 1,
+                shown(&cleaned[one_cell]),
+                w + 1,
+                shown(&cleaned[w])
+            )));
+        }
+        let order: Vec<usize> = g.slots.values().copied().collect();
+        let principal = (*list == CodeList::Diagnoses).then(|| g.slots.get(&Slot::Principal).copied()).flatten();
+        wide.push(WideList { list: *list, family: g.family, order, principal });
+    }
+    Ok(wide)
+}
+
+/// The plan: each column with what it was understood as.
+fn plan_columns(
+    namings: Vec<Naming>,
+    cleaned: Vec<String>,
+    winner: &BTreeMap<&'static str, (usize, usize)>,
+    wide: Vec<WideList>,
+) -> ColumnPlan {
+    let columns = namings
+        .into_iter()
+        .zip(cleaned)
+        .enumerate()
+        .map(|(i, (n, header))| {
+            let understood = match n {
+                Naming::Field { target, via, .. } => {
+                    let (_, w) = winner[target.name()];
+                    if w == i {
+                        Understood::Field { target, via }
+                    } else {
+                        Understood::SecondAlias { target, winner: String::new() }
+                    }
+                }
+                Naming::Wide { family, list, slot, .. } => Understood::Wide { list, family, slot },
+                Naming::Nothing => Understood::Carried,
+            };
+            PlannedColumn { header, understood }
+        })
+        .collect::<Vec<_>>();
+    let mut plan = ColumnPlan { columns, wide };
+    let headers: Vec<String> = plan.columns.iter().map(|c| c.header.clone()).collect();
+    for c in &mut plan.columns {
+        if let Understood::SecondAlias { target, winner: w } = &mut c.understood {
+            w.clone_from(&headers[winner[target.name()].1]);
+        }
+    }
+    plan
+}
+
 impl ColumnPlan {
     /// Reads a header row. Refuses, naming the columns: two columns with the
     /// same normalised header; a one-cell code field together with wide
@@ -448,153 +707,11 @@ impl ColumnPlan {
     /// Linear in the number of columns (a header of a million columns is
     /// read in well under a second).
     pub fn from_headers<S: AsRef<str>>(headers: &[S], map: Option<&ColumnMap>) -> Result<ColumnPlan, ColumnsError> {
-        let mut seen: FxHashMap<String, usize> = FxHashMap::default();
-        seen.reserve(headers.len());
-        let mut namings = Vec::with_capacity(headers.len());
-        let mut cleaned: Vec<String> = Vec::with_capacity(headers.len());
-        for (i, raw) in headers.iter().enumerate() {
-            let raw = raw.as_ref();
-            let header = if i == 0 { raw.trim_start_matches('\u{feff}') } else { raw }.trim().to_string();
-            let norm = normalize_header(&header);
-            if !norm.is_empty() {
-                if let Some(&first) = seen.get(&norm) {
-                    return Err(ColumnsError(format!(
-                        "columns {} ({}) and {} ({}) have the same name",
-                        first + 1,
-                        shown(&cleaned[first]),
-                        i + 1,
-                        shown(&header)
-                    )));
-                }
-                // The common case, a cases.md name, needs no table look-up.
-                let n = match target_of_name(&header) {
-                    Some(t) if map.is_none() => Naming::Field { target: t, priority: 0, via: "name" },
-                    _ => naming(&norm, map),
-                };
-                seen.insert(norm, i);
-                namings.push(n);
-            } else {
-                namings.push(Naming::Nothing);
-            }
-            cleaned.push(header);
-        }
-
-        // Fields: the best-priority column wins, the others are carried.
-        let mut winner: BTreeMap<&'static str, (usize, usize)> = BTreeMap::new();
-        for (i, n) in namings.iter().enumerate() {
-            if let Naming::Field { target, priority, .. } = n {
-                let e = winner.entry(target.name()).or_insert((*priority, i));
-                if *priority < e.0 {
-                    *e = (*priority, i);
-                }
-            }
-        }
-        // Wide lists.
-        struct Group {
-            family: &'static str,
-            patterns: Vec<(String, usize)>,
-            slots: BTreeMap<Slot, usize>,
-            principal_names: Vec<usize>,
-        }
-        let mut groups: BTreeMap<CodeList, Group> = BTreeMap::new();
-        for (i, n) in namings.iter().enumerate() {
-            let Naming::Wide { family, list, slot, pattern } = n else { continue };
-            let g = groups.entry(*list).or_insert_with(|| Group { family, patterns: vec![], slots: BTreeMap::new(), principal_names: vec![] });
-            if g.family != *family {
-                let first = g.slots.values().next().copied().unwrap_or(i);
-                return Err(ColumnsError(format!(
-                    "{}: columns {} ({}) and {} ({}) are of two different families of wide columns",
-                    list.name(),
-                    first + 1,
-                    shown(&cleaned[first]),
-                    i + 1,
-                    shown(&cleaned[i])
-                )));
-            }
-            if *slot == Slot::Principal {
-                g.principal_names.push(i);
-            } else if let Some((p, first)) = g.patterns.iter().find(|(p, _)| p != pattern) {
-                let _ = p;
-                return Err(ColumnsError(format!(
-                    "{}: columns {} ({}) and {} ({}) follow two different patterns",
-                    list.name(),
-                    first + 1,
-                    shown(&cleaned[*first]),
-                    i + 1,
-                    shown(&cleaned[i])
-                )));
-            } else if g.patterns.is_empty() {
-                g.patterns.push((pattern.clone(), i));
-            }
-            // `诊断编码1` is the principal of its family: the same slot as a
-            // principal column would be.
-            let key = match slot {
-                Slot::All(1) => Slot::Principal,
-                s => *s,
-            };
-            if let Some(first) = g.slots.insert(key, i) {
-                return Err(ColumnsError(format!(
-                    "{}: columns {} ({}) and {} ({}) both hold the {}",
-                    list.name(),
-                    first + 1,
-                    shown(&cleaned[first]),
-                    i + 1,
-                    shown(&cleaned[i]),
-                    match key {
-                        Slot::Principal => "principal code".to_string(),
-                        Slot::Other(n) | Slot::All(n) => format!("code number {n}"),
-                    }
-                )));
-            }
-        }
-        let mut wide = Vec::new();
-        for (list, g) in &groups {
-            let field = match list {
-                CodeList::Diagnoses => "diagnoses",
-                CodeList::Procedures => "procedures",
-            };
-            if let Some(&(_, one_cell)) = winner.get(field) {
-                let w = g.slots.values().next().copied().unwrap_or(0);
-                return Err(ColumnsError(format!(
-                    "{field}: column {} ({}) holds the whole list, and column {} ({}) one code of it: keep one or the other",
-                    one_cell + 1,
-                    shown(&cleaned[one_cell]),
-                    w + 1,
-                    shown(&cleaned[w])
-                )));
-            }
-            let order: Vec<usize> = g.slots.values().copied().collect();
-            let principal = (*list == CodeList::Diagnoses).then(|| g.slots.get(&Slot::Principal).copied()).flatten();
-            wide.push(WideList { list: *list, family: g.family, order, principal });
-        }
-        let columns = namings
-            .into_iter()
-            .zip(cleaned)
-            .enumerate()
-            .map(|(i, (n, header))| {
-                let understood = match n {
-                    Naming::Field { target, via, .. } => {
-                        let (_, w) = winner[target.name()];
-                        if w == i {
-                            Understood::Field { target, via }
-                        } else {
-                            Understood::SecondAlias { target, winner: String::new() }
-                        }
-                    }
-                    Naming::Wide { family, list, slot, .. } => Understood::Wide { list, family, slot },
-                    Naming::Nothing => Understood::Carried,
-                };
-                PlannedColumn { header, understood }
-            })
-            .collect::<Vec<_>>();
-        let mut plan = ColumnPlan { columns, wide };
-        let headers: Vec<String> = plan.columns.iter().map(|c| c.header.clone()).collect();
-        for c in &mut plan.columns {
-            if let Understood::SecondAlias { target, winner: w } = &mut c.understood {
-                w.clone_from(&headers[winner[target.name()].1]);
-            }
-        }
-        Ok(plan)
+        let (namings, cleaned) = name_columns(headers, map)?;
+        let winner = field_winners(&namings);
+        let groups = group_wide_columns(&namings, &cleaned)?;
+        let wide = wide_lists(&groups, &winner, &cleaned)?;
+        Ok(plan_columns(namings, cleaned, &winner, wide))
     }
 
     /// Whether the plan gives some column to this field (directly or, for a
@@ -836,17 +953,17 @@ mod tests {
 
     #[test]
     fn refusals_name_the_columns() {
-        let e = plan(&["id", "ID "]).unwrap_err().0;
+        let e = plan(&["id", "ID "]).unwrap_err().to_string();
         assert!(e.contains("\"id\"") && e.contains("\"ID\""), "{e}");
-        let e = plan(&["id", "diagnoses", "主要诊断编码"]).unwrap_err().0;
+        let e = plan(&["id", "diagnoses", "主要诊断编码"]).unwrap_err().to_string();
         assert!(e.contains("diagnoses") && e.contains("主要诊断编码"), "{e}");
-        let e = plan(&["主要诊断编码", "诊断编码2"]).unwrap_err().0;
+        let e = plan(&["主要诊断编码", "诊断编码2"]).unwrap_err().to_string();
         assert!(e.contains("two different families"), "{e}");
-        let e = plan(&["主要诊断编码", "其他诊断编码1", "JBDM2"]).unwrap_err().0;
+        let e = plan(&["主要诊断编码", "其他诊断编码1", "JBDM2"]).unwrap_err().to_string();
         assert!(e.contains("two different patterns"), "{e}");
-        let e = plan(&["主要诊断编码", "JBDM"]).unwrap_err().0;
+        let e = plan(&["主要诊断编码", "JBDM"]).unwrap_err().to_string();
         assert!(e.contains("principal"), "{e}");
-        let e = plan(&["JBDM1", "JBDM01"]).unwrap_err().0;
+        let e = plan(&["JBDM1", "JBDM01"]).unwrap_err().to_string();
         assert!(e.contains("code number 1"), "{e}");
     }
 
@@ -891,8 +1008,9 @@ mod tests {
             ("[wide]\ndiagnoses = { all = \"诊断编码{n}\" }", "wide.diagnoses.all"),
             ("[wide]\ndiagnoses = { principal = \"a\" }", "wide.diagnoses"),
         ] {
-            let e = ColumnMap::from_toml(bad).unwrap_err().0;
-            assert!(e.starts_with(key), "{bad}: {e}");
+            let e = ColumnMap::from_toml(bad).unwrap_err();
+            assert!(e.to_string().starts_with(key), "{bad}: {e}");
+            assert_eq!(e.key.as_deref(), Some(key), "{bad}: {e}");
         }
     }
 

@@ -21,9 +21,13 @@ use crate::{GroupResult, Status};
 /// The grouping of one case under one pack: what a diff compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Grouping<'a> {
+    /// The status under the pack.
     pub status: Status,
+    /// The MDC, if any.
     pub mdc: Option<&'a str>,
+    /// The ADRG, if any.
     pub adrg: Option<&'a str>,
+    /// The DRG, when grouped.
     pub drg: Option<&'a str>,
 }
 
@@ -61,14 +65,19 @@ pub struct CaseChange {
 /// The terminal summary of a diff.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct DiffSummary {
+    /// Cases compared.
     pub cases: u64,
+    /// Cases grouped under the old pack.
     pub grouped_old: u64,
+    /// Cases grouped under the new pack.
     pub grouped_new: u64,
     /// Cases whose group (DRG code, or status) changed.
     pub group_changed: u64,
     /// Cases grouped under both packs, in different MDCs.
     pub mdc_changed: u64,
+    /// Cases ungroupable under the new pack and not under the old one.
     pub became_ungroupable: u64,
+    /// Cases ambiguous under the new pack and not under the old one.
     pub became_ambiguous: u64,
     /// Cases grouped under the old pack and not under the new one.
     pub lost_group: u64,
@@ -79,7 +88,9 @@ pub struct DiffSummary {
 pub struct Transition {
     /// Group under the old pack (DRG code, or status).
     pub old: String,
+    /// Group under the new pack (DRG code, or status).
     pub new: String,
+    /// Cases that went from `old` to `new`.
     pub cases: u64,
     /// `cases` / all cases of the old group.
     pub share_of_old: f64,
@@ -90,13 +101,17 @@ pub struct Transition {
 /// One hospital's case-mix index under both packs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HospitalCmi {
+    /// The hospital.
     pub hospital: String,
+    /// Its cases.
     pub cases: u64,
     /// Rows that count for the old CMI: grouped, in a DRG with an old weight.
     pub weighted_old: u64,
+    /// Rows that count for the new CMI.
     pub weighted_new: u64,
     /// Σ weight / weighted rows (specs/report.md); `None` with no such row.
     pub cmi_old: Option<f64>,
+    /// The CMI under the new pack.
     pub cmi_new: Option<f64>,
     /// `cmi_new − cmi_old`, when both exist.
     pub change: Option<f64>,
@@ -133,6 +148,7 @@ pub fn case_weight(weights: Option<&DrgWeights>, g: &Grouping<'_>) -> Option<f64
 }
 
 impl<'a> PackDiff<'a> {
+    /// An empty diff: add each case's two groupings.
     pub fn new() -> Self {
         Self::default()
     }
@@ -198,6 +214,7 @@ impl<'a> PackDiff<'a> {
         }
     }
 
+    /// The summary so far.
     pub fn summary(&self) -> DiffSummary {
         self.summary
     }

@@ -26,6 +26,7 @@ pub enum Status {
 }
 
 impl Status {
+    /// `grouped`, `ungroupable`, `ambiguous` or `invalid`, as in result files.
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Grouped => "grouped",
@@ -43,15 +44,33 @@ impl fmt::Display for Status {
 }
 
 /// The result of grouping one case. Codes and names borrow from the pack.
+///
+/// ```
+/// use std::sync::Arc;
+/// use drg_core::{Case, Grouper, Pack, Status};
+///
+/// let grouper = Grouper::new(Arc::new(Pack::demo()));
+/// // No sex, no age: the case cannot be grouped, and the reason says why.
+/// let result = grouper.group(&Case { id: "A2".into(), diagnoses: vec!["K35.800".into()], ..Case::default() });
+/// assert_eq!(result.status, Status::Invalid);
+/// assert_eq!(result.drg, None);
+/// assert!(result.reason.is_some());
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct GroupResult<'p> {
+    /// Grouped, ungroupable, ambiguous or invalid.
     pub status: Status,
+    /// The MDC the case went to, if any.
     pub mdc: Option<&'p str>,
+    /// Its name.
     pub mdc_name: Option<&'p str>,
+    /// The ADRG within it, if any.
     pub adrg: Option<&'p str>,
+    /// Its name.
     pub adrg_name: Option<&'p str>,
     /// Set only when grouped.
     pub drg: Option<&'p str>,
+    /// The DRG's name.
     pub drg_name: Option<&'p str>,
     /// Why a case is invalid, ungroupable or ambiguous, in one line.
     pub reason: Option<String>,
@@ -186,7 +205,9 @@ impl<'p> GroupResult<'p> {
 pub struct TraceStep {
     /// Nesting: MDCs at 0, their rules and ADRGs at 1, and so on.
     pub depth: u16,
+    /// Whether the rule held.
     pub held: bool,
+    /// The rule, as a coder reads it.
     pub text: String,
 }
 
@@ -209,6 +230,28 @@ pub struct GroupOptions {
 
 /// Groups cases with one pack. Cheap to clone and `Send + Sync`: share one
 /// between threads.
+///
+/// [`Grouper::group`] gives the result; [`Grouper::explain`] the same result
+/// with the rules tried, for a coder to read:
+///
+/// ```
+/// use std::sync::Arc;
+/// use drg_core::{Case, Grouper, Pack, Sex, Status};
+///
+/// let grouper = Grouper::new(Arc::new(Pack::demo()));
+/// let case = Case {
+///     id: "A1".into(),
+///     sex: Some(Sex::Female),
+///     age_years: Some(45),
+///     diagnoses: vec!["K35.800".into(), "E11.900".into()],
+///     procedures: vec!["47.0901".into()],
+///     ..Case::default()
+/// };
+/// let explained = grouper.explain(&case);
+/// assert_eq!(explained.status, Status::Grouped);
+/// assert_eq!(explained.drg, grouper.group(&case).drg);
+/// assert!(explained.trace.iter().any(|step| step.held));
+/// ```
 #[derive(Clone, Debug)]
 pub struct Grouper {
     pack: Arc<Pack>,
@@ -230,10 +273,12 @@ struct Codes<'c> {
 const NO_ID: CodeId = CodeId::MAX;
 
 impl Grouper {
+    /// A grouper with the default options.
     pub fn new(pack: Arc<Pack>) -> Self {
         Self::with_options(pack, GroupOptions::default())
     }
 
+    /// A grouper with these options.
     pub fn with_options(pack: Arc<Pack>, options: GroupOptions) -> Self {
         let index = Arc::new(FastIndex::new(&pack));
         Grouper { pack, options, index }
@@ -250,10 +295,12 @@ impl Grouper {
         }
     }
 
+    /// The pack it groups with.
     pub fn pack(&self) -> &Pack {
         &self.pack
     }
 
+    /// Its options.
     pub fn options(&self) -> GroupOptions {
         self.options
     }

@@ -27,6 +27,7 @@ pub struct CaseRow {
     /// The line the row starts on (1 is the CSV header), or the item number of
     /// a JSON array.
     pub line: u64,
+    /// The case, or why the row could not be read.
     pub case: Result<Case, RowError>,
     /// The values of the input's unknown columns, in [`CsvCases::extra_columns`] order.
     pub extra: Vec<String>,
@@ -35,22 +36,34 @@ pub struct CaseRow {
 /// A failure to read the input as a whole.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {
+    /// The input cannot be read.
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// The CSV cannot be read.
     #[error("{0}")]
     Csv(#[from] csv::Error),
     /// A line, header or field past [`CsvLimits`], or an unterminated quote:
     /// the message names the line and shows at most a short prefix.
     #[error("{0}")]
     Limit(String),
+    /// Not even a header line.
     #[error("the input is empty: a CSV of cases starts with a header line")]
     Empty,
+    /// A required column is missing.
     #[error("the header has no column {missing} (it has: {found})")]
-    MissingColumns { missing: String, found: String },
+    MissingColumns {
+        /// The missing columns.
+        missing: String,
+        /// The header's columns.
+        found: String,
+    },
+    /// Two columns with one name.
     #[error("the header names column {0:?} twice")]
     DuplicateColumn(String),
+    /// Not UTF-8 (and not read as GBK).
     #[error("the input is not valid UTF-8 ({0}); convert it first (HIS exports are often GBK: iconv -f GBK -t UTF-8)")]
     Encoding(String),
+    /// JSON that cannot be read as cases.
     #[error("{0}")]
     Json(String),
     /// An Excel workbook that cannot be read.
@@ -348,6 +361,7 @@ impl<R: Read> CsvCases<GuardedCsv<R>> {
 
 impl<R: Read> CsvCases<R> {
 
+    /// What the header says: which field each column holds.
     pub fn layout(&self) -> &CsvLayout {
         &self.layout
     }
@@ -456,6 +470,7 @@ pub struct GuardedCsv<R> {
 }
 
 impl<R: Read> GuardedCsv<R> {
+    /// Guards `inner` with `limits`.
     pub fn new(inner: R, limits: CsvLimits) -> Self {
         GuardedCsv {
             inner,
@@ -715,7 +730,9 @@ enum JsonSource<R> {
 pub struct JsonCaseRow {
     /// The line (JSONL) or the 1-based item number (array).
     pub line: u64,
+    /// The case, or why the object could not be read.
     pub case: Result<Case, RowError>,
+    /// The object's unknown keys with their values.
     pub extra: Vec<(String, Value)>,
     /// Reading warnings (a hospital level that is no level…).
     pub warnings: Vec<String>,

@@ -29,11 +29,15 @@
 //! - [`report`]: DRG indicators (CMI, cost and time index, low-risk mortality, RIV).
 //! - [`dip`]: DIP (按病种分值付费): catalogue, grouping, scoring, settlement.
 //! - [`diff`]: what a change of scheme does to cases (`drg pack diff`).
+//! - [`Error`]: every error, with its file, line or key as fields.
+
+#![warn(missing_docs)]
 
 pub mod case;
 pub mod codes;
 pub mod dip;
 mod demo;
+pub mod error;
 pub mod diff;
 pub mod grouper;
 pub mod columns;
@@ -47,6 +51,7 @@ pub mod points;
 pub mod report;
 
 pub use case::{Case, Field, FieldError, Sex};
+pub use error::{Error, ErrorKind};
 pub use grouper::{GroupOptions, GroupResult, Grouper, Status, TraceStep};
 pub use pack::{Pack, PackError, PackInfo, Vocabulary};
 

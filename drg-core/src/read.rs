@@ -34,6 +34,7 @@ use crate::xlsx::XlsxRows;
 /// The text encoding of a CSV or JSON input.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum TextEncoding {
+    /// UTF-8 (the default; a BOM is skipped).
     #[default]
     Utf8,
     /// GBK / GB18030, common in HIS exports.
@@ -46,17 +47,22 @@ pub enum InputKind {
     /// By the file's extension, else its first bytes.
     #[default]
     Auto,
+    /// CSV with a header line.
     Csv,
+    /// JSON: one object per line, or an array of objects.
     Json,
+    /// An Excel workbook (.xlsx).
     Xlsx,
 }
 
 /// How to read a file of cases.
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
+    /// The format: CSV, JSON, Excel, or guessed from the name (the default).
     pub kind: InputKind,
     /// The worksheet of a workbook (default: the first).
     pub sheet: Option<String>,
+    /// The text encoding of a CSV or JSON file.
     pub encoding: TextEncoding,
     /// A user's own column names (`--columns MAP.toml`).
     pub columns: Option<Arc<ColumnMap>>,
@@ -67,6 +73,7 @@ pub struct ReadOptions {
 pub struct ReadRow {
     /// The line (CSV, JSONL), item (JSON array) or sheet row (Excel).
     pub line: u64,
+    /// The case, or why the row could not be read.
     pub case: Result<Case, RowError>,
     /// The carried-through columns: name and value as text.
     pub extra: Vec<(String, String)>,
@@ -78,7 +85,9 @@ pub struct ReadRow {
 /// objects.
 #[allow(clippy::large_enum_variant)] // one per input, not per row
 pub enum CaseSource {
+    /// CSV or Excel rows.
     Records(RecordSource),
+    /// JSON objects.
     Json(JsonCases<Box<dyn BufRead>>),
 }
 

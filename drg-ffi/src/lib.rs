@@ -172,6 +172,31 @@ impl Failure {
         set_error(self.1);
         self.0
     }
+
+    /// A drg-core error: its code from its kind, its message unchanged.
+    fn core(e: impl Into<drg_core::Error>) -> Failure {
+        let e = e.into();
+        Failure(error_code(e.kind()), e.to_string())
+    }
+
+    /// A drg-core error in a file the caller named (`weights.csv: line 3: …`).
+    fn core_in(file: &str, e: impl Into<drg_core::Error>) -> Failure {
+        Failure::core(e.into().in_file(file))
+    }
+}
+
+/// The one place a kind of drg-core error becomes a C error code.
+fn error_code(kind: drg_core::ErrorKind) -> c_int {
+    use drg_core::ErrorKind;
+    match kind {
+        ErrorKind::Pack => DRG_ERROR_PACK,
+        ErrorKind::Policy => DRG_ERROR_POINTS,
+        ErrorKind::Dip => dip::DRG_ERROR_DIP,
+        // Cases and columns: C callers pass cases as structs or JSON, so a
+        // case that cannot be read is an argument that cannot be used.
+        ErrorKind::Input => DRG_ERROR_ARGUMENT,
+        _ => DRG_ERROR_ARGUMENT,
+    }
 }
 
 /// A string argument; NULL is an error.
@@ -249,7 +274,7 @@ pub unsafe extern "C" fn drg_grouper_open_with(
             // SAFETY: pack_path is NULL or a valid string (this function's
             // requirement).
             let path = unsafe { str_arg(pack_path, "pack_path") }?;
-            let pack = drg_packs::open(path).map_err(|e| Failure(DRG_ERROR_PACK, e.to_string()))?;
+            let pack = drg_packs::open(path).map_err(Failure::core)?;
             Ok(new_grouper(pack, translate_codes != 0))
         })();
         match opened {
@@ -808,11 +833,11 @@ pub unsafe extern "C" fn drg_points_open(
                 )
             };
             let policy =
-                Policy::load(policy_path).map_err(|e| Failure(DRG_ERROR_POINTS, e.to_string()))?;
+                Policy::load(policy_path).map_err(Failure::core)?;
             let file = std::fs::File::open(weights_path)
                 .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
             let weights = points::read_weights_csv(std::io::BufReader::new(file))
-                .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
+                .map_err(|e| Failure::core_in(weights_path, e))?;
             Ok(drg_points {
                 policy,
                 weights,

@@ -44,7 +44,7 @@ pub extern "C" fn drg_grouper_open_default(translate_codes: c_int) -> *mut drg_g
     guard(ptr::null_mut(), || match drg_packs::open_or_default(None) {
         Ok(pack) => Box::into_raw(Box::new(new_grouper(pack, translate_codes != 0))),
         Err(e) => {
-            Failure(DRG_ERROR_PACK, e.to_string()).report();
+            Failure::core(e).report();
             ptr::null_mut()
         }
     })

@@ -85,17 +85,17 @@ pub unsafe extern "C" fn drg_points_open_perdiem(
                 let weights_path = str_arg(weights_path, "weights_path")?;
                 let perdiem_path = opt_str_arg(perdiem_path, "perdiem_path")?;
                 let policy = Policy::load(policy_path)
-                    .map_err(|e| Failure(DRG_ERROR_POINTS, e.to_string()))?;
+                    .map_err(Failure::core)?;
                 let open = |path: &str| {
                     std::fs::File::open(path)
                         .map(std::io::BufReader::new)
                         .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))
                 };
                 let weights = points::read_weights_csv(open(weights_path)?)
-                    .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
+                    .map_err(|e| Failure::core_in(weights_path, e))?;
                 let perdiem = match perdiem_path {
                     Some(path) => points::read_perdiem_csv(open(path)?)
-                        .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))?,
+                        .map_err(|e| Failure::core_in(path, e))?,
                     None if policy.perdiem.is_some() => {
                         return Err(Failure(
                             DRG_ERROR_POINTS,

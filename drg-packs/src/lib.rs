@@ -80,7 +80,7 @@ impl BundledPack {
             return Pack::from_bytes(self.compressed, &label);
         }
         let bytes = zstd::bulk::decompress(self.compressed, self.size)
-            .map_err(|e| PackError { file: label.clone(), location: None, message: format!("cannot decompress: {e}") })?;
+            .map_err(|e| PackError::new(label.clone(), format!("cannot decompress: {e}")))?;
         Pack::from_bytes(&bytes, &label)
     }
 
@@ -161,7 +161,7 @@ pub fn parse(arg: impl AsRef<OsStr>) -> Result<PackSource, PackError> {
     } else {
         "cannot open: no such file or directory".to_string()
     };
-    Err(PackError { file: text.into_owned(), location: None, message })
+    Err(PackError::new(text.into_owned(), message))
 }
 
 /// The pack to use: `arg`, else `$DRG_PACK`, else [`DEFAULT_PACK`]. An empty

@@ -38,7 +38,7 @@ fn open_pack(pack: Option<PathBuf>) -> PyResult<Arc<Pack>> {
 }
 
 fn load(policy: &PathBuf, pack: Option<PathBuf>) -> PyResult<(DipPolicy, KeyMaker)> {
-    let policy = DipPolicy::load(policy).map_err(|e| dip_error(e.to_string()))?;
+    let policy = DipPolicy::load(policy).map_err(|e| crate::errors::core(drg_core::dip::DipError::Policy(e)))?;
     let keys = KeyMaker::new(open_pack(pack)?, &policy);
     Ok((policy, keys))
 }

@@ -23,15 +23,30 @@ pub fn input(message: impl Into<String>) -> PyErr {
     InputError::new_err(message.into())
 }
 
-/// A rule pack that cannot be loaded.
-pub fn pack(e: impl std::fmt::Display) -> PyErr {
-    PackError::new_err(e.to_string())
+/// The one place a drg-core error becomes a Python exception: the class
+/// from the error's kind, the message unchanged.
+pub fn core(e: impl Into<drg_core::Error>) -> PyErr {
+    use drg_core::ErrorKind;
+    let e = e.into();
+    let message = e.to_string();
+    match e.kind() {
+        ErrorKind::Pack => PackError::new_err(message),
+        ErrorKind::Input => InputError::new_err(message),
+        ErrorKind::Policy => PolicyError::new_err(message),
+        ErrorKind::Dip => DipError::new_err(message),
+        _ => DrgError::new_err(message),
+    }
+}
+
+/// A rule pack that cannot be loaded (through [`core`]).
+pub fn pack(e: impl Into<drg_core::Error>) -> PyErr {
+    core(e)
 }
 
 /// A points policy, weights table or point-calculation step that cannot be
-/// used.
-pub fn policy(e: impl std::fmt::Display) -> PyErr {
-    PolicyError::new_err(e.to_string())
+/// used (through [`core`]).
+pub fn policy(e: impl Into<drg_core::Error>) -> PyErr {
+    core(e)
 }
 
 /// Runs the body of an entry point; a Rust panic in it (on this thread or on

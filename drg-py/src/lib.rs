@@ -493,7 +493,7 @@ fn points_run<'py>(
     let policy = Policy::load(&policy_path).map_err(errors::policy)?;
     let history = points_cases(history)?;
     let period = points_cases(period)?;
-    let calibration = points::calibrate(&policy, &history).map_err(|e| PointsError::new_err(e.to_string()))?;
+    let calibration = points::calibrate(&policy, &history).map_err(errors::core)?;
     let mut skipped: Vec<(String, usize, String)> = calibration
         .skipped
         .iter()
@@ -507,7 +507,7 @@ fn points_run<'py>(
             Err(skip) => skipped.push(("scoring".into(), i, skip.to_string())),
         }
     }
-    let settlement = points::settle(&policy, &scored).map_err(|e| PointsError::new_err(e.to_string()))?;
+    let settlement = points::settle(&policy, &scored).map_err(errors::core)?;
 
     let obj = |v: Bound<'py, PyAny>| v.unbind();
     let w = &calibration.weights;

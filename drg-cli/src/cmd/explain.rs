@@ -69,7 +69,7 @@ pub fn command(args: ExplainArgs) -> Outcome {
         _ => return Err("give the case with --case JSON, or with --input FILE --id ID".into()),
     };
     let policy = match &args.policy {
-        Some(path) => Some(drg_core::points::Policy::load(path).map_err(|e| e.to_string())?),
+        Some(path) => Some(drg_core::points::Policy::load(path).map_err(drg_core::Error::from)?),
         None => None,
     };
     let pack = load_pack(&args.pack)?;

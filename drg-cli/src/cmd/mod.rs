@@ -21,8 +21,70 @@ use drg_core::Pack;
 
 use crate::args::{Encoding, PackChoice};
 
-/// What a command gives back: its exit code, or the message of an error.
-pub type Outcome = Result<ExitCode, String>;
+/// What a command gives back: its exit code, or why it failed.
+pub type Outcome = Result<ExitCode, Failure>;
+
+/// Why a command failed: an error of drg-core, kept as data (its kind, file,
+/// line and key), or a message of the command itself (an argument that cannot
+/// be used, a file that cannot be opened or written). `main` turns it into
+/// the exit code and the message, in one place.
+#[derive(Debug)]
+pub enum Failure {
+    /// An error of the engine.
+    Core(drg_core::Error),
+    /// An error of the command, as the message to print.
+    Message(String),
+}
+
+impl Failure {
+    /// The kind of engine error, when it is one.
+    pub fn kind(&self) -> Option<drg_core::ErrorKind> {
+        match self {
+            Failure::Core(e) => Some(e.kind()),
+            Failure::Message(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Core(e) => e.fmt(f),
+            Failure::Message(m) => f.write_str(m),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Message(message)
+    }
+}
+
+impl From<&str> for Failure {
+    fn from(message: &str) -> Self {
+        Failure::Message(message.to_string())
+    }
+}
+
+/// For the helpers that still report a message: the failure's text.
+impl From<Failure> for String {
+    fn from(failure: Failure) -> Self {
+        failure.to_string()
+    }
+}
+
+impl From<drg_core::Error> for Failure {
+    fn from(e: drg_core::Error) -> Self {
+        Failure::Core(e)
+    }
+}
+
+impl From<drg_core::PackError> for Failure {
+    fn from(e: drg_core::PackError) -> Self {
+        Failure::Core(e.into())
+    }
+}
 
 /// Set when the output was closed by its reader (`drg … | head`).
 static OUTPUT_CLOSED: AtomicBool = AtomicBool::new(false);
@@ -77,8 +139,8 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &Path, b: &Path) -
 
 /// `--pack`, else `$DRG_PACK`, else chs-drg-2.0: the rule of
 /// [`drg_packs::resolve`] (an existing path, else a bundled id or `demo`).
-pub fn load_pack(choice: &PackChoice) -> Result<Pack, String> {
-    drg_packs::open_or_default(choice.pack.as_deref()).map_err(|e| e.to_string())
+pub fn load_pack(choice: &PackChoice) -> Result<Pack, Failure> {
+    Ok(drg_packs::open_or_default(choice.pack.as_deref())?)
 }
 
 /// Opens an input file (or `-`, standard input) as UTF-8 text: GBK is

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use drg_core::report::{self, Indicators, Mortality, ReportReader};
 use drg_core::{Grouper, Status};
 
-use super::{load_pack, open_input, Outcome};
+use super::{load_pack, open_input, Failure, Outcome};
 use crate::args::{Encoding, PackChoice, ReportArgs, ReportBy};
 use crate::cmd::points::{read_weights, write};
 
@@ -20,14 +20,14 @@ fn read_into(
     pack: &PackChoice,
     threads: usize,
     indicators: &mut Indicators<'_>,
-) -> Result<(), String> {
-    let mut reader = ReportReader::new(open_input(input, encoding)?).map_err(|e| format!("{input}: {e}"))?;
+) -> Result<(), Failure> {
+    let mut reader = ReportReader::new(open_input(input, encoding)?).map_err(|e| drg_core::Error::from(e).in_file(input))?;
     let grouper = if reader.needs_grouper() { Some(Grouper::new(Arc::new(load_pack(pack)?))) } else { None };
     let summary = reader
         .read_all(grouper.as_ref(), threads, &mut |row| indicators.add(row), &mut |line, message| {
             eprintln!("{input} line {line}: {message}")
         })
-        .map_err(|e| format!("{input}: {e}"))?;
+        .map_err(|e| drg_core::Error::from(e).in_file(input))?;
     if let Some(g) = &grouper {
         eprintln!("drg report: {input}: {} rows grouped with {} ({})", summary.grouped_here, g.pack().info().name, g.pack().info().id);
     }

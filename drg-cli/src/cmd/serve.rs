@@ -26,7 +26,7 @@ pub fn command(args: ServeArgs) -> Outcome {
         None => None,
     };
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
-        return Err(format!("--timeout must be a positive number of seconds, not {}", args.timeout));
+        return Err(format!("--timeout must be a positive number of seconds, not {}", args.timeout).into());
     }
     let options = drg_serve::ServeOptions {
         body_limit: parse_size(&args.max_body).map_err(|e| format!("--max-body: {e}"))?,

@@ -12,11 +12,14 @@ use crate::points::trim_range;
 /// Core (核心病种) or comprehensive (综合病种).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupKind {
+    /// 核心病种: a diagnosis with its procedures.
     Core,
+    /// 综合病种: a diagnosis category and a treatment kind.
     Comprehensive,
 }
 
 impl GroupKind {
+    /// `core` or `comprehensive`, as in catalogue.csv.
     pub fn as_str(self) -> &'static str {
         match self {
             GroupKind::Core => "core",
@@ -30,6 +33,7 @@ impl GroupKind {
 pub struct DipGroup {
     /// The core key (`K35.8:47.0901`) or comprehensive key (`K35#S`).
     pub code: String,
+    /// Core or comprehensive.
     pub kind: GroupKind,
     /// dx4 (core) or dx3 (comprehensive).
     pub dx: String,
@@ -39,7 +43,9 @@ pub struct DipGroup {
     pub treatment: String,
     /// History cases, and those kept after trimming.
     pub n: u64,
+    /// History cases kept after trimming.
     pub kept: u64,
+    /// Average cost of the kept cases.
     pub avg_cost: f64,
     /// 分值.
     pub score: f64,
@@ -50,7 +56,9 @@ pub struct DipGroup {
 /// The overall row (group `*`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Overall {
+    /// History cases of every priced group.
     pub n: u64,
+    /// Those kept after trimming.
     pub kept: u64,
     /// The mean of every kept cost of every priced group.
     pub avg_cost: f64,
@@ -61,7 +69,9 @@ pub struct Overall {
 /// Priced groups by code, and the overall row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Catalogue {
+    /// The priced groups, by code.
     pub groups: BTreeMap<String, DipGroup>,
+    /// The overall row.
     pub overall: Overall,
 }
 
@@ -83,6 +93,7 @@ pub struct CatalogueBuilder {
 }
 
 impl CatalogueBuilder {
+    /// An empty builder for this policy: add history cases, then finish.
     pub fn new(policy: &DipPolicy) -> Self {
         CatalogueBuilder { policy: policy.clone(), by_core_key: FxHashMap::default() }
     }
@@ -207,7 +218,9 @@ impl CatalogueBuilder {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
 pub struct CatalogueError {
+    /// The line to blame (1 is the header), when one is.
     pub line: Option<u64>,
+    /// What is wrong there.
     pub message: String,
 }
 

@@ -59,7 +59,7 @@ use std::sync::Arc;
 use crate::case::Case;
 use crate::codes::{for_message, normalize_code};
 use crate::pack::{CcLevel, CodeId, ListId, Pack, IN_DX_VOCAB, IN_PROC_VOCAB, OR_PROCEDURES};
-use crate::points::{self, Category};
+use crate::points::{self, Category, PolicyError};
 
 pub use catalogue::{read_catalogue_csv, Catalogue, CatalogueBuilder, CatalogueError, DipGroup, GroupKind, Overall};
 pub use policy::{DipParams, DipPolicy};
@@ -97,6 +97,7 @@ pub struct CaseKeys {
     /// The procedures that count: normalised, without the ignored ones,
     /// without duplicates, sorted by byte order.
     pub procs: Vec<String>,
+    /// How the case was treated: conservative, procedure or surgery.
     pub treatment: Treatment,
     /// 2 with an MCC, 1 with a CC, else 0.
     pub severity: u8,
@@ -120,11 +121,13 @@ pub struct KeyMaker {
 }
 
 impl KeyMaker {
+    /// Keys with this pack and the policy's `ignore_procedures`.
     pub fn new(pack: Arc<Pack>, policy: &DipPolicy) -> Self {
         let or_list = pack.lists.names.iter().position(|n| &**n == OR_PROCEDURES).map(|i| ListId(i as u32));
         KeyMaker { pack, ignore: policy.dip.ignore_procedures.clone(), or_list }
     }
 
+    /// The pack it reads codes with.
     pub fn pack(&self) -> &Pack {
         &self.pack
     }
@@ -208,6 +211,7 @@ pub enum DipStatus {
 }
 
 impl DipStatus {
+    /// `core`, `comprehensive`, `ungrouped` or `invalid`.
     pub fn as_str(self) -> &'static str {
         match self {
             DipStatus::Core => "core",
@@ -227,6 +231,7 @@ impl fmt::Display for DipStatus {
 /// The DIP group of one case.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DipGrouping<'c> {
+    /// Core, comprehensive, ungrouped or invalid.
     pub status: DipStatus,
     /// The catalogue's group (core or comprehensive); `None` otherwise.
     pub group: Option<&'c DipGroup>,
@@ -258,6 +263,7 @@ impl DipGrouping<'_> {
 /// The points of one case (dip.md §4).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DipScore {
+    /// How the case was priced.
     pub category: Category,
     /// The adjusted score s = score × coef_severity (0 when ungrouped).
     pub score: f64,
@@ -265,6 +271,7 @@ pub struct DipScore {
     pub coef: f64,
     /// cost / expected cost (`None` when ungrouped).
     pub ratio: Option<f64>,
+    /// The case's points.
     pub points: f64,
 }
 
@@ -272,24 +279,33 @@ pub struct DipScore {
 /// catalogue together. `Send + Sync`: share one between threads.
 #[derive(Clone, Debug)]
 pub struct Dip {
+    /// The DIP policy.
     pub policy: DipPolicy,
+    /// How cases become keys.
     pub keys: KeyMaker,
+    /// The priced groups.
     pub catalogue: Catalogue,
 }
 
 /// A step that cannot be done at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum DipError {
+    /// No catalogue can be built from the history.
     #[error("the history has no priced group (no valid case with a total_cost above 0, or every group too small): no catalogue can be built")]
     EmptyHistory,
+    /// No point value can be set.
     #[error("the period's cases have no points: no point value can be set")]
     NoPoints,
     /// A sum of the settlement is not a finite number (points.md §3 refuses it).
     #[error("{0}")]
     Settlement(String),
+    /// A DIP policy that cannot be used (the file is a field).
+    #[error(transparent)]
+    Policy(#[from] PolicyError),
 }
 
 impl Dip {
+    /// Grouping and scoring with this catalogue.
     pub fn new(policy: DipPolicy, keys: KeyMaker, catalogue: Catalogue) -> Self {
         Dip { policy, keys, catalogue }
     }
@@ -448,11 +464,17 @@ impl Dip {
 /// What [`Dip::explain`] says of a case.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Explanation {
+    /// Core, comprehensive, ungrouped or invalid.
     pub status: DipStatus,
+    /// The group's code, when it has one.
     pub group: Option<String>,
+    /// The severity level (0, 1, 2), unless invalid.
     pub severity: Option<u8>,
+    /// Why a case is invalid.
     pub reason: Option<String>,
+    /// The case's keys (`None` when invalid).
     pub keys: Option<CaseKeys>,
+    /// Its points, when it had a cost to score.
     pub score: Option<DipScore>,
     /// One line per step, for a coder to read.
     pub lines: Vec<String>,

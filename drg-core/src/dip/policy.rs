@@ -15,7 +15,9 @@ pub struct DipParams {
     pub core_min_cases: i64,
     /// A comprehensive group with fewer kept cases is not priced.
     pub comprehensive_min_cases: i64,
+    /// How outlying costs are trimmed.
     pub trim: Trim,
+    /// `k` of mean ± k·sd.
     pub trim_k: f64,
     /// Score of a group whose average cost equals the overall average.
     pub scale: f64,
@@ -27,6 +29,8 @@ pub struct DipParams {
     pub high_ratio: f64,
     /// 超低: cost ≤ low_ratio × the case's expected cost.
     pub low_ratio: f64,
+    /// An ungrouped case's points are its cost / overall average × scale ×
+    /// this factor.
     pub ungrouped_factor: f64,
     /// Procedures never part of a combination (输液, 吸氧), normalised on load.
     #[serde(default)]
@@ -40,8 +44,11 @@ pub struct DipParams {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DipPolicy {
+    /// `[dip]`.
     pub dip: DipParams,
+    /// `[coefficients]`: the hospital coefficients.
     pub coefficients: CoefficientPolicy,
+    /// `[settlement]`: the budget and how it is shared.
     pub settlement: SettlementPolicy,
 }
 

@@ -196,46 +196,34 @@ fn below(v: u32, bound: usize, what: &str) -> DecResult<u32> {
     }
 }
 
+/// A translation table (codes/diagnosis_map.tsv or procedure_map.tsv, resolved).
+type Translation = FxHashMap<CodeId, Option<CodeId>>;
+
+/// The compiled file holds the parts of a pack in the order of
+/// specs/rulepack.md's Layout: what pack.json says of the pack, the codes
+/// and their names, the lists and maps, cc.tsv and cc_exclusions.tsv, the
+/// code maps, the rules, and the retry rule of Evaluation step 3.
 impl Pack {
     fn write(&self, e: &mut Enc) {
-        let i = &self.info;
-        e.str(&i.id);
-        e.str(&i.name);
-        e.str(&i.description);
-        for n in [i.counts.mdc, i.counts.adrg, i.counts.drg] {
-            e.u64(n as u64);
-        }
-        e.strs(&i.warnings);
-
-        let c = &self.codes;
-        e.str(&c.text);
-        e.u32s(&c.code_ends);
-        e.str(&c.names);
-        for spans in [&c.dx_names, &c.proc_names] {
-            e.len(spans.len());
-            for &(a, b) in spans.iter() {
-                e.u32(a);
-                e.u32(b);
-            }
-        }
-
+        write_info(e, &self.info);
+        write_codes(e, &self.codes);
         e.strs(&self.lists.names);
         e.u64(self.lists.width as u64);
         e.u64s(&self.lists.rows);
-
-        e.len(self.maps.len());
-        for m in &self.maps {
-            e.str(&m.name);
-            e.strs(&m.values);
-            let mut pairs: Vec<(CodeId, u32)> = m.by_code.iter().map(|(&k, &v)| (k, v)).collect();
-            pairs.sort_unstable();
-            e.len(pairs.len());
-            for (k, v) in pairs {
-                e.u32(k);
-                e.u32(v);
-            }
+        write_maps(e, &self.maps);
+        self.write_cc(e);
+        for t in [&self.dx_translation, &self.proc_translation] {
+            write_translation(e, t);
         }
+        write_rules(e, &self.mdcs);
+        e.u8(match self.retry {
+            Retry::Never => 0,
+            Retry::EachOtherProcedure => 1,
+        });
+    }
 
+    /// cc.tsv and cc_exclusions.tsv, with the names of the exclusion tables.
+    fn write_cc(&self, e: &mut Enc) {
         e.u32s(&self.cc.offsets);
         e.len(self.cc.items.len());
         for item in &self.cc.items {
@@ -245,173 +233,232 @@ impl Pack {
         e.u32s(&self.exclusions.offsets);
         e.u32s(&self.exclusions.items);
         e.strs(&self.tables);
-
-        for t in [&self.dx_translation, &self.proc_translation] {
-            let mut pairs: Vec<(CodeId, Option<CodeId>)> = t.iter().map(|(&k, &v)| (k, v)).collect();
-            pairs.sort_unstable();
-            e.len(pairs.len());
-            for (k, v) in pairs {
-                e.u32(k);
-                e.u32(v.unwrap_or(u32::MAX));
-            }
-        }
-
-        e.len(self.mdcs.len());
-        for m in &self.mdcs {
-            e.str(&m.code);
-            e.str(&m.name);
-            write_expr(e, &m.when);
-            e.u8(m.stop_if_no_adrg as u8);
-            e.len(m.adrgs.len());
-            for a in &m.adrgs {
-                e.str(&a.code);
-                e.str(&a.name);
-                write_expr(e, &a.when);
-                e.u8(a.ambiguous as u8);
-                e.u8(a.continue_if_no_drg as u8);
-                e.len(a.drgs.len());
-                for d in &a.drgs {
-                    e.str(&d.code);
-                    e.str(&d.name);
-                    write_expr(e, &d.when);
-                }
-            }
-        }
-        e.u8(match self.retry {
-            Retry::Never => 0,
-            Retry::EachOtherProcedure => 1,
-        });
     }
 
     fn read(d: &mut Dec<'_>) -> DecResult<Pack> {
-        let (id, name, description) = (d.str()?.to_string(), d.str()?.to_string(), d.str()?.to_string());
-        let counts = Counts { mdc: d.u64()? as usize, adrg: d.u64()? as usize, drg: d.u64()? as usize };
-        let warnings = d.strs()?.into_iter().map(String::from).collect();
-
-        let text = d.str()?.to_string();
-        let code_ends = d.u32s()?;
-        let mut previous = 0;
-        for &end in &code_ends {
-            if end < previous || end as usize > text.len() || !text.is_char_boundary(end as usize) {
-                return Err("the code offsets are not in order".into());
-            }
-            previous = end;
-        }
-        let n_codes = code_ends.len();
-        let names = d.str()?.to_string();
-        let mut spans = [Vec::new(), Vec::new()];
-        for s in &mut spans {
-            let n = d.len(8)?;
-            if n != n_codes {
-                return Err("the name table does not match the codes".into());
-            }
-            *s = (0..n).map(|_| Ok((d.u32()?, d.u32()?))).collect::<DecResult<Vec<_>>>()?;
-            for &(a, b) in s.iter() {
-                if a != u32::MAX && (a > b || names.get(a as usize..b as usize).is_none()) {
-                    return Err("a name span is out of range".into());
-                }
-            }
-        }
-        let [dx_names, proc_names] = spans;
-        let mut codes = CodeTable { text, code_ends, index: Default::default(), names, dx_names, proc_names };
-        codes.rebuild_index();
-
-        let list_names = d.strs()?;
-        let width = d.u64()? as usize;
-        let rows = d.u64s()?;
-        if width == 0 || width < list_names.len().div_ceil(64) || rows.len() % width != 0 || rows.len() / width > n_codes {
-            return Err("the list rows do not match the lists".into());
-        }
-        let lists = Lists { names: list_names, width, rows };
-        let n_lists = lists.names.len();
-
-        let n_maps = d.len(12)?;
-        let mut maps = Vec::with_capacity(n_maps);
-        for _ in 0..n_maps {
-            let name = d.boxed()?;
-            let values = d.strs()?;
-            let n = d.len(8)?;
-            let mut by_code = FxHashMap::default();
-            for _ in 0..n {
-                let code = below(d.u32()?, n_codes, "a map's code")?;
-                let value = below(d.u32()?, values.len(), "a map's value")?;
-                by_code.insert(code, value);
-            }
-            maps.push(ValueMap { name, values, by_code });
-        }
-
-        let cc_offsets = d.u32s()?;
-        let n = d.len(5)?;
-        let cc_items = (0..n)
-            .map(|_| {
-                let level = if d.bool()? { CcLevel::Mcc } else { CcLevel::Cc };
-                Ok(CcEntry { level, table: d.u32()? })
-            })
-            .collect::<DecResult<Vec<_>>>()?;
-        let excl_offsets = d.u32s()?;
-        let excl_items = d.u32s()?;
-        let tables = d.strs()?;
-        check_by_code(&cc_offsets, cc_items.len(), n_codes)?;
-        check_by_code(&excl_offsets, excl_items.len(), n_codes)?;
-        for t in cc_items.iter().map(|c| c.table).chain(excl_items.iter().copied()) {
-            below(t, tables.len(), "an exclusion table")?;
-        }
-
-        let mut translations = [FxHashMap::default(), FxHashMap::default()];
-        for t in &mut translations {
-            let n = d.len(8)?;
-            for _ in 0..n {
-                let from = below(d.u32()?, n_codes, "a translated code")?;
-                let to = match d.u32()? {
-                    u32::MAX => None,
-                    to => Some(below(to, n_codes, "a translation target")?),
-                };
-                t.insert(from, to);
-            }
-        }
-        let [dx_translation, proc_translation] = translations;
-
-        let limits = Limits { lists: n_lists, maps: maps.len() };
-        let n_mdcs = d.len(13)?;
-        let mut mdcs = Vec::with_capacity(n_mdcs);
-        for _ in 0..n_mdcs {
-            let (code, name) = (d.boxed()?, d.boxed()?);
-            let when = read_expr(d, &limits, 0)?;
-            let stop_if_no_adrg = d.bool()?;
-            let n_adrgs = d.len(15)?;
-            let mut adrgs = Vec::with_capacity(n_adrgs);
-            for _ in 0..n_adrgs {
-                let (code, name) = (d.boxed()?, d.boxed()?);
-                let when = read_expr(d, &limits, 0)?;
-                let (ambiguous, continue_if_no_drg) = (d.bool()?, d.bool()?);
-                let n_drgs = d.len(9)?;
-                let drgs = (0..n_drgs)
-                    .map(|_| Ok(Drg { code: d.boxed()?, name: d.boxed()?, when: read_expr(d, &limits, 0)? }))
-                    .collect::<DecResult<Vec<_>>>()?;
-                adrgs.push(Adrg { code, name, guard: when.guard(), when, drgs, ambiguous, continue_if_no_drg });
-            }
-            mdcs.push(Mdc { code, name, guard: when.guard(), when, adrgs, stop_if_no_adrg });
-        }
+        let info = read_info(d)?;
+        let codes = read_codes(d)?;
+        let n_codes = codes.code_ends.len();
+        let lists = read_lists(d, n_codes)?;
+        let maps = read_maps(d, n_codes)?;
+        let (cc, exclusions, tables) = read_cc(d, n_codes)?;
+        let dx_translation = read_translation(d, n_codes)?;
+        let proc_translation = read_translation(d, n_codes)?;
+        let mdcs = read_rules(d, &Limits { lists: lists.names.len(), maps: maps.len() })?;
         let retry = match d.u8()? {
             0 => Retry::Never,
             1 => Retry::EachOtherProcedure,
             other => return Err(format!("unknown retry rule {other}")),
         };
-
-        Ok(Pack {
-            info: PackInfo { id, name, description, counts, source: String::new(), warnings },
-            codes,
-            lists,
-            maps,
-            cc: ByCode { offsets: cc_offsets, items: cc_items },
-            exclusions: ByCode { offsets: excl_offsets, items: excl_items },
-            tables,
-            dx_translation,
-            proc_translation,
-            mdcs,
-            retry,
-        })
+        Ok(Pack { info, codes, lists, maps, cc, exclusions, tables, dx_translation, proc_translation, mdcs, retry })
     }
+}
+
+/// What pack.json says of the pack: id, name, description, counts, warnings.
+fn write_info(e: &mut Enc, i: &PackInfo) {
+    e.str(&i.id);
+    e.str(&i.name);
+    e.str(&i.description);
+    for n in [i.counts.mdc, i.counts.adrg, i.counts.drg] {
+        e.u64(n as u64);
+    }
+    e.strs(&i.warnings);
+}
+
+fn read_info(d: &mut Dec<'_>) -> DecResult<PackInfo> {
+    let (id, name, description) = (d.str()?.to_string(), d.str()?.to_string(), d.str()?.to_string());
+    let counts = Counts { mdc: d.u64()? as usize, adrg: d.u64()? as usize, drg: d.u64()? as usize };
+    let warnings = d.strs()?.into_iter().map(String::from).collect();
+    Ok(PackInfo { id, name, description, counts, source: String::new(), warnings })
+}
+
+/// The interned codes and their names in codes/diagnoses.tsv and
+/// codes/procedures.tsv.
+fn write_codes(e: &mut Enc, c: &CodeTable) {
+    e.str(&c.text);
+    e.u32s(&c.code_ends);
+    e.str(&c.names);
+    for spans in [&c.dx_names, &c.proc_names] {
+        e.len(spans.len());
+        for &(a, b) in spans.iter() {
+            e.u32(a);
+            e.u32(b);
+        }
+    }
+}
+
+fn read_codes(d: &mut Dec<'_>) -> DecResult<CodeTable> {
+    let text = d.str()?.to_string();
+    let code_ends = d.u32s()?;
+    let mut previous = 0;
+    for &end in &code_ends {
+        if end < previous || end as usize > text.len() || !text.is_char_boundary(end as usize) {
+            return Err("the code offsets are not in order".into());
+        }
+        previous = end;
+    }
+    let n_codes = code_ends.len();
+    let names = d.str()?.to_string();
+    let mut spans = [Vec::new(), Vec::new()];
+    for s in &mut spans {
+        let n = d.len(8)?;
+        if n != n_codes {
+            return Err("the name table does not match the codes".into());
+        }
+        *s = (0..n).map(|_| Ok((d.u32()?, d.u32()?))).collect::<DecResult<Vec<_>>>()?;
+        for &(a, b) in s.iter() {
+            if a != u32::MAX && (a > b || names.get(a as usize..b as usize).is_none()) {
+                return Err("a name span is out of range".into());
+            }
+        }
+    }
+    let [dx_names, proc_names] = spans;
+    let mut codes = CodeTable { text, code_ends, index: Default::default(), names, dx_names, proc_names };
+    codes.rebuild_index();
+    Ok(codes)
+}
+
+/// pack.json `lists` (with `$or_procedures`), as bit rows.
+fn read_lists(d: &mut Dec<'_>, n_codes: usize) -> DecResult<Lists> {
+    let list_names = d.strs()?;
+    let width = d.u64()? as usize;
+    let rows = d.u64s()?;
+    if width == 0 || width < list_names.len().div_ceil(64) || rows.len() % width != 0 || rows.len() / width > n_codes {
+        return Err("the list rows do not match the lists".into());
+    }
+    Ok(Lists { names: list_names, width, rows })
+}
+
+/// pack.json `maps`.
+fn write_maps(e: &mut Enc, maps: &[ValueMap]) {
+    e.len(maps.len());
+    for m in maps {
+        e.str(&m.name);
+        e.strs(&m.values);
+        let mut pairs: Vec<(CodeId, u32)> = m.by_code.iter().map(|(&k, &v)| (k, v)).collect();
+        pairs.sort_unstable();
+        e.len(pairs.len());
+        for (k, v) in pairs {
+            e.u32(k);
+            e.u32(v);
+        }
+    }
+}
+
+fn read_maps(d: &mut Dec<'_>, n_codes: usize) -> DecResult<Vec<ValueMap>> {
+    let n_maps = d.len(12)?;
+    let mut maps = Vec::with_capacity(n_maps);
+    for _ in 0..n_maps {
+        let name = d.boxed()?;
+        let values = d.strs()?;
+        let n = d.len(8)?;
+        let mut by_code = FxHashMap::default();
+        for _ in 0..n {
+            let code = below(d.u32()?, n_codes, "a map's code")?;
+            let value = below(d.u32()?, values.len(), "a map's value")?;
+            by_code.insert(code, value);
+        }
+        maps.push(ValueMap { name, values, by_code });
+    }
+    Ok(maps)
+}
+
+/// cc.tsv, cc_exclusions.tsv and the names of the exclusion tables.
+#[allow(clippy::type_complexity)]
+fn read_cc(d: &mut Dec<'_>, n_codes: usize) -> DecResult<(ByCode<CcEntry>, ByCode<u32>, Vec<Box<str>>)> {
+    let cc_offsets = d.u32s()?;
+    let n = d.len(5)?;
+    let cc_items = (0..n)
+        .map(|_| {
+            let level = if d.bool()? { CcLevel::Mcc } else { CcLevel::Cc };
+            Ok(CcEntry { level, table: d.u32()? })
+        })
+        .collect::<DecResult<Vec<_>>>()?;
+    let excl_offsets = d.u32s()?;
+    let excl_items = d.u32s()?;
+    let tables = d.strs()?;
+    check_by_code(&cc_offsets, cc_items.len(), n_codes)?;
+    check_by_code(&excl_offsets, excl_items.len(), n_codes)?;
+    for t in cc_items.iter().map(|c| c.table).chain(excl_items.iter().copied()) {
+        below(t, tables.len(), "an exclusion table")?;
+    }
+    let cc = ByCode { offsets: cc_offsets, items: cc_items };
+    Ok((cc, ByCode { offsets: excl_offsets, items: excl_items }, tables))
+}
+
+/// codes/diagnosis_map.tsv or codes/procedure_map.tsv, resolved (`u32::MAX`
+/// for a chain that runs into a cycle).
+fn write_translation(e: &mut Enc, t: &Translation) {
+    let mut pairs: Vec<(CodeId, Option<CodeId>)> = t.iter().map(|(&k, &v)| (k, v)).collect();
+    pairs.sort_unstable();
+    e.len(pairs.len());
+    for (k, v) in pairs {
+        e.u32(k);
+        e.u32(v.unwrap_or(u32::MAX));
+    }
+}
+
+fn read_translation(d: &mut Dec<'_>, n_codes: usize) -> DecResult<Translation> {
+    let mut t = FxHashMap::default();
+    let n = d.len(8)?;
+    for _ in 0..n {
+        let from = below(d.u32()?, n_codes, "a translated code")?;
+        let to = match d.u32()? {
+            u32::MAX => None,
+            to => Some(below(to, n_codes, "a translation target")?),
+        };
+        t.insert(from, to);
+    }
+    Ok(t)
+}
+
+/// pack.json `mdcs`: the rules, MDC by MDC, with their compiled expressions.
+fn write_rules(e: &mut Enc, mdcs: &[Mdc]) {
+    e.len(mdcs.len());
+    for m in mdcs {
+        e.str(&m.code);
+        e.str(&m.name);
+        write_expr(e, &m.when);
+        e.u8(m.stop_if_no_adrg as u8);
+        e.len(m.adrgs.len());
+        for a in &m.adrgs {
+            e.str(&a.code);
+            e.str(&a.name);
+            write_expr(e, &a.when);
+            e.u8(a.ambiguous as u8);
+            e.u8(a.continue_if_no_drg as u8);
+            e.len(a.drgs.len());
+            for d in &a.drgs {
+                e.str(&d.code);
+                e.str(&d.name);
+                write_expr(e, &d.when);
+            }
+        }
+    }
+}
+
+fn read_rules(d: &mut Dec<'_>, limits: &Limits) -> DecResult<Vec<Mdc>> {
+    let n_mdcs = d.len(13)?;
+    let mut mdcs = Vec::with_capacity(n_mdcs);
+    for _ in 0..n_mdcs {
+        let (code, name) = (d.boxed()?, d.boxed()?);
+        let when = read_expr(d, limits, 0)?;
+        let stop_if_no_adrg = d.bool()?;
+        let n_adrgs = d.len(15)?;
+        let mut adrgs = Vec::with_capacity(n_adrgs);
+        for _ in 0..n_adrgs {
+            let (code, name) = (d.boxed()?, d.boxed()?);
+            let when = read_expr(d, limits, 0)?;
+            let (ambiguous, continue_if_no_drg) = (d.bool()?, d.bool()?);
+            let n_drgs = d.len(9)?;
+            let drgs = (0..n_drgs)
+                .map(|_| Ok(Drg { code: d.boxed()?, name: d.boxed()?, when: read_expr(d, limits, 0)? }))
+                .collect::<DecResult<Vec<_>>>()?;
+            adrgs.push(Adrg { code, name, guard: when.guard(), when, drgs, ambiguous, continue_if_no_drg });
+        }
+        mdcs.push(Mdc { code, name, guard: when.guard(), when, adrgs, stop_if_no_adrg });
+    }
+    Ok(mdcs)
 }
 
 fn check_by_code(offsets: &[u32], n_items: usize, n_codes: usize) -> DecResult<()> {

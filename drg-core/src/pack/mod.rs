@@ -7,8 +7,8 @@
 //! - every code list becomes a bit set over code ids (membership is one load
 //!   and one mask);
 //! - CC levels and exclusion tables are arrays indexed by code id;
-//! - expressions are compiled to [`Expr`] trees that refer to lists and maps
-//!   by index.
+//! - expressions are compiled to expression trees that refer to lists and
+//!   maps by index (private: the compiled form may change with any release).
 //!
 //! Nothing in this module knows a scheme: MDCs, ADRGs and DRGs come from the
 //! pack and are evaluated in the pack's order by the [`Grouper`](crate::Grouper).
@@ -23,7 +23,8 @@ use std::path::Path;
 use rustc_hash::FxHashMap;
 
 pub use binary::FILE_VERSION;
-pub use expr::{CmpOp, CodeSel, Expr, NumField, MAX_DEPTH};
+pub use expr::MAX_DEPTH;
+pub(crate) use expr::{CmpOp, CodeSel, Expr, NumField};
 
 /// A code interned by a pack. Codes a pack does not know have no id.
 pub type CodeId = u32;
@@ -56,6 +57,7 @@ pub const MAX_COMPILED_BYTES: u64 = 256 << 20;
 /// What a pack does with a case that no MDC took (`retry_ungroupable` in
 /// pack.json; specs/rulepack.md, "Evaluation", step 3).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Retry {
     /// No retry: the case is ungroupable (the default).
     #[default]
@@ -76,31 +78,100 @@ impl Retry {
 }
 
 /// A pack that cannot be loaded, with the file and the place in it.
+///
+/// ```
+/// use drg_core::pack::Location;
+/// use drg_core::Pack;
+///
+/// let dir = std::env::temp_dir().join(format!("drg-doc-pack-error-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// std::fs::write(dir.join("pack.json"), r#"{"format": "drgpack/9"}"#).unwrap();
+/// let e = Pack::open(&dir).unwrap_err();
+/// assert!(e.file.ends_with("pack.json"));
+/// assert_eq!(e.location, Some(Location::Key("$.format".into())));
+/// assert_eq!(e.key(), Some("$.format"));
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{file}{}: {message}", location.as_ref().map(|l| format!(" ({l})")).unwrap_or_default())]
+#[non_exhaustive]
 pub struct PackError {
     /// The file (or the pack itself when no file is to blame).
     pub file: String,
-    /// `line 12`, or a JSON path such as `$.mdcs[3].adrgs[0].when.all[1]`.
-    pub location: Option<String>,
+    /// The place in the file: a line, or a JSON path.
+    pub location: Option<Location>,
+    /// What is wrong there.
     pub message: String,
 }
 
+/// A place in a pack file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Location {
+    /// A line of a TSV or JSON file (1 is the first), with the column when
+    /// known (a JSON syntax error). Shown as `line 12` or `line 12, column 5`.
+    Line {
+        /// The line, from 1.
+        line: u64,
+        /// The column, from 1, when known.
+        column: Option<u64>,
+    },
+    /// A JSON path into pack.json, such as `$.mdcs[3].adrgs[0].when.all[1]`.
+    Key(String),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Line { line, column: None } => write!(f, "line {line}"),
+            Location::Line { line, column: Some(column) } => write!(f, "line {line}, column {column}"),
+            Location::Key(key) => f.write_str(key),
+        }
+    }
+}
+
 impl PackError {
-    pub(crate) fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
+    /// An error of a file as a whole (or of the pack, when `file` names it).
+    pub fn new(file: impl Into<String>, message: impl Into<String>) -> Self {
         PackError { file: file.into(), location: None, message: message.into() }
     }
 
-    pub(crate) fn at(file: impl Into<String>, location: impl Into<String>, message: impl Into<String>) -> Self {
-        PackError { file: file.into(), location: Some(location.into()), message: message.into() }
+    /// An error at a JSON path of pack.json, such as `$.mdcs[0].when`.
+    pub fn at(file: impl Into<String>, key: impl Into<String>, message: impl Into<String>) -> Self {
+        PackError { file: file.into(), location: Some(Location::Key(key.into())), message: message.into() }
+    }
+
+    /// An error at a line (and column) of a file.
+    pub fn at_line(file: impl Into<String>, line: u64, column: Option<u64>, message: impl Into<String>) -> Self {
+        PackError { file: file.into(), location: Some(Location::Line { line, column }), message: message.into() }
+    }
+
+    /// The line to blame, when the place is a line.
+    pub fn line(&self) -> Option<u64> {
+        match self.location {
+            Some(Location::Line { line, .. }) => Some(line),
+            _ => None,
+        }
+    }
+
+    /// The JSON path to blame, when the place is one.
+    pub fn key(&self) -> Option<&str> {
+        match &self.location {
+            Some(Location::Key(key)) => Some(key),
+            _ => None,
+        }
     }
 }
 
 /// What a pack says about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PackInfo {
+    /// The pack's id (`chs-drg-2.0`): how a service or `$DRG_PACK` names it.
     pub id: String,
+    /// Its name for people (`CHS-DRG 2.0`).
     pub name: String,
+    /// What it is and where it comes from.
     pub description: String,
     /// MDCs, distinct ADRG codes and distinct DRG codes, as read. The pack's
     /// own `counts` are checked against them; differences are `warnings`.
@@ -114,8 +185,11 @@ pub struct PackInfo {
 /// Numbers of MDCs, distinct ADRG codes and distinct DRG codes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Distinct MDC codes.
     pub mdc: usize,
+    /// Distinct codes of ADRGs that are not ambiguous.
     pub adrg: usize,
+    /// Distinct DRG codes.
     pub drg: usize,
 }
 
@@ -127,12 +201,16 @@ impl fmt::Display for Counts {
 
 /// A major diagnostic category and its ADRGs, in evaluation order.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Mdc {
+    /// The MDC code (`MDCB`).
     pub code: Box<str>,
+    /// Its name.
     pub name: Box<str>,
-    pub when: Expr,
+    pub(crate) when: Expr,
     /// `when.guard()`, computed once.
     pub(crate) guard: Option<(CodeSel, ListId)>,
+    /// Its ADRGs, in evaluation order.
     pub adrgs: Vec<Adrg>,
     /// `"if_no_adrg": "stop"`: when no ADRG of this MDC gives a result, the
     /// case is ungroupable in this MDC instead of going on with the next MDC
@@ -142,12 +220,16 @@ pub struct Mdc {
 
 /// An adjacent DRG (an entry of it: the same code may stand more than once).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Adrg {
+    /// The ADRG code (`BB1`).
     pub code: Box<str>,
+    /// Its name.
     pub name: Box<str>,
-    pub when: Expr,
+    pub(crate) when: Expr,
     /// `when.guard()`, computed once.
     pub(crate) guard: Option<(CodeSel, ListId)>,
+    /// Its DRGs, in evaluation order (none when ambiguous).
     pub drgs: Vec<Drg>,
     /// An ambiguous (QY) group: a case that reaches it is `ambiguous`.
     pub ambiguous: bool,
@@ -157,20 +239,26 @@ pub struct Adrg {
 
 /// A DRG.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Drg {
+    /// The DRG code (`BB11`).
     pub code: Box<str>,
+    /// Its name.
     pub name: Box<str>,
-    pub when: Expr,
+    pub(crate) when: Expr,
 }
 
 /// CC or MCC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum CcLevel {
+    /// A complication or comorbidity (CC).
     Cc,
+    /// A major one (MCC).
     Mcc,
 }
 
 impl CcLevel {
+    /// `CC` or `MCC`, as in cc.tsv.
     pub fn as_str(self) -> &'static str {
         match self {
             CcLevel::Cc => "CC",
@@ -398,6 +486,23 @@ fn code_text<'t>(text: &'t str, ends: &[u32], id: CodeId) -> &'t str {
 }
 
 /// A compiled rule pack. Immutable; share it behind an `Arc`.
+///
+/// Open a drgpack/1 directory with [`Pack::open`], a compiled file with
+/// [`Pack::from_bytes`], or try the tools on [`Pack::demo`]:
+///
+/// ```
+/// use drg_core::Pack;
+///
+/// let pack = Pack::demo();
+/// assert!(pack.info().counts.drg > 0);
+/// let code = pack.lookup("k35.800").expect("the demo pack knows acute appendicitis");
+/// assert_eq!(code.code, "K35.800");
+/// assert_eq!(code.diagnosis_name, Some("急性阑尾炎，其他未特指"));
+///
+/// // The compiled form loads back to the same pack.
+/// let again = Pack::from_bytes(&pack.to_bytes(), "demo.drgpack").unwrap();
+/// assert_eq!(again.info().counts, pack.info().counts);
+/// ```
 #[derive(Clone, Debug)]
 pub struct Pack {
     pub(crate) info: PackInfo,
@@ -420,11 +525,14 @@ pub struct Pack {
 /// Which vocabulary a code belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Vocabulary {
+    /// ICD-10 diagnoses (codes/diagnoses.tsv).
     Diagnosis,
+    /// ICD-9-CM3 procedures (codes/procedures.tsv).
     Procedure,
 }
 
 impl Vocabulary {
+    /// `diagnosis` or `procedure`.
     pub fn as_str(self) -> &'static str {
         match self {
             Vocabulary::Diagnosis => "diagnosis",
@@ -435,15 +543,19 @@ impl Vocabulary {
 
 /// What a pack knows of one code (see [`Pack::lookup`]).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct CodeLookup<'p> {
     /// The code as normalised.
     pub code: String,
+    /// Its name in codes/diagnoses.tsv, when it is a diagnosis of the scheme.
     pub diagnosis_name: Option<&'p str>,
+    /// Its name in codes/procedures.tsv, when it is a procedure of the scheme.
     pub procedure_name: Option<&'p str>,
     /// (level, exclusion table) rows of cc.tsv.
     pub cc: Vec<(CcLevel, &'p str)>,
     /// Exclusion tables that list this code as a principal diagnosis.
     pub excludes_tables: Vec<&'p str>,
+    /// Whether or_procedures.tsv lists it (an operating-room procedure).
     pub or_procedure: bool,
     /// The code lists that contain it.
     pub lists: Vec<&'p str>,
@@ -454,9 +566,13 @@ pub struct CodeLookup<'p> {
 
 /// A vocabulary entry found by [`Pack::search`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CodeMatch<'p> {
+    /// The vocabulary it was found in.
     pub vocabulary: Vocabulary,
+    /// The code.
     pub code: &'p str,
+    /// Its name.
     pub name: &'p str,
 }
 
@@ -517,10 +633,12 @@ impl Pack {
             .expect("the built-in demo pack loads")
     }
 
+    /// What the pack says about itself: id, name, counts, warnings.
     pub fn info(&self) -> &PackInfo {
         &self.info
     }
 
+    /// The MDCs with their ADRGs and DRGs, in evaluation order.
     pub fn mdcs(&self) -> &[Mdc] {
         &self.mdcs
     }

@@ -112,9 +112,9 @@ fn unknown_format_is_refused() {
     json["format"] = json!("drgpack/2");
     let e = refused(&json);
     assert_eq!(e.file, "tiny/pack.json");
-    assert_eq!(e.location.as_deref(), Some("$.format"));
+    assert_eq!(e.key(), Some("$.format"));
     json.as_object_mut().unwrap().remove("format");
-    assert_eq!(refused(&json).location.as_deref(), Some("$.format"));
+    assert_eq!(refused(&json).key(), Some("$.format"));
 }
 
 #[test]
@@ -133,21 +133,21 @@ fn a_missing_file_is_refused_by_name() {
 fn undefined_list_and_map_names_are_refused_with_their_path() {
     let e = refused(&one_mdc(json!({"all": [{"pdx_in": "P"}, {"sdx_any_in": "NOPE"}]})));
     assert_eq!(e.file, "tiny/pack.json");
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.all[1].sdx_any_in"));
+    assert_eq!(e.key(), Some("$.mdcs[0].when.all[1].sdx_any_in"));
     assert!(e.message.contains("NOPE"), "{e}");
 
     let e = refused(&one_mdc(json!({"distinct_values_ge": {"map": "nope", "min": 2}})));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.distinct_values_ge.map"));
+    assert_eq!(e.key(), Some("$.mdcs[0].when.distinct_values_ge.map"));
 }
 
 #[test]
 fn unknown_keys_and_operators_are_refused() {
     let e = refused(&one_mdc(json!({"pdx_is": "P"})));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.pdx_is"));
+    assert_eq!(e.key(), Some("$.mdcs[0].when.pdx_is"));
     assert!(e.message.contains("unknown expression key"), "{e}");
 
     let e = refused(&one_mdc(json!({"age_years": {"gte": 3}})));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when.age_years.gte"));
+    assert_eq!(e.key(), Some("$.mdcs[0].when.age_years.gte"));
     assert!(e.message.contains("unknown operator"), "{e}");
 
     let e = refused(&one_mdc(json!({"age_years": {"ge": "3"}})));
@@ -157,7 +157,7 @@ fn unknown_keys_and_operators_are_refused() {
 #[test]
 fn an_object_with_more_than_one_key_is_refused() {
     let e = refused(&one_mdc(json!({"pdx_in": "P", "sex": "M"})));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].when"));
+    assert_eq!(e.key(), Some("$.mdcs[0].when"));
     assert!(e.message.contains("exactly one key"), "{e}");
     let e = refused(&one_mdc(json!({})));
     assert!(e.message.contains("exactly one key"), "{e}");
@@ -170,7 +170,7 @@ fn a_drg_code_under_two_adrgs_is_refused() {
         {"code": "T2", "name": "b", "when": true, "drgs": [{"code": "T19", "name": "x", "when": true}]}
     ]}]));
     let e = refused(&json);
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[1].drgs[0].code"));
+    assert_eq!(e.key(), Some("$.mdcs[0].adrgs[1].drgs[0].code"));
     assert!(e.message.contains("T19") && e.message.contains("T1"), "{e}");
 }
 
@@ -188,11 +188,11 @@ fn a_repeated_adrg_may_reuse_its_drg_codes() {
 fn tsv_rows_with_the_wrong_number_of_fields_are_refused_by_line() {
     let e = load_with(&one_mdc(json!(true)), &[("cc.tsv", Some("code\tlevel\texclusion_table\nS1\tMCC\tt1\nS2\tCC\n"))]).unwrap_err();
     assert_eq!(e.file, "tiny/cc.tsv");
-    assert_eq!(e.location.as_deref(), Some("line 3"));
+    assert_eq!(e.line(), Some(3));
     assert!(e.message.contains("expected 3"), "{e}");
 
     let e = load_with(&one_mdc(json!(true)), &[("codes/diagnoses.tsv", Some("code\tname\nP1\tx\ty\n"))]).unwrap_err();
-    assert_eq!((e.file.as_str(), e.location.as_deref()), ("tiny/codes/diagnoses.tsv", Some("line 2")));
+    assert_eq!((e.file.as_str(), e.line()), ("tiny/codes/diagnoses.tsv", Some(2)));
 
     let e = load_with(&one_mdc(json!(true)), &[("or_procedures.tsv", Some(""))]).unwrap_err();
     assert!(e.message.contains("header"), "{e}");
@@ -201,7 +201,7 @@ fn tsv_rows_with_the_wrong_number_of_fields_are_refused_by_line() {
 #[test]
 fn a_level_other_than_mcc_or_cc_is_refused() {
     let e = load_with(&one_mdc(json!(true)), &[("cc.tsv", Some("code\tlevel\texclusion_table\nS1\tMCC\tt1\nS2\tmajor\tt2\n"))]).unwrap_err();
-    assert_eq!((e.file.as_str(), e.location.as_deref()), ("tiny/cc.tsv", Some("line 3")));
+    assert_eq!((e.file.as_str(), e.line()), ("tiny/cc.tsv", Some(3)));
     assert!(e.message.contains("major"), "{e}");
 }
 
@@ -237,25 +237,26 @@ fn counts_that_differ_are_a_warning_not_a_refusal() {
     assert_eq!(pack.info().warnings.len(), 1);
     assert!(pack.info().warnings[0].contains("$.counts.drg"), "{:?}", pack.info().warnings);
     json["counts"] = json!({"mdc": "one"});
-    assert_eq!(refused(&json).location.as_deref(), Some("$.counts.mdc"));
+    assert_eq!(refused(&json).key(), Some("$.counts.mdc"));
 }
 
 #[test]
 fn malformed_json_is_refused_with_line_and_column() {
     let e = load_with(&json!(null), &[("pack.json", Some("{\n  \"format\": \"drgpack/1\",\n  oops\n}"))]).unwrap_err();
     assert_eq!(e.file, "tiny/pack.json");
-    assert!(e.location.as_deref().unwrap().starts_with("line 3"), "{e}");
+    assert_eq!(e.line(), Some(3), "{e}");
+    assert!(matches!(e.location, Some(super::Location::Line { column: Some(_), .. })), "{e}");
 }
 
 #[test]
 fn missing_rule_fields_are_refused_with_their_path() {
     let json = pack_json(json!([{"code": "MDCT", "name": "T", "adrgs": []}]));
-    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].when"));
+    assert_eq!(refused(&json).key(), Some("$.mdcs[0].when"));
     let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "adrgs": [{"code": "T1", "name": "a", "when": true}]}]));
-    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs"));
+    assert_eq!(refused(&json).key(), Some("$.mdcs[0].adrgs[0].drgs"));
     let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true,
         "adrgs": [{"code": "T1", "name": "a", "when": true, "if_no_drg": "skip", "drgs": []}]}]));
-    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].adrgs[0].if_no_drg"));
+    assert_eq!(refused(&json).key(), Some("$.mdcs[0].adrgs[0].if_no_drg"));
 }
 
 #[test]
@@ -368,21 +369,21 @@ fn an_unknown_key_is_refused_at_every_level_naming_its_path() {
     let mut top = with_adrgs(json!([t1(json!([drg]))]));
     top["retry"] = json!("each_other_procedure");
     let e = refused(&top);
-    assert_eq!(e.location.as_deref(), Some("$.retry"), "{e}");
+    assert_eq!(e.key(), Some("$.retry"), "{e}");
     assert!(e.message.contains("unknown key \"retry\""), "{e}");
 
     let mut counts = with_adrgs(json!([t1(json!([drg]))]));
     counts["counts"] = json!({"mdc": 1, "adrgs": 1});
-    assert_eq!(refused(&counts).location.as_deref(), Some("$.counts.adrgs"));
+    assert_eq!(refused(&counts).key(), Some("$.counts.adrgs"));
 
     let mdc = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "if_no_drg": "continue", "adrgs": [t1(json!([drg]))]}]));
-    assert_eq!(refused(&mdc).location.as_deref(), Some("$.mdcs[0].if_no_drg"));
+    assert_eq!(refused(&mdc).key(), Some("$.mdcs[0].if_no_drg"));
 
     let adrg = with_adrgs(json!([{"code": "T1", "name": "T", "when": true, "if_no_adrg": "stop", "drgs": [drg]}]));
-    assert_eq!(refused(&adrg).location.as_deref(), Some("$.mdcs[0].adrgs[0].if_no_adrg"));
+    assert_eq!(refused(&adrg).key(), Some("$.mdcs[0].adrgs[0].if_no_adrg"));
 
     let drg_level = with_adrgs(json!([t1(json!([drg, {"code": "T15", "name": "T", "when": true, "weight": 1.2}]))]));
-    assert_eq!(refused(&drg_level).location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs[1].weight"));
+    assert_eq!(refused(&drg_level).key(), Some("$.mdcs[0].adrgs[0].drgs[1].weight"));
 }
 
 #[test]
@@ -395,7 +396,7 @@ fn if_no_adrg_and_retry_values_are_checked() {
     assert!(!load(&with_adrgs(json!([t1(json!([drg]))]))).mdcs()[0].stop_if_no_adrg, "default: continue");
     let json = pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "if_no_adrg": "halt", "adrgs": []}]));
     let e = refused(&json);
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].if_no_adrg"));
+    assert_eq!(e.key(), Some("$.mdcs[0].if_no_adrg"));
     assert!(e.message.contains("\"stop\" or \"continue\""), "{e}");
 
     let mut json = with_adrgs(json!([t1(json!([drg]))]));
@@ -403,9 +404,9 @@ fn if_no_adrg_and_retry_values_are_checked() {
     json["retry_ungroupable"] = json!("each_other_procedure");
     assert_eq!(load(&json).retry(), Retry::EachOtherProcedure);
     json["retry_ungroupable"] = json!("every_procedure");
-    assert_eq!(refused(&json).location.as_deref(), Some("$.retry_ungroupable"));
+    assert_eq!(refused(&json).key(), Some("$.retry_ungroupable"));
     json["retry_ungroupable"] = json!(true);
-    assert_eq!(refused(&json).location.as_deref(), Some("$.retry_ungroupable"));
+    assert_eq!(refused(&json).key(), Some("$.retry_ungroupable"));
 }
 
 #[test]
@@ -435,15 +436,15 @@ fn duplicate_mdc_adrg_and_drg_codes_are_refused_by_name() {
         json!({"code": code, "name": "T", "when": true, "adrgs": [{"code": adrg, "name": "A", "when": true, "drgs": [drg(d)]}]})
     };
     let e = refused(&pack_json(json!([mdc("MDCT", "T1", "T19"), mdc("MDCT", "T2", "T29")])));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[1].code"));
+    assert_eq!(e.key(), Some("$.mdcs[1].code"));
     assert!(e.message.contains("MDC MDCT is listed twice (first at $.mdcs[0])"), "{e}");
 
     let e = refused(&pack_json(json!([mdc("MDCT", "T1", "T19"), mdc("MDCU", "T1", "T19")])));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[1].adrgs[0].code"));
+    assert_eq!(e.key(), Some("$.mdcs[1].adrgs[0].code"));
     assert!(e.message.contains("ADRG T1 is already in MDC MDCT"), "{e}");
 
     let e = refused(&with_adrgs(json!([t1(json!([drg("T11"), drg("T13"), drg("T11")]))])));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs[2].code"));
+    assert_eq!(e.key(), Some("$.mdcs[0].adrgs[0].drgs[2].code"));
     assert!(e.message.contains("DRG T11 is listed twice"), "{e}");
 
     // Alternative entries of one ADRG in its MDC stay allowed (specs/rulepack.md).
@@ -457,12 +458,12 @@ fn codes_longer_than_the_c_interface_holds_are_refused() {
     let drg = |c: &str| json!({"code": c, "name": "T", "when": true});
     load(&pack_json(json!([{"code": fits, "name": "T", "when": true, "adrgs": [t1(json!([drg(&fits)]))]}])));
     let e = refused(&pack_json(json!([{"code": long, "name": "T", "when": true, "adrgs": []}])));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].code"));
+    assert_eq!(e.key(), Some("$.mdcs[0].code"));
     assert!(e.message.contains("16 bytes long; codes are at most 15 bytes"), "{e}");
     let e = refused(&with_adrgs(json!([{"code": long, "name": "T", "when": true, "drgs": []}])));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[0].code"));
+    assert_eq!(e.key(), Some("$.mdcs[0].adrgs[0].code"));
     let e = refused(&with_adrgs(json!([t1(json!([drg(&long)]))])));
-    assert_eq!(e.location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs[0].code"));
+    assert_eq!(e.key(), Some("$.mdcs[0].adrgs[0].drgs[0].code"));
     // Bytes, not characters: 6 CJK characters are 18 bytes.
     let e = refused(&pack_json(json!([{"code": "编码太长了啊", "name": "T", "when": true, "adrgs": []}])));
     assert!(e.message.contains("18 bytes long"), "{e}");
@@ -621,5 +622,5 @@ fn an_ambiguous_adrg_with_drgs_is_refused() {
     load(&json);
     let json = with_adrgs(json!([{"code": "TQY", "name": "QY", "when": true, "ambiguous": true,
         "drgs": [{"code": "TQY9", "name": "x", "when": true}]}]));
-    assert_eq!(refused(&json).location.as_deref(), Some("$.mdcs[0].adrgs[0].drgs"));
+    assert_eq!(refused(&json).key(), Some("$.mdcs[0].adrgs[0].drgs"));
 }

@@ -52,12 +52,17 @@ pub use year::{
 /// grouped) and its money.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PointsCase {
+    /// The case's id.
     pub id: String,
+    /// The hospital that treated it.
     pub hospital: String,
+    /// The hospital's level, which a policy may set coefficients by.
     pub hospital_level: Option<String>,
     /// The DRG when the case was grouped; `None` otherwise.
     pub drg: Option<String>,
+    /// Total cost, in yuan.
     pub total_cost: Option<f64>,
+    /// The part the patient paid, in yuan.
     pub self_pay: Option<f64>,
 }
 
@@ -88,8 +93,10 @@ impl fmt::Display for Skip {
 /// A step that cannot be done at all.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PointsError {
+    /// No base points can be set from the history.
     #[error("the history has no grouped case with a total_cost above 0: no base points can be set")]
     EmptyHistory,
+    /// No point value can be set.
     #[error("the period's cases have no points: no point value can be set")]
     NoPoints,
     /// A number that would reach an output is not finite: the message names
@@ -108,16 +115,20 @@ pub struct DrgWeight {
     pub n: u64,
     /// Cases kept after trimming.
     pub kept: u64,
+    /// Average cost of the kept cases.
     pub avg_cost: f64,
     /// Relative weight (RW): `avg_cost / overall_avg`.
     pub weight: f64,
+    /// Base points: `weight × scale`.
     pub base_points: f64,
+    /// Fewer kept cases than the policy's `min_cases` (still priced).
     pub unstable: bool,
 }
 
 /// The calibration table: base points by DRG, and the overall line.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Weights {
+    /// Each DRG's line, by code.
     pub drgs: BTreeMap<String, DrgWeight>,
     /// The overall line (drg `*`): all cases, all kept, the overall average
     /// (weight 1, base points = scale).
@@ -134,12 +145,41 @@ impl Weights {
 /// What calibration gives: the table, and which input cases it left out.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Calibration {
+    /// The weights table.
     pub weights: Weights,
     /// (index into the input, why) of every case left out.
     pub skipped: Vec<(usize, Skip)>,
 }
 
 /// Step 1: base points from historical cases.
+///
+/// ```
+/// use drg_core::points::{self, PointsCase, Policy};
+///
+/// let case = |id: usize, drg: &str, cost: f64| PointsCase {
+///     id: id.to_string(),
+///     hospital: "H1".into(),
+///     drg: Some(drg.into()),
+///     total_cost: Some(cost),
+///     ..PointsCase::default()
+/// };
+/// let costs = [7000.0, 9000.0, 7000.0, 9000.0, 8000.0];
+/// let history: Vec<PointsCase> = costs
+///     .iter()
+///     .enumerate()
+///     .flat_map(|(i, c)| [case(i, "GC23", *c), case(i + 5, "BB11", c * 1.5)])
+///     .collect();
+/// let policy = Policy::default();
+/// let calibration = points::calibrate(&policy, &history).unwrap();
+/// let gc23 = &calibration.weights.drgs["GC23"];
+/// assert_eq!(gc23.avg_cost, 8000.0);
+/// assert!(gc23.weight < 1.0 && calibration.weights.drgs["BB11"].weight > 1.0);
+///
+/// // Step 2: a case of the period, scored with the table.
+/// let scored = points::score(&policy, &calibration.weights, &case(99, "GC23", 8000.0)).unwrap();
+/// assert_eq!(scored.category, points::Category::Normal);
+/// assert!(scored.points > 0.0);
+/// ```
 pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a PointsCase>) -> Result<Calibration, PointsError> {
     calibrate_stays(policy, history.into_iter().map(|c| (c, None))).map(|(c, _)| c)
 }
@@ -311,6 +351,7 @@ fn mean(xs: &[f64]) -> f64 {
 /// The payment category of a case.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Category {
+    /// Priced at its DRG's base points.
     Normal,
     /// 高倍率: cost at least the high multiple of the DRG average.
     High,
@@ -323,6 +364,7 @@ pub enum Category {
 }
 
 impl Category {
+    /// `normal`, `high`, `low`, `ungrouped` or `perdiem`, as in case_points.csv.
     pub fn as_str(self) -> &'static str {
         match self {
             Category::Normal => "normal",
@@ -341,11 +383,13 @@ pub struct CaseScore {
     /// when that DRG has no base points (`None` when not grouped); for a
     /// per-diem case its category code.
     pub drg: Option<String>,
+    /// How the case was priced.
     pub category: Category,
     /// 0 when ungrouped.
     pub base_points: f64,
     /// 1 when ungrouped.
     pub coef: f64,
+    /// `base_points × coef`.
     pub points: f64,
 }
 
@@ -397,6 +441,8 @@ pub struct PeriodTotals {
     pub fund_item_cost: f64,
     /// B.
     pub budget: f64,
+    /// What the fund pays out: A plus its share of the surplus, or B plus its
+    /// share of the overspend (points.md §3).
     pub pool: f64,
     /// Yuan per point.
     pub point_value: f64,
@@ -405,20 +451,30 @@ pub struct PeriodTotals {
 /// One hospital's settlement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct HospitalSettlement {
+    /// The hospital.
     pub hospital: String,
+    /// Its cases.
     pub cases: u64,
+    /// Its points.
     pub points: f64,
+    /// What its patients paid.
     pub self_pay: f64,
+    /// Its cases' total cost.
     pub cost: f64,
+    /// What its points are worth: points × point value.
     pub revenue: f64,
+    /// What the fund owes it: revenue − self pay.
     pub fund_due: f64,
+    /// The monthly pre-settlement: fund due × the policy's `prepay_ratio`.
     pub prepay: f64,
     /// 盈亏: revenue − cost.
     pub balance: f64,
 }
 
+/// A period's settlement: the totals and each hospital's share.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Settlement {
+    /// The period's totals and point value.
     pub period: PeriodTotals,
     /// By hospital id.
     pub hospitals: Vec<HospitalSettlement>,

@@ -62,7 +62,9 @@ pub fn principal_diagnosis(diagnoses: &str) -> Option<Cow<'_, str>> {
 pub struct CareFacts<'a> {
     /// The case's `status` is `invalid`.
     pub invalid: bool,
+    /// Length of stay in days.
     pub los_days: Option<i64>,
+    /// The discharging department.
     pub dept: Option<&'a str>,
     /// The `diagnoses` field (its first code is the principal diagnosis).
     pub diagnoses: Option<&'a str>,
@@ -73,13 +75,16 @@ pub struct CareFacts<'a> {
 pub struct PerDiemStay {
     /// Index into the policy's `perdiem.categories`.
     pub category: usize,
+    /// Its length of stay in days.
     pub los_days: i64,
 }
 
 /// Why a case matched its category.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PerDiemMatch {
+    /// The category and the stay.
     pub stay: PerDiemStay,
+    /// The category's code.
     pub code: String,
     /// The dept that matched (`None`: the category takes any dept).
     pub by_dept: Option<String>,
@@ -229,7 +234,9 @@ pub fn paid_days(segments: &[(f64, f64)], los_days: i64) -> f64 {
 /// The calibration of one per-diem category (a row of perdiem.csv).
 #[derive(Clone, Debug, PartialEq)]
 pub struct PerDiemRate {
+    /// The category's code.
     pub category: String,
+    /// Its name.
     pub name: String,
     /// History cases of the category with a cost above 0.
     pub n: u64,
@@ -239,6 +246,7 @@ pub struct PerDiemRate {
     pub days: u64,
     /// Σ cost / Σ los of the kept cases.
     pub daily_cost: f64,
+    /// Average length of stay of the kept cases.
     pub avg_los: f64,
     /// `daily_cost / overall_avg × scale`: points of one bed-day.
     pub bedday_points: f64,
@@ -247,6 +255,7 @@ pub struct PerDiemRate {
 /// The bed-day points of every category with kept cases, in policy order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct PerDiemRates {
+    /// One rate per category, in policy order.
     pub rates: Vec<PerDiemRate>,
 }
 

@@ -10,6 +10,7 @@ use serde::Deserialize;
 pub struct PolicyError {
     /// The file (or `policy`) the policy came from.
     pub source_name: String,
+    /// What is wrong, naming the key.
     pub message: String,
 }
 
@@ -23,10 +24,13 @@ pub enum Trim {
     None,
 }
 
+/// `[calibration]`: how base points are set from history.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CalibrationPolicy {
+    /// How outlying costs are trimmed.
     pub trim: Trim,
+    /// `k` of mean ± k·sd.
     pub trim_k: f64,
     /// A DRG with fewer kept cases is flagged `unstable` (still priced).
     pub min_cases: u64,
@@ -40,6 +44,7 @@ impl Default for CalibrationPolicy {
     }
 }
 
+/// `[scoring]`: how a case's points are set.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ScoringPolicy {
@@ -48,6 +53,8 @@ pub struct ScoringPolicy {
     pub high_multiples: Vec<(f64, f64)>,
     /// At or below this share of the DRG average a case is a low case (低倍率).
     pub low_ratio: f64,
+    /// An ungrouped case's points are its cost / overall average × scale ×
+    /// this factor (points.md §2).
     pub ungrouped_factor: f64,
     /// DRGs paid alike everywhere (基础病组): coefficient 1.0.
     pub base_groups: Vec<String>,
@@ -64,6 +71,7 @@ impl Default for ScoringPolicy {
     }
 }
 
+/// `[coefficients]`: the hospital coefficients (医院系数).
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CoefficientPolicy {
@@ -93,6 +101,7 @@ impl CoefficientPolicy {
     }
 }
 
+/// `[settlement]`: the budget and how it is shared.
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SettlementPolicy {
@@ -133,7 +142,9 @@ fn yes() -> bool {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PerDiemCategory {
+    /// The category's code (written in case_points.csv's `drg`).
     pub code: String,
+    /// Its name.
     #[serde(default)]
     pub name: String,
     /// The case's dept must be one of these (exact text); empty: any dept.
@@ -175,9 +186,13 @@ impl AssessmentPolicy {
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Policy {
+    /// `[calibration]`.
     pub calibration: CalibrationPolicy,
+    /// `[scoring]`.
     pub scoring: ScoringPolicy,
+    /// `[coefficients]`.
     pub coefficients: CoefficientPolicy,
+    /// `[settlement]`.
     pub settlement: SettlementPolicy,
     /// Per-diem categories (specs/perdiem.md); `None`: no case is per-diem.
     pub perdiem: Option<PerDiemPolicy>,

@@ -253,7 +253,9 @@ pub fn period_csv(settlement: &Settlement) -> String {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
 pub struct WeightsCsvError {
+    /// The line to blame (1 is the header), when one is.
     pub line: Option<u64>,
+    /// What is wrong there.
     pub message: String,
 }
 

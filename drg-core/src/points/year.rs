@@ -17,6 +17,7 @@ use super::{CaseScore, HospitalSettlement, PeriodTotals, PointsCase, PointsError
 /// A calendar month, the month of a discharge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Month {
+    /// The year (2024).
     pub year: u16,
     /// 1–12.
     pub month: u8,
@@ -95,9 +96,13 @@ pub fn round_cents(x: f64) -> f64 {
 /// a DIP case): where, how many points, and its money.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct SettlementItem<'a> {
+    /// The hospital.
     pub hospital: &'a str,
+    /// Its points.
     pub points: f64,
+    /// Its total cost, in yuan.
     pub total_cost: f64,
+    /// What the patient paid, in yuan.
     pub self_pay: f64,
     /// The discharge month, for the monthly pre-settlement.
     pub month: Option<Month>,
@@ -154,9 +159,13 @@ pub struct Ledger {
 /// One row of monthly.csv.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MonthlyRow {
+    /// The discharge month.
     pub month: Month,
+    /// The hospital.
     pub hospital: String,
+    /// Its cases discharged that month.
     pub cases: u64,
+    /// Their points.
     pub points: f64,
     /// Σ (total_cost − self_pay).
     pub fund_item_cost: f64,
@@ -167,8 +176,11 @@ pub struct MonthlyRow {
 /// One row of clearing.csv.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClearingRow {
+    /// The hospital.
     pub hospital: String,
+    /// Its assessment score, when it has one.
     pub score: Option<f64>,
+    /// The coefficient the score gives.
     pub assessment_coef: f64,
     /// Rounded to the cent.
     pub fund_due: f64,
@@ -183,10 +195,13 @@ pub struct ClearingRow {
 /// (both `None` when the items had no months).
 #[derive(Clone, Debug, PartialEq)]
 pub struct YearSettlement {
+    /// The period's settlement.
     pub settlement: Settlement,
     /// The assessment coefficient of each hospital of the settlement, in its order.
     pub assessment_coefs: Vec<f64>,
+    /// The monthly pre-settlement (monthly.csv).
     pub monthly: Option<Vec<MonthlyRow>>,
+    /// The year's clearing (clearing.csv).
     pub clearing: Option<Vec<ClearingRow>>,
 }
 
@@ -199,6 +214,7 @@ fn finite(what: &str, x: f64) -> Result<f64, PointsError> {
 }
 
 impl Ledger {
+    /// An empty ledger: add every scored item, then settle.
     pub fn new() -> Self {
         Ledger::default()
     }
@@ -331,10 +347,12 @@ impl Ledger {
 /// Hospitals' assessment scores (考核得分), 0–100.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AssessmentScores {
+    /// Each hospital's score.
     pub by_hospital: BTreeMap<String, f64>,
 }
 
 impl AssessmentScores {
+    /// A hospital's score, when it has one.
     pub fn get(&self, hospital: &str) -> Option<f64> {
         self.by_hospital.get(hospital).copied()
     }
@@ -368,7 +386,9 @@ fn insert_score(map: &mut BTreeMap<String, f64>, hospital: &str, score: f64, lin
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{}{message}", line.map(|l| format!("line {l}: ")).unwrap_or_default())]
 pub struct ScoresCsvError {
+    /// The line to blame (1 is the header), when one is.
     pub line: Option<u64>,
+    /// What is wrong there.
     pub message: String,
 }
 

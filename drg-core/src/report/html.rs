@@ -5,7 +5,7 @@
 
 use std::fmt::Write;
 
-use super::{Report, Risk, UnitIndicators};
+use super::{Report, Risk, SchemeIndicators, UnitIndicators};
 use crate::points::fixed;
 
 /// Escapes text for HTML content and attribute values.
@@ -106,8 +106,20 @@ footer dd { margin:0 0 0 1em; }
 /// data (a file name, a period).
 pub fn report_html(report: &Report, title: &str) -> String {
     let mut h = String::with_capacity(64 * 1024 + report.drgs.len() * 400);
-    let s = &report.scheme;
     let units = if report.by_dept { "科室" } else { "医院" };
+    let region_low = page_head(&mut h, report, title);
+    charts(&mut h, report, units, region_low);
+    hospitals_table(&mut h, report, units);
+    scheme_table(&mut h, &report.scheme);
+    drgs_table(&mut h, report);
+    footer(&mut h);
+    h
+}
+
+/// The page's head, its key figures and the warning about DRGs without a
+/// weight; gives the region's low-risk mortality.
+fn page_head(h: &mut String, report: &Report, title: &str) -> Option<f64> {
+    let s = &report.scheme;
     let hospitals = {
         let mut ids: Vec<&str> = report.hospitals.iter().map(|u| u.hospital.as_str()).collect();
         ids.dedup();
@@ -157,6 +169,13 @@ pub fn report_html(report: &Report, title: &str) -> String {
         );
     }
 
+    region_low
+}
+
+/// CMI × cost index, group rate and low-risk mortality by hospital, the
+/// distribution of cost CV and the worst DRGs by it.
+fn charts(h: &mut String, report: &Report, units: &str, region_low: Option<f64>) {
+    let s = &report.scheme;
     // CMI × cost index.
     let _ = write!(
         h,
@@ -164,19 +183,19 @@ pub fn report_html(report: &Report, title: &str) -> String {
 <p class="note">横轴 CMI（病例组合指数，技术难度），纵轴费用消耗指数（同组费用相对区域均值）；两条虚线为区域水平 1。右下象限：难度高且费用低于区域。</p>
 "#
     );
-    scatter(&mut h, report);
+    scatter(h, report);
     h.push_str("</section>\n");
 
     h.push_str(r#"<section class="grid2"><div>"#);
     let _ = write!(h, r#"<h2>入组率 <small>group rate = grouped / valid</small></h2><p class="note">虚线为区域入组率 {}。</p>"#, pct(s.group_rate, 2));
-    dot_chart(&mut h, report, s.group_rate);
+    dot_chart(h, report, s.group_rate);
     h.push_str("</div><div>");
     let _ = write!(
         h,
         r#"<h2>低风险组死亡率 <small>low-risk mortality</small></h2><p class="note">低风险 DRG 中的死亡例数 / 病例数；虚线为区域水平 {}。</p>"#,
         pct(region_low, 2)
     );
-    low_risk_chart(&mut h, report, region_low);
+    low_risk_chart(h, report, region_low);
     h.push_str("</div></section>\n");
 
     h.push_str(r#"<section class="grid2"><div>"#);
@@ -185,12 +204,16 @@ pub fn report_html(report: &Report, title: &str) -> String {
         r#"<h2>组内费用变异系数分布 <small>cost CV over DRGs</small></h2><p class="note">每个 DRG 一个值（标准差 / 均值）；CV &gt; 1 的 {} 个 DRG 组内费用差异过大，分组区分度不足。</p>"#,
         s.drgs_cv_over_1
     );
-    cv_histogram(&mut h, report);
+    cv_histogram(h, report);
     h.push_str("</div><div>");
     h.push_str(r#"<h2>费用变异最大的 DRG <small>worst DRGs by cost CV</small></h2><p class="note">按 CV 从高到低的前 15 组。</p>"#);
-    worst_cv(&mut h, report);
+    worst_cv(h, report);
     h.push_str("</div></section>\n");
 
+}
+
+/// The hospitals (or departments) table, as hospitals.csv.
+fn hospitals_table(h: &mut String, report: &Report, units: &str) {
     // The tables.
     let _ = write!(h, r#"<section><h2>{units}指标 <small>hospitals.csv</small></h2><div class="scroll"><table id="hospitals"><thead><tr><th>医院<br><small>hospital</small></th>"#);
     if report.by_dept {
@@ -240,6 +263,10 @@ pub fn report_html(report: &Report, title: &str) -> String {
     }
     h.push_str("</tbody></table></div></section>\n");
 
+}
+
+/// The scheme's line, as scheme.csv.
+fn scheme_table(h: &mut String, s: &SchemeIndicators) {
     let _ = writeln!(
         h,
         r#"<section><h2>分组方案 <small>scheme.csv</small></h2><table id="scheme"><thead><tr><th>病例数<br><small>cases</small></th><th>入组病例<br><small>grouped</small></th><th>入组率<br><small>group_rate</small></th><th>使用 DRG 组数<br><small>drgs_used</small></th><th>费用 RIV<br><small>riv_cost</small></th><th>住院日 RIV<br><small>riv_los</small></th><th>CV &gt; 1 的组数<br><small>drgs_cv_over_1</small></th></tr></thead><tbody><tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr></tbody></table></section>"#,
@@ -252,6 +279,10 @@ pub fn report_html(report: &Report, title: &str) -> String {
         s.drgs_cv_over_1
     );
 
+}
+
+/// Every DRG, folded, as drgs.csv.
+fn drgs_table(h: &mut String, report: &Report) {
     let _ = write!(
         h,
         r#"<section><h2>DRG 指标 <small>drgs.csv</small></h2><details><summary>全部 {} 个 DRG（按编码）</summary><div class="scroll"><table id="drgs"><thead><tr><th>DRG</th><th>病例数<br><small>cases</small></th><th>死亡<br><small>deaths</small></th><th>死亡率<br><small>mortality</small></th><th class="text">死亡风险<br><small>risk</small></th><th>例均费用<br><small>avg_cost</small></th><th>平均住院日<br><small>avg_los</small></th><th>费用 CV<br><small>cost_cv</small></th></tr></thead><tbody>"#,
@@ -274,6 +305,10 @@ pub fn report_html(report: &Report, title: &str) -> String {
         );
     }
     h.push_str("</tbody></table></div></details></section>\n</main>\n");
+}
+
+/// The definitions of the indicators.
+fn footer(h: &mut String) {
     h.push_str(
         r#"<footer><dl>
 <dt>入组率 group rate</dt><dd>入组病例 / 有效病例（未通过校验的病例计入病例数，不计入有效病例）。</dd>
@@ -285,7 +320,6 @@ pub fn report_html(report: &Report, title: &str) -> String {
 </body></html>
 "#,
     );
-    h
 }
 
 /// A symmetric scale around 1 (the region's level) that holds every value.
@@ -382,8 +416,19 @@ fn scatter(h: &mut String, report: &Report) {
         ht - 10.0,
         (top + bottom) / 2.0
     );
+    scatter_points(h, &points, &px, &py);
+    h.push_str("</svg>");
+    let left_out = report.hospitals.len() - points.len();
+    if left_out > 0 {
+        let _ = write!(h, r#"<p class="note">{left_out} 个单位没有 CMI 或费用消耗指数（无入组病例或无有效费用），未画出。</p>"#);
+    }
+}
+
+/// The hospitals' dots of the CMI × cost-index chart, named when there are
+/// at most 40.
+fn scatter_points(h: &mut String, points: &[(&UnitIndicators, f64, f64)], px: &dyn Fn(f64) -> f64, py: &dyn Fn(f64) -> f64) {
     let label_all = points.len() <= 40;
-    for (u, x, y) in &points {
+    for (u, x, y) in points {
         let (sx, sy) = (px(*x), py(*y));
         let name = esc(&unit_label(u));
         let _ = write!(
@@ -398,11 +443,6 @@ fn scatter(h: &mut String, report: &Report) {
             let _ = write!(h, r#"<text class="halo" x="{:.1}" y="{:.1}" style="font-size:12px;font-weight:600">{name}</text>"#, sx + 10.0, sy + 4.0);
         }
         h.push_str("</g>");
-    }
-    h.push_str("</svg>");
-    let left_out = report.hospitals.len() - points.len();
-    if left_out > 0 {
-        let _ = write!(h, r#"<p class="note">{left_out} 个单位没有 CMI 或费用消耗指数（无入组病例或无有效费用），未画出。</p>"#);
     }
 }
 

@@ -42,10 +42,15 @@ pub use read::{is_death, ReadSummary, ReportInputError, ReportReader};
 
 /// 死亡风险分级: the mortality risk level of a DRG.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Risk {
+    /// 低风险: mortality 0, or a z-score below −1.
     Low,
+    /// 中低风险: z-score from −1 to below 0.
     MidLow,
+    /// 中高风险: z-score from 0 to below 1.
     MidHigh,
+    /// 高风险: z-score of 1 or more.
     High,
 }
 
@@ -76,16 +81,20 @@ impl Risk {
 /// here.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ReportRow<'a> {
+    /// The hospital (医疗机构) of the row.
     pub hospital: &'a str,
     /// Used only by a report by department; an empty dept is a department
     /// of its own.
     pub dept: &'a str,
+    /// The row's grouping status.
     pub status: Status,
     /// The DRG of a `grouped` row (a grouped row without one is not grouped).
     pub drg: Option<&'a str>,
     /// 离院方式 is 死亡 (discharge 5).
     pub death: bool,
+    /// Total cost, as read (only a cost above 0 counts).
     pub total_cost: Option<f64>,
+    /// Length of stay in days, as read (only a stay of at least 1 day counts).
     pub los_days: Option<i64>,
 }
 
@@ -175,6 +184,33 @@ struct Cell {
 }
 
 /// The accumulator of specs/report.md: add every row, then [`finish`](Self::finish).
+///
+/// ```
+/// use drg_core::report::{Indicators, ReportRow};
+/// use drg_core::Status;
+///
+/// let weights = drg_core::points::read_weights_csv(
+///     "drg,n,kept,avg_cost,weight,base_points,unstable\n\
+///      GC23,10,10,8000,0.8,80,false\n\
+///      *,10,10,10000,1,100,false\n".as_bytes(),
+/// )
+/// .unwrap();
+/// let mut indicators = Indicators::new(&weights, false);
+/// for (hospital, cost) in [("H1", 7000.0), ("H1", 9000.0), ("H2", 8000.0)] {
+///     indicators.add(&ReportRow {
+///         hospital,
+///         status: Status::Grouped,
+///         drg: Some("GC23"),
+///         total_cost: Some(cost),
+///         los_days: Some(5),
+///         ..ReportRow::default()
+///     });
+/// }
+/// let report = indicators.finish(None);
+/// assert_eq!(report.scheme.cases, 3);
+/// assert_eq!(report.hospitals[0].cmi, Some(0.8));
+/// assert_eq!(report.hospitals[1].cost_index, Some(1.0));
+/// ```
 pub struct Indicators<'w> {
     weights: &'w Weights,
     by_dept: bool,
@@ -195,57 +231,91 @@ pub struct Indicators<'w> {
 
 /// Per DRG over the whole input (a row of drgs.csv).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct DrgIndicators {
+    /// The DRG code.
     pub drg: String,
+    /// Grouped cases in the DRG.
     pub cases: u64,
+    /// Those of them who died (discharge 5).
     pub deaths: u64,
+    /// `deaths / cases`.
     pub mortality: f64,
+    /// The DRG's mortality risk level (specs/report.md).
     pub risk: Risk,
+    /// Mean total cost of the cases with a cost above 0.
     pub avg_cost: Option<f64>,
+    /// Mean length of stay of the cases with a stay of at least 1 day.
     pub avg_los: Option<f64>,
+    /// Coefficient of variation of the cost (sd / mean).
     pub cost_cv: Option<f64>,
 }
 
 /// Per hospital, or per hospital and department (a row of hospitals.csv).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct UnitIndicators {
+    /// The hospital.
     pub hospital: String,
     /// `Some` in a report by department.
     pub dept: Option<String>,
+    /// Every row of the unit, valid or not.
     pub cases: u64,
+    /// Rows that are not `invalid`.
     pub valid: u64,
+    /// Rows grouped into a DRG.
     pub grouped: u64,
+    /// `grouped / valid` (入组率).
     pub group_rate: Option<f64>,
+    /// Distinct DRGs the unit's cases fall in.
     pub drg_count: u64,
+    /// Sum of the weights (RW) of its grouped cases with a weight.
     pub total_weight: f64,
+    /// Case-mix index: `total_weight` / grouped cases with a weight.
     pub cmi: Option<f64>,
+    /// Cost index (费用消耗指数): its costs against the region's, DRG by DRG.
     pub cost_index: Option<f64>,
+    /// Time index (时间消耗指数): its stays against the region's, DRG by DRG.
     pub time_index: Option<f64>,
+    /// Cases in low-risk DRGs.
     pub low_risk_cases: u64,
+    /// Deaths among them.
     pub low_risk_deaths: u64,
+    /// `low_risk_deaths / low_risk_cases` (低风险组死亡率).
     pub low_risk_mortality: Option<f64>,
 }
 
 /// The scheme as a whole (scheme.csv).
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct SchemeIndicators {
+    /// Every row.
     pub cases: u64,
+    /// Rows grouped into a DRG.
     pub grouped: u64,
+    /// `grouped / valid`.
     pub group_rate: Option<f64>,
+    /// Distinct DRGs with a grouped case.
     pub drgs_used: u64,
+    /// Reduction in variance of the cost by the grouping.
     pub riv_cost: Option<f64>,
+    /// Reduction in variance of the length of stay.
     pub riv_los: Option<f64>,
+    /// DRGs whose cost CV is above 1.
     pub drgs_cv_over_1: u64,
 }
 
 /// The three tables.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct Report {
     /// By DRG code (byte order).
     pub drgs: Vec<DrgIndicators>,
     /// By hospital, then department.
     pub hospitals: Vec<UnitIndicators>,
+    /// The scheme as a whole.
     pub scheme: SchemeIndicators,
+    /// Whether `hospitals` is by hospital and department.
     pub by_dept: bool,
     /// Grouped rows in a DRG the weights table has no weight for: their
     /// count by DRG. They count everywhere but in total_weight and CMI.
@@ -380,12 +450,16 @@ impl<'w> Indicators<'w> {
             }
         };
         let levels = grade_risk(grading);
-        let mut risk = vec![Risk::Low; self.drgs.len()];
-        for (i, d) in self.drgs.iter().enumerate() {
-            risk[i] = levels.get(&*d.code).copied().unwrap_or(Risk::Low);
-        }
+        let risk: Vec<Risk> = self.drgs.iter().map(|d| levels.get(&*d.code).copied().unwrap_or(Risk::Low)).collect();
+        let drgs = self.drg_table(&order, &risk);
+        let hospitals = self.unit_table(&order, &risk);
+        let scheme = self.scheme_line(&order, &drgs);
+        Report { drgs, hospitals, scheme, by_dept: self.by_dept, unweighted: self.unweighted }
+    }
 
-        let drgs: Vec<DrgIndicators> = order
+    /// The DRG table, in code order.
+    fn drg_table(&self, order: &[u32], risk: &[Risk]) -> Vec<DrgIndicators> {
+        order
             .iter()
             .map(|&i| {
                 let d = &self.drgs[i as usize];
@@ -400,53 +474,12 @@ impl<'w> Indicators<'w> {
                     cost_cv: d.cost.cv(),
                 }
             })
-            .collect();
+            .collect()
+    }
 
-        // Cells by unit, then DRG code: every hospital's sums run in one
-        // fixed order.
-        let mut rank = vec![0u32; self.drgs.len()];
-        for (r, &i) in order.iter().enumerate() {
-            rank[i as usize] = r as u32;
-        }
-        let mut cells: Vec<(u32, u32, Cell)> =
-            self.cells.iter().map(|(k, c)| ((k >> 32) as u32, (k & 0xffff_ffff) as u32, *c)).collect();
-        cells.sort_unstable_by_key(|(u, d, _)| (*u, rank[*d as usize]));
-
-        struct Sums {
-            drg_count: u64,
-            cost_num: f64,
-            cost_den: u64,
-            los_num: f64,
-            los_den: u64,
-            low_cases: u64,
-            low_deaths: u64,
-        }
-        let mut sums: Vec<Sums> = (0..self.units.len())
-            .map(|_| Sums { drg_count: 0, cost_num: 0.0, cost_den: 0, los_num: 0.0, los_den: 0, low_cases: 0, low_deaths: 0 })
-            .collect();
-        for (u, d, c) in &cells {
-            let s = &mut sums[*u as usize];
-            let drg = &self.drgs[*d as usize];
-            s.drg_count += 1;
-            if c.cost_n > 0 {
-                if let Some(region) = drg.cost.mean() {
-                    let n = c.cost_n as f64;
-                    s.cost_num += n * ((c.cost_sum / n) / region);
-                    s.cost_den += c.cost_n;
-                }
-            }
-            if c.los_n > 0 {
-                if let Some(region) = drg.los.mean() {
-                    let n = c.los_n as f64;
-                    s.los_num += n * ((c.los_sum / n) / region);
-                    s.los_den += c.los_n;
-                }
-            }
-            if risk[*d as usize] == Risk::Low {
-                s.low_cases += c.cases;
-                s.low_deaths += c.deaths;
-            }
-        }
+    /// The hospital (or department) table, sorted by hospital and department.
+    fn unit_table(&self, order: &[u32], risk: &[Risk]) -> Vec<UnitIndicators> {
+        let sums = self.unit_sums(order, risk);
         let mut hospitals: Vec<UnitIndicators> = self
             .units
             .iter()
@@ -473,13 +506,56 @@ impl<'w> Indicators<'w> {
                 a.dept.as_deref().unwrap_or("").as_bytes().cmp(b.dept.as_deref().unwrap_or("").as_bytes())
             })
         });
+        hospitals
+    }
 
+    /// Each unit's sums over its (unit, DRG) cells: the cost and time
+    /// indexes' numerators and denominators, the low-risk cases and deaths.
+    fn unit_sums(&self, order: &[u32], risk: &[Risk]) -> Vec<UnitSums> {
+        // Cells by unit, then DRG code: every hospital's sums run in one
+        // fixed order.
+        let mut rank = vec![0u32; self.drgs.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        let mut cells: Vec<(u32, u32, Cell)> =
+            self.cells.iter().map(|(k, c)| ((k >> 32) as u32, (k & 0xffff_ffff) as u32, *c)).collect();
+        cells.sort_unstable_by_key(|(u, d, _)| (*u, rank[*d as usize]));
+        let mut sums: Vec<UnitSums> = (0..self.units.len()).map(|_| UnitSums::default()).collect();
+        for (u, d, c) in &cells {
+            let s = &mut sums[*u as usize];
+            let drg = &self.drgs[*d as usize];
+            s.drg_count += 1;
+            if c.cost_n > 0 {
+                if let Some(region) = drg.cost.mean() {
+                    let n = c.cost_n as f64;
+                    s.cost_num += n * ((c.cost_sum / n) / region);
+                    s.cost_den += c.cost_n;
+                }
+            }
+            if c.los_n > 0 {
+                if let Some(region) = drg.los.mean() {
+                    let n = c.los_n as f64;
+                    s.los_num += n * ((c.los_sum / n) / region);
+                    s.los_den += c.los_n;
+                }
+            }
+            if risk[*d as usize] == Risk::Low {
+                s.low_cases += c.cases;
+                s.low_deaths += c.deaths;
+            }
+        }
+        sums
+    }
+
+    /// The scheme's own line: group rate, DRGs used, RIV of cost and stay.
+    fn scheme_line(&self, order: &[u32], drgs: &[DrgIndicators]) -> SchemeIndicators {
         let riv = |all: &Moments, within: f64| -> Option<f64> {
             (all.n > 0 && all.m2 > 0.0).then(|| 1.0 - within / all.m2)
         };
         let within_cost: f64 = order.iter().map(|&i| self.drgs[i as usize].cost.m2).sum();
         let within_los: f64 = order.iter().map(|&i| self.drgs[i as usize].los.m2).sum();
-        let scheme = SchemeIndicators {
+        SchemeIndicators {
             cases: self.cases,
             grouped: self.grouped,
             group_rate: count_ratio(self.grouped, self.valid),
@@ -487,9 +563,20 @@ impl<'w> Indicators<'w> {
             riv_cost: riv(&self.all_cost, within_cost),
             riv_los: riv(&self.all_los, within_los),
             drgs_cv_over_1: drgs.iter().filter(|d| d.cost_cv.is_some_and(|cv| cv > 1.0)).count() as u64,
-        };
-        Report { drgs, hospitals, scheme, by_dept: self.by_dept, unweighted: self.unweighted }
+        }
     }
+}
+
+/// One unit's sums over its cells (see `Indicators::unit_sums`).
+#[derive(Default)]
+struct UnitSums {
+    drg_count: u64,
+    cost_num: f64,
+    cost_den: u64,
+    los_num: f64,
+    los_den: u64,
+    low_cases: u64,
+    low_deaths: u64,
 }
 
 /// The risk level of every DRG of `mortality` (deaths, cases by DRG), by the

@@ -33,7 +33,9 @@ pub struct ReportReader<R: Read> {
 
 /// What reading found.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ReadSummary {
+    /// Rows read.
     pub rows: u64,
     /// Rows grouped here with the pack.
     pub grouped_here: u64,
@@ -43,11 +45,15 @@ pub struct ReadSummary {
 
 /// A file that cannot be read as cases for a report.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReportInputError {
+    /// The input cannot be read.
     #[error(transparent)]
     Input(#[from] InputError),
+    /// Neither results nor cases: the header's columns are the field.
     #[error("the cases have neither status and drg columns (grouped cases) nor the case columns id, sex, age_years and diagnoses to group them (the header has: {0})")]
     NoResultsNoCases(String),
+    /// Cases without results, and no pack to group them with.
     #[error("the cases have no status and drg columns: they are grouped here, which needs a pack")]
     NeedsPack,
 }
@@ -152,41 +158,14 @@ impl<R: Read> ReportReader<R> {
                 if short {
                     msgs.push(format!("expected {} fields, found {}; counted as an invalid case", self.width, rec.len()));
                 }
-                for (column, field) in [(self.hospital, Field::Hospital), (self.dept, Field::Dept), (self.discharge, Field::Discharge)] {
-                    // Text fields always read.
-                    let _ = case.set_field(field, &cell(rec, column, field.name(), &mut msgs));
-                }
-                if let Err(e) = case.set_field(Field::LosDays, &cell(rec, self.los_days, "los_days", &mut msgs)) {
-                    msgs.push(format!("{e}; left out of time figures"));
-                    case.los_days = None;
-                }
-                if let Err(e) = case.set_field(Field::TotalCost, &cell(rec, self.total_cost, "total_cost", &mut msgs)) {
-                    msgs.push(format!("{e}; left out of cost figures"));
-                    case.total_cost = None;
-                }
+                self.read_fields(rec, &mut case, &mut msgs);
                 let drg_text;
                 let (status, drg): (Status, Option<&str>) = if short {
                     (Status::Invalid, None)
                 } else if let Some((s, d)) = self.results {
                     let status_text = cell(rec, Some(s), "status", &mut msgs);
                     drg_text = cell(rec, Some(d), "drg", &mut msgs);
-                    let drg = drg_text.trim();
-                    match status_text.trim() {
-                        "grouped" if drg.is_empty() => {
-                            msgs.push("grouped with an empty drg; counted as not grouped".into());
-                            (Status::Grouped, None)
-                        }
-                        "grouped" => (Status::Grouped, Some(drg)),
-                        "ungroupable" => (Status::Ungroupable, None),
-                        "ambiguous" => (Status::Ambiguous, None),
-                        "invalid" => (Status::Invalid, None),
-                        other => {
-                            msgs.push(format!(
-                                "status: {other:?} is not one of grouped, ungroupable, ambiguous, invalid; counted as not grouped"
-                            ));
-                            (Status::Ungroupable, None)
-                        }
-                    }
+                    read_result(&status_text, &drg_text, &mut msgs)
                 } else {
                     let (s, d) = &grouped[i];
                     (*s, d.as_deref())
@@ -207,6 +186,44 @@ impl<R: Read> ReportReader<R> {
             }
         }
         Ok(summary)
+    }
+
+    /// The fields a report uses besides the result: hospital, department and
+    /// discharge always read; a length of stay or cost that cannot be read
+    /// is noted in `msgs` and left out of its figures.
+    fn read_fields(&self, rec: &csv::ByteRecord, case: &mut Case, msgs: &mut Vec<String>) {
+        for (column, field) in [(self.hospital, Field::Hospital), (self.dept, Field::Dept), (self.discharge, Field::Discharge)] {
+            // Text fields always read.
+            let _ = case.set_field(field, &cell(rec, column, field.name(), msgs));
+        }
+        if let Err(e) = case.set_field(Field::LosDays, &cell(rec, self.los_days, "los_days", msgs)) {
+            msgs.push(format!("{e}; left out of time figures"));
+            case.los_days = None;
+        }
+        if let Err(e) = case.set_field(Field::TotalCost, &cell(rec, self.total_cost, "total_cost", msgs)) {
+            msgs.push(format!("{e}; left out of cost figures"));
+            case.total_cost = None;
+        }
+    }
+}
+
+/// The status and DRG of a grouped row, from its `status` and `drg` cells; a
+/// status that cannot be used is noted in `msgs` and counted as not grouped.
+fn read_result<'t>(status_text: &str, drg_text: &'t str, msgs: &mut Vec<String>) -> (Status, Option<&'t str>) {
+    let drg = drg_text.trim();
+    match status_text.trim() {
+        "grouped" if drg.is_empty() => {
+            msgs.push("grouped with an empty drg; counted as not grouped".into());
+            (Status::Grouped, None)
+        }
+        "grouped" => (Status::Grouped, Some(drg)),
+        "ungroupable" => (Status::Ungroupable, None),
+        "ambiguous" => (Status::Ambiguous, None),
+        "invalid" => (Status::Invalid, None),
+        other => {
+            msgs.push(format!("status: {other:?} is not one of grouped, ungroupable, ambiguous, invalid; counted as not grouped"));
+            (Status::Ungroupable, None)
+        }
     }
 }
 
