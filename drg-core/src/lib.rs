@@ -29,6 +29,7 @@
 //! - [`report`]: DRG indicators (CMI, cost and time index, low-risk mortality, RIV).
 //! - [`dip`]: DIP (按病种分值付费): catalogue, grouping, scoring, settlement.
 //! - [`diff`]: what a change of scheme does to cases (`drg pack diff`).
+//! - [`ids`]: the duplicate-id check, for any number of rows.
 
 pub mod case;
 pub mod codes;
@@ -36,6 +37,7 @@ pub mod dip;
 mod demo;
 pub mod diff;
 pub mod grouper;
+pub mod ids;
 pub mod columns;
 pub mod io;
 pub mod parallel;
