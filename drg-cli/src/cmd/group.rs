@@ -12,6 +12,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use drg_core::ids::DuplicateIds;
 use drg_core::io::{CsvLayout, InputError, JsonCaseRow, JsonCases};
 use drg_core::read::{self, CaseSource, RecordSource};
 use drg_core::{GroupResult, Grouper, Status};
@@ -96,41 +97,6 @@ const BATCH_ROWS: usize = 2048;
 /// very long rows (up to drg_core's row limit) does not multiply its memory
 /// by the rows in flight.
 const BATCH_BYTES: usize = 8 << 20;
-
-/// How many distinct ids are remembered to report duplicates: a million 64-bit
-/// hashes with their lines take ~30 MB. Past that, ids are not checked (the
-/// summary says so), so that memory does not grow with the input.
-const MAX_TRACKED_IDS: usize = 1_000_000;
-
-/// Finds ids seen before, by a 64-bit hash of the id (a false duplicate would
-/// need two ids with the same hash: about one chance in 10^7 at a million ids).
-#[derive(Default)]
-struct IdCheck {
-    first_line: rustc_hash::FxHashMap<u64, u64>,
-    full: bool,
-}
-
-impl IdCheck {
-    /// The line where this id was first seen, if it was.
-    fn seen(&mut self, id: &[u8], line: u64) -> Option<u64> {
-        if id.is_empty() {
-            return None;
-        }
-        let hash = {
-            use std::hash::BuildHasher;
-            rustc_hash::FxBuildHasher.hash_one(id)
-        };
-        if let Some(&first) = self.first_line.get(&hash) {
-            return Some(first);
-        }
-        if self.first_line.len() < MAX_TRACKED_IDS {
-            self.first_line.insert(hash, line);
-        } else {
-            self.full = true;
-        }
-        None
-    }
-}
 
 /// The columns every result row has, in order.
 pub const RESULT_COLUMNS: [&str; 8] = ["id", "status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"];
@@ -300,7 +266,18 @@ fn feed(
     pool: &Receiver<Vec<csv::ByteRecord>>,
 ) -> Result<(), InputError> {
     let mut seq = 0u64;
-    let mut ids = IdCheck::default();
+    // Every id is checked; past a memory budget the ids go to a temporary
+    // file (drg_core::ids).
+    let mut ids = DuplicateIds::new();
+    let mut noted = false;
+    let mut seen = |ids: &mut DuplicateIds, id: &[u8], line: u64| -> Result<Option<u64>, InputError> {
+        let first = ids.check(id, line).map_err(|e| std::io::Error::new(e.kind(), format!("checking ids for duplicates: {e}")))?;
+        if let (Some(note), false) = (ids.spill_note(), noted) {
+            eprintln!("drg group: note: {note}");
+            noted = true;
+        }
+        Ok(first)
+    };
     let mut send = |batch: Batch| -> bool {
         if token_tx.send(()).is_err() || batch_tx.send((seq, batch)).is_err() {
             return false;
@@ -339,14 +316,13 @@ fn feed(
             if let Some(p) = batch.last().and_then(|r| r.position()) {
                 bytes_read.store(p.byte(), Ordering::Relaxed);
             }
-            let duplicates: Duplicates = batch
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    let line = r.position().map_or(0, |p| p.line());
-                    ids.seen(reader.layout().id_of(r), line).map(|first| (i, first))
-                })
-                .collect();
+            let mut duplicates = Duplicates::new();
+            for (i, r) in batch.iter().enumerate() {
+                let line = r.position().map_or(0, |p| p.line());
+                if let Some(first) = seen(&mut ids, reader.layout().id_of(r), line)? {
+                    duplicates.push((i, first));
+                }
+            }
             let last = at_end;
             if !batch.is_empty() && !send(Batch::Csv(batch, duplicates)) {
                 return Ok(());
@@ -377,7 +353,7 @@ fn feed(
                 Ok(case) => case.id.as_str(),
                 Err(e) => e.id.as_str(),
             };
-            if let Some(first) = ids.seen(id.trim().as_bytes(), row.line) {
+            if let Some(first) = seen(&mut ids, id.trim().as_bytes(), row.line)? {
                 duplicates.push((batch.len(), first));
             }
             batch.push(row);
@@ -390,9 +366,6 @@ fn feed(
         if !batch.is_empty() {
             send(Batch::Json(batch, duplicates));
         }
-    }
-    if ids.full {
-        eprintln!("drg group: note: ids after the first {MAX_TRACKED_IDS} distinct ones were not checked for duplicates");
     }
     Ok(())
 }
@@ -470,7 +443,7 @@ fn group_batch(
     let mut duplicate_of = |duplicates: &Duplicates, next: &mut usize, row: usize, result: &mut GroupResult<'_>| {
         if let Some(&(_, first)) = duplicates.get(*next).filter(|d| d.0 == row) {
             *next += 1;
-            result.warnings.push(format!("duplicate id: also on line {first}"));
+            result.warnings.push(drg_core::ids::duplicate_warning(first));
             out_duplicates += 1;
         }
     };
