@@ -30,6 +30,7 @@
 //! - [`dip`]: DIP (按病种分值付费): catalogue, grouping, scoring, settlement.
 //! - [`diff`]: what a change of scheme does to cases (`drg pack diff`).
 //! - [`Error`]: every error, with its file, line or key as fields.
+//! - [`ids`]: the duplicate-id check, for any number of rows.
 
 #![warn(missing_docs)]
 
@@ -40,6 +41,7 @@ mod demo;
 pub mod error;
 pub mod diff;
 pub mod grouper;
+pub mod ids;
 pub mod columns;
 pub mod io;
 pub mod parallel;

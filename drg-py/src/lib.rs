@@ -85,23 +85,21 @@ impl GroupResult {
     }
 }
 
-/// Remembers ids to report duplicates: the row where each id was first seen.
-#[derive(Default)]
-struct SeenIds(HashMap<String, usize>);
+/// Remembers ids to report duplicates: the row where each id was first seen
+/// (drg_core::ids, in memory: the rows are in memory anyway).
+struct SeenIds(drg_core::ids::DuplicateIds);
+
+impl Default for SeenIds {
+    fn default() -> Self {
+        SeenIds(drg_core::ids::DuplicateIds::in_memory())
+    }
+}
 
 impl SeenIds {
     /// The warning of a row whose id an earlier row had.
     fn check(&mut self, id: &str, row: usize) -> Option<String> {
-        if id.is_empty() {
-            return None;
-        }
-        match self.0.get(id) {
-            Some(first) => Some(format!("duplicate id: also in row {first}")),
-            None => {
-                self.0.insert(id.to_string(), row);
-                None
-            }
-        }
+        let first = self.0.check(id.as_bytes(), row as u64).expect("an in-memory check reads no file");
+        first.map(|first| format!("duplicate id: also in row {first}"))
     }
 }
 

@@ -291,7 +291,8 @@ fn stream_batch(
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let (pack_id, grouper) = &shared.packs[pack_index];
-    let mut first_seen: HashMap<String, u64> = HashMap::new();
+    // The batch is in memory already: so are its ids.
+    let mut first_seen = drg_core::ids::DuplicateIds::in_memory();
     let mut out = Vec::with_capacity(BATCH_CHUNK * 200);
     let mut tally: Vec<(Status, u64)> = Vec::new();
     let mut rows = 0usize;
@@ -316,14 +317,9 @@ fn stream_batch(
             Ok(case) => (case.id.as_str(), grouper.group_with(case, explain)),
             Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
         };
-        let trimmed = id.trim();
-        if !trimmed.is_empty() {
-            match first_seen.get(trimmed) {
-                Some(first) => result.warnings.push(format!("duplicate id: also on line {first}")),
-                None => {
-                    first_seen.insert(trimmed.to_string(), row.line);
-                }
-            }
+        let first = first_seen.check(id.trim().as_bytes(), row.line).expect("an in-memory check reads no file");
+        if let Some(first) = first {
+            result.warnings.push(drg_core::ids::duplicate_warning(first));
         }
         match tally.iter_mut().find(|(s, _)| *s == result.status) {
             Some((_, n)) => *n += 1,
