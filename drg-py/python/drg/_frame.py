@@ -65,9 +65,16 @@ def _series_input(series: "pd.Series[Any]") -> ColumnInput:
         except Exception:  # noqa: BLE001  (a column Arrow cannot hold goes as Python values)
             pass
         else:
-            return (array,)
+            return _chunks(array)
     values: List[object] = series.tolist()
     return values
+
+
+def _chunks(array: object) -> ColumnInput:
+    """The Arrow arrays of a column: each chunk of a ChunkedArray (every
+    pyarrow ≥ 14 array exports itself through ``__arrow_c_array__``)."""
+    chunks = getattr(array, "chunks", None)
+    return tuple(chunks) if chunks is not None else (array,)  # type: ignore[return-value]
 
 
 def frame_case_columns(df: "pd.DataFrame") -> Dict[str, ColumnInput]:
@@ -88,7 +95,7 @@ def table_case_columns(table: "pa.Table") -> Dict[str, ColumnInput]:
         table.column_names,
         lambda name: table.column(str(name)).to_pylist(),
         table.num_rows,
-        column_of=lambda name: (table.column(str(name)),),
+        column_of=lambda name: _chunks(table.column(str(name))),
     )
 
 
