@@ -109,4 +109,5 @@ PY
 bash scripts/bench-perdiem.sh
 bash scripts/bench-dip.sh
 bash scripts/bench-xlsx.sh   # reading .xlsx: 1,000,000 rows (docs/performance.md)
+bash scripts/bench-python.sh # Python group_frame/group_arrow beside drg group (docs/performance.md)
 exit "$serve_status"
