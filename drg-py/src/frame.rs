@@ -373,9 +373,9 @@ fn read_row(
     case: &mut Case,
     scratch: &mut String,
 ) -> Result<(), FieldError> {
-    // A fresh case per row, reusing its strings' memory is not worth the
-    // risk of a field left over from the previous row.
-    *case = Case::default();
+    // The case is reused row after row (its strings keep their capacity, as
+    // in `drg group`): every input field is set again on every row before
+    // the case is grouped, and the fields of no input column stay unset.
     let mut python = python_cells.iter();
     for (field, column) in inputs {
         match column {
