@@ -172,5 +172,6 @@ if [ "${BENCH_ONLY:-}" != group ]; then
   bash scripts/bench-perdiem.sh
   bash scripts/bench-dip.sh
   bash scripts/bench-xlsx.sh   # reading .xlsx: 1,000,000 rows (docs/performance.md)
+  bash scripts/bench-python.sh # Python group_frame/group_arrow beside drg group (docs/performance.md)
 fi
 exit "$serve_status"

@@ -8,6 +8,8 @@ mod report;
 mod perdiem;
 mod dip;
 mod read;
+mod frame;
+mod columns;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -15,13 +17,12 @@ use std::sync::Arc;
 
 use drg_core::case::{Case, Field, FieldError};
 use drg_core::parallel::par_map;
-use drg_core::points::{self, PointsCase, Policy};
 use drg_core::{GroupOptions, GroupResult as CoreResult, Pack};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyDict, PyFloat, PyInt, PyList, PyString};
+use pyo3::types::PyDict;
 
 mod errors;
-use errors::{guard, CaseError, PackError, PointsError};
+use errors::{guard, CaseError, PackError};
 
 /// The result of grouping one case.
 #[pyclass(frozen, get_all, skip_from_py_object, module = "drg")]
@@ -103,56 +104,9 @@ impl SeenIds {
     }
 }
 
-/// Sets a case field from a Python value: None, str, int, float (NaN is
-/// missing), a numpy number, or for the code fields a list of codes.
+/// Sets a case field from a Python value (see `frame::cell_of_python`).
 fn set_value(case: &mut Case, field: Field, v: &Bound<'_, PyAny>) -> Result<(), FieldError> {
-    let err = |message: String| FieldError { field: field.name(), message };
-    if v.is_none() {
-        return case.set_field(field, "");
-    }
-    if v.is_instance_of::<PyBool>() {
-        return Err(err("a boolean is not accepted here".into()));
-    }
-    if v.is_instance_of::<PyString>() {
-        let s: String = v.extract().map_err(|e: PyErr| err(e.to_string()))?;
-        return case.set_field(field, &s);
-    }
-    if v.is_instance_of::<PyInt>() {
-        let i: i64 = v.extract().map_err(|_| err(format!("{v} is out of range")))?;
-        return case.set_number(field, i as f64);
-    }
-    if v.is_instance_of::<PyFloat>() {
-        return case.set_number(field, v.extract::<f64>().map_err(|e| err(e.to_string()))?);
-    }
-    let type_name = v.get_type().name().map(|n| n.to_string()).unwrap_or_default();
-    // pandas' missing values other than NaN.
-    if type_name == "NAType" || type_name == "NaTType" {
-        return case.set_field(field, "");
-    }
-    if matches!(field, Field::Diagnoses | Field::Procedures) {
-        if let Ok(items) = v.try_iter() {
-            let mut joined = String::new();
-            for item in items {
-                let item = item.map_err(|e| err(e.to_string()))?;
-                if item.is_none() {
-                    continue;
-                }
-                if let Ok(f) = item.extract::<f64>() {
-                    if f.is_nan() && !item.is_instance_of::<PyString>() {
-                        continue;
-                    }
-                }
-                let code: String = item.extract().map_err(|_| err(format!("{item} is not a code string")))?;
-                joined.push_str(&code);
-                joined.push('|');
-            }
-            return case.set_field(field, &joined);
-        }
-    }
-    match v.extract::<f64>() {
-        Ok(f) => case.set_number(field, f),
-        Err(_) => Err(err(format!("a value of type {type_name} is not accepted here"))),
-    }
+    frame::cell_of_python(field, v)?.apply(case, field)
 }
 
 /// Reads a dict (any mapping) as a case; unknown keys are ignored.
@@ -209,92 +163,6 @@ impl Grouper {
         }
         results
     }
-
-    /// `_group_columns`, inside its guard.
-    fn group_columns<'py>(
-        &self,
-        py: Python<'py>,
-        columns: &Bound<'py, PyDict>,
-        n_rows: usize,
-        explain: bool,
-    ) -> PyResult<Bound<'py, PyDict>> {
-        let mut inputs: Vec<(Field, Bound<'py, PyList>)> = Vec::new();
-        for (key, values) in columns.iter() {
-            let name: String = key.extract()?;
-            let Some(field) = Field::from_name(&name) else { continue };
-            let values = values.cast_into::<PyList>().map_err(|_| CaseError::new_err(format!("column {name} must be a list")))?;
-            if values.len() != n_rows {
-                return Err(CaseError::new_err(format!("column {name} has {} values, expected {n_rows}", values.len())));
-            }
-            inputs.push((field, values));
-        }
-        // Without a single case column, n_rows is only a number (an empty
-        // frame with a RangeIndex of 10**12 has it): nothing backs it, and
-        // every row would be invalid. Refused, before any memory is taken
-        // for it.
-        if inputs.is_empty() && n_rows > 0 {
-            return Err(errors::input(format!(
-                "none of the case columns ({}) is there; {n_rows} rows cannot be grouped",
-                drg_core::io::REQUIRED_COLUMNS.map(|f| f.name()).join(", ")
-            )));
-        }
-        // Rows go through in chunks: memory stays flat and is reused, and the
-        // GIL is released while each chunk is grouped on every core.
-        const CHUNK: usize = 16_384;
-        let grouper = &*self.inner;
-        let mut strings: HashMap<&str, Py<PyAny>> = HashMap::new();
-        let mut seen = SeenIds::default();
-        let names = ["status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings", "trace"];
-        // The capacity only once the columns showed the rows exist.
-        let mut out: Vec<Vec<Py<PyAny>>> = names.iter().map(|_| Vec::with_capacity(n_rows)).collect();
-        let mut start = 0;
-        while start < n_rows {
-            let end = (start + CHUNK).min(n_rows);
-            let mut cases: Vec<Result<Case, String>> = (start..end).map(|_| Ok(Case::default())).collect();
-            for (field, values) in &inputs {
-                for (slot, i) in cases.iter_mut().zip(start..end) {
-                    if let Ok(case) = slot {
-                        if let Err(e) = set_value(case, *field, &values.get_item(i)?) {
-                            *slot = Err(format!("row {i}: {e}"));
-                        }
-                    }
-                }
-            }
-            let mut results: Vec<CoreResult<'_>> = py.detach(|| {
-                par_map(&cases, 0, |case| match case {
-                    Ok(case) => grouper.group_with(case, explain),
-                    Err(reason) => CoreResult::invalid(reason.clone()),
-                })
-            });
-            for (i, (r, case)) in results.iter_mut().zip(&cases).enumerate() {
-                if let Some(warning) = case.as_ref().ok().and_then(|c| seen.check(&c.id, start + i)) {
-                    r.warnings.push(warning);
-                }
-            }
-            for r in &results {
-                let codes = [Some(r.status.as_str()), r.mdc, r.adrg, r.drg, r.drg_name];
-                for (column, value) in out.iter_mut().zip(codes) {
-                    column.push(match value {
-                        None => py.None(),
-                        Some(text) => strings.entry(text).or_insert_with(|| PyString::new(py, text).into_any().unbind()).clone_ref(py),
-                    });
-                }
-                out[5].push(r.reason.as_deref().into_pyobject(py)?.into_any().unbind());
-                out[6].push(PyString::new(py, &r.warnings_joined()).into_any().unbind());
-                if explain {
-                    out[7].push(PyString::new(py, r.trace_text().trim_end()).into_any().unbind());
-                }
-            }
-            start = end;
-        }
-        let dict = PyDict::new(py);
-        for (name, values) in names.iter().zip(out) {
-            if *name != "trace" || explain {
-                dict.set_item(name, PyList::new(py, values)?)?;
-            }
-        }
-        Ok(dict)
-    }
 }
 
 #[pymethods]
@@ -339,9 +207,10 @@ impl Grouper {
         })
     }
 
-    /// Groups columns (a dict of equal-length lists named as the case
-    /// fields) and returns the result columns as a dict of lists. Used by
-    /// group_frame and group_arrow.
+    /// Groups columns (a dict named as the case fields, each a list of
+    /// values or a tuple of Arrow arrays/streams, the chunks of the column)
+    /// and returns the result columns as a dict of `ResultColumn`s (Arrow
+    /// string arrays). Used by group_frame, group_arrow and pack_diff.
     #[pyo3(signature = (columns, n_rows, explain=false))]
     fn _group_columns<'py>(
         &self,
@@ -350,7 +219,7 @@ impl Grouper {
         n_rows: usize,
         explain: bool,
     ) -> PyResult<Bound<'py, PyDict>> {
-        guard(|| self.group_columns(py, columns, n_rows, explain))
+        guard(|| frame::group_columns(py, &self.inner, columns, n_rows, explain))
     }
 
     /// The pack's id, name, description, counts and load warnings.
@@ -399,182 +268,6 @@ fn normalize_code(code: &str) -> Option<String> {
     drg_core::codes::normalize_code(code).map(|c| c.into_owned())
 }
 
-/// Reads point-calculation cases from columns: id, hospital, hospital_level,
-/// drg (None when not grouped), total_cost, self_pay.
-fn points_cases(columns: &Bound<'_, PyDict>) -> PyResult<Vec<PointsCase>> {
-    let column = |name: &str| -> PyResult<Option<Bound<'_, PyList>>> {
-        match columns.get_item(name)? {
-            None => Ok(None),
-            Some(v) => Ok(Some(v.cast_into::<PyList>().map_err(|_| PointsError::new_err(format!("column {name} must be a list")))?)),
-        }
-    };
-    let text = |v: Bound<'_, PyAny>| -> PyResult<Option<String>> {
-        if v.is_none() {
-            return Ok(None);
-        }
-        if let Ok(f) = v.extract::<f64>() {
-            if f.is_nan() {
-                return Ok(None);
-            }
-            if !v.is_instance_of::<PyString>() && f.fract() == 0.0 {
-                return Ok(Some((f as i64).to_string()));
-            }
-        }
-        Ok(Some(v.str()?.to_string()).filter(|s| !s.is_empty()))
-    };
-    let number = |v: Bound<'_, PyAny>| -> Option<f64> {
-        if v.is_none() || v.is_instance_of::<PyBool>() {
-            return None;
-        }
-        let f = match v.extract::<f64>() {
-            Ok(f) => f,
-            Err(_) => v.extract::<String>().ok()?.trim().parse().ok()?,
-        };
-        f.is_finite().then_some(f)
-    };
-    let ids = column("id")?.ok_or_else(|| PointsError::new_err("the cases need an id column"))?;
-    let n = ids.len();
-    let get = |name: &str| -> PyResult<Vec<Bound<'_, PyAny>>> {
-        match column(name)? {
-            Some(list) if list.len() == n => Ok(list.iter().collect()),
-            Some(list) => Err(PointsError::new_err(format!("column {name} has {} values, expected {n}", list.len()))),
-            None => Ok(vec![]),
-        }
-    };
-    let (hospital, level, drg, cost, self_pay) = (get("hospital")?, get("hospital_level")?, get("drg")?, get("total_cost")?, get("self_pay")?);
-    let mut cases = Vec::with_capacity(n);
-    fn at<'py>(v: &[Bound<'py, PyAny>], i: usize) -> Option<Bound<'py, PyAny>> {
-        v.get(i).cloned()
-    }
-    for i in 0..n {
-        cases.push(PointsCase {
-            id: text(ids.get_item(i)?)?.unwrap_or_default(),
-            hospital: at(&hospital, i).map(text).transpose()?.flatten().unwrap_or_default(),
-            hospital_level: at(&level, i).map(text).transpose()?.flatten(),
-            drg: at(&drg, i).map(text).transpose()?.flatten(),
-            total_cost: at(&cost, i).and_then(number),
-            self_pay: at(&self_pay, i).and_then(number),
-        });
-    }
-    Ok(cases)
-}
-
-fn columns<'py>(py: Python<'py>, names: &[&str], rows: Vec<Vec<Py<PyAny>>>) -> PyResult<Bound<'py, PyDict>> {
-    let d = PyDict::new(py);
-    for (j, name) in names.iter().enumerate() {
-        let values: Vec<&Py<PyAny>> = rows.iter().map(|r| &r[j]).collect();
-        d.set_item(name, PyList::new(py, values)?)?;
-    }
-    Ok(d)
-}
-
-/// All three steps of specs/points.md on columns (see points_cases). Returns
-/// a dict of the four reports as dicts of columns, and the rows left out
-/// ("skipped": (step, row, reason)).
-#[pyfunction]
-fn _points_run<'py>(
-    py: Python<'py>,
-    policy_path: PathBuf,
-    history: &Bound<'py, PyDict>,
-    period: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyDict>> {
-    guard(|| points_run(py, policy_path, history, period))
-}
-
-/// `_points_run`, inside its guard.
-fn points_run<'py>(
-    py: Python<'py>,
-    policy_path: PathBuf,
-    history: &Bound<'py, PyDict>,
-    period: &Bound<'py, PyDict>,
-) -> PyResult<Bound<'py, PyDict>> {
-    let policy = Policy::load(&policy_path).map_err(errors::policy)?;
-    let history = points_cases(history)?;
-    let period = points_cases(period)?;
-    let calibration = points::calibrate(&policy, &history).map_err(errors::core)?;
-    let mut skipped: Vec<(String, usize, String)> = calibration
-        .skipped
-        .iter()
-        .filter(|(_, s)| *s != points::Skip::NotGrouped)
-        .map(|(i, s)| ("calibration".to_string(), *i, s.to_string()))
-        .collect();
-    let mut scored = Vec::with_capacity(period.len());
-    for (i, case) in period.into_iter().enumerate() {
-        match points::score(&policy, &calibration.weights, &case) {
-            Ok(s) => scored.push((case, s)),
-            Err(skip) => skipped.push(("scoring".into(), i, skip.to_string())),
-        }
-    }
-    let settlement = points::settle(&policy, &scored).map_err(errors::core)?;
-
-    let obj = |v: Bound<'py, PyAny>| v.unbind();
-    let w = &calibration.weights;
-    let weight_rows = w
-        .drgs
-        .iter()
-        .map(|(d, x)| (d.as_str(), x))
-        .chain(std::iter::once(("*", &w.overall)))
-        .map(|(d, x)| {
-            Ok(vec![
-                obj(d.into_pyobject(py)?.into_any()),
-                obj(x.n.into_pyobject(py)?.into_any()),
-                obj(x.kept.into_pyobject(py)?.into_any()),
-                obj(x.avg_cost.into_pyobject(py)?.into_any()),
-                obj(x.weight.into_pyobject(py)?.into_any()),
-                obj(x.base_points.into_pyobject(py)?.into_any()),
-                obj(PyBool::new(py, x.unstable).to_owned().into_any()),
-            ])
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let case_rows = scored
-        .iter()
-        .map(|(c, s)| {
-            Ok(vec![
-                obj(c.id.as_str().into_pyobject(py)?.into_any()),
-                obj(c.hospital.as_str().into_pyobject(py)?.into_any()),
-                obj(s.drg.as_deref().into_pyobject(py)?.into_any()),
-                obj(s.category.as_str().into_pyobject(py)?.into_any()),
-                obj(s.base_points.into_pyobject(py)?.into_any()),
-                obj(s.coef.into_pyobject(py)?.into_any()),
-                obj(s.points.into_pyobject(py)?.into_any()),
-            ])
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let hospital_rows = settlement
-        .hospitals
-        .iter()
-        .map(|h| {
-            Ok(vec![
-                obj(h.hospital.as_str().into_pyobject(py)?.into_any()),
-                obj(h.cases.into_pyobject(py)?.into_any()),
-                obj(h.points.into_pyobject(py)?.into_any()),
-                obj(h.self_pay.into_pyobject(py)?.into_any()),
-                obj(h.cost.into_pyobject(py)?.into_any()),
-                obj(h.revenue.into_pyobject(py)?.into_any()),
-                obj(h.fund_due.into_pyobject(py)?.into_any()),
-                obj(h.prepay.into_pyobject(py)?.into_any()),
-                obj(h.balance.into_pyobject(py)?.into_any()),
-            ])
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let p = &settlement.period;
-    let period_row = vec![[p.points, p.self_pay, p.fund_item_cost, p.budget, p.pool, p.point_value]
-        .iter()
-        .map(|v| Ok(obj(v.into_pyobject(py)?.into_any())))
-        .collect::<PyResult<Vec<_>>>()?];
-
-    let out = PyDict::new(py);
-    out.set_item("weights", columns(py, &["drg", "n", "kept", "avg_cost", "weight", "base_points", "unstable"], weight_rows)?)?;
-    out.set_item("case_points", columns(py, &["id", "hospital", "drg", "category", "base_points", "coef", "points"], case_rows)?)?;
-    out.set_item(
-        "settlement",
-        columns(py, &["hospital", "cases", "points", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance"], hospital_rows)?,
-    )?;
-    out.set_item("period", columns(py, &["points", "self_pay", "fund_item_cost", "budget", "pool", "point_value"], period_row)?)?;
-    out.set_item("skipped", skipped)?;
-    Ok(out)
-}
-
 mod diff;
 mod packs;
 
@@ -583,9 +276,9 @@ fn _drg(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", drg_core::VERSION)?;
     m.add_class::<Grouper>()?;
     m.add_class::<GroupResult>()?;
+    m.add_class::<frame::ResultColumn>()?;
     m.add_function(wrap_pyfunction!(normalize_code, m)?)?;
     m.add_function(wrap_pyfunction!(compile_pack, m)?)?;
-    m.add_function(wrap_pyfunction!(_points_run, m)?)?;
     report::register(m)?;
     m.add_function(wrap_pyfunction!(perdiem::_points_year, m)?)?;
     dip::register(m)?;

@@ -7,9 +7,10 @@ use std::path::PathBuf;
 
 use drg_core::points::{self, AssessmentScores, CareFacts, Ledger, PerDiemStay, Policy, SettlementItem};
 use pyo3::prelude::*;
-use pyo3::types::{PyAny, PyBool, PyDict, PyList, PyString};
+use pyo3::types::{PyAny, PyBool, PyDict, PyString};
 
-use super::{columns, points_cases, PointsError};
+use crate::columns::{columns, list_column, points_cases};
+use crate::errors::PointsError;
 
 /// Every points error of this module goes through here (one place to change
 /// the exception class).
@@ -42,18 +43,8 @@ fn text_of(v: &Bound<'_, PyAny>) -> PyResult<Option<String>> {
 }
 
 fn care_columns(columns: &Bound<'_, PyDict>, n: usize, what: &str) -> PyResult<Care> {
-    let list = |name: &str| -> PyResult<Option<Vec<Bound<'_, PyAny>>>> {
-        match columns.get_item(name)? {
-            None => Ok(None),
-            Some(v) => {
-                let l = v.cast_into::<PyList>().map_err(|_| fail(format!("{what}: column {name} must be a list")))?;
-                if l.len() != n {
-                    return Err(fail(format!("{what}: column {name} has {} values, expected {n}", l.len())));
-                }
-                Ok(Some(l.iter().collect()))
-            }
-        }
-    };
+    let prefix = format!("{what}: ");
+    let list = |name: &str| list_column(columns, name, Some(n), &prefix);
     let texts = |name: &str| -> PyResult<Vec<Option<String>>> {
         match list(name)? {
             None => Ok(vec![None; n]),
@@ -113,7 +104,7 @@ pub fn _points_year<'py>(
     period: &Bound<'py, PyDict>,
     scores: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
-    let policy = Policy::load(&policy_path).map_err(|e| fail(e.to_string()))?;
+    let policy = Policy::load(&policy_path).map_err(crate::errors::policy)?;
     let scores = match scores {
         None => AssessmentScores::default(),
         Some(_) if policy.assessment.is_none() => {

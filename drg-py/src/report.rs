@@ -4,7 +4,7 @@
 
 use drg_core::case::{Case, Field};
 use drg_core::points::read_weights_csv;
-use drg_core::report::{Indicators, Mortality, Report, ReportRow};
+use drg_core::report::{drgs_table, hospitals_table, scheme_table, Indicators, Mortality, Report, ReportRow, TableCell, TableColumn};
 use drg_core::Status;
 
 use pyo3::prelude::*;
@@ -115,94 +115,32 @@ fn add_rows(
     Ok(())
 }
 
-fn table<'py>(py: Python<'py>, names: &[&str], rows: Vec<Vec<Bound<'py, PyAny>>>) -> PyResult<Bound<'py, PyDict>> {
+/// A drg-core report table as a dict of columns (unrounded numbers, None
+/// for an empty ratio).
+fn table<'py>(py: Python<'py>, columns: &[TableColumn<'_>]) -> PyResult<Bound<'py, PyDict>> {
     let d = PyDict::new(py);
-    for (j, name) in names.iter().enumerate() {
-        d.set_item(name, PyList::new(py, rows.iter().map(|r| &r[j]))?)?;
+    for c in columns {
+        let values = c
+            .cells
+            .iter()
+            .map(|cell| match cell {
+                TableCell::Text(t) => (*t).into_bound_py_any(py),
+                TableCell::Count(n) => (*n).into_bound_py_any(py),
+                TableCell::Number(x) => (*x).into_bound_py_any(py),
+                TableCell::Ratio(x) => (*x).into_bound_py_any(py),
+                _ => Err(crate::errors::InternalError::new_err("a report cell of a kind drg-py does not know")),
+            })
+            .collect::<PyResult<Vec<_>>>()?;
+        d.set_item(c.name, PyList::new(py, values)?)?;
     }
     Ok(d)
 }
 
 fn tables<'py>(py: Python<'py>, r: &Report) -> PyResult<Bound<'py, PyDict>> {
-    fn any<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> PyResult<Bound<'py, PyAny>> {
-        v.into_bound_py_any(py)
-    }
-    let drgs = r
-        .drgs
-        .iter()
-        .map(|d| {
-            Ok(vec![
-                any(py, d.drg.as_str())?,
-                any(py, d.cases)?,
-                any(py, d.deaths)?,
-                any(py, d.mortality)?,
-                any(py, d.risk.as_str())?,
-                any(py, d.avg_cost)?,
-                any(py, d.avg_los)?,
-                any(py, d.cost_cv)?,
-            ])
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let mut unit_names = vec!["hospital"];
-    if r.by_dept {
-        unit_names.push("dept");
-    }
-    unit_names.extend([
-        "cases",
-        "valid",
-        "grouped",
-        "group_rate",
-        "drg_count",
-        "total_weight",
-        "cmi",
-        "cost_index",
-        "time_index",
-        "low_risk_cases",
-        "low_risk_deaths",
-        "low_risk_mortality",
-    ]);
-    let units = r
-        .hospitals
-        .iter()
-        .map(|h| {
-            let mut row = vec![any(py, h.hospital.as_str())?];
-            if let Some(d) = &h.dept {
-                row.push(any(py, d.as_str())?);
-            }
-            row.extend([
-                any(py, h.cases)?,
-                any(py, h.valid)?,
-                any(py, h.grouped)?,
-                any(py, h.group_rate)?,
-                any(py, h.drg_count)?,
-                any(py, h.total_weight)?,
-                any(py, h.cmi)?,
-                any(py, h.cost_index)?,
-                any(py, h.time_index)?,
-                any(py, h.low_risk_cases)?,
-                any(py, h.low_risk_deaths)?,
-                any(py, h.low_risk_mortality)?,
-            ]);
-            Ok(row)
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let s = &r.scheme;
-    let scheme = vec![vec![
-        any(py, s.cases)?,
-        any(py, s.grouped)?,
-        any(py, s.group_rate)?,
-        any(py, s.drgs_used)?,
-        any(py, s.riv_cost)?,
-        any(py, s.riv_los)?,
-        any(py, s.drgs_cv_over_1)?,
-    ]];
     let out = PyDict::new(py);
-    out.set_item("drgs", table(py, &["drg", "cases", "deaths", "mortality", "risk", "avg_cost", "avg_los", "cost_cv"], drgs)?)?;
-    out.set_item("hospitals", table(py, &unit_names, units)?)?;
-    out.set_item(
-        "scheme",
-        table(py, &["cases", "grouped", "group_rate", "drgs_used", "riv_cost", "riv_los", "drgs_cv_over_1"], scheme)?,
-    )?;
+    out.set_item("drgs", table(py, &drgs_table(r))?)?;
+    out.set_item("hospitals", table(py, &hospitals_table(r))?)?;
+    out.set_item("scheme", table(py, &scheme_table(r))?)?;
     Ok(out)
 }
 

@@ -1,5 +1,6 @@
 import csv
 from pathlib import Path
+from typing import Dict, Iterable, List, Sequence
 
 import pytest
 
@@ -19,12 +20,12 @@ def root() -> Path:
     return ROOT
 
 
-def read_expected(path: Path) -> dict:
+def read_expected(path: Path) -> Dict[str, Dict[str, str]]:
     with open(path, newline="", encoding="utf-8") as f:
         return {row["id"]: row for row in csv.DictReader(f)}
 
 
-def differences(expected: dict, rows) -> list:
+def differences(expected: Dict[str, Dict[str, str]], rows: Iterable[Sequence[object]]) -> List[str]:
     """(id, status, mdc, adrg, drg) rows against expected.csv: status and DRG
     always, MDC and ADRG where the reference has them."""
     diffs = []

@@ -1,5 +1,7 @@
+from pathlib import Path
 import math
 import threading
+from typing import List, Optional
 
 import pandas as pd
 import pyarrow as pa
@@ -10,13 +12,13 @@ import drg
 APPENDIX = {"id": "1", "sex": "1", "age_years": 30, "diagnoses": ["K35.800"], "procedures": ["47.0901"]}
 
 
-def test_version_matches_the_crate(root):
+def test_version_matches_the_crate(root: Path) -> None:
     cargo = (root / "Cargo.toml").read_text()
     version = next(line.split('"')[1] for line in cargo.splitlines() if line.startswith("version = "))
     assert drg.__version__ == version
 
 
-def test_group_one_case_with_the_demo_pack(monkeypatch):
+def test_group_one_case_with_the_demo_pack(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DRG_PACK", raising=False)
     g = drg.Grouper("demo")
     r = g.group(APPENDIX)
@@ -27,7 +29,7 @@ def test_group_one_case_with_the_demo_pack(monkeypatch):
     assert "GC25" in repr(r)
 
 
-def test_codes_as_strings_and_numbers_in_any_type():
+def test_codes_as_strings_and_numbers_in_any_type() -> None:
     g = drg.Grouper("demo")
     r = g.group({"id": 7, "sex": "男", "age_years": 30.0, "diagnoses": "k35.800|E11.900", "procedures": "47.0901"})
     assert (r.id, r.drg) == ("7", "GC23")
@@ -35,14 +37,14 @@ def test_codes_as_strings_and_numbers_in_any_type():
     assert r.drg == "PS29"
 
 
-def test_explain_gives_the_trail():
+def test_explain_gives_the_trail() -> None:
     r = drg.Grouper("demo").group(dict(APPENDIX, diagnoses=["K35.800", "E11.900"]), explain=True)
     assert r.drg == "GC23"
     assert any("✓ has CC: secondary diagnosis E11.900" in line for line in r.trace)
     assert r.trace[0].startswith("✗ MDC MDCP")
 
 
-def test_invalid_cases_are_results_and_unreadable_ones_errors():
+def test_invalid_cases_are_results_and_unreadable_ones_errors() -> None:
     g = drg.Grouper("demo")
     r = g.group({"id": "x", "age_years": 30, "diagnoses": ["K35.800"]})
     assert r.status == "invalid" and r.reason == "sex: missing"
@@ -53,11 +55,11 @@ def test_invalid_cases_are_results_and_unreadable_ones_errors():
     with pytest.raises(drg.CaseError):
         g.group(dict(APPENDIX, age_years=True))
     with pytest.raises(drg.CaseError, match="dict"):
-        g.group(["not", "a", "dict"])
+        g.group(["not", "a", "dict"])  # type: ignore[arg-type]
     assert issubclass(drg.CaseError, ValueError) and issubclass(drg.PackError, ValueError)
 
 
-def test_pack_errors_name_the_file(tmp_path):
+def test_pack_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(drg.PackError, match="cannot open"):
         drg.Grouper(str(tmp_path / "nope"))
     (tmp_path / "pack.json").write_text('{"format": "drgpack/9"}')
@@ -65,14 +67,14 @@ def test_pack_errors_name_the_file(tmp_path):
         drg.Grouper(tmp_path)
 
 
-def test_pack_from_the_environment(monkeypatch, shared):
+def test_pack_from_the_environment(monkeypatch: pytest.MonkeyPatch, shared: Path) -> None:
     monkeypatch.setenv("DRG_PACK", str(shared / "rulepacks" / "chs-drg-1.0"))
     info = drg.Grouper().pack_info()
     assert info["id"] == "chs-drg-1.0"
     assert info["counts"] == {"mdc": 26, "adrg": 376, "drg": 618}
 
 
-def test_codes():
+def test_codes() -> None:
     g = drg.Grouper("demo")
     assert drg.normalize_code("ｋ３５．８００") == "K35.800"
     assert drg.normalize_code("I10.X05") == "I10.x05"
@@ -81,16 +83,16 @@ def test_codes():
     assert g.code_name("ZZZ") is None
 
 
-def test_group_many_keeps_every_row():
+def test_group_many_keeps_every_row() -> None:
     g = drg.Grouper("demo")
     cases = [APPENDIX, {"id": "b", "sex": "1", "age_years": "abc", "diagnoses": ["K35.800"]}, "junk", dict(APPENDIX, id="d")]
-    results = g.group_many(iter(cases))
+    results = g.group_many(iter(cases))  # type: ignore[arg-type]  # ("junk" is the point)
     assert [r.status for r in results] == ["grouped", "invalid", "invalid", "grouped"]
-    assert results[1].id == "b" and results[1].reason.startswith("item 1: age_years")
+    assert results[1].id == "b" and (results[1].reason or "").startswith("item 1: age_years")
     assert results[2].reason == "item 2: expected a dict, found str"
 
 
-def test_group_frame_adds_the_result_columns_and_keeps_bad_rows():
+def test_group_frame_adds_the_result_columns_and_keeps_bad_rows() -> None:
     df = pd.DataFrame(
         {
             "id": ["a", "b", "c", "d"],
@@ -110,14 +112,14 @@ def test_group_frame_adds_the_result_columns_and_keeps_bad_rows():
     assert g_frame["ward"].tolist() == df["ward"].tolist()
 
 
-def test_a_value_that_cannot_be_read_is_an_invalid_row_naming_it():
+def test_a_value_that_cannot_be_read_is_an_invalid_row_naming_it() -> None:
     df = pd.DataFrame({"id": ["a", "b"], "sex": ["1", "1"], "age_years": ["30", "x"], "diagnoses": ["K35.800", "K35.800"]})
     out = drg.Grouper("demo").group_frame(df)
     assert out["status"].tolist() == ["grouped", "invalid"]
     assert out["reason"][1] == 'row 1: age_years: "x" is not a number'
 
 
-def test_nullable_pandas_dtypes():
+def test_nullable_pandas_dtypes() -> None:
     df = pd.DataFrame({"id": ["a", "b"], "sex": pd.array([1, None], dtype="Int64"), "age_years": pd.array([30, 40], dtype="Int64"),
                        "diagnoses": pd.array(["K35.800", None], dtype="string")})
     out = drg.Grouper("demo").group_frame(df)
@@ -125,7 +127,7 @@ def test_nullable_pandas_dtypes():
     assert out["reason"][1] == "sex: missing; diagnoses: none given"
 
 
-def test_group_arrow():
+def test_group_arrow() -> None:
     table = pa.table({"id": ["a", "b"], "sex": ["1", "2"], "age_years": [30, 60],
                       "diagnoses": [["K35.800"], ["J18.900"]], "procedures": [["47.0901"], []]})
     out = drg.Grouper("demo").group_arrow(table)
@@ -135,16 +137,16 @@ def test_group_arrow():
     assert again.column_names == out.column_names, "result columns are replaced, not repeated"
 
 
-def test_explain_in_a_frame():
+def test_explain_in_a_frame() -> None:
     out = drg.Grouper("demo").group_frame(pd.DataFrame([APPENDIX]), explain=True)
     assert "✓ ADRG GC2" in out["trace"][0]
 
 
-def test_threads_share_a_grouper():
+def test_threads_share_a_grouper() -> None:
     g = drg.Grouper("demo")
-    results = []
+    results: List[List[Optional[str]]] = []
 
-    def work():
+    def work() -> None:
         results.append([g.group(dict(APPENDIX, id=str(i))).drg for i in range(200)])
 
     threads = [threading.Thread(target=work) for _ in range(4)]
@@ -155,7 +157,7 @@ def test_threads_share_a_grouper():
     assert all(r == ["GC25"] * 200 for r in results) and len(results) == 4
 
 
-def test_a_compiled_pack_groups_like_its_directory(shared, tmp_path):
+def test_a_compiled_pack_groups_like_its_directory(shared: Path, tmp_path: Path) -> None:
     compiled = tmp_path / "chs-drg-1.0.drgpack"
     drg.compile_pack(shared / "rulepacks" / "chs-drg-1.0", compiled)
     from_dir = drg.Grouper(shared / "rulepacks" / "chs-drg-1.0")

@@ -1,6 +1,8 @@
 """drg.dip against the reference results of ../shared/testdata/dip."""
 
+from pathlib import Path
 import warnings
+from typing import Tuple
 
 import pandas as pd
 import pytest
@@ -13,15 +15,15 @@ MONEY = {"avg_cost", "self_pay", "cost", "revenue", "fund_due", "prepay", "balan
 STR = {"group": str, "hospital_level": str, "dx": str, "procedures": str, "treatment": str, "kind": str, "reason": str}
 
 
-def read(path):
+def read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=STR, keep_default_na=False, na_values={"severity": [""]})
 
 
-def blank(v):
+def blank(v: object) -> bool:
     return v is None or v == "" or (isinstance(v, float) and pd.isna(v))
 
 
-def compare(name, actual, expected):
+def compare(name: str, actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert list(actual.columns) == list(expected.columns), name
     assert len(actual) == len(expected), name
     problems = []
@@ -36,19 +38,19 @@ def compare(name, actual, expected):
             else:
                 ok = ("" if blank(a) else a) == e
             if not ok:
-                problems.append(f"{name} row {i} ({actual.iloc[i, 0]}) {column}: {a!r}, expected {e!r}")
+                problems.append(f"{name} row {i} ({actual.iloc[i, 0]!s}) {column}: {a!r}, expected {e!r}")
     assert not problems, f"{len(problems)} differences:\n" + "\n".join(problems[:30])
 
 
 @pytest.fixture(scope="module")
-def dip_data(shared):
+def dip_data(shared: Path) -> Tuple[Path, pd.DataFrame, pd.DataFrame, Path]:
     d = shared / "testdata" / "dip"
     history = pd.read_csv(d / "history.csv", dtype={"hospital_level": str})
     period = pd.read_csv(d / "period.csv", dtype={"hospital_level": str})
     return d, history, period, shared / "rulepacks" / "chs-drg-1.1"
 
 
-def test_run_from_history_reproduces_expected(dip_data):
+def test_run_from_history_reproduces_expected(dip_data: Tuple[Path, pd.DataFrame, pd.DataFrame, Path]) -> None:
     d, history, period, pack = dip_data
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -60,7 +62,7 @@ def test_run_from_history_reproduces_expected(dip_data):
     assert abs(out["settlement"].fund_due.sum() - out["period"].pool[0]) < 1e-3
 
 
-def test_run_with_the_published_catalogue(dip_data):
+def test_run_with_the_published_catalogue(dip_data: Tuple[Path, pd.DataFrame, pd.DataFrame, Path]) -> None:
     d, _, period, pack = dip_data
     published = read(d / "expected" / "catalogue.csv")
     with warnings.catch_warnings():
@@ -72,7 +74,7 @@ def test_run_with_the_published_catalogue(dip_data):
                 compare(name, frame, read(d / "expected-published" / f"{name}.csv"))
 
 
-def test_build_and_group_frame(dip_data):
+def test_build_and_group_frame(dip_data: Tuple[Path, pd.DataFrame, pd.DataFrame, Path]) -> None:
     d, history, period, pack = dip_data
     catalogue = drg.dip.build(d / "policy.toml", history, pack=pack)
     compare("catalogue", catalogue, read(d / "expected" / "catalogue.csv"))
@@ -82,13 +84,14 @@ def test_build_and_group_frame(dip_data):
     compare("groups", grouped[["id", "status", "group", "severity", "reason"]], expected)
 
 
-def test_explain_and_errors(dip_data, tmp_path):
+def test_explain_and_errors(dip_data: Tuple[Path, pd.DataFrame, pd.DataFrame, Path], tmp_path: Path) -> None:
     d, _, _, pack = dip_data
     case = {"id": "x", "sex": "1", "age_years": 60, "total_cost": 9000, "hospital_level": "3",
             "diagnoses": ["C15.900", "J18.900"]}
     e = drg.dip.explain(d / "policy.toml", d / "expected" / "catalogue.csv", case, pack=pack)
     assert e["status"] == "comprehensive" and e["group"] == "C15#C"
-    assert any("too rare" in line for line in e["explain"])
+    lines = e["explain"]
+    assert isinstance(lines, list) and any("too rare" in line for line in lines)
     bad = tmp_path / "policy.toml"
     bad.write_text((d / "policy.toml").read_text().replace("low_ratio = 0.5", "low_ratio = 5"))
     with pytest.raises(drg.dip.DipError, match="low_ratio"):

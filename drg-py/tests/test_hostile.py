@@ -1,7 +1,9 @@
 """Hostile input through the Python API: a clear error or an invalid row,
 never a crash, and one result per input row."""
 
+from pathlib import Path
 import math
+from typing import Dict, Iterator
 
 import pandas as pd
 import pytest
@@ -10,17 +12,17 @@ import drg
 
 
 @pytest.fixture(scope="module")
-def g():
+def g() -> drg.Grouper:
     return drg.Grouper("demo")
 
 
-def test_an_empty_frame(g):
+def test_an_empty_frame(g: drg.Grouper) -> None:
     out = g.group_frame(pd.DataFrame({"id": [], "sex": [], "age_years": [], "diagnoses": []}))
     assert len(out) == 0 and "status" in out.columns
     assert g.group_many([]) == []
 
 
-def test_huge_fields_and_many_codes(g):
+def test_huge_fields_and_many_codes(g: drg.Grouper) -> None:
     big = "K" * (10 << 20)
     many = ["K35.800"] + ["E11.900"] * 10_000
     results = g.group_many([
@@ -29,11 +31,12 @@ def test_huge_fields_and_many_codes(g):
         {"id": "bigid" * 100_000, "sex": 1, "age_years": 30, "diagnoses": "K35.800"},
     ])
     assert [r.status for r in results] == ["ungroupable", "grouped", "grouped"]
-    assert len(results[0].reason) < 200 and results[0].reason.endswith("(10485760 bytes)")
+    reason = results[0].reason
+    assert reason is not None and len(reason) < 200 and reason.endswith("(10485760 bytes)")
     assert results[1].drg == "GU13"
 
 
-def test_nul_and_odd_numbers(g):
+def test_nul_and_odd_numbers(g: drg.Grouper) -> None:
     df = pd.DataFrame({
         "id": ["nul", "inf", "neg", "nan", "wide", "text"],
         "sex": ["1", "1", "1", "1", "１", "1"],
@@ -47,26 +50,26 @@ def test_nul_and_odd_numbers(g):
     assert out["reason"][3] == "age_years: missing"
 
 
-def test_duplicate_ids_are_reported_and_kept(g):
+def test_duplicate_ids_are_reported_and_kept(g: drg.Grouper) -> None:
     df = pd.DataFrame({"id": ["a", "b", "a"], "sex": ["1"] * 3, "age_years": [30] * 3, "diagnoses": ["K35.800"] * 3})
     out = g.group_frame(df)
     assert out["warnings"].tolist() == ["", "", "duplicate id: also in row 0"]
     assert out["status"].tolist() == ["grouped"] * 3
-    results = g.group_many(df.to_dict("records"))
+    results = g.group_many(df.to_dict("records"))  # type: ignore[arg-type]  # (Hashable keys)
     assert results[2].warnings == ["duplicate id: also in row 0"]
 
 
-def test_wrong_types_are_invalid_rows(g):
+def test_wrong_types_are_invalid_rows(g: drg.Grouper) -> None:
     results = g.group_many([
         {"id": "x", "sex": object(), "age_years": 30, "diagnoses": "K35.800"},
         {"id": "y", "sex": 1, "age_years": [30], "diagnoses": "K35.800"},
         {"id": "z", "sex": 1, "age_years": 30, "diagnoses": [1, 2]},
     ])
     assert [r.status for r in results] == ["invalid"] * 3
-    assert all(r.reason.startswith(f"item {i}: ") for i, r in enumerate(results))
+    assert all((r.reason or "").startswith(f"item {i}: ") for i, r in enumerate(results))
 
 
-def test_a_deeply_nested_pack_is_refused(tmp_path, root):
+def test_a_deeply_nested_pack_is_refused(tmp_path: Path, root: Path) -> None:
     import shutil
 
     pack = tmp_path / "deep"
@@ -85,7 +88,7 @@ def test_a_deeply_nested_pack_is_refused(tmp_path, root):
 # Issue 15, items 17-19: one exception base, nothing aborts the interpreter,
 # the caller's own errors reach it unchanged.
 
-def test_one_exception_base_with_the_old_names_kept():
+def test_one_exception_base_with_the_old_names_kept() -> None:
     assert issubclass(drg.InputError, drg.DrgError) and issubclass(drg.InputError, ValueError)
     assert issubclass(drg.PackError, drg.DrgError) and issubclass(drg.PackError, ValueError)
     assert issubclass(drg.PolicyError, drg.DrgError) and issubclass(drg.PolicyError, ValueError)
@@ -97,7 +100,7 @@ def test_one_exception_base_with_the_old_names_kept():
         drg.Grouper().group({"id": "1", "age_years": "abc"})
 
 
-def test_a_column_named_twice_is_an_input_error(g):
+def test_a_column_named_twice_is_an_input_error(g: drg.Grouper) -> None:
     df = pd.DataFrame([["1", "1", 30, "K35.800", "2"]], columns=["id", "sex", "age_years", "diagnoses", "sex"])
     with pytest.raises(drg.InputError, match="'sex' appears twice"):
         g.group_frame(df)
@@ -106,7 +109,7 @@ def test_a_column_named_twice_is_an_input_error(g):
         g.group_frame(df)
 
 
-def test_a_column_named_twice_in_arrow_and_points(g, tmp_path):
+def test_a_column_named_twice_in_arrow_and_points(g: drg.Grouper, tmp_path: Path) -> None:
     pa = pytest.importorskip("pyarrow")
     table = pa.table([["1"], ["1"]], names=["id", "id"])
     with pytest.raises(drg.InputError, match="appears twice"):
@@ -116,7 +119,7 @@ def test_a_column_named_twice_in_arrow_and_points(g, tmp_path):
         drg.points.run(tmp_path / "policy.toml", df, df)
 
 
-def test_a_frame_of_10_to_the_12_rows_without_columns_is_refused(g):
+def test_a_frame_of_10_to_the_12_rows_without_columns_is_refused(g: drg.Grouper) -> None:
     # Before: the interpreter aborted (a Rust allocation of 10**12 rows).
     with pytest.raises(drg.InputError, match="none of the case columns"):
         g.group_frame(pd.DataFrame(index=pd.RangeIndex(10**12)))
@@ -128,11 +131,11 @@ def test_a_frame_of_10_to_the_12_rows_without_columns_is_refused(g):
     assert len(g.group_frame(pd.DataFrame(index=pd.RangeIndex(0)))) == 0
 
 
-def test_the_iterables_own_error_reaches_the_caller_unchanged(g):
+def test_the_iterables_own_error_reaches_the_caller_unchanged(g: drg.Grouper) -> None:
     class Mine(Exception):
         pass
 
-    def cases():
+    def cases() -> Iterator[Dict[str, object]]:
         yield {"id": "1", "sex": 1, "age_years": 30, "diagnoses": ["K35.800"]}
         raise Mine("from the caller's generator")
 
@@ -140,5 +143,5 @@ def test_the_iterables_own_error_reaches_the_caller_unchanged(g):
         g.group_many(cases())
     assert type(caught.value) is Mine
     with pytest.raises(TypeError):
-        g.group_many(5)
+        g.group_many(5)  # type: ignore[arg-type]
 

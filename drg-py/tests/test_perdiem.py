@@ -1,5 +1,6 @@
 """drg.points.run with per-diem care and the year, against ../shared/testdata/perdiem."""
 
+from pathlib import Path
 import pandas as pd
 import pytest
 
@@ -12,7 +13,7 @@ MONEY = {"avg_cost", "self_pay", "cost", "revenue", "fund_due", "prepay", "balan
 NAMES = ["weights", "perdiem", "case_points", "settlement", "period", "monthly", "clearing"]
 
 
-def compare(name, actual, expected):
+def compare(name: str, actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert list(actual.columns) == list(expected.columns), name
     assert len(actual) == len(expected), name
     problems = []
@@ -29,11 +30,11 @@ def compare(name, actual, expected):
     assert not problems, "\n".join(problems[:20])
 
 
-def read(path):
+def read(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype={"hospital_level": str, "dept": str, "discharge_date": str})
 
 
-def test_the_reference_year(shared):
+def test_the_reference_year(shared: Path) -> None:
     data = shared / "testdata" / "perdiem"
     out = drg.points.run(data / "policy.toml", read(data / "history.csv"), read(data / "period.csv"),
                          scores=data / "scores.csv")
@@ -46,7 +47,7 @@ def test_the_reference_year(shared):
     assert clearing["assessment_coef"].tolist()[:2] == [1.05, 0.9]
 
 
-def test_scores_as_a_dict_and_bad_scores(shared):
+def test_scores_as_a_dict_and_bad_scores(shared: Path) -> None:
     data = shared / "testdata" / "perdiem"
     history, period = read(data / "history.csv"), read(data / "period.csv").iloc[:500]
     out = drg.points.run(data / "policy.toml", history, period, scores={"H001": 95})
@@ -58,7 +59,7 @@ def test_scores_as_a_dict_and_bad_scores(shared):
         drg.points.run(data / "policy.toml", history, period, scores={"H001": 120})
 
 
-def test_a_bad_discharge_date_is_refused_naming_the_row(shared):
+def test_a_bad_discharge_date_is_refused_naming_the_row(shared: Path) -> None:
     data = shared / "testdata" / "perdiem"
     period = read(data / "period.csv").iloc[:10].copy()
     period.loc[3, "discharge_date"] = "2025-02-30"

@@ -1,5 +1,6 @@
 """drg.points.run against the reference results of ../shared/testdata/points."""
 
+from pathlib import Path
 import pandas as pd
 import pytest
 
@@ -9,7 +10,7 @@ TOLERANCE = {"points": 1e-4, "base_points": 1e-4, "weight": 1e-4, "coef": 1e-4, 
 MONEY = {"avg_cost", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance", "fund_item_cost", "budget", "pool"}
 
 
-def compare(name, actual, expected):
+def compare(name: str, actual: pd.DataFrame, expected: pd.DataFrame) -> None:
     assert list(actual.columns) == list(expected.columns), name
     assert len(actual) == len(expected), name
     problems = []
@@ -27,7 +28,7 @@ def compare(name, actual, expected):
     assert not problems, "\n".join(problems[:20])
 
 
-def test_the_reference_run(shared):
+def test_the_reference_run(shared: Path) -> None:
     points = shared / "testdata" / "points"
     history = pd.read_csv(points / "history.csv", dtype={"hospital_level": str})
     period = pd.read_csv(points / "period.csv", dtype={"hospital_level": str})
@@ -41,7 +42,7 @@ def test_the_reference_run(shared):
     assert abs(settlement["fund_due"].sum() - period_line["pool"][0]) < 1e-3
 
 
-def test_rows_without_results_are_grouped_and_bad_costs_reported(shared):
+def test_rows_without_results_are_grouped_and_bad_costs_reported(shared: Path) -> None:
     history = pd.DataFrame({"id": ["h1", "h2", "h3"], "hospital": ["H1"] * 3, "hospital_level": ["3"] * 3,
                             "sex": ["1"] * 3, "age_years": [30, 40, 50],
                             "diagnoses": ["K35.800", "K35.800", "K35.800"], "procedures": ["47.0901"] * 3,
@@ -55,7 +56,7 @@ def test_rows_without_results_are_grouped_and_bad_costs_reported(shared):
     assert out["case_points"]["category"].tolist() == ["normal", "normal"]
 
 
-def test_a_bad_policy_raises(tmp_path):
+def test_a_bad_policy_raises(tmp_path: Path) -> None:
     policy = tmp_path / "p.toml"
     policy.write_text("[settlement]\nbudget = -1\n")
     df = pd.DataFrame({"id": ["a"], "hospital": ["H"], "total_cost": [1.0], "status": ["grouped"], "drg": ["X"]})

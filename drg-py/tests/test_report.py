@@ -1,8 +1,10 @@
 """drg.report against the reference tables of ../shared/testdata/report."""
 
+from pathlib import Path
 import csv
 import math
 from decimal import ROUND_HALF_UP, Decimal
+from typing import List
 
 import pandas as pd
 import pytest
@@ -16,18 +18,18 @@ DECIMALS = {
 }
 
 
-def printed(column, value):
+def printed(column: str, value: object) -> str:
     """A value as the spec prints it: the shortest repr rounded half away from zero."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if column in DECIMALS:
-        d = Decimal(repr(float(value)))
+        d = Decimal(repr(float(value)))  # type: ignore[arg-type]
         q = Decimal(1).scaleb(-DECIMALS[column])
         return str(abs(d).quantize(q, rounding=ROUND_HALF_UP).copy_sign(d) if d else d.quantize(q))
     return str(value)
 
 
-def mismatches(name, actual, expected_path):
+def mismatches(name: str, actual: pd.DataFrame, expected_path: Path) -> List[str]:
     with open(expected_path, newline="", encoding="utf-8") as f:
         expected = list(csv.reader(f))
     header, rows = expected[0], expected[1:]
@@ -44,11 +46,11 @@ def mismatches(name, actual, expected_path):
 
 
 @pytest.fixture(scope="module")
-def period(shared):
+def period(shared: Path) -> pd.DataFrame:
     return pd.read_csv(shared / "testdata" / "points" / "period.csv", dtype={"hospital_level": str, "dept": str, "discharge": str})
 
 
-def test_the_reference_tables_row_by_row(shared, period):
+def test_the_reference_tables_row_by_row(shared: Path, period: pd.DataFrame) -> None:
     weights = shared / "testdata" / "points" / "expected" / "weights.csv"
     out = drg.report(period, weights)
     drgs, hospitals, scheme = out
@@ -59,7 +61,7 @@ def test_the_reference_tables_row_by_row(shared, period):
     assert not problems, "\n".join(problems[:30])
 
 
-def test_weights_as_a_dataframe_and_the_page(shared, period):
+def test_weights_as_a_dataframe_and_the_page(shared: Path, period: pd.DataFrame) -> None:
     weights = pd.read_csv(shared / "testdata" / "points" / "expected" / "weights.csv")
     weights["unstable"] = weights["unstable"].astype(bool)
     scheme = drg.report(period, weights).scheme
@@ -68,7 +70,7 @@ def test_weights_as_a_dataframe_and_the_page(shared, period):
     assert html.startswith("<!DOCTYPE html>") and 'id="chart-cmi-cost"' in html
 
 
-def test_ungrouped_frames_are_grouped_and_bad_values_warned(shared):
+def test_ungrouped_frames_are_grouped_and_bad_values_warned(shared: Path) -> None:
     df = pd.DataFrame({
         "id": ["1", "2", "3"], "hospital": ["H1", "H1", "H2"], "dept": ["内科", None, "外科"],
         "sex": ["1", "1", "2"], "age_years": [30, 40, 50],
@@ -84,7 +86,7 @@ def test_ungrouped_frames_are_grouped_and_bad_values_warned(shared):
     assert (scheme["cases"][0], scheme["grouped"][0]) == (3, 2)
 
 
-def test_a_bad_weights_table_raises(tmp_path, period):
+def test_a_bad_weights_table_raises(tmp_path: Path, period: pd.DataFrame) -> None:
     bad = tmp_path / "w.csv"
     bad.write_text("drg,weight\nA,1\n")
     with pytest.raises(ValueError, match="no column n"):

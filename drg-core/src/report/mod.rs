@@ -29,6 +29,7 @@
 
 mod html;
 mod read;
+mod table;
 
 use std::collections::BTreeMap;
 
@@ -39,6 +40,7 @@ use crate::Status;
 
 pub use html::report_html;
 pub use read::{is_death, ReadSummary, ReportInputError, ReportReader};
+pub use table::{drgs_table, hospitals_table, scheme_table, table_csv, TableCell, TableColumn};
 
 /// 死亡风险分级: the mortality risk level of a DRG.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -617,100 +619,20 @@ pub fn grade_risk(mortality: &Mortality) -> BTreeMap<String, Risk> {
     out
 }
 
-fn opt(x: Option<f64>, decimals: usize) -> String {
-    x.map(|v| fixed(v, decimals)).unwrap_or_default()
-}
-
-fn csv_text(header: &[&str], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).expect("write to memory");
-    for row in rows {
-        w.write_record(&row).expect("write to memory");
-    }
-    String::from_utf8(w.into_inner().expect("write to memory")).expect("UTF-8")
-}
-
 /// drgs.csv: `drg, cases, deaths, mortality, risk, avg_cost, avg_los, cost_cv`.
 pub fn drgs_csv(report: &Report) -> String {
-    csv_text(
-        &["drg", "cases", "deaths", "mortality", "risk", "avg_cost", "avg_los", "cost_cv"],
-        report.drgs.iter().map(|d| {
-            vec![
-                d.drg.clone(),
-                d.cases.to_string(),
-                d.deaths.to_string(),
-                fixed(d.mortality, 4),
-                d.risk.as_str().to_string(),
-                opt(d.avg_cost, 2),
-                opt(d.avg_los, 2),
-                opt(d.cost_cv, 4),
-            ]
-        }),
-    )
+    table_csv(&drgs_table(report))
 }
 
 /// hospitals.csv (with a `dept` column after `hospital` in a report by
 /// department).
 pub fn hospitals_csv(report: &Report) -> String {
-    let mut header = vec!["hospital"];
-    if report.by_dept {
-        header.push("dept");
-    }
-    header.extend([
-        "cases",
-        "valid",
-        "grouped",
-        "group_rate",
-        "drg_count",
-        "total_weight",
-        "cmi",
-        "cost_index",
-        "time_index",
-        "low_risk_cases",
-        "low_risk_deaths",
-        "low_risk_mortality",
-    ]);
-    csv_text(
-        &header,
-        report.hospitals.iter().map(|h| {
-            let mut row = vec![h.hospital.clone()];
-            if let Some(dept) = &h.dept {
-                row.push(dept.clone());
-            }
-            row.extend([
-                h.cases.to_string(),
-                h.valid.to_string(),
-                h.grouped.to_string(),
-                opt(h.group_rate, 4),
-                h.drg_count.to_string(),
-                fixed(h.total_weight, 4),
-                opt(h.cmi, 4),
-                opt(h.cost_index, 4),
-                opt(h.time_index, 4),
-                h.low_risk_cases.to_string(),
-                h.low_risk_deaths.to_string(),
-                opt(h.low_risk_mortality, 4),
-            ]);
-            row
-        }),
-    )
+    table_csv(&hospitals_table(report))
 }
 
 /// scheme.csv: `cases, grouped, group_rate, drgs_used, riv_cost, riv_los, drgs_cv_over_1`.
 pub fn scheme_csv(report: &Report) -> String {
-    let s = &report.scheme;
-    csv_text(
-        &["cases", "grouped", "group_rate", "drgs_used", "riv_cost", "riv_los", "drgs_cv_over_1"],
-        std::iter::once(vec![
-            s.cases.to_string(),
-            s.grouped.to_string(),
-            opt(s.group_rate, 4),
-            s.drgs_used.to_string(),
-            opt(s.riv_cost, 4),
-            opt(s.riv_los, 4),
-            s.drgs_cv_over_1.to_string(),
-        ]),
-    )
+    table_csv(&scheme_table(report))
 }
 
 #[cfg(test)]

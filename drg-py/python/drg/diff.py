@@ -1,15 +1,27 @@
 """``drg.pack_diff``: what a change of scheme does to a DataFrame of cases."""
 
-from typing import Any, Dict, Optional, Union
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Union, cast
 
 from . import _drg
+from ._types import ColumnInput, PathArg
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from . import Grouper
+
+#: A weights table: a dict drg → weight, a DataFrame with ``drg`` and
+#: ``weight`` columns, or the path of a CSV of ``drg points calibrate``.
+WeightsArg = Union[Mapping[str, float], "pd.DataFrame", PathArg, None]
 
 
-def _weights(w: Any) -> Optional[Dict[str, float]]:
+def _weights(w: WeightsArg) -> Optional[Dict[str, float]]:
     """A weights table: a dict drg → weight, a DataFrame with ``drg`` and
     ``weight`` columns, or a path to a CSV of ``drg points calibrate``."""
-    if w is None or isinstance(w, dict):
-        return w
+    if w is None:
+        return None
+    if isinstance(w, Mapping):
+        return dict(w)
     import pandas as pd
 
     if not isinstance(w, pd.DataFrame):
@@ -17,7 +29,13 @@ def _weights(w: Any) -> Optional[Dict[str, float]]:
     return {str(d): float(x) for d, x in zip(w["drg"], w["weight"]) if str(d) != "*"}
 
 
-def pack_diff(df: Any, old: Union[str, Any], new: Union[str, Any], weights_old: Any = None, weights_new: Any = None) -> Dict[str, Any]:
+def pack_diff(
+    df: "pd.DataFrame",
+    old: "Union[PathArg, Grouper]",
+    new: "Union[PathArg, Grouper]",
+    weights_old: WeightsArg = None,
+    weights_new: WeightsArg = None,
+) -> "Dict[str, pd.DataFrame]":
     """Groups every row of ``df`` under the packs ``old`` and ``new`` (ids,
     paths or :class:`drg.Grouper` objects) and returns a dict of DataFrames,
     as ``drg pack diff`` writes them:
@@ -33,11 +51,11 @@ def pack_diff(df: Any, old: Union[str, Any], new: Union[str, Any], weights_old: 
 
     from . import Grouper, _columns
 
-    g_old = old if isinstance(old, _drg.Grouper) else Grouper(old)
-    g_new = new if isinstance(new, _drg.Grouper) else Grouper(new)
-    columns = _columns(df.columns, lambda name: df[name].tolist())
-    r_old = g_old._group_columns(columns, len(df), False)
-    r_new = g_new._group_columns(columns, len(df), False)
+    g_old = old if isinstance(old, Grouper) else Grouper(old)
+    g_new = new if isinstance(new, Grouper) else Grouper(new)
+    columns: Dict[str, ColumnInput] = dict(_columns(df.columns, lambda name: df[name].tolist()))
+    r_old = {k: v.to_pylist() for k, v in g_old._group_columns(columns, len(df), False).items()}
+    r_new = {k: v.to_pylist() for k, v in g_new._group_columns(columns, len(df), False).items()}
     keys = ("status", "mdc", "adrg", "drg")
     hospital = [None if h is None or h != h else str(h) for h in df["hospital"].tolist()] if "hospital" in df.columns else [None] * len(df)
     w_old, w_new = _weights(weights_old), _weights(weights_new)
@@ -47,7 +65,7 @@ def pack_diff(df: Any, old: Union[str, Any], new: Union[str, Any], weights_old: 
         for k in keys:
             cases[f"{side}_{k}"] = r[k]
     for name, values in tables["cases"].items():
-        cases[name] = values
+        cases[name] = cast(List[Union[str, float, None]], values)
     return {
         "cases": cases,
         "transitions": pd.DataFrame(tables["transitions"]),

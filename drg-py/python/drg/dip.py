@@ -13,11 +13,22 @@ Rows without points (a missing or non-positive total_cost) are reported as
 history) raise :class:`drg.DipError`, naming the file and place.
 """
 
+import json
 import os
 import warnings
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Dict, Iterable, List, Mapping, Optional, Union, cast
 
 from . import _drg
+from ._types import PathArg
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: A catalogue: a DataFrame (from :func:`build`, or read with ``pd.read_csv``)
+#: or the path of a catalogue CSV.
+Catalogue = Union["pd.DataFrame", PathArg]
+#: What :func:`explain` returns: the JSON of ``drg dip explain`` as a dict.
+Explained = Dict[str, object]
 
 __all__ = ["build", "group_frame", "run", "explain", "DipError", "DipWarning"]
 
@@ -28,24 +39,24 @@ class DipWarning(UserWarning):
     """A row DIP scoring left out, or a policy entry that names no group."""
 
 
-def _fields(df: Any) -> Dict[str, Any]:
+def _fields(df: "pd.DataFrame") -> Dict[str, List[object]]:
     from . import CASE_FIELDS
 
     return {name: df[name].tolist() for name in CASE_FIELDS if name in df.columns}
 
 
-def _catalogue_csv(catalogue: Any) -> str:
+def _catalogue_csv(catalogue: Catalogue) -> str:
     if isinstance(catalogue, (str, os.PathLike)):
         with open(catalogue, encoding="utf-8-sig") as f:
             return f.read()
-    return catalogue.to_csv(index=False)
+    return str(catalogue.to_csv(index=False))
 
 
-def _pack(pack: Any) -> Optional[str]:
+def _pack(pack: Optional[PathArg]) -> Optional[str]:
     return None if pack is None else str(pack)
 
 
-def build(policy: Any, history: Any, pack: Any = None) -> Any:
+def build(policy: PathArg, history: "pd.DataFrame", pack: Optional[PathArg] = None) -> "pd.DataFrame":
     """The catalogue (目录库) built from the ``history`` DataFrame (dip.md §2):
     one row per priced group, then the overall row (group ``*``)."""
     import pandas as pd
@@ -53,19 +64,26 @@ def build(policy: Any, history: Any, pack: Any = None) -> Any:
     return pd.DataFrame(_drg._dip_build(str(policy), _fields(history), len(history), _pack(pack)))
 
 
-def group_frame(policy: Any, catalogue: Any, df: Any, pack: Any = None) -> Any:
+def group_frame(policy: PathArg, catalogue: Catalogue, df: "pd.DataFrame", pack: Optional[PathArg] = None) -> "pd.DataFrame":
     """A copy of ``df`` with the columns ``status, group, severity, reason``
     of dip.md §3 added; no row is ever lost."""
     raw = _drg._dip_run(str(policy), _fields(df), len(df), catalogue_csv=_catalogue_csv(catalogue),
                         pack=_pack(pack), score=False)
-    _warn(raw.pop("warnings"))
+    _warn(cast(List[str], raw.pop("warnings")))
+    groups = cast(Dict[str, List[object]], raw["groups"])
     out = df.copy()
     for name in ("status", "group", "severity", "reason"):
-        out[name] = raw["groups"][name]
+        out[name] = cast(List[Optional[str]], groups[name])
     return out
 
 
-def run(policy: Any, period: Any, history: Any = None, catalogue: Any = None, pack: Any = None) -> Dict[str, Any]:
+def run(
+    policy: PathArg,
+    period: "pd.DataFrame",
+    history: "Optional[pd.DataFrame]" = None,
+    catalogue: Optional[Catalogue] = None,
+    pack: Optional[PathArg] = None,
+) -> "Dict[str, pd.DataFrame]":
     """The whole of dip.md on ``period``, with a catalogue built from
     ``history`` or a published ``catalogue``: a dict of DataFrames named as
     the report files (``catalogue`` only when built here, ``groups``,
@@ -74,24 +92,23 @@ def run(policy: Any, period: Any, history: Any = None, catalogue: Any = None, pa
 
     if (history is None) == (catalogue is None):
         raise DipError("give either history or catalogue")
-    kwargs: Dict[str, Any] = {"pack": _pack(pack)}
     if history is not None:
-        kwargs.update(history=_fields(history), history_rows=len(history))
+        raw = _drg._dip_run(str(policy), _fields(period), len(period), history=_fields(history),
+                            history_rows=len(history), pack=_pack(pack))
     else:
-        kwargs.update(catalogue_csv=_catalogue_csv(catalogue))
-    raw = _drg._dip_run(str(policy), _fields(period), len(period), **kwargs)
-    _warn(raw.pop("warnings"))
-    return {name: pd.DataFrame(columns) for name, columns in raw.items()}
+        assert catalogue is not None
+        raw = _drg._dip_run(str(policy), _fields(period), len(period), catalogue_csv=_catalogue_csv(catalogue),
+                            pack=_pack(pack))
+    _warn(cast(List[str], raw.pop("warnings")))
+    return {name: pd.DataFrame(cast(Dict[str, List[object]], columns)) for name, columns in raw.items()}
 
 
-def explain(policy: Any, catalogue: Any, case: Dict[str, Any], pack: Any = None) -> Dict[str, Any]:
+def explain(policy: PathArg, catalogue: Catalogue, case: Mapping[str, object], pack: Optional[PathArg] = None) -> Explained:
     """One case (a dict) explained: its keys, group and why, severity and the
     secondary diagnosis that set it, and its points."""
-    import json
-
-    return json.loads(_drg._dip_explain(str(policy), _catalogue_csv(catalogue), case, _pack(pack)))
+    return cast(Explained, json.loads(_drg._dip_explain(str(policy), _catalogue_csv(catalogue), case, _pack(pack))))
 
 
-def _warn(messages: Any) -> None:
+def _warn(messages: Iterable[str]) -> None:
     for message in messages:
         warnings.warn(message, DipWarning, stacklevel=3)

@@ -12,9 +12,18 @@ a weight are reported the same way.
 
 import os
 import warnings
-from typing import Any, Dict, NamedTuple, Optional
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Tuple, Union, cast
 
 from . import _drg
+from ._types import PathArg
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from . import Grouper
+
+#: A weights table: the path of a weights.csv, or a DataFrame with its columns.
+Weights = Union[PathArg, "pd.DataFrame"]
 
 __all__ = ["report", "report_html", "Report", "ReportWarning"]
 
@@ -28,12 +37,12 @@ class ReportWarning(UserWarning):
 class Report(NamedTuple):
     """The three tables: per DRG, per hospital (or department), the scheme."""
 
-    drgs: Any
-    hospitals: Any
-    scheme: Any
+    drgs: "pd.DataFrame"
+    hospitals: "pd.DataFrame"
+    scheme: "pd.DataFrame"
 
 
-def _weights_csv(weights: Any) -> str:
+def _weights_csv(weights: Weights) -> str:
     if isinstance(weights, (str, os.PathLike)):
         with open(weights, encoding="utf-8-sig") as f:
             return f.read()
@@ -42,11 +51,11 @@ def _weights_csv(weights: Any) -> str:
     df = weights.copy()
     if "unstable" in df.columns:
         df["unstable"] = [str(v).lower() for v in df["unstable"].tolist()]
-    return df.to_csv(index=False)
+    return str(df.to_csv(index=False))
 
 
-def _columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
-    columns = {name: df[name].tolist() for name in _FIELDS if name in df.columns}
+def _columns(df: "pd.DataFrame", grouper: "Optional[Grouper]") -> Dict[str, List[object]]:
+    columns: Dict[str, List[object]] = {name: df[name].tolist() for name in _FIELDS if name in df.columns}
     if "status" in df.columns and "drg" in df.columns:
         columns["status"] = df["status"].tolist()
         columns["drg"] = df["drg"].tolist()
@@ -60,7 +69,8 @@ def _columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
     return columns
 
 
-def _run(df: Any, weights: Any, by_dept: bool, risk_from: Optional[Any], grouper: Optional[Any], title: str) -> Dict[str, Any]:
+def _run(df: "pd.DataFrame", weights: Weights, by_dept: bool, risk_from: "Optional[pd.DataFrame]", grouper: "Optional[Grouper]",
+         title: str) -> Dict[str, object]:
     raw = _drg._report(
         _columns(df, grouper),
         _weights_csv(weights),
@@ -68,18 +78,19 @@ def _run(df: Any, weights: Any, by_dept: bool, risk_from: Optional[Any], grouper
         None if risk_from is None else _columns(risk_from, grouper),
         title,
     )
-    for what, row, reason in raw["problems"]:
+    for what, row, reason in cast(List[Tuple[str, int, str]], raw["problems"]):
         warnings.warn(f"{what}: row {row}: {reason}", ReportWarning, stacklevel=3)
-    if raw["unweighted"]:
-        n = sum(raw["unweighted"].values())
-        drgs = " ".join(sorted(raw["unweighted"]))
+    unweighted = cast(Dict[str, int], raw["unweighted"])
+    if unweighted:
+        n = sum(unweighted.values())
+        drgs = " ".join(sorted(unweighted))
         warnings.warn(f"{n} grouped rows are in DRGs without a weight (left out of total_weight and CMI): {drgs}",
                       ReportWarning, stacklevel=3)
     return raw
 
 
-def report(df: Any, weights: Any, by_dept: bool = False, risk_from: Optional[Any] = None,
-           grouper: Optional[Any] = None) -> Report:
+def report(df: "pd.DataFrame", weights: Weights, by_dept: bool = False, risk_from: "Optional[pd.DataFrame]" = None,
+           grouper: "Optional[Grouper]" = None) -> Report:
     """The DRG indicators of the cases in ``df``.
 
     ``weights`` is a weights table: a path to the ``weights.csv`` of
@@ -95,12 +106,15 @@ def report(df: Any, weights: Any, by_dept: bool = False, risk_from: Optional[Any
     import pandas as pd
 
     raw = _run(df, weights, by_dept, risk_from, grouper, "DataFrame")
-    return Report(pd.DataFrame(raw["drgs"]), pd.DataFrame(raw["hospitals"]), pd.DataFrame(raw["scheme"]))
+    def table(name: str) -> "pd.DataFrame":
+        return pd.DataFrame(cast(Dict[str, List[object]], raw[name]))
+
+    return Report(table("drgs"), table("hospitals"), table("scheme"))
 
 
-def report_html(df: Any, weights: Any, by_dept: bool = False, risk_from: Optional[Any] = None,
-                grouper: Optional[Any] = None, title: str = "DataFrame") -> str:
+def report_html(df: "pd.DataFrame", weights: Weights, by_dept: bool = False, risk_from: "Optional[pd.DataFrame]" = None,
+                grouper: "Optional[Grouper]" = None, title: str = "DataFrame") -> str:
     """The page ``drg report`` writes as report.html, for the same inputs as
     :func:`report`: one self-contained HTML document (save it, or show it in
     a notebook with ``IPython.display.HTML``)."""
-    return _run(df, weights, by_dept, risk_from, grouper, title)["html"]
+    return str(_run(df, weights, by_dept, risk_from, grouper, title)["html"])

@@ -13,10 +13,16 @@ with each hospital's assessment coefficient; specs/perdiem.md). Rows left out (a
 """
 
 import warnings
-from typing import Any, Dict, Optional
+from typing import TYPE_CHECKING, Dict, List, Mapping, Optional, Tuple, Union, cast
 
 from . import _drg
+from ._types import PathArg
 from .errors import PointsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from . import Grouper
 
 __all__ = ["run", "PointsWarning"]
 
@@ -25,7 +31,13 @@ class PointsWarning(UserWarning):
     """A row that point calculation left out, and why."""
 
 
-def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None, scores: Any = None) -> Dict[str, Any]:
+def run(
+    policy: PathArg,
+    history: "pd.DataFrame",
+    period: "pd.DataFrame",
+    grouper: "Optional[Grouper]" = None,
+    scores: "Union[pd.DataFrame, PathArg, Mapping[str, float], None]" = None,
+) -> "Dict[str, pd.DataFrame]":
     """Calibration on ``history``, scoring of ``period``, and settlement.
 
     Rows with ``status`` and ``drg`` are used as grouped; rows without them
@@ -41,16 +53,17 @@ def run(policy: Any, history: Any, period: Any, grouper: Optional[Any] = None, s
     import pandas as pd
 
     raw = _drg._points_year(str(policy), _points_columns(history, grouper), _points_columns(period, grouper), _scores(scores))
-    for step, row, reason in raw.pop("skipped"):
+    skipped: List[Tuple[str, int, str]] = raw.pop("skipped")  # type: ignore[assignment]
+    for step, row, reason in skipped:
         warnings.warn(f"{step}: row {row}: {reason}; left out", PointsWarning, stacklevel=2)
-    return {name: pd.DataFrame(columns) for name, columns in raw.items()}
+    return {name: pd.DataFrame(cast(Dict[str, List[object]], columns)) for name, columns in raw.items()}
 
 
-def _points_columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
+def _points_columns(df: "pd.DataFrame", grouper: "Optional[Grouper]") -> Dict[str, List[object]]:
     from . import _refuse_duplicate_columns
 
     _refuse_duplicate_columns(df.columns)
-    columns = {name: df[name].tolist() for name in ("id", "hospital", "hospital_level", "total_cost", "self_pay") if name in df.columns}
+    columns: Dict[str, List[object]] = {name: df[name].tolist() for name in ("id", "hospital", "hospital_level", "total_cost", "self_pay") if name in df.columns}
     n = len(df)
     if "status" in df.columns and "drg" in df.columns:
         status = df["status"].tolist()
@@ -74,11 +87,11 @@ def _points_columns(df: Any, grouper: Optional[Any]) -> Dict[str, Any]:
     return columns
 
 
-def _scores(scores: Any) -> Optional[Dict[str, float]]:
+def _scores(scores: "Union[pd.DataFrame, PathArg, Mapping[str, float], None]") -> Optional[Dict[str, float]]:
     """Assessment scores as a dict, refusing a hospital listed twice."""
     if scores is None:
         return None
-    if isinstance(scores, dict):
+    if isinstance(scores, Mapping):
         return {str(k): v for k, v in scores.items()}
     import pandas as pd
 

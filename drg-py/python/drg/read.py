@@ -2,9 +2,14 @@
 CSVs, Chinese headers, one column per code. drg-core decides everything;
 this module only builds DataFrames."""
 
-from typing import Any, Callable, Dict, List, Optional
+import os
+from typing import TYPE_CHECKING, Callable, Dict, Hashable, Iterable, List, Optional, Union
 
 from . import _drg
+from ._types import ColumnInput
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _CASE_FIELDS = (
     "id", "hospital", "hospital_level", "sex", "age_years", "age_days", "weight_g", "los_days",
@@ -12,8 +17,8 @@ _CASE_FIELDS = (
 )
 
 
-def read_cases(path: Any, sheet: Optional[str] = None, encoding: Optional[str] = None,
-               columns: Optional[Any] = None) -> Any:
+def read_cases(path: Union[str, "os.PathLike[str]"], sheet: Optional[str] = None, encoding: Optional[str] = None,
+               columns: Union[str, "os.PathLike[str]", None] = None) -> "pd.DataFrame":
     """Reads a file of cases (CSV, JSONL or .xlsx; Chinese headers, 病案首页
     codes, wide code columns, a ``columns`` mapping file) into a pandas
     DataFrame with cases.md's column names, the carried-through columns, and
@@ -28,7 +33,7 @@ def read_cases(path: Any, sheet: Optional[str] = None, encoding: Optional[str] =
     return pd.DataFrame(data)
 
 
-def _missing(v: Any) -> bool:
+def _missing(v: object) -> bool:
     if v is None:
         return True
     if isinstance(v, float) and v != v:
@@ -36,27 +41,35 @@ def _missing(v: Any) -> bool:
     return type(v).__name__ in ("NAType", "NaTType")
 
 
-def _code_text(v: Any) -> str:
+def _code_text(v: object) -> str:
     if isinstance(v, float) and v.is_integer():
         return str(int(v))
     return str(v)
 
 
-def frame_columns(names: Any, values_of: Callable[[Any], List[Any]], n_rows: int) -> Dict[str, List[Any]]:
+def frame_columns(
+    names: Iterable[Hashable],
+    values_of: Callable[[Hashable], List[object]],
+    n_rows: int,
+    column_of: Optional[Callable[[Hashable], ColumnInput]] = None,
+) -> Dict[str, ColumnInput]:
     """The case columns of a frame whose columns may be aliases or wide code
-    columns, named as in cases.md (wide columns joined with ``|``)."""
+    columns, named as in cases.md (wide columns joined with ``|``).
+    ``values_of`` gives a column's Python values; ``column_of``, if given, a
+    column named once as it goes to the native grouper (Arrow arrays)."""
+    column = column_of if column_of is not None else values_of
     names = list(names)
     plan = _drg._column_plan([str(n) for n in names])
     by_text = {str(n): n for n in names}
-    out: Dict[str, List[Any]] = {}
+    out: Dict[str, ColumnInput] = {}
     for field, header in plan["fields"].items():
         if field in _CASE_FIELDS:
-            out[field] = values_of(by_text[header])
+            out[field] = column(by_text[header])
     for lst, headers in plan["wide"].items():
         cells = [values_of(by_text[h]) for h in headers]
         principal = plan["principal"].get(lst)
         p_index = headers.index(principal) if principal is not None else None
-        joined: List[Any] = []
+        joined: List[object] = []
         for i in range(n_rows):
             if p_index is not None and (_missing(cells[p_index][i]) or not str(cells[p_index][i]).strip()):
                 # The principal diagnosis is missing: the case is invalid,
