@@ -125,6 +125,147 @@ impl IdCheck {
     }
 }
 
+/// The columns every result row has, in order.
+pub const RESULT_COLUMNS: [&str; 8] = ["id", "status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"];
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub format: OutputFormat,
+    pub explain: bool,
+    pub threads: usize,
+    /// Show a progress line on standard error; with the input's size in
+    /// bytes when known, for the share done and the time left.
+    pub progress: Option<Option<u64>>,
+}
+
+/// The progress line: rows, rate, and with a known input size the share done
+/// and the time left.
+pub fn progress_line(rows: u64, seconds: f64, bytes_read: u64, total_bytes: Option<u64>) -> String {
+    let rate = if seconds > 0.0 { rows as f64 / seconds } else { 0.0 };
+    let mut line = format!("{rows} rows, {rate:.0} rows/s");
+    if let Some(total) = total_bytes.filter(|&t| t > 0) {
+        let done = (bytes_read as f64 / total as f64).min(1.0);
+        line.push_str(&format!(", {:.0}%", done * 100.0));
+        if done > 0.0 {
+            let left = (seconds * (1.0 - done) / done).round() as u64;
+            line.push_str(&format!(", {}:{:02} left", left / 60, left % 60));
+        }
+    }
+    line
+}
+
+/// How many rows ended how.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Tally {
+    pub cases: u64,
+    pub grouped: u64,
+    pub ungroupable: u64,
+    pub ambiguous: u64,
+    pub invalid: u64,
+    /// Rows whose id an earlier row had.
+    pub duplicate_ids: u64,
+}
+
+impl Tally {
+    fn add(&mut self, status: Status) {
+        self.cases += 1;
+        match status {
+            Status::Grouped => self.grouped += 1,
+            Status::Ungroupable => self.ungroupable += 1,
+            Status::Ambiguous => self.ambiguous += 1,
+            Status::Invalid => self.invalid += 1,
+        }
+    }
+
+    fn merge(&mut self, other: Tally) {
+        self.cases += other.cases;
+        self.grouped += other.grouped;
+        self.ungroupable += other.ungroupable;
+        self.ambiguous += other.ambiguous;
+        self.invalid += other.invalid;
+        self.duplicate_ids += other.duplicate_ids;
+    }
+
+    /// The one-line summary printed at the end.
+    pub fn summary(&self, seconds: f64) -> String {
+        let rate = if seconds > 0.0 { self.cases as f64 / seconds } else { 0.0 };
+        let duplicates = match self.duplicate_ids {
+            0 => String::new(),
+            n => format!(" ({n} with an id already seen: see their warnings)"),
+        };
+        format!(
+            "{} cases: {} grouped, {} ungroupable, {} ambiguous, {} invalid{duplicates}; {:.2} s, {:.0} cases/s",
+            self.cases, self.grouped, self.ungroupable, self.ambiguous, self.invalid, seconds, rate
+        )
+    }
+}
+
+enum Batch {
+    Csv(Vec<csv::ByteRecord>, Duplicates),
+    Json(Vec<JsonCaseRow>, Duplicates),
+}
+
+/// (row in the batch, line where its id was first seen).
+type Duplicates = Vec<(usize, u64)>;
+
+/// Groups every row of `input` and writes one result row for each to `out`.
+pub fn run(
+    grouper: &Grouper,
+    source: CaseSource,
+    out: Box<dyn Write + Send>,
+    settings: &Settings,
+) -> Result<(Tally, f64), String> {
+    let started = Instant::now();
+    let (csv_reader, json_reader, extra_columns) = match source {
+        CaseSource::Json(reader) => (None, Some(reader), Vec::new()),
+        CaseSource::Records(reader) => {
+            let extra = reader.layout().extra_columns().to_vec();
+            (Some(reader), None, extra)
+        }
+    };
+    let layout: Option<CsvLayout> = csv_reader.as_ref().map(|r| r.layout().clone());
+    // How far the reader is in the input, for the progress line.
+    let bytes_read = AtomicU64::new(0);
+    let progress = settings.progress.map(|total| (total, &bytes_read, started));
+    let mut out = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut tally = Tally::default();
+    let mut last_shown = Instant::now();
+    out.write_all(&header_bytes(settings, &extra_columns)).map_err(|e| output_error("writing the output", e))?;
+    let (read_result, written) = drg_core::parallel::ordered_pipeline(
+        settings.threads,
+        Scratch::default,
+        |scratch, batch, give_back| group_batch(grouper, layout.as_ref(), batch, settings, scratch, give_back),
+        |(bytes, part): (Vec<u8>, Tally)| {
+            out.write_all(&bytes)?;
+            tally.merge(part);
+            if let Some((total, bytes_read, started)) = progress {
+                if last_shown.elapsed() >= Duration::from_millis(250) {
+                    last_shown = Instant::now();
+                    let line = progress_line(tally.cases, started.elapsed().as_secs_f64(), bytes_read.load(Ordering::Relaxed), total);
+                    eprint!("\r{line:<60}");
+                }
+            }
+            Ok(())
+        },
+        |feeder| feed(csv_reader, json_reader, feeder, &bytes_read),
+    );
+    if progress.is_some() {
+        eprint!("\r{:<60}\r", "");
+    }
+    let written = written.and_then(|()| out.flush());
+    // A closed output first: reading stops early then, and that is no
+    // error of the input.
+    written.map_err(|e| output_error("writing the output", e))?;
+    read_result.map_err(|e| format!("reading the input: {e}"))?;
+    Ok((tally, started.elapsed().as_secs_f64()))
+}
+
+/// What the reader hands a worker.
+type Feeder<'a> = drg_core::parallel::Feeder<'a, Batch, Vec<csv::ByteRecord>>;
+
+/// Reads the input in batches of raw records (CSV, Excel) or parsed JSON
+/// rows, checking ids for duplicates on the way, and sends them to the
+/// workers.
 fn feed(
     csv_reader: Option<RecordSource>,
     json_reader: Option<JsonCases<Box<dyn BufRead>>>,
