@@ -48,7 +48,7 @@ wait "$pid"
 trap - EXIT
 
 python3 - "$dir" "$requests" "$connections" "$batches" "$batch_cases" <<'PY'
-import sys
+import os, sys
 out, requests, connections, batches, batch_cases = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 def read(name):
     return {l.split()[0]: float(l.split()[1]) for l in open(f"{out}/{name}") if l.strip()}
@@ -64,6 +64,7 @@ table = [
     (f"drg serve, NDJSON batches of {batch_cases:,}, 2 connections", f"{cases_per_s:,.0f} cases/s", "≥ 300,000 cases/s", cases_per_s >= 300000),
     ("  the server's CPU: single-case requests per CPU-second", f"{requests_per_cpu_s:,.0f} req/s", "(capacity of one busy core)", True),
     ("  the server's CPU: batch cases per CPU-second", f"{cases_per_cpu_s:,.0f} cases/s", "(capacity of one busy core)", True),
+    ("  the server's CPU use during the batches", f"{batch['server_cpu'] / batch['seconds']:.2f} cores", f"(of {os.cpu_count()})", True),
 ]
 w = [max(len(r[i]) for r in table) for i in range(3)]
 print(f"{'what':<{w[0]}}  {'measured':>{w[1]}}  {'target':<{w[2]}}  met")

@@ -372,6 +372,13 @@ pub struct ServeArgs {
     /// Translate legacy codes through the pack's code maps first.
     #[arg(long)]
     pub translate_codes: bool,
+    /// A DIP catalogue (`drg dip build`, or a region's published one): with
+    /// --policy, enables `POST /v1/dip/group` (keys made with the default pack).
+    #[arg(long, value_name = "CATALOGUE.csv", requires = "policy")]
+    pub catalogue: Option<PathBuf>,
+    /// The DIP policy (TOML; specs/dip.md) to go with --catalogue.
+    #[arg(long, value_name = "POLICY.toml", requires = "catalogue")]
+    pub policy: Option<PathBuf>,
 }
 
 /// How `drg dip` reads case files: the options of `drg group`.

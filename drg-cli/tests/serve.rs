@@ -26,8 +26,15 @@ fn start(extra: &[&str]) -> (Child, SocketAddr) {
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
+    // Warnings (of a DIP policy) may come before the line with the address.
     let mut line = String::new();
-    BufReader::new(child.stderr.as_mut().unwrap()).read_line(&mut line).unwrap();
+    let mut stderr = BufReader::new(child.stderr.as_mut().unwrap());
+    while !line.contains("http://") {
+        line.clear();
+        if stderr.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+    }
     let addr = line
         .split("http://")
         .nth(1)
@@ -119,7 +126,14 @@ fn sigterm_finishes_the_request_in_flight_and_exits_0() {
 
 #[test]
 fn bad_options_are_refused() {
-    for args in [&["--max-body", "lots"][..], &["--timeout", "0"], &["--pack", "/nonexistent/pack"], &["--weights", "/nonexistent.csv"]] {
+    for args in [
+        &["--max-body", "lots"][..],
+        &["--timeout", "0"],
+        &["--pack", "/nonexistent/pack"],
+        &["--weights", "/nonexistent.csv"],
+        &["--catalogue", "/nonexistent.csv"],
+        &["--catalogue", "/nonexistent.csv", "--policy", "/nonexistent.toml"],
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_drg"))
             .env_remove("DRG_PACK")
             .args(["serve", "--addr", "127.0.0.1:0"])
@@ -129,4 +143,29 @@ fn bad_options_are_refused() {
         assert_eq!(out.status.code(), Some(2), "{args:?}");
         assert!(String::from_utf8_lossy(&out.stderr).contains("error"), "{args:?}");
     }
+}
+
+/// With --catalogue and --policy, `POST /v1/dip/group?explain=true` answers
+/// what `drg dip explain --json` prints for the same case.
+#[test]
+fn dip_over_http_is_drg_dip_explain() {
+    let shared = workspace().join("../shared");
+    let dip = shared.join("testdata/dip");
+    let pack = shared.join("rulepacks/chs-drg-1.1");
+    let (policy, catalogue) = (dip.join("policy.toml"), dip.join("expected/catalogue.csv"));
+    let paths = [pack.to_str().unwrap(), policy.to_str().unwrap(), catalogue.to_str().unwrap()];
+    let (mut child, addr) = start(&["--pack", paths[0], "--policy", paths[1], "--catalogue", paths[2]]);
+    let case = r#"{"id":"x","sex":"1","age_years":60,"total_cost":9000,"hospital_level":"3","diagnoses":"C15.900|J18.900","procedures":""}"#;
+    let reply = post(addr, "/v1/dip/group?explain=true", case);
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    let explained = Command::new(env!("CARGO_BIN_EXE_drg"))
+        .args(["dip", "explain", "--json", "--pack", paths[0], "--policy", paths[1], "--catalogue", paths[2], "--case", case])
+        .output()
+        .unwrap();
+    assert!(explained.status.success(), "{}", String::from_utf8_lossy(&explained.stderr));
+    let expected: serde_json::Value = serde_json::from_slice(&explained.stdout).unwrap();
+    assert_eq!(reply.json(), expected);
+    assert_eq!(expected["group"], "C15#C");
+    signal(&child, "TERM");
+    assert!(wait(&mut child, Duration::from_secs(20)).success());
 }

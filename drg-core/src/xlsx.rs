@@ -1,26 +1,30 @@
 //! Excel workbooks: reading a sheet of cases as records, writing results
 //! (specs/columns.md, "Formats").
 //!
-//! Reading streams the sheet's cells with calamine on a thread of its own
-//! (the crate's cell reader borrows the workbook), handing records over in
-//! batches; only the workbook's shared-string table is held whole, as the
-//! crate needs it. Each Excel row becomes a [`csv::ByteRecord`] read by the
-//! same [`CsvLayout`] as a CSV row, so that every alias, wide column and value
-//! spelling works alike. Number cells are marked with
-//! [`crate::io::NUMBER_CELL_MARK`] (a code in one gets a warning), boolean
-//! cells with [`crate::io::BOOLEAN_CELL_MARK`] (a field holding one is
-//! invalid).
+//! Reading streams the sheet's XML with a reader of our own (quick-xml over
+//! the inflating zip entry) on a thread of its own, handing records over in
+//! batches: no cell is held beyond its row, and a row's cells share one
+//! reused buffer (no string per cell). Only the workbook's shared-string
+//! table is held whole, as cells point into it by index. Each Excel row
+//! becomes a [`csv::ByteRecord`] read by the same [`CsvLayout`] as a CSV row,
+//! so that every alias, wide column and value spelling works alike. Number
+//! cells are marked with [`crate::io::NUMBER_CELL_MARK`] (a code in one gets
+//! a warning), boolean cells with [`crate::io::BOOLEAN_CELL_MARK`] (a field
+//! holding one is invalid); date-formatted number cells become
+//! `YYYY-MM-DD` (in the workbook's 1900 or 1904 date system).
 //!
-//! Before calamine sees the file, its zip directory is checked: a file that is
+//! Before any part is read, the zip directory is checked: a file that is
 //! not a zip, or whose parts inflate out of all proportion (a zip bomb), is
 //! refused with a clear message.
+//!
+//! [`CsvLayout`]: crate::io::CsvLayout
 
 use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::{BufRead, BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 
-use calamine::{DataRef, Reader, Xlsx};
+use quick_xml::events::{BytesStart, Event};
 
 use crate::io::{InputError, BOOLEAN_CELL_MARK, NUMBER_CELL_MARK};
 
@@ -79,6 +83,10 @@ pub struct XlsxRows {
     pub sheet: String,
 }
 
+type Archive = zip::ZipArchive<BufReader<File>>;
+type HeaderTx = std::sync::mpsc::SyncSender<Result<(String, Vec<String>), InputError>>;
+type RowsTx = std::sync::mpsc::SyncSender<Result<Vec<csv::ByteRecord>, InputError>>;
+
 impl XlsxRows {
     /// Opens `path` and reads `sheet` (default: the first worksheet). Fails
     /// for a file that is not a workbook, a missing sheet, or a sheet without
@@ -87,26 +95,17 @@ impl XlsxRows {
         let file = File::open(path).map_err(|e| xlsx_error(path, e))?;
         check_workbook(BufReader::new(file), path)?;
         let file = File::open(path).map_err(|e| xlsx_error(path, e))?;
+        let zip = zip::ZipArchive::new(BufReader::with_capacity(1 << 16, file))
+            .map_err(|e| xlsx_error(path, format!("not an .xlsx workbook (it is not a zip file: {e})")))?;
         let shown = path.to_path_buf();
-        let mut workbook: Xlsx<BufReader<File>> = catch(|| Xlsx::new(BufReader::with_capacity(1 << 16, file)))
-            .map_err(|m| xlsx_error(&shown, m))?
-            .map_err(|e| xlsx_error(&shown, format!("cannot be read as a workbook: {e}")))?;
-        let names = workbook.sheet_names().to_vec();
-        let name = match sheet {
-            Some(s) => names
-                .iter()
-                .find(|n| n.as_str() == s)
-                .cloned()
-                .ok_or_else(|| xlsx_error(path, format!("no sheet {s:?} (it has: {})", names.join(", "))))?,
-            None => names.first().cloned().ok_or_else(|| xlsx_error(path, "the workbook has no sheet"))?,
-        };
+        let wanted = sheet.map(str::to_string);
         let (tx, rx) = sync_channel(4);
         let (header_tx, header_rx) = sync_channel(1);
-        let sheet_name = name.clone();
         std::thread::Builder::new()
             .name("xlsx-reader".into())
             .spawn(move || {
-                let failed = catch(|| read_sheet(&mut workbook, &sheet_name, &shown, &header_tx, &tx));
+                let mut zip = zip;
+                let failed = catch(|| read_workbook(&mut zip, wanted.as_deref(), &shown, &header_tx, &tx));
                 let failure = match failed {
                     Ok(Ok(())) => return,
                     Ok(Err(e)) => e,
@@ -119,10 +118,10 @@ impl XlsxRows {
                 }
             })
             .map_err(|e| xlsx_error(path, e))?;
-        let header = match header_rx.recv() {
+        let (name, header) = match header_rx.recv() {
             Ok(Ok(h)) => h,
             Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(xlsx_error(path, format!("sheet {name:?} has no header row (it is empty)"))),
+            Err(_) => return Err(xlsx_error(path, "the workbook could not be read")),
         };
         Ok(XlsxRows { header, rx, pending: Vec::new().into_iter(), sheet: name })
     }
@@ -148,8 +147,8 @@ impl XlsxRows {
     }
 }
 
-/// Runs `f`, turning a panic inside the Excel crate (a malformed workbook
-/// can index out of bounds) into an error message.
+/// Runs `f`, turning a panic while reading (a bug meeting a malformed
+/// workbook) into an error message rather than a crash.
 fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|p| {
         let what = p.downcast_ref::<String>().cloned().or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
@@ -157,113 +156,552 @@ fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     })
 }
 
-type HeaderTx = std::sync::mpsc::SyncSender<Result<Vec<String>, InputError>>;
-type RowsTx = std::sync::mpsc::SyncSender<Result<Vec<csv::ByteRecord>, InputError>>;
+/// A part of the workbook as a streaming XML reader, `None` when absent.
+fn part<'a>(zip: &'a mut Archive, name: &str, path: &Path) -> Result<Option<quick_xml::Reader<BufReader<zip::read::ZipFile<'a>>>>, InputError> {
+    let index = match zip.index_for_name(name) {
+        Some(i) => i,
+        // Some writers differ in case ("xl/SharedStrings.xml").
+        None => match (0..zip.len()).find(|&i| zip.name_for_index(i).is_some_and(|n| n.eq_ignore_ascii_case(name))) {
+            Some(i) => i,
+            None => return Ok(None),
+        },
+    };
+    let entry = zip.by_index(index).map_err(|e| xlsx_error(path, format!("part {name}: {e}")))?;
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, entry));
+    reader.trim_text(false).check_end_names(false);
+    Ok(Some(reader))
+}
 
-fn read_sheet(workbook: &mut Xlsx<BufReader<File>>, sheet: &str, path: &Path, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
-    let mut cells = workbook.worksheet_cells_reader(sheet).map_err(|e| xlsx_error(path, format!("sheet {sheet:?}: {e}")))?;
-    let mut header: Option<usize> = None;
-    let mut row_cells: Vec<(u32, String)> = Vec::new();
-    let mut row_at: Option<u32> = None;
-    let mut batch: Vec<csv::ByteRecord> = Vec::with_capacity(BATCH);
-    let mut flush_row = |row: u32, cells: &mut Vec<(u32, String)>, batch: &mut Vec<csv::ByteRecord>| -> Result<bool, InputError> {
-        if cells.iter().all(|(_, t)| t.trim().is_empty()) {
-            cells.clear();
+fn xml_error(path: &Path, part: &str, e: impl std::fmt::Display) -> InputError {
+    xlsx_error(path, format!("part {part} is not well-formed XML: {e}"))
+}
+
+/// An attribute's raw value by local name.
+fn attribute<'a>(e: &'a BytesStart<'_>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    attributes.flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| a.value)
+}
+
+fn attribute_text(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
+    let mut attributes = e.attributes();
+    attributes.with_checks(false);
+    attributes
+        .flatten()
+        .find(|a| a.key.local_name().as_ref() == name)
+        .map(|a| a.unescape_value().map(|v| v.into_owned()).unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()))
+}
+
+/// A relationship's target as a part name: relative to `xl/`, or absolute.
+fn part_name(target: &str) -> String {
+    let target = target.replace('\\', "/");
+    match target.strip_prefix('/') {
+        Some(absolute) => absolute.to_string(),
+        None => format!("xl/{}", target.trim_start_matches("./")),
+    }
+}
+
+/// What the workbook part says: its sheets (name, part) in order, the date
+/// system, and where the shared strings and styles are.
+struct Book {
+    sheets: Vec<(String, String)>,
+    date1904: bool,
+    shared_strings: String,
+    styles: String,
+}
+
+fn read_book(zip: &mut Archive, path: &Path) -> Result<Book, InputError> {
+    // Relationship id → (type, part).
+    let mut relations: Vec<(String, String, String)> = Vec::new();
+    let rels = "xl/_rels/workbook.xml.rels";
+    if let Some(mut xml) = part(zip, rels, path)? {
+        let mut buf = Vec::new();
+        loop {
+            match xml.read_event_into(&mut buf).map_err(|e| xml_error(path, rels, e))? {
+                Event::Start(e) | Event::Empty(e) if e.local_name().as_ref() == b"Relationship" => {
+                    let id = attribute_text(&e, b"Id").unwrap_or_default();
+                    let kind = attribute_text(&e, b"Type").unwrap_or_default();
+                    let target = attribute_text(&e, b"Target").unwrap_or_default();
+                    relations.push((id, kind, part_name(&target)));
+                }
+                Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+    }
+    let of_kind = |suffix: &str, default: &str| {
+        relations.iter().find(|(_, kind, _)| kind.ends_with(suffix)).map_or_else(|| default.to_string(), |(_, _, p)| p.clone())
+    };
+    let shared_strings = of_kind("/sharedStrings", "xl/sharedStrings.xml");
+    let styles = of_kind("/styles", "xl/styles.xml");
+    let name = "xl/workbook.xml";
+    let mut xml = part(zip, name, path)?.ok_or_else(|| xlsx_error(path, "not an .xlsx workbook (it has no xl/workbook.xml)"))?;
+    let mut buf = Vec::new();
+    let (mut sheets, mut date1904) = (Vec::new(), false);
+    loop {
+        match xml.read_event_into(&mut buf).map_err(|e| xml_error(path, name, e))? {
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                b"workbookPr" => {
+                    date1904 = attribute(&e, b"date1904").is_some_and(|v| matches!(v.as_ref(), b"1" | b"true"));
+                }
+                b"sheet" => {
+                    let sheet = attribute_text(&e, b"name").unwrap_or_default();
+                    let id = attribute_text(&e, b"id").unwrap_or_default();
+                    let target = relations.iter().find(|(rid, _, _)| *rid == id);
+                    // A chart sheet or a dialog sheet holds no cells.
+                    if let Some((_, kind, part)) = target {
+                        if kind.ends_with("/worksheet") {
+                            sheets.push((sheet, part.clone()));
+                        }
+                    }
+                }
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(Book { sheets, date1904, shared_strings, styles })
+}
+
+/// The shared-string table: one text per `<si>` (rich-text runs joined,
+/// phonetic guides left out).
+fn read_shared_strings(zip: &mut Archive, name: &str, path: &Path) -> Result<Vec<String>, InputError> {
+    let Some(mut xml) = part(zip, name, path)? else { return Ok(Vec::new()) };
+    let mut strings = Vec::new();
+    let mut buf = Vec::new();
+    let (mut current, mut in_t, mut in_phonetic) = (String::new(), false, 0u32);
+    loop {
+        match xml.read_event_into(&mut buf).map_err(|e| xml_error(path, name, e))? {
+            Event::Start(e) => match e.local_name().as_ref() {
+                b"si" => current.clear(),
+                b"t" => in_t = true,
+                b"rPh" => in_phonetic += 1,
+                _ => {}
+            },
+            Event::Empty(e) if e.local_name().as_ref() == b"si" => strings.push(String::new()),
+            Event::End(e) => match e.local_name().as_ref() {
+                b"si" => strings.push(std::mem::take(&mut current)),
+                b"t" => in_t = false,
+                b"rPh" => in_phonetic = in_phonetic.saturating_sub(1),
+                _ => {}
+            },
+            Event::Text(t) if in_t && in_phonetic == 0 => {
+                current.push_str(&t.unescape().map_err(|e| xml_error(path, name, e))?);
+            }
+            Event::CData(t) if in_t && in_phonetic == 0 => current.push_str(&String::from_utf8_lossy(&t)),
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(strings)
+}
+
+/// For each cell style (`s="N"`), whether its number format shows a date
+/// or time.
+fn read_date_styles(zip: &mut Archive, name: &str, path: &Path) -> Result<Vec<bool>, InputError> {
+    let Some(mut xml) = part(zip, name, path)? else { return Ok(Vec::new()) };
+    let mut custom: Vec<(u32, bool)> = Vec::new();
+    let mut styles = Vec::new();
+    let mut buf = Vec::new();
+    let mut in_cell_xfs = false;
+    loop {
+        match xml.read_event_into(&mut buf).map_err(|e| xml_error(path, name, e))? {
+            Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
+                b"numFmt" => {
+                    let id = attribute_text(&e, b"numFmtId").and_then(|v| v.parse().ok());
+                    let code = attribute_text(&e, b"formatCode").unwrap_or_default();
+                    if let Some(id) = id {
+                        custom.push((id, is_date_format(&code)));
+                    }
+                }
+                b"cellXfs" => in_cell_xfs = true,
+                b"xf" if in_cell_xfs => {
+                    let id: u32 = attribute_text(&e, b"numFmtId").and_then(|v| v.parse().ok()).unwrap_or(0);
+                    let date = custom.iter().find(|(c, _)| *c == id).map_or_else(|| is_date_builtin(id), |(_, d)| *d);
+                    styles.push(date);
+                }
+                _ => {}
+            },
+            Event::End(e) if e.local_name().as_ref() == b"cellXfs" => in_cell_xfs = false,
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(styles)
+}
+
+/// Excel's built-in date and time formats (14–22, 45–47).
+fn is_date_builtin(id: u32) -> bool {
+    matches!(id, 14..=22 | 45..=47)
+}
+
+/// Whether a custom number format shows a date or time: a `d m y h s`
+/// outside quotes, brackets and escapes, in its first section.
+fn is_date_format(code: &str) -> bool {
+    let (mut escaped, mut quoted, mut brackets) = (false, false, 0u32);
+    for c in code.chars() {
+        if escaped {
+            escaped = false;
+            continue;
+        }
+        match c {
+            '\\' | '_' => escaped = true,
+            '"' => quoted = !quoted,
+            _ if quoted => {}
+            ';' => return false,
+            '[' => brackets += 1,
+            ']' => brackets = brackets.saturating_sub(1),
+            'd' | 'D' | 'm' | 'M' | 'y' | 'Y' | 'h' | 'H' | 's' | 'S' if brackets == 0 => return true,
+            _ => {}
+        }
+    }
+    false
+}
+
+fn read_workbook(zip: &mut Archive, wanted: Option<&str>, path: &Path, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
+    let book = read_book(zip, path)?;
+    let names: Vec<&str> = book.sheets.iter().map(|(n, _)| n.as_str()).collect();
+    let (name, sheet_part) = match wanted {
+        Some(s) => book
+            .sheets
+            .iter()
+            .find(|(n, _)| n == s)
+            .ok_or_else(|| xlsx_error(path, format!("no sheet {s:?} (it has: {})", names.join(", "))))?,
+        None => book.sheets.first().ok_or_else(|| xlsx_error(path, "the workbook has no sheet"))?,
+    };
+    let strings = read_shared_strings(zip, &book.shared_strings, path)?;
+    let dates = read_date_styles(zip, &book.styles, path)?;
+    let xml = part(zip, sheet_part, path)?.ok_or_else(|| xlsx_error(path, format!("sheet {name:?}: its part {sheet_part} is missing")))?;
+    let mut sheet = SheetReader {
+        xml,
+        strings: &strings,
+        dates: &dates,
+        date1904: book.date1904,
+        path,
+        name,
+        part: sheet_part,
+    };
+    sheet.read(header_tx, tx)
+}
+
+/// What kind of value a cell's `t` attribute says it holds.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CellType {
+    Number,
+    Shared,
+    Boolean,
+    Error,
+    IsoDate,
+    Formula,
+    Inline,
+}
+
+struct SheetReader<'a, R: BufRead> {
+    xml: quick_xml::Reader<R>,
+    strings: &'a [String],
+    dates: &'a [bool],
+    date1904: bool,
+    path: &'a Path,
+    name: &'a str,
+    part: &'a str,
+}
+
+/// The cells of the row being read: their texts one after another in
+/// `text`, each a (column, start, end) in `cells`.
+#[derive(Default)]
+struct RowCells {
+    text: Vec<u8>,
+    cells: Vec<(u32, u32, u32)>,
+    /// Per column of the record: (start, end) in `text`.
+    slots: Vec<(u32, u32)>,
+}
+
+impl<R: BufRead> SheetReader<'_, R> {
+    fn error(&self, what: impl std::fmt::Display) -> InputError {
+        xlsx_error(self.path, format!("sheet {:?}: {what}", self.name))
+    }
+
+    fn read(&mut self, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
+        let mut buf = Vec::with_capacity(4096);
+        let mut value = Vec::with_capacity(256);
+        let mut row = RowCells::default();
+        let mut header: Option<usize> = None;
+        let mut batch: Vec<csv::ByteRecord> = Vec::with_capacity(BATCH);
+        let (mut row_index, mut col_index) = (0u32, 0u32);
+        // The cell being read: column, type, date style; and where its value
+        // text comes from.
+        let mut cell: Option<(u32, CellType, bool)> = None;
+        let (mut in_value, mut in_inline_text, mut in_phonetic, mut has_inline, mut has_value) = (false, false, 0u32, false, false);
+        let mut in_sheet_data = false;
+        loop {
+            let event = self.xml.read_event_into(&mut buf).map_err(|e| xml_error(self.path, self.part, e))?;
+            match event {
+                Event::Start(ref e) | Event::Empty(ref e) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    match e.local_name().as_ref() {
+                        b"sheetData" => in_sheet_data = !empty,
+                        b"row" if in_sheet_data => {
+                            if !row.cells.is_empty() {
+                                // A row without its end tag.
+                                if !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
+                                    return Ok(());
+                                }
+                            }
+                            if let Some(r) = attribute(e, b"r") {
+                                row_index = parse_number(&r).filter(|r| *r >= 1).map(|r| r - 1).ok_or_else(|| {
+                                    self.error(format!("a row numbered {:?}", String::from_utf8_lossy(&r)))
+                                })?;
+                            }
+                            if row_index >= MAX_ROWS {
+                                return Err(self.error(format!("row {} is beyond Excel's limit of {MAX_ROWS} rows", row_index as u64 + 1)));
+                            }
+                            col_index = 0;
+                            if empty {
+                                row_index += 1;
+                            }
+                        }
+                        b"c" if in_sheet_data => {
+                            let (mut kind, mut date) = (CellType::Number, false);
+                            let mut attributes = e.attributes();
+                            attributes.with_checks(false);
+                            for a in attributes.flatten() {
+                                match a.key.local_name().as_ref() {
+                                    b"r" => {
+                                        let (r, c) = cell_reference(&a.value)
+                                            .ok_or_else(|| self.error(format!("a cell reference {:?}", String::from_utf8_lossy(&a.value))))?;
+                                        if c >= MAX_COLUMNS || r >= MAX_ROWS {
+                                            return Err(self.error(format!(
+                                                "a cell at row {}, column {} is beyond Excel's limits",
+                                                r as u64 + 1,
+                                                c as u64 + 1
+                                            )));
+                                        }
+                                        col_index = c;
+                                        row_index = r;
+                                    }
+                                    b"t" => {
+                                        kind = match a.value.as_ref() {
+                                            b"s" => CellType::Shared,
+                                            b"b" => CellType::Boolean,
+                                            b"e" => CellType::Error,
+                                            b"d" => CellType::IsoDate,
+                                            b"str" => CellType::Formula,
+                                            b"inlineStr" => CellType::Inline,
+                                            _ => CellType::Number,
+                                        }
+                                    }
+                                    b"s" => {
+                                        date = parse_number(&a.value).and_then(|s| self.dates.get(s as usize).copied()).unwrap_or(false);
+                                    }
+                                    _ => {}
+                                }
+                            }
+                            if col_index >= MAX_COLUMNS {
+                                return Err(self.error(format!("a cell in row {} is beyond Excel's limit of {MAX_COLUMNS} columns", row_index + 1)));
+                            }
+                            if empty {
+                                col_index += 1;
+                            } else {
+                                cell = Some((col_index, kind, date));
+                                value.clear();
+                                (has_inline, has_value) = (false, false);
+                            }
+                        }
+                        b"v" if cell.is_some() && !empty => {
+                            // A formula's cached value, or the value: the last one read counts.
+                            value.clear();
+                            (in_value, has_value, has_inline) = (true, true, false);
+                        }
+                        b"is" if cell.is_some() && !empty => {
+                            value.clear();
+                            (has_inline, has_value) = (true, false);
+                        }
+                        b"t" if has_inline && !empty => in_inline_text = true,
+                        b"rPh" if has_inline && !empty => in_phonetic += 1,
+                        _ => {}
+                    }
+                }
+                Event::Text(ref t) if (in_value || (in_inline_text && in_phonetic == 0)) => {
+                    match t.unescape() {
+                        Ok(text) => value.extend_from_slice(text.as_bytes()),
+                        Err(e) => return Err(xml_error(self.path, self.part, e)),
+                    }
+                }
+                Event::CData(ref t) if (in_value || (in_inline_text && in_phonetic == 0)) => value.extend_from_slice(t),
+                Event::End(ref e) => match e.local_name().as_ref() {
+                    b"v" => in_value = false,
+                    b"t" => in_inline_text = false,
+                    b"rPh" => in_phonetic = in_phonetic.saturating_sub(1),
+                    b"c" => {
+                        if let Some((col, kind, date)) = cell.take() {
+                            let start = row.text.len();
+                            if has_inline {
+                                row.text.extend_from_slice(&value);
+                            } else if has_value {
+                                self.cell_text(kind, date, &value, &mut row.text)?;
+                            }
+                            if row.text.len() > start {
+                                row.cells.push((col, start as u32, row.text.len() as u32));
+                            }
+                            col_index = col + 1;
+                        }
+                        (in_value, in_inline_text, in_phonetic) = (false, false, 0);
+                    }
+                    b"row" => {
+                        if !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
+                            return Ok(());
+                        }
+                        row_index += 1;
+                        col_index = 0;
+                    }
+                    b"sheetData" => break,
+                    _ => {}
+                },
+                Event::Eof => break,
+                _ => {}
+            }
+            buf.clear();
+        }
+        if !row.cells.is_empty() && !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
+            return Ok(());
+        }
+        if header.is_none() {
+            return Err(xlsx_error(self.path, format!("sheet {:?} has no header row (it is empty)", self.name)));
+        }
+        if !batch.is_empty() {
+            let _ = tx.send(Ok(batch));
+        }
+        Ok(())
+    }
+
+    /// A cell's `<v>` as text: shared strings looked up, numbers in their
+    /// shortest decimal form (marked), dates as `YYYY-MM-DD` (with the time
+    /// when there is one), booleans marked, errors empty.
+    fn cell_text(&self, kind: CellType, date: bool, v: &[u8], out: &mut Vec<u8>) -> Result<(), InputError> {
+        use std::io::Write;
+        let text = std::str::from_utf8(v).map_err(|_| self.error("a cell value is not UTF-8"))?;
+        match kind {
+            CellType::Shared => {
+                let found = text.trim().parse::<usize>().ok().and_then(|i| self.strings.get(i));
+                let s = found.ok_or_else(|| self.error(format!("a cell names shared string {text:?}, which the workbook does not have")))?;
+                out.extend_from_slice(s.as_bytes());
+            }
+            CellType::Boolean => {
+                let mut mark = [0u8; 4];
+                out.extend_from_slice(BOOLEAN_CELL_MARK.encode_utf8(&mut mark).as_bytes());
+                out.extend_from_slice(if text.trim() != "0" { b"TRUE" } else { b"FALSE" });
+            }
+            CellType::Error => {}
+            CellType::IsoDate | CellType::Inline => out.extend_from_slice(v),
+            CellType::Number | CellType::Formula => match text.trim().parse::<f64>() {
+                Ok(f) if date && kind == CellType::Number => match crate::columns::excel_serial_date(f, self.date1904) {
+                    Some(d) => out.extend_from_slice(d.as_bytes()),
+                    None => write!(out, "{NUMBER_CELL_MARK}{}", Shortest(f)).expect("writing to memory"),
+                },
+                Ok(f) if !text.trim().is_empty() => write!(out, "{NUMBER_CELL_MARK}{}", Shortest(f)).expect("writing to memory"),
+                // A formula's text result, or a number cell that is not one.
+                _ => out.extend_from_slice(v),
+            },
+        }
+        Ok(())
+    }
+
+    /// Hands a finished row over: the first non-empty one is the header, the
+    /// others become records. False when the reader has gone.
+    fn flush(
+        &self,
+        row: &mut RowCells,
+        row_index: u32,
+        header: &mut Option<usize>,
+        batch: &mut Vec<csv::ByteRecord>,
+        header_tx: &HeaderTx,
+        tx: &RowsTx,
+    ) -> Result<bool, InputError> {
+        let blank = row.cells.iter().all(|&(_, s, e)| std::str::from_utf8(&row.text[s as usize..e as usize]).is_ok_and(|t| t.trim().is_empty()));
+        if blank {
+            row.cells.clear();
+            row.text.clear();
             return Ok(true);
+        }
+        let width = match header {
+            Some(w) => *w,
+            None => row.cells.iter().map(|c| c.0 as usize + 1).max().unwrap_or(0),
+        };
+        let used = row.cells.iter().map(|c| c.0 as usize + 1).max().unwrap_or(0);
+        let columns = width.max(used);
+        row.slots.clear();
+        row.slots.resize(columns, (0, 0));
+        for &(c, s, e) in &row.cells {
+            row.slots[c as usize] = (s, e);
         }
         match header {
             None => {
-                let width = cells.iter().map(|(c, _)| *c + 1).max().unwrap_or(0) as usize;
-                let mut names = vec![String::new(); width];
-                for (c, t) in cells.drain(..) {
-                    names[c as usize] = t.trim_start_matches([NUMBER_CELL_MARK, BOOLEAN_CELL_MARK]).to_string();
-                }
-                header = Some(width);
-                if header_tx.send(Ok(names)).is_err() {
+                let names: Vec<String> = row
+                    .slots
+                    .iter()
+                    .map(|&(s, e)| {
+                        String::from_utf8_lossy(&row.text[s as usize..e as usize]).trim_start_matches([NUMBER_CELL_MARK, BOOLEAN_CELL_MARK]).to_string()
+                    })
+                    .collect();
+                *header = Some(width);
+                if header_tx.send(Ok((self.name.to_string(), names))).is_err() {
                     return Ok(false);
                 }
             }
-            Some(width) => {
-                let used = cells.iter().filter(|(_, t)| !t.is_empty()).map(|(c, _)| *c as usize + 1).max().unwrap_or(0);
-                let mut fields: Vec<&str> = vec![""; width.max(used)];
-                for (c, t) in cells.iter() {
-                    if (*c as usize) < fields.len() {
-                        fields[*c as usize] = t;
-                    }
+            Some(_) => {
+                let mut record = csv::ByteRecord::with_capacity(row.text.len(), columns);
+                for &(s, e) in &row.slots {
+                    record.push_field(&row.text[s as usize..e as usize]);
                 }
-                let mut record = csv::ByteRecord::from(fields);
                 let mut pos = csv::Position::new();
-                pos.set_line(u64::from(row) + 1);
+                pos.set_line(u64::from(row_index) + 1);
                 record.set_position(Some(pos));
-                cells.clear();
                 batch.push(record);
                 if batch.len() == BATCH && tx.send(Ok(std::mem::replace(batch, Vec::with_capacity(BATCH)))).is_err() {
                     return Ok(false);
                 }
             }
         }
+        row.cells.clear();
+        row.text.clear();
         Ok(true)
-    };
-    loop {
-        let cell = cells.next_cell().map_err(|e| xlsx_error(path, format!("sheet {sheet:?}: {e}")))?;
-        let Some(cell) = cell else { break };
-        let (row, col) = cell.get_position();
-        if row >= MAX_ROWS || col >= MAX_COLUMNS {
-            return Err(xlsx_error(path, format!("sheet {sheet:?}: a cell at row {}, column {} is beyond Excel's limits", row + 1, col + 1)));
-        }
-        if row_at != Some(row) {
-            if let Some(r) = row_at {
-                if !flush_row(r, &mut row_cells, &mut batch)? {
-                    return Ok(());
-                }
-            }
-            row_at = Some(row);
-        }
-        let text = cell_text(cell.get_value());
-        if !text.is_empty() {
-            row_cells.push((col, text));
-        }
     }
-    if let Some(r) = row_at {
-        if !flush_row(r, &mut row_cells, &mut batch)? {
-            return Ok(());
-        }
-    }
-    if header.is_none() {
-        return Err(xlsx_error(path, format!("sheet {sheet:?} has no header row (it is empty)")));
-    }
-    if !batch.is_empty() {
-        let _ = tx.send(Ok(batch));
-    }
-    Ok(())
 }
 
-/// A cell as text: numbers in their shortest decimal form (marked), dates as
-/// `YYYY-MM-DD` (with the time when there is one), errors and formulas
-/// without a cached value empty.
-fn cell_text(value: &DataRef<'_>) -> String {
-    match value {
-        DataRef::Empty | DataRef::Error(_) => String::new(),
-        DataRef::String(s) => s.clone(),
-        DataRef::SharedString(s) => s.to_string(),
-        DataRef::Int(i) => format!("{NUMBER_CELL_MARK}{i}"),
-        DataRef::Float(f) => format!("{NUMBER_CELL_MARK}{}", shortest(*f)),
-        DataRef::Bool(b) => format!("{BOOLEAN_CELL_MARK}{}", if *b { "TRUE" } else { "FALSE" }),
-        // A date-formatted cell. (Workbooks of the 1904 date system, from old
-        // Mac Excel, are read as the 1900 system: calamine does not say which.)
-        DataRef::DateTime(d) => {
-            crate::columns::excel_serial_date(d.as_f64(), false).unwrap_or_else(|| format!("{NUMBER_CELL_MARK}{}", shortest(d.as_f64())))
-        }
-        DataRef::DateTimeIso(s) | DataRef::DurationIso(s) => s.clone(),
+/// A whole number in ASCII digits.
+fn parse_number(bytes: &[u8]) -> Option<u32> {
+    if bytes.is_empty() || bytes.len() > 9 {
+        return None;
     }
+    bytes.iter().try_fold(0u32, |n, &b| b.is_ascii_digit().then(|| n * 10 + u32::from(b - b'0')))
+}
+
+/// `B3` → (row 2, column 1), both from 0.
+fn cell_reference(reference: &[u8]) -> Option<(u32, u32)> {
+    let letters = reference.iter().take_while(|b| b.is_ascii_alphabetic()).count();
+    if letters == 0 || letters > 3 {
+        return None;
+    }
+    let column = reference[..letters].iter().fold(0u32, |n, b| n * 26 + u32::from(b.to_ascii_uppercase() - b'A' + 1));
+    let row = parse_number(&reference[letters..]).filter(|r| *r >= 1)?;
+    Some((row - 1, column - 1))
 }
 
 /// The shortest decimal text of a number: `30` for 30.0, `99.1` for 99.1.
-fn shortest(f: f64) -> String {
-    if f.fract() == 0.0 && f.abs() < 1e15 {
-        format!("{}", f as i64)
-    } else {
-        format!("{f}")
+struct Shortest(f64);
+
+impl std::fmt::Display for Shortest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0.fract() == 0.0 && self.0.abs() < 1e15 {
+            write!(f, "{}", self.0 as i64)
+        } else {
+            write!(f, "{}", self.0)
+        }
     }
 }
 

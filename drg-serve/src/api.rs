@@ -8,8 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use drg_core::io::JsonCases;
-use drg_core::{Case, GroupResult, Status};
+use drg_core::Case;
 use serde_json::{json, Value};
 use tokio_stream::StreamExt;
 
@@ -28,7 +27,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
         ApiError { status, message: message.into(), field: None, at: None }
     }
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
@@ -70,7 +69,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-fn json_response(status: StatusCode, value: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, value: &Value) -> Response {
     json_bytes(status, serde_json::to_vec(value).expect("JSON to memory"))
 }
 
@@ -92,7 +91,7 @@ pub(crate) async fn no_route(method: Method, uri: Uri) -> ApiError {
 
 /// The query parameters, percent-decoded; a parameter not in `allowed` is an
 /// error naming it (a misspelt `?pak=` would otherwise be silently ignored).
-fn query(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
+pub(crate) fn query(uri: &Uri, allowed: &[&str]) -> Result<HashMap<String, String>, ApiError> {
     let mut found = HashMap::new();
     for pair in uri.query().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
@@ -126,7 +125,7 @@ fn percent_decode(text: &str) -> Result<String, String> {
     String::from_utf8(out).map_err(|_| "not UTF-8 once decoded".to_string())
 }
 
-fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
+pub(crate) fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> {
     match params.get(name).map(String::as_str) {
         None | Some("false") | Some("0") => Ok(false),
         Some("") | Some("true") | Some("1") => Ok(true),
@@ -136,7 +135,7 @@ fn flag(params: &HashMap<String, String>, name: &str) -> Result<bool, ApiError> 
 
 /// The request body, refusing one longer than the limit with 413 (before
 /// reading it when its Content-Length says so).
-async fn read_body(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
+pub(crate) async fn read_body(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<Bytes, ApiError> {
     let limit = shared.options.body_limit;
     let too_large = || {
         ApiError::new(
@@ -160,7 +159,7 @@ async fn read_body(shared: &Shared, headers: &HeaderMap, body: Body) -> Result<B
     Ok(Bytes::from(bytes))
 }
 
-fn kind(value: &Value) -> &'static str {
+pub(crate) fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -171,7 +170,7 @@ fn kind(value: &Value) -> &'static str {
     }
 }
 
-fn malformed(e: &serde_json::Error) -> ApiError {
+pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
     let mut error = ApiError::bad_request(format!("the body is not valid JSON: {e}"));
     error.at = Some((e.line(), e.column()));
     error
@@ -229,142 +228,6 @@ pub(crate) async fn group(State(shared): State<Arc<Shared>>, uri: Uri, headers: 
     result.write_json_line(&case.id, &extra, &mut line);
     line.pop();
     Ok(json_bytes(StatusCode::OK, line))
-}
-
-/// Cases per chunk of a batch: each chunk is grouped and sent as a piece.
-const BATCH_CHUNK: usize = 1024;
-
-/// `POST /v1/group/batch`: a JSON array in, a JSON array out; otherwise
-/// NDJSON (one case a line) in, NDJSON out. Rows that cannot be read are
-/// `invalid` results with their line and reason, as in `drg group`; ids seen
-/// before get a warning. The body is read whole (it is bounded by the body
-/// limit), then grouped chunk by chunk on a blocking thread while the results
-/// stream out, so a client that sends all before it reads never stalls.
-pub(crate) async fn batch(State(shared): State<Arc<Shared>>, uri: Uri, headers: HeaderMap, body: Body) -> Result<Response, ApiError> {
-    let params = query(&uri, &["pack", "explain"])?;
-    let explain = flag(&params, "explain")?;
-    let pack_index = match params.get("pack") {
-        None => 0,
-        Some(_) => {
-            let (id, _) = shared.grouper(params.get("pack").map(String::as_str))?;
-            shared.packs.iter().position(|(p, _)| p == id).expect("found above")
-        }
-    };
-    let batch_slot = Arc::clone(&shared.batch_slots).acquire_owned().await.expect("the semaphore is never closed");
-    let bytes = read_body(&shared, &headers, body).await?;
-    let array = bytes.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'[')
-        || bytes.strip_prefix("\u{feff}".as_bytes()).and_then(|b| b.iter().find(|b| !b.is_ascii_whitespace())) == Some(&b'[');
-    // An array is parsed whole here, so that a malformed one is a 400
-    // rather than a broken stream.
-    let cases = tokio::task::spawn_blocking(move || JsonCases::new(std::io::Cursor::new(bytes)))
-        .await
-        .map_err(|_| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error reading the batch"))?
-        .map_err(|e| ApiError::bad_request(format!("the batch: {e}")))?;
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(4);
-    let deadline = std::time::Instant::now() + shared.options.timeout;
-    let worker = Arc::clone(&shared);
-    let watcher_tx = tx.clone();
-    let handle = tokio::task::spawn_blocking(move || {
-        let _batch_slot = batch_slot;
-        stream_batch(&worker, pack_index, cases, explain, array, deadline, &tx)
-    });
-    // A panic in the worker ends the stream with an error line rather than
-    // a cut connection with no reason.
-    tokio::spawn(async move {
-        if handle.await.is_err() {
-            let line = error_line("internal error: the batch could not be finished (see the service's log)", 500);
-            let _ = watcher_tx.send(Ok(Bytes::from(line))).await;
-        }
-    });
-    let content_type = if array { "application/json" } else { "application/x-ndjson" };
-    let body = Body::from_stream(tokio_stream::wrappers::ReceiverStream::new(rx));
-    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
-}
-
-fn stream_batch(
-    shared: &Shared,
-    pack_index: usize,
-    cases: JsonCases<std::io::Cursor<Bytes>>,
-    explain: bool,
-    array: bool,
-    deadline: std::time::Instant,
-    tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-) {
-    let (pack_id, grouper) = &shared.packs[pack_index];
-    // The batch is in memory already: so are its ids.
-    let mut first_seen = drg_core::ids::DuplicateIds::in_memory();
-    let mut out = Vec::with_capacity(BATCH_CHUNK * 200);
-    let mut tally: Vec<(Status, u64)> = Vec::new();
-    let mut rows = 0usize;
-    let mut started = false;
-    let mut line_buf = Vec::with_capacity(512);
-    if array {
-        out.push(b'[');
-    }
-    let send = |out: &mut Vec<u8>, tally: &mut Vec<(Status, u64)>| -> bool {
-        shared.metrics.cases(pack_id, tally.drain(..));
-        tx.blocking_send(Ok(Bytes::from(std::mem::take(out)))).is_ok()
-    };
-    for row in cases {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                out.extend_from_slice(&error_line(&format!("reading the batch: {e}"), 400));
-                break;
-            }
-        };
-        let (id, mut result) = match &row.case {
-            Ok(case) => (case.id.as_str(), grouper.group_with(case, explain)),
-            Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),
-        };
-        let first = first_seen.check(id.trim().as_bytes(), row.line).expect("an in-memory check reads no file");
-        if let Some(first) = first {
-            result.warnings.push(drg_core::ids::duplicate_warning(first));
-        }
-        match tally.iter_mut().find(|(s, _)| *s == result.status) {
-            Some((_, n)) => *n += 1,
-            None => tally.push((result.status, 1)),
-        }
-        if array {
-            if started {
-                out.push(b',');
-            }
-            line_buf.clear();
-            result.write_json_line(id, &row.extra, &mut line_buf);
-            out.extend_from_slice(&line_buf[..line_buf.len() - 1]);
-        } else {
-            result.write_json_line(id, &row.extra, &mut out);
-        }
-        started = true;
-        rows += 1;
-        if rows % BATCH_CHUNK == 0 {
-            if !send(&mut out, &mut tally) {
-                return;
-            }
-            if std::time::Instant::now() > deadline {
-                let message = format!(
-                    "the batch was not finished within the timeout of {} ms: {rows} cases were grouped, the rest were not",
-                    shared.options.timeout.as_millis()
-                );
-                let mut end = error_line(&message, 503);
-                if array {
-                    end = [b",".as_slice(), &end[..end.len() - 1], b"]"].concat();
-                }
-                let _ = tx.blocking_send(Ok(Bytes::from(end)));
-                return;
-            }
-        }
-    }
-    if array {
-        out.push(b']');
-    }
-    send(&mut out, &mut tally);
-}
-
-fn error_line(message: &str, status: u16) -> Vec<u8> {
-    let mut line = serde_json::to_vec(&json!({"error": message, "status": status})).expect("JSON to memory");
-    line.push(b'\n');
-    line
 }
 
 /// `GET /v1/codes/{code}`.

@@ -17,15 +17,18 @@
 //! | `GET /metrics` | Prometheus text: requests, errors, latency, cases grouped |
 //! | `GET /v1/packs` | the packs, by the id a request names them with |
 //! | `POST /v1/group` | one case (`?pack=ID&explain=true`) |
-//! | `POST /v1/group/batch` | a JSON array, or NDJSON in and out, streamed |
+//! | `POST /v1/group/batch` | a JSON array, NDJSON or CSV (any headers `drg group` reads) in, streamed out |
 //! | `GET /v1/codes/{code}` | what a pack knows of a code |
 //! | `GET /v1/codes?search=TEXT&limit=N` | search the vocabularies |
 //! | `GET /v1/drgs/{drg}` | a DRG's name and, with a weights table, its weight |
+//! | `POST /v1/dip/group` | one case's DIP group and points (`?explain=true`), with [`ServeOptions::dip`] |
 //!
 //! Grouping schemes other than CHS-DRG get their own prefix beside
 //! `/v1/group` (DIP: `/v1/dip/group`), so adding one changes no route here.
 
 mod api;
+mod batch;
+mod dip;
 mod metrics;
 mod page;
 
@@ -62,6 +65,9 @@ pub struct ServeOptions {
     pub translate_codes: bool,
     /// A weights table (`drg points calibrate`): shown with each DRG.
     pub weights: Option<Weights>,
+    /// DIP grouping (a catalogue and a policy, keys made with a pack):
+    /// `POST /v1/dip/group` answers 404, saying how to enable it, without.
+    pub dip: Option<Arc<drg_core::dip::Dip>>,
 }
 
 impl Default for ServeOptions {
@@ -72,6 +78,7 @@ impl Default for ServeOptions {
             max_in_flight: 256,
             translate_codes: false,
             weights: None,
+            dip: None,
         }
     }
 }
@@ -139,10 +146,11 @@ pub fn router_with(packs: Vec<(String, Arc<Pack>)>, options: ServeOptions, extra
         .route("/metrics", get(metrics::handler))
         .route("/v1/packs", get(api::packs))
         .route("/v1/group", post(api::group))
-        .route("/v1/group/batch", post(api::batch))
+        .route("/v1/group/batch", post(batch::batch))
         .route("/v1/codes", get(api::search_codes))
         .route("/v1/codes/{code}", get(api::code))
         .route("/v1/drgs/{drg}", get(api::drg))
+        .route("/v1/dip/group", post(dip::group))
         .with_state(Arc::clone(&shared))
         .merge(extra)
         .fallback(api::no_route)

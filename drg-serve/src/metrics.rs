@@ -31,6 +31,8 @@ struct Inner {
     latency: BTreeMap<Arc<str>, Histogram>,
     /// (pack, status) → cases.
     cases: BTreeMap<(String, &'static str), u64>,
+    /// DIP status → cases.
+    dip_cases: BTreeMap<&'static str, u64>,
 }
 
 #[derive(Default)]
@@ -81,6 +83,12 @@ impl Metrics {
         }
     }
 
+    /// One case grouped by DIP, with its status.
+    pub fn dip_case(&self, status: &'static str) {
+        let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        *inner.dip_cases.entry(status).or_default() += 1;
+    }
+
     fn render(&self) -> String {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let mut out = String::new();
@@ -118,6 +126,13 @@ impl Metrics {
         let _ = writeln!(w, "# TYPE drg_cases_grouped_total counter");
         for ((pack, status), n) in &inner.cases {
             let _ = writeln!(w, "drg_cases_grouped_total{{pack=\"{}\",status=\"{status}\"}} {n}", escape(pack));
+        }
+        if !inner.dip_cases.is_empty() {
+            let _ = writeln!(w, "# HELP drg_dip_cases_grouped_total Cases grouped by DIP, by result status.");
+            let _ = writeln!(w, "# TYPE drg_dip_cases_grouped_total counter");
+            for (status, n) in &inner.dip_cases {
+                let _ = writeln!(w, "drg_dip_cases_grouped_total{{status=\"{status}\"}} {n}");
+            }
         }
         let _ = writeln!(w, "# HELP drg_http_requests_in_flight Requests being handled now (this one included).");
         let _ = writeln!(w, "# TYPE drg_http_requests_in_flight gauge");

@@ -3,6 +3,7 @@
 
 mod common;
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -430,4 +431,172 @@ fn the_router_refuses_what_it_cannot_serve() {
     let demo = Arc::new(Pack::demo());
     let twice = vec![("a".to_string(), Arc::clone(&demo)), ("a".to_string(), demo)];
     assert!(drg_serve::router(twice, ServeOptions::default()).unwrap_err().contains("\"a\""));
+}
+
+/// A service with DIP: the shared reference catalogue and policy, keys made
+/// with the CHS-DRG 1.1 pack (as the reference run was).
+fn dip_server() -> Server {
+    let shared = shared();
+    let dir = shared.join("testdata/dip");
+    let pack = Arc::new(Pack::open(shared.join("rulepacks/chs-drg-1.1")).unwrap());
+    let policy = drg_core::dip::DipPolicy::load(dir.join("policy.toml")).unwrap();
+    let catalogue = drg_core::dip::read_catalogue_csv(std::fs::File::open(dir.join("expected/catalogue.csv")).unwrap()).unwrap();
+    let keys = drg_core::dip::KeyMaker::new(Arc::clone(&pack), &policy);
+    let dip = drg_core::dip::Dip::new(policy, keys, catalogue);
+    let options = ServeOptions { dip: Some(Arc::new(dip)), ..ServeOptions::default() };
+    Server::start(vec![("chs-drg-1.1".into(), pack)], options, Router::new())
+}
+
+/// A CSV file's rows as (header, records).
+fn read_csv(path: PathBuf) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let mut reader = csv::Reader::from_path(path).unwrap();
+    let header = reader.headers().unwrap().clone();
+    (header, reader.records().map(Result::unwrap).collect())
+}
+
+/// The reference DIP period through `POST /v1/dip/group`, one case a
+/// request: the groups, severities and points of `drg dip run` with the
+/// published catalogue (expected-published/).
+#[test]
+fn dip_group_gives_the_reference_groups_and_points() {
+    let server = dip_server();
+    let dir = shared().join("testdata/dip");
+    let (header, cases) = read_csv(dir.join("period.csv"));
+    let (_, groups) = read_csv(dir.join("expected-published/groups.csv"));
+    let (_, points) = read_csv(dir.join("expected-published/case_points.csv"));
+    let points: HashMap<&str, f64> = points.iter().map(|r| (r.get(0).unwrap(), r[6].parse().unwrap())).collect();
+    let mut differ = Vec::new();
+    // Every 7th case of the 20,000: a request each.
+    let mut checked = 0;
+    for (case, expected) in cases.iter().zip(&groups).step_by(7) {
+        let object: serde_json::Map<String, Value> = header.iter().zip(case.iter()).map(|(k, v)| (k.to_string(), Value::from(v))).collect();
+        let reply = post(server.addr, "/v1/dip/group", &Value::Object(object).to_string());
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let got = reply.json();
+        assert!(got.get("explain").is_none(), "no trail unless asked for");
+        let severity = got["severity"].as_u64().map(|s| s.to_string()).unwrap_or_default();
+        let same_group = got["id"] == expected[0] && got["status"] == expected[1] && got["group"].as_str().unwrap_or("") == &expected[2] && severity == expected[3];
+        let same_points = match points.get(&expected[0]) {
+            Some(p) => got["score"]["points"].as_f64().is_some_and(|g| (g - p).abs() < 0.00051),
+            // Not in case_points.csv: invalid, or no total_cost above 0.
+            None => got["status"] == "invalid" || got["score"].is_null(),
+        };
+        if !(same_group && same_points) {
+            if differ.is_empty() {
+                eprintln!("first difference: expected {expected:?} points {:?}, got {got}", points.get(&expected[0]));
+            }
+            differ.push(expected[0].to_string());
+        }
+        checked += 1;
+    }
+    assert!(checked > 2800);
+    assert!(differ.is_empty(), "{} of {checked} cases differ: {:?}", differ.len(), &differ[..differ.len().min(20)]);
+
+    let case = r#"{"id":"x","sex":"1","age_years":60,"total_cost":9000,"hospital_level":"3","diagnoses":"C15.900|J18.900","procedures":""}"#;
+    let explained = post(server.addr, "/v1/dip/group?explain=true", case).json();
+    assert_eq!((explained["status"].as_str(), explained["group"].as_str()), (Some("comprehensive"), Some("C15#C")));
+    let lines: Vec<&str> = explained["explain"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
+    assert!(lines.iter().any(|l| l.contains("comprehensive group C15#C")), "{lines:?}");
+
+    let bad = post(server.addr, "/v1/dip/group", r#"{"id":"x","sex":"1","age_years":"old","diagnoses":"C15.900"}"#);
+    assert_eq!((bad.status, bad.json()["field"].as_str()), (400, Some("age_years")), "{}", bad.text());
+    let malformed = post(server.addr, "/v1/dip/group", "{\"id\":");
+    assert_eq!(malformed.status, 400);
+    assert!(malformed.json()["error"].as_str().unwrap().contains("not valid JSON"));
+    assert_eq!(post(server.addr, "/v1/dip/group", "[]").status, 400);
+    assert_eq!(post(server.addr, "/v1/dip/group?pack=chs-drg-1.1", case).status, 400, "DIP takes no pack: its keys use the one it was started with");
+    let metrics = http_get(server.addr, "/metrics").text();
+    assert!(metrics.contains("drg_dip_cases_grouped_total{status=\"comprehensive\"}"), "{metrics}");
+}
+
+#[test]
+fn dip_without_a_catalogue_is_404_saying_how_to_enable_it() {
+    let server = Server::demo(ServeOptions::default());
+    let reply = post(server.addr, "/v1/dip/group", APPENDICITIS);
+    assert_eq!(reply.status, 404);
+    let error = reply.json()["error"].as_str().unwrap().to_string();
+    assert!(error.contains("--catalogue") && error.contains("--policy"), "{error}");
+}
+
+/// A CSV body as a HIS exports it (Chinese headers, one column per code)
+/// through the batch endpoint: the 1.1 reference groups, case by case.
+#[test]
+fn a_csv_batch_with_chinese_headers_and_wide_code_columns() {
+    let shared = shared();
+    let pack = Arc::new(Pack::open(shared.join("rulepacks/chs-drg-1.1")).unwrap());
+    let options = ServeOptions { body_limit: 64 << 20, ..ServeOptions::default() };
+    let server = Server::start(vec![("chs-drg-1.1".into(), pack)], options, Router::new());
+    let (header, cases) = read_csv(shared.join("testdata/chs-drg-1.1/cases.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (dx, px) = (col("diagnoses"), col("procedures"));
+    let widest = |c: usize| cases.iter().map(|r| r[c].split('|').filter(|s| !s.is_empty()).count()).max().unwrap();
+    let (n_dx, n_px) = (widest(dx), widest(px));
+    let mut names: Vec<String> =
+        ["病案号", "医疗机构编码", "医院等级", "性别", "年龄（岁）", "年龄（天）", "新生儿出生体重（克）", "实际住院天数", "离院方式", "住院总费用", "个人负担金额", "病区"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+    names.push("主要诊断编码".into());
+    names.extend((1..n_dx).map(|n| format!("其他诊断编码{n}")));
+    names.extend((1..=n_px).map(|n| format!("手术操作编码{n}")));
+    let fields = ["id", "hospital", "hospital_level", "sex", "age_years", "age_days", "weight_g", "los_days", "discharge", "total_cost", "self_pay"].map(col);
+    let mut body = csv::Writer::from_writer(Vec::new());
+    body.write_record(&names).unwrap();
+    for r in &cases {
+        let mut row: Vec<String> = fields.iter().map(|&f| r[f].to_string()).collect();
+        row.push("3B".into());
+        let d: Vec<&str> = r[dx].split('|').filter(|s| !s.is_empty()).collect();
+        let p: Vec<&str> = r[px].split('|').filter(|s| !s.is_empty()).collect();
+        row.extend((0..n_dx).map(|k| d.get(k).copied().unwrap_or("").to_string()));
+        row.extend((0..n_px).map(|k| p.get(k).copied().unwrap_or("").to_string()));
+        body.write_record(&row).unwrap();
+    }
+    let body = body.into_inner().unwrap();
+    let reply = common::request(server.addr, "POST", "/v1/group/batch", &body);
+    assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body[..reply.body.len().min(500)]));
+    assert_eq!(reply.header("content-type"), Some("application/x-ndjson"));
+    let got: Vec<Value> = reply.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let (_, expected) = read_csv(shared.join("testdata/chs-drg-1.1/expected.csv"));
+    assert_eq!(got.len(), expected.len());
+    let differ: Vec<&str> = expected
+        .iter()
+        .zip(&got)
+        .filter(|(e, g)| g["id"] != e[0] || g["status"] != e[1] || g["drg"].as_str().unwrap_or("") != &e[4])
+        .map(|(e, _)| e.get(0).unwrap())
+        .collect();
+    assert!(differ.is_empty(), "{} cases differ: {:?}", differ.len(), &differ[..differ.len().min(20)]);
+    assert_eq!(got[0]["病区"], "3B", "an unknown column is carried through");
+
+    // A bad row is invalid with its line; a header that cannot be read is a 400.
+    let reply = post(server.addr, "/v1/group/batch", "病案号,性别,年龄,主要诊断编码\nA,男,30,K35.800\nB,3,30,K35.800\n");
+    let lines: Vec<Value> = reply.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[1]["status"], "invalid");
+    assert!(lines[1]["reason"].as_str().unwrap().starts_with("line 3:"), "{}", lines[1]);
+    let refused = post(server.addr, "/v1/group/batch", "病案号,性别\nA,男\n");
+    assert_eq!(refused.status, 400, "{}", refused.text());
+}
+
+/// A batch larger than one chunk per worker: results in input order, line
+/// numbers and duplicate ids counted over the whole body.
+#[test]
+fn a_large_ndjson_batch_keeps_order_lines_and_duplicates() {
+    let server = Server::demo(ServeOptions::default());
+    let mut body = String::new();
+    for i in 0..5000 {
+        if i == 3000 {
+            body.push_str("\n not json\n");
+        }
+        body.push_str(&format!("{{\"id\":\"C{}\",\"sex\":\"1\",\"age_years\":30,\"diagnoses\":[\"K35.800\"]}}\n", i % 4000));
+    }
+    let reply = post(server.addr, "/v1/group/batch", &body);
+    assert_eq!(reply.status, 200);
+    let lines: Vec<Value> = reply.text().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 5001);
+    assert_eq!(lines[2999]["id"], "C2999");
+    assert!(lines[3000]["reason"].as_str().unwrap().starts_with("line 3002:"), "{}", lines[3000]);
+    assert_eq!(lines[3001]["id"], "C3000");
+    assert_eq!(lines[4001]["id"], "C0");
+    assert_eq!(lines[4001]["warnings"], json!(["duplicate id: also on line 1"]));
+    assert_eq!(lines[4002]["warnings"], json!(["duplicate id: also on line 2"]));
 }

@@ -1,10 +1,13 @@
-//! `drg serve`: opens the packs and the weights, then hands them to the
+//! `drg serve`: opens the packs, the weights and the DIP catalogue and policy, then hands them to the
 //! drg-serve crate, which does the serving.
 
 use std::io::Write;
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
+use drg_core::dip::{read_catalogue_csv, Dip, DipPolicy, KeyMaker};
 
 use super::{load_pack, Outcome};
 use crate::args::{PackChoice, ServeArgs};
@@ -28,12 +31,18 @@ pub fn command(args: ServeArgs) -> Outcome {
     if !(args.timeout.is_finite() && args.timeout > 0.0) {
         return Err(format!("--timeout must be a positive number of seconds, not {}", args.timeout).into());
     }
+    let dip = match (&args.catalogue, &args.policy) {
+        (Some(catalogue), Some(policy)) => Some(Arc::new(open_dip(catalogue, policy, &packs[0].1)?)),
+        (None, None) => None,
+        _ => return Err("give --catalogue and --policy together (DIP needs both)".into()),
+    };
     let options = drg_serve::ServeOptions {
         body_limit: parse_size(&args.max_body).map_err(|e| format!("--max-body: {e}"))?,
         timeout: Duration::from_secs_f64(args.timeout),
         max_in_flight: args.max_in_flight,
         translate_codes: args.translate_codes,
         weights,
+        dip,
     };
     let ids: Vec<String> = packs.iter().map(|(id, _)| id.clone()).collect();
     drg_serve::run(&args.addr, packs, options, |bound| {
@@ -42,6 +51,21 @@ pub fn command(args: ServeArgs) -> Outcome {
     })?;
     eprintln!("drg serve: stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// DIP grouping with `catalogue` and `policy`, the keys made with `pack`
+/// (the service's default pack). Policy warnings are printed as `drg dip`
+/// prints them.
+fn open_dip(catalogue: &Path, policy: &Path, pack: &Arc<drg_core::Pack>) -> Result<Dip, String> {
+    let policy = DipPolicy::load(policy).map_err(|e| e.to_string())?;
+    let file = std::fs::File::open(catalogue).map_err(|e| format!("{}: {e}", catalogue.display()))?;
+    let catalogue = read_catalogue_csv(std::io::BufReader::new(file)).map_err(|e| format!("{}: {e}", catalogue.display()))?;
+    let keys = KeyMaker::new(Arc::clone(pack), &policy);
+    let dip = Dip::new(policy, keys, catalogue);
+    for w in dip.warnings() {
+        eprintln!("drg serve: warning: {w}");
+    }
+    Ok(dip)
 }
 
 /// A size in bytes: a number, optionally followed by KB, MB or GB (powers of
