@@ -423,7 +423,7 @@ pub fn parse_date(text: &str) -> Result<Option<String>, String> {
         _ => return Err(bad()),
     };
     if day == 0 || day > days_in_month {
-        return Err(bad());
+        return Err(format!("{:?} does not exist", crate::codes::for_message(t)));
     }
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
 }

@@ -14,10 +14,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use drg_core::diff::{case_weight, DrgWeights, Grouping, PackDiff};
-use drg_core::io::CsvCases;
 use drg_core::{Case, GroupResult, Grouper};
 
-use super::{open_input, Outcome};
+use super::Outcome;
 use crate::args::{PackChoice, PackDiffArgs};
 
 /// Rows per batch and thread.
@@ -37,8 +36,11 @@ pub fn command(args: PackDiffArgs) -> Outcome {
         File::create(&path).map(|f| BufWriter::with_capacity(1 << 20, f)).map_err(|e| format!("{}: {e}", path.display()))
     };
     let started = Instant::now();
-    let input = open_input(&args.cases, args.encoding)?;
-    let mut cases = CsvCases::new(input).map_err(|e| format!("{}: {e}", args.cases))?;
+    let options = super::columns::read_options(&args.read)?;
+    let mut cases = match drg_core::read::open_cases(&args.cases, &options).map_err(|e| format!("{}: {e}", args.cases))? {
+        drg_core::read::CaseSource::Records(records) => records,
+        drg_core::read::CaseSource::Json(_) => return Err(format!("{}: pack diff reads a CSV or an .xlsx workbook, not JSON", args.cases)),
+    };
     let layout = cases.layout().clone();
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
 
