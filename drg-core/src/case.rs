@@ -524,7 +524,7 @@ mod tests {
         c.set_field(Field::DischargeDate, "2025/3/1").unwrap();
         assert_eq!(c.discharge_date.as_deref(), Some("2025-03-01"));
         let e = c.set_field(Field::DischargeDate, "2025-02-30").unwrap_err();
-        assert_eq!(e.to_string(), "discharge_date: \"2025-02-30\" is not a date (YYYY-MM-DD)");
+        assert_eq!(e.to_string(), "discharge_date: \"2025-02-30\" does not exist");
         c.set_field(Field::DischargeDate, "").unwrap();
         assert_eq!(c.discharge_date, None, "optional");
         assert_eq!(Field::from_name("discharge_date"), Some(Field::DischargeDate));
