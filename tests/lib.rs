@@ -2,6 +2,7 @@
 //! results with its reference files.
 
 pub mod dip_support;
+pub mod shape_support;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -118,6 +119,25 @@ pub fn compare_points_csv(actual: &str, expected: &str) -> Vec<String> {
 /// Compares two reports row by row as [`compare_points_csv`] does, with the
 /// numeric tolerance of each column given by `tolerance` (None: text equal).
 pub fn compare_csv_within(actual: &str, expected: &str, tolerance: impl Fn(&str) -> Option<f64>) -> Vec<String> {
+    compare_csv_by(actual, expected, |col, av, ev| within(tolerance(col), av, ev))
+}
+
+/// Whether two cells agree: as numbers within `tolerance` (when given and
+/// both are numbers), else as text.
+pub fn within(tolerance: Option<f64>, actual: &str, expected: &str) -> bool {
+    match tolerance {
+        Some(tol) => match (actual.parse::<f64>(), expected.parse::<f64>()) {
+            (Ok(x), Ok(y)) => (x - y).abs() <= tol,
+            _ => actual == expected,
+        },
+        None => actual == expected,
+    }
+}
+
+/// Compares two reports row by row: same header, same number of rows, and
+/// each cell agreeing by `same(column, actual, expected)`. Returns one line
+/// per difference.
+pub fn compare_csv_by(actual: &str, expected: &str, same: impl Fn(&str, &str, &str) -> bool) -> Vec<String> {
     let read = |text: &str| -> (Vec<String>, Vec<Vec<String>>) {
         let mut r = csv::Reader::from_reader(text.as_bytes());
         let header = r.headers().unwrap().iter().map(String::from).collect();
@@ -135,14 +155,7 @@ pub fn compare_csv_within(actual: &str, expected: &str, tolerance: impl Fn(&str)
     }
     for (i, (a, e)) in arows.iter().zip(&erows).enumerate() {
         for ((col, av), ev) in eh.iter().zip(a).zip(e) {
-            let same = match tolerance(col) {
-                Some(tol) => match (av.parse::<f64>(), ev.parse::<f64>()) {
-                    (Ok(x), Ok(y)) => (x - y).abs() <= tol,
-                    _ => av == ev,
-                },
-                None => av == ev,
-            };
-            if !same {
+            if !same(col, av, ev) {
                 diffs.push(format!("row {} ({}), {col}: {av}, expected {ev}", i + 1, a.first().map_or("", |s| s.as_str())));
             }
         }

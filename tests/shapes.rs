@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use drg_conformance::shape_support::{codes, discharge_name, level_name, sex_name, thousands, with_unit, write_csv};
 use drg_conformance::{differences, read_expected, shared_dir};
 use drg_core::read::{open_cases, ReadOptions, TextEncoding};
 use drg_core::{GroupResult, Grouper, Pack};
@@ -22,67 +23,6 @@ fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("drg-shapes-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     dir.join(name)
-}
-
-fn codes(s: &str) -> Vec<&str> {
-    s.split('|').filter(|c| !c.is_empty()).collect()
-}
-
-fn sex_name(s: &str) -> &str {
-    match s {
-        "1" => "男",
-        "2" => "女",
-        other => other,
-    }
-}
-
-fn discharge_name(s: &str) -> &str {
-    match s {
-        "1" => "医嘱离院",
-        "2" => "医嘱转院",
-        "3" => "医嘱转社区卫生服务机构/乡镇卫生院",
-        "4" => "非医嘱离院",
-        "5" => "死亡",
-        "9" => "其他",
-        other => other,
-    }
-}
-
-fn level_name(s: &str) -> &str {
-    match s {
-        "1" => "一级",
-        "2" => "二级乙等",
-        "3" => "三级甲等",
-        other => other,
-    }
-}
-
-/// `68226.06` → `68,226.06`.
-fn thousands(s: &str) -> String {
-    let (whole, frac) = s.split_once('.').map_or((s, None), |(w, f)| (w, Some(f)));
-    if whole.is_empty() || !whole.bytes().all(|b| b.is_ascii_digit()) {
-        return s.to_string();
-    }
-    let mut out = String::new();
-    for (i, c) in whole.chars().enumerate() {
-        if i > 0 && (whole.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    if let Some(f) = frac {
-        out.push('.');
-        out.push_str(f);
-    }
-    out
-}
-
-fn with_unit(s: &str, unit: &str) -> String {
-    if s.is_empty() {
-        String::new()
-    } else {
-        format!("{s}{unit}")
-    }
 }
 
 /// Groups a file through the reading layer and compares with expected.csv.
@@ -164,15 +104,6 @@ fn xlsx_with_chinese_headers_and_wide_columns() {
     wb.save(&path).unwrap();
     assert_groups_as_expected(&path, &ReadOptions::default());
     assert_groups_as_expected(&path, &ReadOptions { sheet: Some("结算清单".into()), ..Default::default() });
-}
-
-fn write_csv(header: &[String], rows: Vec<Vec<String>>) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record(header).unwrap();
-    for r in rows {
-        w.write_record(&r).unwrap();
-    }
-    String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
 
 #[test]

@@ -39,9 +39,17 @@ pub enum Command {
     Columns(ColumnsArgs),
 }
 
-/// How a file of cases is read (specs/columns.md).
+/// How every command reads a file of cases (specs/columns.md): flattened
+/// into each command that reads one, so that all take the same options.
 #[derive(Args, Clone)]
-pub struct ReadArgs {
+pub struct InputArgs {
+    /// The format of the input.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub input_format: InputFormat,
+    /// The input's text encoding (CSV, JSON): utf-8, or gbk (GBK/GB18030,
+    /// common in HIS exports).
+    #[arg(long, value_enum, default_value = "utf-8")]
+    pub encoding: Encoding,
     /// The worksheet of an .xlsx input (default: the first).
     #[arg(long, value_name = "NAME")]
     pub sheet: Option<String>,
@@ -53,13 +61,7 @@ pub struct ReadArgs {
 #[derive(Args)]
 pub struct ColumnsArgs {
     #[command(flatten)]
-    pub read: ReadArgs,
-    /// The input's text encoding (CSV, JSON).
-    #[arg(long, value_enum, default_value = "utf-8")]
-    pub encoding: Encoding,
-    /// The format of the input.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: InputFormat,
+    pub read: InputArgs,
     /// A file of cases: CSV, JSONL or .xlsx.
     pub input: String,
 }
@@ -102,6 +104,8 @@ pub enum PointsCommand {
         scores: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
+        #[command(flatten)]
+        input: CaseFileArgs,
     },
     /// Base points of every DRG from historical cases (weights.csv).
     Calibrate {
@@ -118,6 +122,8 @@ pub enum PointsCommand {
         perdiem_output: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
+        #[command(flatten)]
+        input: CaseFileArgs,
     },
     /// The points of every case of a period (case_points.csv).
     Score {
@@ -135,6 +141,8 @@ pub enum PointsCommand {
         output: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
+        #[command(flatten)]
+        input: CaseFileArgs,
     },
     /// A period's settlement (settlement.csv and period.csv).
     Settle {
@@ -154,6 +162,8 @@ pub enum PointsCommand {
         scores: Option<PathBuf>,
         #[command(flatten)]
         pack: PackChoice,
+        #[command(flatten)]
+        input: CaseFileArgs,
     },
 }
 
@@ -177,19 +187,12 @@ pub struct GroupArgs {
     /// The format of the results.
     #[arg(long, value_enum, default_value = "csv")]
     pub format: OutputFormat,
-    /// The format of the input.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: InputFormat,
     /// Add a `trace` column with the rules tried.
     #[arg(long)]
     pub explain: bool,
     /// Translate legacy codes through the pack's code maps first.
     #[arg(long)]
     pub translate_codes: bool,
-    /// The input's text encoding: utf-8, or gbk (GBK/GB18030, common in HIS
-    /// exports).
-    #[arg(long, value_enum, default_value = "utf-8")]
-    pub encoding: Encoding,
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -197,7 +200,7 @@ pub struct GroupArgs {
     #[arg(short, long)]
     pub quiet: bool,
     #[command(flatten)]
-    pub read: ReadArgs,
+    pub read: InputArgs,
     /// Only show how each header is understood; group nothing.
     #[arg(long)]
     pub dry_run: bool,
@@ -225,10 +228,7 @@ pub struct ExplainArgs {
     #[arg(long, value_name = "FILE", requires = "id")]
     pub input: Option<PathBuf>,
     #[command(flatten)]
-    pub read: ReadArgs,
-    /// The input's text encoding (CSV, JSON).
-    #[arg(long, value_enum, default_value = "utf-8")]
-    pub encoding: Encoding,
+    pub read: InputArgs,
     /// The id of the case to explain in --input.
     #[arg(long, value_name = "ID", requires = "input")]
     pub id: Option<String>,
@@ -327,16 +327,15 @@ pub struct ReportArgs {
     /// instead of on the input itself.
     #[arg(long, value_name = "CASES.csv")]
     pub risk_from: Option<PathBuf>,
-    /// The input's text encoding: utf-8, or gbk.
-    #[arg(long, value_enum, default_value = "utf-8")]
-    pub encoding: Encoding,
+    #[command(flatten)]
+    pub read: InputArgs,
     /// Worker threads for grouping (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// The directory to write the four files into (created if missing).
     #[arg(long, value_name = "DIR")]
     pub out_dir: PathBuf,
-    /// The cases: a CSV file, or - for standard input.
+    /// The cases: a CSV, JSONL or .xlsx file, or - for standard input.
     pub input: String,
 }
 
@@ -381,15 +380,12 @@ pub struct ServeArgs {
     pub policy: Option<PathBuf>,
 }
 
-/// How `drg dip` reads case files: the options of `drg group`.
+/// How `drg dip` and `drg points` read case files: the reading options of
+/// every command, worker threads and quiet.
 #[derive(Args, Clone)]
-pub struct DipInput {
-    /// The format of the case files.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub input_format: InputFormat,
-    /// The case files' text encoding: utf-8, or gbk (GBK/GB18030).
-    #[arg(long, value_enum, default_value = "utf-8")]
-    pub encoding: Encoding,
+pub struct CaseFileArgs {
+    #[command(flatten)]
+    pub read: InputArgs,
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
@@ -431,7 +427,7 @@ pub enum DipCommand {
         #[command(flatten)]
         pack: PackChoice,
         #[command(flatten)]
-        input: DipInput,
+        input: CaseFileArgs,
     },
     /// The DIP group of every case (groups.csv): id, status, group, severity, reason.
     Group {
@@ -446,7 +442,7 @@ pub enum DipCommand {
         #[command(flatten)]
         pack: PackChoice,
         #[command(flatten)]
-        input: DipInput,
+        input: CaseFileArgs,
         /// The cases: a CSV or JSONL file, or - for standard input.
         cases: String,
     },
@@ -465,7 +461,7 @@ pub enum DipCommand {
         #[command(flatten)]
         pack: PackChoice,
         #[command(flatten)]
-        input: DipInput,
+        input: CaseFileArgs,
     },
     /// One case's keys, group and points, and why.
     Explain {
@@ -493,7 +489,7 @@ pub struct PackDiffArgs {
     /// The new pack (bundled id or path), e.g. chs-drg-2.0.
     #[arg(value_name = "NEW")]
     pub new: std::ffi::OsString,
-    /// The cases: a CSV (columns of specs/cases.md), or - for standard input.
+    /// The cases: a CSV, JSONL or .xlsx file, or - for standard input.
     #[arg(value_name = "CASES")]
     pub cases: String,
     /// Weights of the old scheme's DRGs (drg, weight columns: the table of
@@ -506,9 +502,8 @@ pub struct PackDiffArgs {
     /// Where to write cases.csv, transitions.csv and hospitals.csv.
     #[arg(long, value_name = "DIR", default_value = "pack-diff")]
     pub out_dir: PathBuf,
-    /// The input's text encoding.
-    #[arg(long, value_enum, default_value = "utf-8")]
-    pub encoding: Encoding,
+    #[command(flatten)]
+    pub read: InputArgs,
     /// Worker threads (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,

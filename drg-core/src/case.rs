@@ -540,7 +540,7 @@ pub fn parse_date(text: &str) -> Result<Option<String>, String> {
         _ => return Err(bad()),
     };
     if day == 0 || day > days_in_month {
-        return Err(bad());
+        return Err(format!("{:?} does not exist", crate::codes::for_message(t)));
     }
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
 }
@@ -729,7 +729,7 @@ mod tests {
         c.set_field(Field::DischargeDate, "2025/3/1").unwrap();
         assert_eq!(c.discharge_date.as_deref(), Some("2025-03-01"));
         let e = c.set_field(Field::DischargeDate, "2025-02-30").unwrap_err();
-        assert_eq!(e.to_string(), "discharge_date: \"2025-02-30\" is not a date (YYYY-MM-DD)");
+        assert_eq!(e.to_string(), "discharge_date: \"2025-02-30\" does not exist");
         c.set_field(Field::DischargeDate, "").unwrap();
         assert_eq!(c.discharge_date, None, "optional");
         assert_eq!(Field::from_name("discharge_date"), Some(Field::DischargeDate));

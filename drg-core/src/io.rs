@@ -281,6 +281,7 @@ impl CsvLayout {
                 CodeList::Procedures => &mut case.procedures,
             };
             list.clear();
+            let mut principal_empty = false;
             for &i in &w.order {
                 let text = std::str::from_utf8(&rec[i]).unwrap_or("");
                 let text = match text.strip_prefix(NUMBER_CELL_MARK) {
@@ -292,9 +293,14 @@ impl CsvLayout {
                 };
                 let before = list.len();
                 list.extend(crate::codes::split_codes(text));
-                if Some(i) == w.principal && list.len() == before {
-                    problem.get_or_insert_with(|| "diagnoses: principal diagnosis missing".to_string());
-                }
+                principal_empty |= Some(i) == w.principal && list.len() == before;
+            }
+            // An empty principal cell before other codes would move one of
+            // them into its place; with no code at all the case has no
+            // diagnosis, as with an empty `diagnoses` column (invalid when
+            // grouped, and still priced by DIP and points as ungrouped).
+            if principal_empty && !list.is_empty() {
+                problem.get_or_insert_with(|| "diagnoses: principal diagnosis missing".to_string());
             }
         }
         if number_code {

@@ -27,7 +27,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::case::Case;
-use crate::columns::{ColumnMap, ColumnPlan};
+use crate::columns::{CodeList, ColumnMap, ColumnPlan, Understood};
 use crate::io::{CsvCases, CsvLayout, InputError, JsonCases, RowError};
 use crate::xlsx::XlsxRows;
 
@@ -100,6 +100,8 @@ pub struct RecordSource {
 
 enum Records {
     Csv(CsvCases<crate::io::GuardedCsv<Box<dyn BufRead>>>),
+    /// A CSV whose rows need not be whole cases ([`open_records`]).
+    Plain(csv::Reader<crate::io::GuardedCsv<Box<dyn BufRead>>>),
     Xlsx(XlsxRows),
 }
 
@@ -113,8 +115,42 @@ impl RecordSource {
     pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
         match &mut self.inner {
             Records::Csv(c) => c.read_record(record),
+            Records::Plain(c) => Ok(c.read_byte_record(record)?),
             Records::Xlsx(x) => x.read_record(record),
         }
+    }
+
+    /// The column holding the cases.md field `name` under its name, an
+    /// alias or the mapping file's name; else the column whose header is
+    /// written exactly `name` (a column no field names, such as the
+    /// `status` and `drg` of grouped results).
+    pub fn column(&self, name: &str) -> Option<usize> {
+        let plan = self.layout.plan();
+        plan.columns
+            .iter()
+            .position(|c| matches!(&c.understood, Understood::Field { target, .. } if target.name() == name))
+            .or_else(|| plan.columns.iter().position(|c| c.header == name))
+    }
+
+    /// The columns of the diagnoses in their order: the `diagnoses` column,
+    /// or the wide diagnosis columns (principal first).
+    pub fn diagnosis_columns(&self) -> Vec<usize> {
+        if let Some(c) = self.column("diagnoses") {
+            return vec![c];
+        }
+        let plan = self.layout.plan();
+        plan.wide.iter().filter(|w| w.list == CodeList::Diagnoses).flat_map(|w| w.order.iter().copied()).collect()
+    }
+
+    /// Whether the header has every column a case needs to be grouped
+    /// ([`crate::io::REQUIRED_COLUMNS`]).
+    pub fn has_case_columns(&self) -> bool {
+        crate::io::REQUIRED_COLUMNS.iter().all(|f| self.layout.plan().has(*f))
+    }
+
+    /// How many columns the header has.
+    pub fn width(&self) -> usize {
+        self.layout.plan().columns.len()
     }
 
     /// How far the reader is in a CSV input, in bytes (for a progress line).
@@ -269,6 +305,70 @@ pub fn open_cases(path: &str, options: &ReadOptions) -> Result<CaseSource, Input
     let cases = CsvCases::with_map(input, map)?;
     let layout = cases.layout().clone();
     Ok(CaseSource::Records(RecordSource { layout, inner: Records::Csv(cases) }))
+}
+
+/// The text of a raw cell as every reader reads it: trimmed, without the
+/// marks the Excel reader puts on number and boolean cells, and lossy for
+/// bytes that are not UTF-8 (a reader that needs to report those checks
+/// `std::str::from_utf8` itself).
+pub fn cell_text(raw: &[u8]) -> std::borrow::Cow<'_, str> {
+    let unmarked = |t: &str| -> String { t.trim_start_matches([crate::io::NUMBER_CELL_MARK, crate::io::BOOLEAN_CELL_MARK]).trim().to_string() };
+    match std::str::from_utf8(raw) {
+        Ok(t) if raw.first() == Some(&0xEE) => std::borrow::Cow::Owned(unmarked(t)),
+        Ok(t) => std::borrow::Cow::Borrowed(t.trim()),
+        Err(_) => std::borrow::Cow::Owned(unmarked(&String::from_utf8_lossy(raw))),
+    }
+}
+
+/// Opens a file whose rows need not be whole cases (grouped results for
+/// point calculation and indicators, which need only a few columns): CSV
+/// (UTF-8 or GBK) or an Excel workbook, its header understood as
+/// [`open_cases`] understands it, but without requiring the columns a case
+/// needs to be grouped (see [`RecordSource::has_case_columns`]). A JSON
+/// input is refused: its keys are read object by object, not as columns.
+pub fn open_records(path: &str, options: &ReadOptions) -> Result<RecordSource, InputError> {
+    let map = options.columns.as_deref();
+    let kind = match options.kind {
+        InputKind::Auto if path != "-" => {
+            let mut start = [0u8; 4];
+            let n = File::open(path).and_then(|mut f| f.read(&mut start)).unwrap_or(0);
+            match detect_kind(path, &start[..n]) {
+                InputKind::Xlsx => InputKind::Xlsx,
+                InputKind::Json => InputKind::Json,
+                _ => InputKind::Auto,
+            }
+        }
+        k => k,
+    };
+    match kind {
+        InputKind::Xlsx => {
+            if path == "-" {
+                return Err(InputError::Xlsx("an Excel workbook is read from a file, not from standard input".into()));
+            }
+            let rows = XlsxRows::open(Path::new(path), options.sheet.as_deref())?;
+            let layout = CsvLayout::from_names_unchecked(rows.header(), map)?;
+            Ok(RecordSource { layout, inner: Records::Xlsx(rows) })
+        }
+        InputKind::Json => Err(InputError::Json("this command reads a CSV or an .xlsx workbook, not JSON".into())),
+        _ => {
+            let mut input = open_text(path, options.encoding)?;
+            if options.kind == InputKind::Auto && detect_kind("", input.fill_buf()?) == InputKind::Json {
+                return Err(InputError::Json("this command reads a CSV or an .xlsx workbook, not JSON".into()));
+            }
+            let mut reader = crate::io::csv_reader(input, crate::io::CsvLimits::default());
+            let header = reader.byte_headers()?;
+            if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
+                return Err(InputError::Empty);
+            }
+            let mut names = Vec::with_capacity(header.len());
+            for (i, raw) in header.iter().enumerate() {
+                let name = std::str::from_utf8(raw).map_err(|e| InputError::Encoding(format!("header, column {}: {e}", i + 1)))?;
+                names.push(name.to_string());
+            }
+            let layout = CsvLayout::from_names_unchecked(&names, map)?;
+            Ok(RecordSource { layout, inner: Records::Plain(reader) })
+        }
+    }
 }
 
 /// How a file's header is understood, without reading its rows (for

@@ -10,7 +10,7 @@ use drg_core::dip::{self, Dip, DipError, DipPolicy, DipStatus, KeyMaker};
 use drg_core::{Case, Pack};
 
 use crate::{
-    copy_into, drg_case, drg_category, guard, opt_str_arg, read_case, set_error, str_arg,
+    copy_into, drg_case, drg_category, guard, open_handle, opt_str_arg, read_case, set_error, str_arg,
     to_c_string, Failure, DRG_ERROR_JSON, DRG_ERROR_NULL, DRG_OK, DRG_REASON_SIZE,
 };
 
@@ -89,32 +89,20 @@ pub unsafe extern "C" fn drg_dip_open(
     // requires the caller to pass valid (or NULL where it says so); each is
     // checked for NULL before use.
     unsafe {
-        guard(ptr::null_mut(), || {
-            let opened = (|| -> Result<drg_dip, Failure> {
-                let policy_path = str_arg(policy_path, "policy_path")?;
-                let catalogue_path = str_arg(catalogue_path, "catalogue_path")?;
-                let pack = match opt_str_arg(pack_path, "pack_path")? {
-                    Some(p) => Pack::open(p).map_err(Failure::core)?,
-                    None => Pack::demo(),
-                };
-                let policy = DipPolicy::load(policy_path)
-                    .map_err(|e| Failure::core(DipError::Policy(e)))?;
-                let file = std::fs::File::open(catalogue_path)
-                    .map_err(|e| Failure(DRG_ERROR_DIP, format!("{catalogue_path}: {e}")))?;
-                let catalogue = dip::read_catalogue_csv(std::io::BufReader::new(file))
-                    .map_err(|e| Failure::core_in(catalogue_path, e))?;
-                let keys = KeyMaker::new(Arc::new(pack), &policy);
-                Ok(drg_dip {
-                    dip: Dip::new(policy, keys, catalogue),
-                })
-            })();
-            match opened {
-                Ok(d) => Box::into_raw(Box::new(d)),
-                Err(f) => {
-                    f.report();
-                    ptr::null_mut()
-                }
-            }
+        open_handle(|| {
+            let policy_path = str_arg(policy_path, "policy_path")?;
+            let catalogue_path = str_arg(catalogue_path, "catalogue_path")?;
+            let pack = match opt_str_arg(pack_path, "pack_path")? {
+                Some(p) => Pack::open(p).map_err(Failure::core)?,
+                None => Pack::demo(),
+            };
+            let policy = DipPolicy::load(policy_path).map_err(|e| Failure::core(DipError::Policy(e)))?;
+            let file = std::fs::File::open(catalogue_path)
+                .map_err(|e| Failure(DRG_ERROR_DIP, format!("{catalogue_path}: {e}")))?;
+            let catalogue = dip::read_catalogue_csv(std::io::BufReader::new(file))
+                .map_err(|e| Failure::core_in(catalogue_path, e))?;
+            let keys = KeyMaker::new(Arc::new(pack), &policy);
+            Ok(drg_dip { dip: Dip::new(policy, keys, catalogue) })
         })
     }
 }

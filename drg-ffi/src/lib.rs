@@ -164,6 +164,19 @@ fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     }
 }
 
+/// The shape of every `drg_*_open`: `open` runs under [`guard`]; the handle
+/// it makes is boxed for the caller (who frees it with the matching close),
+/// and its failure is recorded for `drg_last_error()` and gives NULL.
+fn open_handle<T>(open: impl FnOnce() -> Result<T, Failure>) -> *mut T {
+    guard(ptr::null_mut(), || match open() {
+        Ok(handle) => Box::into_raw(Box::new(handle)),
+        Err(f) => {
+            f.report();
+            ptr::null_mut()
+        }
+    })
+}
+
 /// A failed call: its code and message.
 struct Failure(c_int, String);
 
@@ -269,21 +282,12 @@ pub unsafe extern "C" fn drg_grouper_open_with(
     pack_path: *const c_char,
     translate_codes: c_int,
 ) -> *mut drg_grouper {
-    guard(ptr::null_mut(), || {
-        let opened = (|| -> Result<drg_grouper, Failure> {
-            // SAFETY: pack_path is NULL or a valid string (this function's
-            // requirement).
-            let path = unsafe { str_arg(pack_path, "pack_path") }?;
-            let pack = drg_packs::open(path).map_err(Failure::core)?;
-            Ok(new_grouper(pack, translate_codes != 0))
-        })();
-        match opened {
-            Ok(g) => Box::into_raw(Box::new(g)),
-            Err(f) => {
-                f.report();
-                ptr::null_mut()
-            }
-        }
+    open_handle(|| {
+        // SAFETY: pack_path is NULL or a valid string (this function's
+        // requirement).
+        let path = unsafe { str_arg(pack_path, "pack_path") }?;
+        let pack = drg_packs::open(path).map_err(Failure::core)?;
+        Ok(new_grouper(pack, translate_codes != 0))
     })
 }
 
@@ -823,34 +827,25 @@ pub unsafe extern "C" fn drg_points_open(
     policy_path: *const c_char,
     weights_path: *const c_char,
 ) -> *mut drg_points {
-    guard(ptr::null_mut(), || {
-        let opened = (|| -> Result<drg_points, Failure> {
-            // SAFETY: both are NULL or valid strings (this function's requirement).
-            let (policy_path, weights_path) = unsafe {
-                (
-                    str_arg(policy_path, "policy_path")?,
-                    str_arg(weights_path, "weights_path")?,
-                )
-            };
-            let policy =
-                Policy::load(policy_path).map_err(Failure::core)?;
-            let file = std::fs::File::open(weights_path)
-                .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
-            let weights = points::read_weights_csv(std::io::BufReader::new(file))
-                .map_err(|e| Failure::core_in(weights_path, e))?;
-            Ok(drg_points {
-                policy,
-                weights,
-                perdiem: Default::default(),
-            })
-        })();
-        match opened {
-            Ok(p) => Box::into_raw(Box::new(p)),
-            Err(f) => {
-                f.report();
-                ptr::null_mut()
-            }
-        }
+    open_handle(|| {
+        // SAFETY: both are NULL or valid strings (this function's requirement).
+        let (policy_path, weights_path) = unsafe {
+            (
+                str_arg(policy_path, "policy_path")?,
+                str_arg(weights_path, "weights_path")?,
+            )
+        };
+        let policy =
+            Policy::load(policy_path).map_err(Failure::core)?;
+        let file = std::fs::File::open(weights_path)
+            .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{weights_path}: {e}")))?;
+        let weights = points::read_weights_csv(std::io::BufReader::new(file))
+            .map_err(|e| Failure::core_in(weights_path, e))?;
+        Ok(drg_points {
+            policy,
+            weights,
+            perdiem: Default::default(),
+        })
     })
 }
 

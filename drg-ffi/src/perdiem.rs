@@ -10,7 +10,7 @@ use std::ptr;
 use drg_core::points::{self, CareFacts, PointsCase, Policy};
 
 use super::{
-    copy_into, drg_category, drg_points, guard, opt_str_arg, set_error, str_arg, Failure,
+    copy_into, drg_category, drg_points, guard, open_handle, opt_str_arg, set_error, str_arg, Failure,
     DRG_CODE_SIZE, DRG_ERROR_ARGUMENT, DRG_ERROR_INTERNAL, DRG_ERROR_NULL, DRG_ERROR_POINTS,
     DRG_OK,
 };
@@ -79,44 +79,35 @@ pub unsafe extern "C" fn drg_points_open_perdiem(
     // requires the caller to pass valid (or NULL where it says so); each is
     // checked for NULL before use.
     unsafe {
-        guard(ptr::null_mut(), || {
-            let opened = (|| -> Result<drg_points, Failure> {
-                let policy_path = str_arg(policy_path, "policy_path")?;
-                let weights_path = str_arg(weights_path, "weights_path")?;
-                let perdiem_path = opt_str_arg(perdiem_path, "perdiem_path")?;
-                let policy = Policy::load(policy_path)
-                    .map_err(Failure::core)?;
-                let open = |path: &str| {
-                    std::fs::File::open(path)
-                        .map(std::io::BufReader::new)
-                        .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))
-                };
-                let weights = points::read_weights_csv(open(weights_path)?)
-                    .map_err(|e| Failure::core_in(weights_path, e))?;
-                let perdiem = match perdiem_path {
-                    Some(path) => points::read_perdiem_csv(open(path)?)
-                        .map_err(|e| Failure::core_in(path, e))?,
-                    None if policy.perdiem.is_some() => {
-                        return Err(Failure(
-                            DRG_ERROR_POINTS,
-                            "perdiem_path is NULL but the policy has per-diem categories".into(),
-                        ))
-                    }
-                    None => Default::default(),
-                };
-                Ok(drg_points {
-                    policy,
-                    weights,
-                    perdiem,
-                })
-            })();
-            match opened {
-                Ok(p) => Box::into_raw(Box::new(p)),
-                Err(f) => {
-                    f.report();
-                    ptr::null_mut()
+        open_handle(|| {
+            let policy_path = str_arg(policy_path, "policy_path")?;
+            let weights_path = str_arg(weights_path, "weights_path")?;
+            let perdiem_path = opt_str_arg(perdiem_path, "perdiem_path")?;
+            let policy = Policy::load(policy_path)
+                .map_err(Failure::core)?;
+            let open = |path: &str| {
+                std::fs::File::open(path)
+                    .map(std::io::BufReader::new)
+                    .map_err(|e| Failure(DRG_ERROR_POINTS, format!("{path}: {e}")))
+            };
+            let weights = points::read_weights_csv(open(weights_path)?)
+                .map_err(|e| Failure::core_in(weights_path, e))?;
+            let perdiem = match perdiem_path {
+                Some(path) => points::read_perdiem_csv(open(path)?)
+                    .map_err(|e| Failure::core_in(path, e))?,
+                None if policy.perdiem.is_some() => {
+                    return Err(Failure(
+                        DRG_ERROR_POINTS,
+                        "perdiem_path is NULL but the policy has per-diem categories".into(),
+                    ))
                 }
-            }
+                None => Default::default(),
+            };
+            Ok(drg_points {
+                policy,
+                weights,
+                perdiem,
+            })
         })
     }
 }

@@ -8,23 +8,23 @@ use drg_core::columns::ColumnMap;
 use drg_core::read::{self, InputKind, ReadOptions, TextEncoding};
 
 use super::Outcome;
-use crate::args::{ColumnsArgs, Encoding, InputFormat, ReadArgs};
+use crate::args::{ColumnsArgs, Encoding, InputArgs, InputFormat};
 
 /// The drg-core reading options of a command's arguments.
-pub fn read_options(read: &ReadArgs, encoding: Encoding, format: InputFormat) -> Result<ReadOptions, String> {
+pub fn read_options(read: &InputArgs) -> Result<ReadOptions, String> {
     let columns = match &read.columns {
         Some(path) => Some(Arc::new(ColumnMap::load(path).map_err(|e| e.to_string())?)),
         None => None,
     };
     Ok(ReadOptions {
-        kind: match format {
+        kind: match read.input_format {
             InputFormat::Auto => InputKind::Auto,
             InputFormat::Csv => InputKind::Csv,
             InputFormat::Jsonl => InputKind::Json,
             InputFormat::Xlsx => InputKind::Xlsx,
         },
         sheet: read.sheet.clone(),
-        encoding: match encoding {
+        encoding: match read.encoding {
             Encoding::Utf8 => TextEncoding::Utf8,
             Encoding::Gbk => TextEncoding::Gbk,
         },
@@ -45,6 +45,6 @@ pub fn show(input: &str, options: &ReadOptions) -> Outcome {
 
 /// `drg columns`.
 pub fn command(args: ColumnsArgs) -> Outcome {
-    let options = read_options(&args.read, args.encoding, args.input_format)?;
+    let options = read_options(&args.read)?;
     show(&args.input, &options)
 }

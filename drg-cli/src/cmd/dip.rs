@@ -1,164 +1,26 @@
 //! `drg dip`: the DIP catalogue, groups, case points and settlement from
 //! case files (specs/dip.md).
 //!
-//! Files are read as `drg group` reads them (CSV or JSONL, `--encoding gbk`,
-//! a bad row reported and the rest going on) and in batches: each batch is
-//! grouped and scored on every core, written out and forgotten, so memory
-//! does not grow with the period. Every rule is in `drg_core::dip`.
+//! Files are read as `drg group` reads them (`drg_core::read`: CSV, JSONL or
+//! .xlsx, GBK, HIS column names, a bad row reported and the rest going on)
+//! and in batches (`super::pipeline`): each batch is grouped and scored on
+//! every core, written out and forgotten, so memory does not grow with the
+//! period. Every rule is in `drg_core::dip`.
 
 use std::fs::File;
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
 use drg_core::dip::{self, CaseKeys, Catalogue, CatalogueBuilder, Dip, DipGrouping, DipPolicy, DipStatus, KeyMaker};
-use drg_core::io::{CsvCases, CsvLayout, InputError, JsonCaseRow, JsonCases, RowError};
 use drg_core::points;
-use drg_core::Case;
 
 use super::explain::read_case_json;
-use super::group::progress_line;
-use super::{load_pack, open_input, Outcome};
-use crate::args::{DipCommand, DipInput, InputFormat, PackChoice};
-
-/// Rows read before a batch is handed to the workers.
-const BATCH_ROWS: usize = 32 * 1024;
-/// Rows one worker takes at a time.
-const CHUNK_ROWS: usize = 2048;
-
-/// An open case file.
-enum Source {
-    Csv(CsvCases<drg_core::io::GuardedCsv<Box<dyn BufRead>>>),
-    Json(JsonCases<Box<dyn BufRead>>),
-}
-
-/// A share of a batch: raw CSV records (parsed by the worker) or JSON rows.
-enum Chunk<'a> {
-    Csv(&'a [csv::ByteRecord], &'a CsvLayout),
-    Json(&'a [JsonCaseRow]),
-}
-
-impl Chunk<'_> {
-    /// Calls `f` with every row's line and case (or why it cannot be read).
-    fn each(&self, mut f: impl FnMut(u64, Result<&Case, &RowError>)) {
-        match self {
-            Chunk::Csv(records, layout) => {
-                let (mut case, mut extra) = (Case::default(), Vec::new());
-                for record in *records {
-                    let line = record.position().map_or(0, |p| p.line());
-                    match layout.parse_into(record, &mut case, &mut extra) {
-                        Ok(()) => f(line, Ok(&case)),
-                        Err(e) => f(line, Err(&e)),
-                    }
-                }
-            }
-            Chunk::Json(rows) => {
-                for row in *rows {
-                    f(row.line, row.case.as_ref());
-                }
-            }
-        }
-    }
-}
-
-/// A case file being read: its name, its rows, how far it is.
-struct Input {
-    name: String,
-    source: Source,
-    threads: usize,
-    progress: Option<(Instant, Option<u64>, Instant)>,
-    rows: u64,
-}
-
-impl Input {
-    fn open(name: &str, options: &DipInput) -> Result<Input, String> {
-        let mut reader = open_input(name, options.encoding)?;
-        let json = match options.input_format {
-            InputFormat::Csv => false,
-            InputFormat::Jsonl => true,
-            // The file's extension, else its first bytes, as for every reader.
-            _ => {
-                let start = reader.fill_buf().map_err(|e| format!("{name}: {e}"))?;
-                drg_core::read::detect_kind(name, start) == drg_core::read::InputKind::Json
-            }
-        };
-        let source = if json {
-            Source::Json(JsonCases::new(reader).map_err(|e| format!("{name}: {e}"))?)
-        } else {
-            Source::Csv(CsvCases::new(reader).map_err(|e| format!("{name}: {e}"))?)
-        };
-        let threads = options.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
-        // A progress line when a person watches: standard error is a terminal.
-        let progress = (!options.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
-            let size = (name != "-").then(|| std::fs::metadata(name).ok().map(|m| m.len())).flatten();
-            (Instant::now(), size, Instant::now())
-        });
-        Ok(Input { name: name.to_string(), source, threads: threads.max(1), progress, rows: 0 })
-    }
-
-    /// Reads the file batch by batch; `work` runs on every core, one chunk
-    /// at a time, and `sink` takes the results in input order.
-    fn process<R: Send>(
-        &mut self,
-        work: impl Fn(&Chunk<'_>) -> R + Sync,
-        mut sink: impl FnMut(R) -> Result<(), String>,
-    ) -> Result<(), String> {
-        let name = self.name.clone();
-        let fail = |e: InputError| format!("{name}: {e}");
-        let mut records: Vec<csv::ByteRecord> = Vec::new();
-        loop {
-            let (results, n, bytes) = match &mut self.source {
-                Source::Csv(reader) => {
-                    let mut n = 0;
-                    while n < BATCH_ROWS {
-                        if n == records.len() {
-                            records.push(csv::ByteRecord::with_capacity(256, 16));
-                        }
-                        if !reader.read_record(&mut records[n]).map_err(fail)? {
-                            break;
-                        }
-                        n += 1;
-                    }
-                    let layout = reader.layout();
-                    let chunks: Vec<Chunk<'_>> = records[..n].chunks(CHUNK_ROWS).map(|c| Chunk::Csv(c, layout)).collect();
-                    let bytes = records[..n].last().and_then(|r| r.position()).map_or(0, |p| p.byte());
-                    (drg_core::parallel::par_map(&chunks, self.threads, &work), n, bytes)
-                }
-                Source::Json(reader) => {
-                    let mut rows = Vec::with_capacity(BATCH_ROWS);
-                    for row in reader.by_ref() {
-                        rows.push(row.map_err(fail)?);
-                        if rows.len() == BATCH_ROWS {
-                            break;
-                        }
-                    }
-                    let chunks: Vec<Chunk<'_>> = rows.chunks(CHUNK_ROWS).map(Chunk::Json).collect();
-                    let n = rows.len();
-                    (drg_core::parallel::par_map(&chunks, self.threads, &work), n, 0)
-                }
-            };
-            for r in results {
-                sink(r)?;
-            }
-            self.rows += n as u64;
-            if let Some((started, total, last)) = &mut self.progress {
-                if last.elapsed().as_millis() >= 250 {
-                    *last = Instant::now();
-                    let line = progress_line(self.rows, started.elapsed().as_secs_f64(), bytes, *total);
-                    eprint!("\r{line:<60}");
-                }
-            }
-            if n < BATCH_ROWS {
-                if self.progress.is_some() {
-                    eprint!("\r{:<60}\r", "");
-                }
-                return Ok(());
-            }
-        }
-    }
-}
+use super::pipeline::{CaseInput, Chunk, CHUNK_ROWS};
+use super::{load_pack, Outcome};
+use crate::args::{CaseFileArgs, DipCommand, PackChoice};
 
 fn load_policy(path: &Path) -> Result<DipPolicy, String> {
     DipPolicy::load(path).map_err(|e| e.to_string())
@@ -179,9 +41,9 @@ struct Summary {
 }
 
 /// Builds the catalogue from a history file (dip.md §2).
-fn build_catalogue(policy: &DipPolicy, keys: &KeyMaker, history: &str, options: &DipInput) -> Result<Catalogue, String> {
+fn build_catalogue(policy: &DipPolicy, keys: &KeyMaker, history: &str, options: &CaseFileArgs) -> Result<Catalogue, String> {
     let started = Instant::now();
-    let mut input = Input::open(history, options)?;
+    let mut input = CaseInput::open_cases(history, options)?;
     let mut builder = CatalogueBuilder::new(policy);
     let mut summary = Summary::default();
     let mut ignored = 0u64;
@@ -242,12 +104,12 @@ fn read_catalogue(path: &Path) -> Result<Catalogue, String> {
     dip::read_catalogue_csv(std::io::BufReader::new(file)).map_err(|e| format!("{}: {e}", path.display()))
 }
 
-fn create(path: &Path) -> Result<BufWriter<Box<dyn Write>>, String> {
+fn create(path: &Path) -> Result<BufWriter<Box<dyn Write + Send>>, String> {
     let file = File::create(path).map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(BufWriter::with_capacity(1 << 20, Box::new(file)))
 }
 
-fn output(path: Option<&PathBuf>) -> Result<BufWriter<Box<dyn Write>>, String> {
+fn output(path: Option<&PathBuf>) -> Result<BufWriter<Box<dyn Write + Send>>, String> {
     match path {
         Some(p) => create(p),
         None => Ok(BufWriter::with_capacity(1 << 20, Box::new(std::io::stdout()))),
@@ -336,9 +198,9 @@ fn status_summary(statuses: &[u64; 4], unknown_codes: u64) -> String {
 }
 
 /// `drg dip group`.
-fn group(dip: &Dip, cases: &str, output_path: Option<&PathBuf>, options: &DipInput) -> Result<(), String> {
+fn group(dip: &Dip, cases: &str, output_path: Option<&PathBuf>, options: &CaseFileArgs) -> Result<(), String> {
     let started = Instant::now();
-    let mut input = Input::open(cases, options)?;
+    let mut input = CaseInput::open_cases(cases, options)?;
     let what = output_path.map_or("standard output".to_string(), |p| p.display().to_string());
     let mut out = output(output_path)?;
     write_all(&mut out, &header(&dip::groups_header()), &what)?;
@@ -358,18 +220,18 @@ fn group(dip: &Dip, cases: &str, output_path: Option<&PathBuf>, options: &DipInp
         let seconds = started.elapsed().as_secs_f64();
         eprintln!(
             "drg dip group: {} cases: {}; {seconds:.2} s, {:.0} cases/s",
-            input.rows,
+            input.read,
             status_summary(&statuses, unknown),
-            input.rows as f64 / seconds.max(1e-9)
+            input.read as f64 / seconds.max(1e-9)
         );
     }
     Ok(())
 }
 
 /// `drg dip run`: the period grouped, scored and settled into `out_dir`.
-fn run(dip: &Dip, period: &str, out_dir: &Path, options: &DipInput) -> Result<(), String> {
+fn run(dip: &Dip, period: &str, out_dir: &Path, options: &CaseFileArgs) -> Result<(), String> {
     let started = Instant::now();
-    let mut input = Input::open(period, options)?;
+    let mut input = CaseInput::open_cases(period, options)?;
     let (groups_path, points_path) = (out_dir.join("groups.csv"), out_dir.join("case_points.csv"));
     let mut groups = create(&groups_path)?;
     let mut case_points = create(&points_path)?;
@@ -418,14 +280,14 @@ fn run(dip: &Dip, period: &str, out_dir: &Path, options: &DipInput) -> Result<()
         let p = &settlement.period;
         eprintln!(
             "drg dip run: {} cases: {}; {} scored, {} points, pool {} yuan, point value {} yuan/point, {} hospitals; {seconds:.2} s, {:.0} cases/s",
-            input.rows,
+            input.read,
             status_summary(&statuses, unknown),
-            input.rows - no_cost,
+            input.read - no_cost,
             points::fixed(p.points, 4),
             points::fixed(p.pool, 2),
             points::fixed(p.point_value, 6),
             settlement.hospitals.len(),
-            input.rows as f64 / seconds.max(1e-9)
+            input.read as f64 / seconds.max(1e-9)
         );
     }
     Ok(())

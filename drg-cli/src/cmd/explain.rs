@@ -63,7 +63,7 @@ pub fn command(args: ExplainArgs) -> Outcome {
     let case = match (&args.case, &args.input, &args.id) {
         (Some(json), _, _) => read_case_json(json)?,
         (None, Some(path), Some(id)) => {
-            let options = super::columns::read_options(&args.read, args.encoding, crate::args::InputFormat::Auto)?;
+            let options = super::columns::read_options(&args.read)?;
             find_case_in_file(path, id, &options)?
         }
         _ => return Err("give the case with --case JSON, or with --input FILE --id ID".into()),

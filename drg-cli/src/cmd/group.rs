@@ -28,7 +28,7 @@ use crate::args::{GroupArgs, OutputFormat};
 
 /// `drg group`.
 pub fn command(args: GroupArgs) -> Outcome {
-    let options = read_options(&args.read, args.encoding, args.input_format)?;
+    let options = read_options(&args.read)?;
     if args.dry_run {
         return show(&args.input, &options);
     }

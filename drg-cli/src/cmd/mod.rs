@@ -8,18 +8,18 @@ pub mod explain;
 pub mod group;
 pub mod pack;
 pub mod pack_diff;
+pub mod pipeline;
 pub mod points;
 pub mod report;
 pub mod serve;
 
-use std::io::BufRead;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::process::ExitCode;
 
 use drg_core::Pack;
 
-use crate::args::{Encoding, PackChoice};
+use crate::args::PackChoice;
 
 /// What a command gives back: its exit code, or why it failed.
 pub type Outcome = Result<ExitCode, Failure>;
@@ -141,17 +141,4 @@ fn same_file(_: &std::fs::Metadata, _: &std::fs::Metadata, a: &Path, b: &Path) -
 /// [`drg_packs::resolve`] (an existing path, else a bundled id or `demo`).
 pub fn load_pack(choice: &PackChoice) -> Result<Pack, Failure> {
     Ok(drg_packs::open_or_default(choice.pack.as_deref())?)
-}
-
-/// Opens an input file (or `-`, standard input) as UTF-8 text: GBK is
-/// decoded with `--encoding gbk`; otherwise an input whose first megabyte is
-/// not UTF-8 is refused (see `drg_core::read::open_text`). Commands that read
-/// cases should open them with `drg_core::read::open_cases` instead, which
-/// also reads Excel and understands HIS column names.
-pub fn open_input(input: &str, encoding: Encoding) -> Result<Box<dyn BufRead>, String> {
-    let encoding = match encoding {
-        Encoding::Utf8 => drg_core::read::TextEncoding::Utf8,
-        Encoding::Gbk => drg_core::read::TextEncoding::Gbk,
-    };
-    drg_core::read::open_text(input, encoding).map_err(|e| e.to_string())
 }

@@ -18,7 +18,7 @@ use drg_core::diff::{case_weight, CaseChange, DrgWeights, Grouping, PackDiff};
 use drg_core::io::{push_csv_field, CsvCases};
 use drg_core::{Case, GroupResult, Grouper};
 
-use super::{open_input, Outcome};
+use super::Outcome;
 use crate::args::{PackChoice, PackDiffArgs};
 
 /// `drg pack diff`.
@@ -35,8 +35,11 @@ pub fn command(args: PackDiffArgs) -> Outcome {
         File::create(&path).map(|f| BufWriter::with_capacity(1 << 20, f)).map_err(|e| format!("{}: {e}", path.display()))
     };
     let started = Instant::now();
-    let input = open_input(&args.cases, args.encoding)?;
-    let mut cases = CsvCases::new(input).map_err(|e| format!("{}: {e}", args.cases))?;
+    let options = super::columns::read_options(&args.read)?;
+    let mut cases = match drg_core::read::open_cases(&args.cases, &options).map_err(|e| format!("{}: {e}", args.cases))? {
+        drg_core::read::CaseSource::Records(records) => records,
+        drg_core::read::CaseSource::Json(_) => return Err(format!("{}: pack diff reads a CSV or an .xlsx workbook, not JSON", args.cases)),
+    };
     let layout = cases.layout().clone();
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
 

@@ -1,7 +1,9 @@
-//! `drg points`: calibration, scoring and settlement from CSV files.
+//! `drg points`: calibration, scoring and settlement from case files.
 //!
 //! This module only reads and writes files; every rule is in
-//! `drg_core::points`.
+//! `drg_core::points`. Case files are read through `drg_core::read` (CSV,
+//! GBK, .xlsx, HIS column names, `--columns`) in batches scored on every
+//! core (`super::pipeline`).
 
 use std::fs::File;
 use std::io::BufReader;
@@ -10,13 +12,15 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use drg_core::case::{parse_number, parse_whole, Field};
-use drg_core::columns::{hospital_level_code, lenient_number, ColumnPlan, Understood};
-use drg_core::io::{csv_reader, CsvLayout, CsvLimits, GuardedCsv};
+use drg_core::columns::{hospital_level_code, lenient_number};
+use drg_core::io::CsvLayout;
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
+use drg_core::read::{cell_text, RecordSource};
 use drg_core::{Grouper, Status};
 
+use super::pipeline::{CaseInput, Chunk};
 use super::{load_pack, refuse_overwriting_inputs, Outcome};
-use crate::args::{PackChoice, PointsCommand, PolicyArg, WeightsSource};
+use crate::args::{CaseFileArgs, PackChoice, PointsCommand, PolicyArg, WeightsSource};
 
 /// Cases of a history or period file, with the line of each.
 pub struct PointsInput {
@@ -53,39 +57,6 @@ impl CaseRow {
     }
 }
 
-/// Reads a case CSV for point calculation row by row. When the file has a
-/// `status` column, `status` and `drg` are used as given (an empty status is
-/// a case that was not grouped); a file without one is grouped with the pack
-/// `grouper` gives. Rows that cannot be used are reported on standard error
-/// and left out; a bad discharge date refuses the file.
-pub struct CaseReader {
-    shown: String,
-    reader: csv::Reader<GuardedCsv<BufReader<File>>>,
-    width: usize,
-    c_id: usize,
-    c_hospital: usize,
-    c_cost: usize,
-    c_level: Option<usize>,
-    c_self_pay: Option<usize>,
-    c_los: Option<usize>,
-    c_dept: Option<usize>,
-    c_diagnoses: Option<usize>,
-    c_date: Option<usize>,
-    result_columns: Option<(usize, usize)>,
-    layout: Option<CsvLayout>,
-    group_with: Option<Grouper>,
-    record: csv::ByteRecord,
-    /// How many rows were grouped with the pack.
-    pub grouped_here: u64,
-}
-
-fn field_text(record: &csv::ByteRecord, i: usize) -> std::borrow::Cow<'_, str> {
-    match std::str::from_utf8(&record[i]) {
-        Ok(t) => std::borrow::Cow::Borrowed(t.trim()),
-        Err(_) => std::borrow::Cow::Owned(String::from_utf8_lossy(&record[i]).trim().to_string()),
-    }
-}
-
 fn set_text(slot: &mut String, text: &str) {
     slot.clear();
     slot.push_str(text);
@@ -102,184 +73,247 @@ fn set_option(slot: &mut Option<String>, text: Option<&str>) {
     }
 }
 
-impl CaseReader {
-    pub fn open(path: &Path) -> Result<CaseReader, String> {
-        let shown = path.display().to_string();
-        let file = File::open(path).map_err(|e| format!("{shown}: {e}"))?;
-        // The reader every case file goes through: rows, headers and fields past
-        // drg_core's limits, and an unterminated quote, are refused with the line.
-        let mut reader = csv_reader(BufReader::with_capacity(1 << 20, file), CsvLimits::default());
-        let header = reader.byte_headers().map_err(|e| format!("{shown}: {e}"))?.clone();
-        let names: Vec<String> = header
-            .iter()
-            .enumerate()
-            .map(|(i, n)| {
-                let n = String::from_utf8_lossy(n);
-                let n = if i == 0 { n.trim_start_matches('\u{feff}').to_string() } else { n.to_string() };
-                n.trim().to_string()
-            })
-            .collect();
-        // Headers are understood as every reader understands them (aliases such
-        // as 病案号 and 住院总费用, specs/columns.md); result columns by name.
-        let plan = ColumnPlan::from_headers(&names, None).map_err(|e| format!("{shown}: {e}"))?;
-        let col = |name: &str| {
-            plan.columns
-                .iter()
-                .position(|c| matches!(&c.understood, Understood::Field { target, .. } if target.name() == name))
-                .or_else(|| names.iter().position(|n| n == name))
-        };
-        let (c_id, c_hospital, c_cost) = match (col("id"), col("hospital"), col("total_cost")) {
+/// Where the columns point calculation reads are in a case file, found as
+/// every reader finds them (aliases such as 病案号 and 住院总费用, a mapping
+/// file; specs/columns.md); `status` and `drg` by name.
+#[derive(Clone)]
+struct PointsColumns {
+    width: usize,
+    id: usize,
+    hospital: usize,
+    cost: usize,
+    level: Option<usize>,
+    self_pay: Option<usize>,
+    los: Option<usize>,
+    dept: Option<usize>,
+    /// The diagnoses: one `diagnoses` column, or wide columns in order.
+    diagnoses: Vec<usize>,
+    date: Option<usize>,
+    results: Option<(usize, usize)>,
+}
+
+impl PointsColumns {
+    fn of(source: &RecordSource, shown: &str) -> Result<PointsColumns, String> {
+        let col = |name: &str| source.column(name);
+        let (id, hospital, cost) = match (col("id"), col("hospital"), col("total_cost")) {
             (Some(a), Some(b), Some(c)) => (a, b, c),
-            _ => return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", "))),
+            _ => {
+                let names: Vec<&str> = source.layout().plan().columns.iter().map(|c| c.header.as_str()).collect();
+                return Err(format!("{shown}: needs the columns id, hospital and total_cost (it has: {})", names.join(", ")));
+            }
         };
-        let result_columns = col("status").zip(col("drg"));
-        let layout = CsvLayout::from_header(&header).ok();
-        if result_columns.is_none() && layout.is_none() {
+        let results = col("status").zip(col("drg"));
+        if results.is_none() && !source.has_case_columns() {
             return Err(format!(
                 "{shown}: needs status and drg columns (grouped cases), or the case columns id, sex, age_years and diagnoses to group them"
             ));
         }
-        Ok(CaseReader {
-            width: names.len(),
-            c_id,
-            c_hospital,
-            c_cost,
-            c_level: col("hospital_level"),
-            c_self_pay: col("self_pay"),
-            c_los: col("los_days"),
-            c_dept: col("dept"),
-            c_diagnoses: col("diagnoses"),
-            c_date: col("discharge_date"),
-            result_columns,
-            layout,
-            group_with: None,
-            record: csv::ByteRecord::new(),
-            grouped_here: 0,
-            shown,
-            reader,
+        Ok(PointsColumns {
+            width: source.width(),
+            id,
+            hospital,
+            cost,
+            level: col("hospital_level"),
+            self_pay: col("self_pay"),
+            los: col("los_days"),
+            dept: col("dept"),
+            diagnoses: source.diagnosis_columns(),
+            date: col("discharge_date"),
+            results,
         })
+    }
+
+    /// Reads `record` into `row` (reusing its memory). A value that cannot
+    /// be read is noted in `notes` and taken as missing; a row of the wrong
+    /// length is noted and left out (`Ok(false)`); a bad discharge date
+    /// refuses the file.
+    fn read(&self, record: &csv::ByteRecord, group: Option<(&CsvLayout, &Grouper)>, row: &mut CaseRow, notes: &mut Vec<String>) -> Result<bool, String> {
+        let line = record.position().map_or(0, |p| p.line());
+        row.line = line;
+        if record.len() != self.width {
+            notes.push(format!("line {line}: expected {} fields, found {}; row left out", self.width, record.len()));
+            return Ok(false);
+        }
+        let text = |i: usize| cell_text(&record[i]);
+        let mut number = |i: Option<usize>, field: Field| -> Option<f64> {
+            let raw = text(i?);
+            match parse_number(&raw).or_else(|e| lenient_number(field, &raw).map(Some).ok_or(e)) {
+                Ok(v) => v,
+                Err(e) => {
+                    notes.push(format!("line {line}: {}: {e}; taken as missing", field.name()));
+                    None
+                }
+            }
+        };
+        row.case.total_cost = number(Some(self.cost), Field::TotalCost);
+        row.case.self_pay = number(self.self_pay, Field::SelfPay);
+        row.los_days = match self.los.map(|i| lenient_whole(Field::LosDays, &text(i))) {
+            None | Some(Ok(None)) => None,
+            Some(Ok(v)) => v,
+            Some(Err(e)) => {
+                notes.push(format!("line {line}: los_days: {e}; taken as missing"));
+                None
+            }
+        };
+        set_text(&mut row.case.id, &text(self.id));
+        set_text(&mut row.case.hospital, &text(self.hospital));
+        let level = self.level.map(text);
+        set_option(&mut row.case.hospital_level, level.as_deref().map(|l| hospital_level_code(l).unwrap_or(l)));
+        set_text(&mut row.dept, self.dept.map(text).as_deref().unwrap_or(""));
+        row.diagnoses.clear();
+        for &i in &self.diagnoses {
+            let t = text(i);
+            if !t.is_empty() {
+                if !row.diagnoses.is_empty() {
+                    row.diagnoses.push('|');
+                }
+                row.diagnoses.push_str(&t);
+            }
+        }
+        row.month = match self.date {
+            None => None,
+            Some(i) => Some(points::parse_discharge_date(&text(i)).map_err(|e| format!("line {line}: {e}"))?),
+        };
+        match (self.results, group) {
+            (Some((c_status, c_drg)), _) => {
+                let status = text(c_status);
+                row.invalid = status == "invalid";
+                let drg = (status == "grouped").then(|| text(c_drg));
+                set_option(&mut row.case.drg, drg.as_deref());
+            }
+            (None, Some((layout, grouper))) => {
+                let parsed = layout.parse(record);
+                row.invalid = true;
+                row.case.drg = parsed.case.ok().and_then(|case| {
+                    let r = grouper.group(&case);
+                    row.invalid = r.status == Status::Invalid;
+                    (r.status == Status::Grouped).then(|| r.drg.unwrap_or_default().to_string())
+                });
+            }
+            (None, None) => unreachable!("a file without results is grouped"),
+        }
+        Ok(true)
+    }
+}
+
+/// A whole number as exports write it (`12`, `12天`).
+fn lenient_whole(field: Field, text: &str) -> Result<Option<i64>, String> {
+    match parse_whole(text) {
+        Ok(v) => Ok(v),
+        Err(e) => match lenient_number(field, text) {
+            Some(v) if v.fract() == 0.0 && v.abs() < 9.0e15 => Ok(Some(v as i64)),
+            _ => Err(e),
+        },
+    }
+}
+
+/// A case file for point calculation: read in batches on every core
+/// (`super::pipeline`), its columns found once.
+pub struct CaseReader {
+    input: CaseInput,
+    columns: PointsColumns,
+    /// The pack's grouper, for a file without results.
+    grouper: Option<Grouper>,
+}
+
+impl CaseReader {
+    /// Opens a case file (CSV, GBK, .xlsx). When the file has `status` and
+    /// `drg` columns they are used as given (an empty status is a case that
+    /// was not grouped); a file without them is grouped with the pack
+    /// `grouper` gives.
+    pub fn open(path: &Path, options: &CaseFileArgs, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<CaseReader, String> {
+        let shown = path.display().to_string();
+        let input = CaseInput::open_records(&shown, options)?;
+        let source = input.records().expect("opened as records");
+        let columns = PointsColumns::of(source, &shown)?;
+        let grouper = if columns.results.is_none() { Some(grouper()?) } else { None };
+        Ok(CaseReader { input, columns, grouper })
     }
 
     /// Whether the file has a discharge_date column (the year's tables).
     pub fn has_dates(&self) -> bool {
-        self.c_date.is_some()
+        self.columns.date.is_some()
     }
 
-    /// Reads the next usable row into `row` (reusing its memory); `false` at
-    /// the end.
-    pub fn next_into(&mut self, row: &mut CaseRow, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<bool, String> {
-        let shown = &self.shown;
-        loop {
-            if !self.reader.read_byte_record(&mut self.record).map_err(|e| format!("{shown}: {e}"))? {
-                return Ok(false);
-            }
-            let record = &self.record;
-            let line = record.position().map_or(0, |p| p.line());
-            if record.len() != self.width {
-                eprintln!("{shown} line {line}: expected {} fields, found {}; row left out", self.width, record.len());
-                continue;
-            }
-            let number = |i: Option<usize>, field: Field| -> Option<f64> {
-                let i = i?;
-                let raw = field_text(record, i);
-                match parse_number(&raw).or_else(|e| lenient_number(field, &raw).map(Some).ok_or(e)) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        eprintln!("{shown} line {line}: {}: {e}; taken as missing", field.name());
-                        None
+    /// How many rows were grouped with the pack.
+    pub fn grouped_here(&self) -> u64 {
+        if self.grouper.is_some() { self.input.read } else { 0 }
+    }
+
+    /// Reads every row: `each` folds a chunk's usable rows into an `A` on
+    /// every core (a chunk at a time, its row's memory reused); `sink`
+    /// takes the `A`s in input order. The notes of unreadable values are
+    /// printed by line, in order.
+    fn process<A: Default + Send>(
+        &mut self,
+        each: impl Fn(&mut A, &CaseRow) + Sync,
+        mut sink: impl FnMut(A) -> Result<(), String> + Send,
+    ) -> Result<(), String> {
+        let shown = self.input.name.clone();
+        let columns = &self.columns;
+        let grouper = self.grouper.as_ref();
+        self.input.process(
+            |chunk| -> Result<(Vec<String>, A), String> {
+                let group = match (chunk, grouper) {
+                    (Chunk::Records(_, layout), Some(g)) => Some((*layout, g)),
+                    _ => None,
+                };
+                let (mut notes, mut acc, mut row) = (Vec::new(), A::default(), CaseRow::default());
+                for record in chunk.records() {
+                    if columns.read(record, group, &mut row, &mut notes)? {
+                        each(&mut acc, &row);
                     }
                 }
-            };
-            row.line = line;
-            set_text(&mut row.case.id, &field_text(record, self.c_id));
-            set_text(&mut row.case.hospital, &field_text(record, self.c_hospital));
-            let level = self.c_level.map(|i| field_text(record, i));
-            set_option(&mut row.case.hospital_level, level.as_deref().map(|l| hospital_level_code(l).unwrap_or(l)));
-            row.case.total_cost = number(Some(self.c_cost), Field::TotalCost);
-            row.case.self_pay = number(self.c_self_pay, Field::SelfPay);
-            row.los_days = match self.c_los.map(|i| parse_whole(&field_text(record, i))) {
-                None | Some(Ok(None)) => None,
-                Some(Ok(v)) => v,
-                Some(Err(e)) => {
-                    eprintln!("{shown} line {line}: los_days: {e}; taken as missing");
-                    None
+                Ok((notes, acc))
+            },
+            |done| {
+                let (notes, acc) = done.map_err(|e| format!("{shown} {e}"))?;
+                for note in notes {
+                    eprintln!("{shown} {note}");
                 }
-            };
-            set_text(&mut row.dept, self.c_dept.map(|i| field_text(record, i)).as_deref().unwrap_or(""));
-            set_text(&mut row.diagnoses, self.c_diagnoses.map(|i| field_text(record, i)).as_deref().unwrap_or(""));
-            row.month = match self.c_date {
-                None => None,
-                Some(i) => Some(points::parse_discharge_date(&field_text(record, i)).map_err(|e| format!("{shown} line {line}: {e}"))?),
-            };
-            match self.result_columns {
-                Some((c_status, c_drg)) => {
-                    let status = field_text(record, c_status);
-                    row.invalid = status == "invalid";
-                    let drg = (status == "grouped").then(|| field_text(record, c_drg));
-                    set_option(&mut row.case.drg, drg.as_deref());
-                }
-                None => {
-                    let layout = self.layout.as_ref().expect("checked at open");
-                    if self.group_with.is_none() {
-                        self.group_with = Some(grouper()?);
-                    }
-                    self.grouped_here += 1;
-                    let parsed = layout.parse(record);
-                    let grouper = self.group_with.as_ref().expect("just set");
-                    row.invalid = true;
-                    row.case.drg = parsed.case.ok().and_then(|case| {
-                        let r = grouper.group(&case);
-                        row.invalid = r.status == Status::Invalid;
-                        (r.status == Status::Grouped).then(|| r.drg.unwrap_or_default().to_string())
-                    });
-                }
-            }
-            return Ok(true);
-        }
+                sink(acc)
+            },
+        )
     }
 }
 
-/// Reads a case CSV for point calculation (see [`CaseReader`]). Rows that
-/// cannot be used are reported on standard error and left out.
-// Kept for the commands that share this reader (DIP); `drg points` streams.
-#[allow(dead_code)]
-pub fn read_cases(path: &Path, grouper: &mut dyn FnMut() -> Result<Grouper, String>) -> Result<PointsInput, String> {
-    read_history(path, &Policy::default(), grouper).map(|(input, _)| input)
-}
-
-/// [`read_cases`] with each case's per-diem stay under `policy`.
+/// The cases of a history file with each one's per-diem stay under
+/// `policy`; rows that cannot be used are reported on standard error and
+/// left out.
 pub fn read_history(
     path: &Path,
     policy: &Policy,
+    options: &CaseFileArgs,
     grouper: &mut dyn FnMut() -> Result<Grouper, String>,
 ) -> Result<(PointsInput, Vec<Option<points::PerDiemStay>>), String> {
-    let mut reader = CaseReader::open(path)?;
+    let mut reader = CaseReader::open(path, options, grouper)?;
     let mut input = PointsInput { cases: Vec::new(), lines: Vec::new(), grouped_here: 0 };
     let mut stays = Vec::new();
-    let mut row = CaseRow::default();
-    while reader.next_into(&mut row, grouper)? {
-        stays.push(row.stay(policy));
-        input.cases.push(row.case.clone());
-        input.lines.push(row.line);
-    }
-    input.grouped_here = reader.grouped_here;
+    type Rows = Vec<(PointsCase, u64, Option<points::PerDiemStay>)>;
+    reader.process(
+        |rows: &mut Rows, row| rows.push((row.case.clone(), row.line, row.stay(policy))),
+        |rows| {
+            for (case, line, stay) in rows {
+                input.cases.push(case);
+                input.lines.push(line);
+                stays.push(stay);
+            }
+            Ok(())
+        },
+    )?;
+    input.grouped_here = reader.grouped_here();
     Ok((input, stays))
 }
 
-/// Calibrates from a history file, reporting the rows left out by line.
-// Kept for the commands that share this reader (DIP); `drg points` streams.
-#[allow(dead_code)]
-pub fn calibrate(policy: &Policy, history: &Path, input: &PointsInput) -> Result<Weights, String> {
-    calibrate_stays(policy, history, input, &[]).map(|(w, _)| w)
-}
-
-/// [`calibrate`] with per-diem care: `stays` holds each case's per-diem stay
-/// (empty: no case is per-diem).
+/// Calibrates from a history file with per-diem care, reporting the rows
+/// left out by line: `stays` holds each case's per-diem stay (empty: no
+/// case is per-diem).
 pub fn calibrate_stays(
     policy: &Policy,
     history: &Path,
     input: &PointsInput,
     stays: &[Option<points::PerDiemStay>],
+    quiet: bool,
 ) -> Result<(Weights, points::PerDiemRates), String> {
     let items = input.cases.iter().enumerate().map(|(i, c)| (c, stays.get(i).copied().flatten()));
     let (calibration, rates) = points::calibrate_stays(policy, items).map_err(|e| format!("{}: {e}", history.display()))?;
@@ -289,6 +323,9 @@ pub fn calibrate_stays(
             Skip::NotGrouped => not_grouped += 1,
             other => eprintln!("{} line {}: {other}; left out of calibration", history.display(), input.lines[*i]),
         }
+    }
+    if quiet {
+        return Ok((calibration.weights, rates));
     }
     eprintln!(
         "drg points: history {}: {} cases, {} used, {} not grouped (ignored), {} DRGs priced, overall average {}",
@@ -311,21 +348,6 @@ pub fn calibrate_stays(
         );
     }
     Ok((calibration.weights, rates))
-}
-
-/// Scores every case of a period; a case that cannot be scored is reported
-/// by line and left out (of the case points and of settlement).
-// Kept for the commands that share this reader (DIP); `drg points` streams.
-#[allow(dead_code)]
-pub fn score_all(policy: &Policy, weights: &Weights, period: &Path, input: PointsInput) -> Vec<(PointsCase, CaseScore)> {
-    let mut scored = Vec::with_capacity(input.cases.len());
-    for (case, line) in input.cases.into_iter().zip(input.lines) {
-        match points::score(policy, weights, &case) {
-            Ok(s) => scored.push((case, s)),
-            Err(skip) => eprintln!("{} line {line}: {skip}; not scored, left out of settlement", period.display()),
-        }
-    }
-    scored
 }
 
 pub fn read_weights(path: &Path) -> Result<Weights, String> {
@@ -381,12 +403,13 @@ fn tables_from(
     policy: &points::Policy,
     source: &WeightsSource,
     perdiem: Option<&Path>,
+    options: &CaseFileArgs,
     grouper: &mut dyn FnMut() -> Result<Grouper, String>,
 ) -> Result<Tables, String> {
     match (&source.history, &source.weights) {
         (Some(history), _) => {
-            let (input, stays) = read_history(history, policy, grouper)?;
-            let (weights, rates) = calibrate_stays(policy, history, &input, &stays)?;
+            let (input, stays) = read_history(history, policy, options, grouper)?;
+            let (weights, rates) = calibrate_stays(policy, history, &input, &stays, options.quiet)?;
             Ok(Tables { weights, rates })
         }
         (None, Some(weights)) => {
@@ -404,45 +427,78 @@ fn tables_from(
     }
 }
 
-/// Scores a period row by row: each scored case goes to `case_points` (when
-/// given) and into the settlement's ledger; a case that cannot be scored is
-/// reported by line and left out. Memory stays flat in the period's size.
+/// What one chunk of a period gives: its rows of case_points.csv, the
+/// settlement items of its scored cases, and why the others were not scored.
+#[derive(Default)]
+struct ScoredChunk {
+    case_points: Option<csv::Writer<Vec<u8>>>,
+    /// (hospital, points, total_cost, self_pay, month) of each scored case.
+    items: Vec<(String, f64, f64, f64, Option<points::Month>)>,
+    not_scored: Vec<String>,
+}
+
+/// Appends a row of case_points.csv (the fields of `case_points_row`,
+/// without copying the texts).
+fn case_points_row(out: &mut Option<csv::Writer<Vec<u8>>>, case: &PointsCase, s: &CaseScore) {
+    let w = out.get_or_insert_with(|| csv::Writer::from_writer(Vec::with_capacity(super::pipeline::CHUNK_ROWS * 64)));
+    for field in [case.id.as_str(), case.hospital.as_str(), s.drg.as_deref().unwrap_or(""), s.category.as_str()] {
+        w.write_field(field).expect("write to memory");
+    }
+    for x in [s.base_points, s.coef, s.points] {
+        w.write_field(points::fixed(x, 4)).expect("write to memory");
+    }
+    w.write_record(None::<&[u8]>).expect("write to memory");
+}
+
+/// Scores a period in chunks on every core: each scored case goes to
+/// `case_points` (when given) and into the settlement's ledger, in input
+/// order; a case that cannot be scored is reported by line and left out.
+/// Memory stays flat in the period's size.
 fn score_period(
     policy: &Policy,
     tables: &Tables,
     period: &Path,
+    options: &CaseFileArgs,
     grouper: &mut dyn FnMut() -> Result<Grouper, String>,
-    mut case_points: Option<&mut dyn std::io::Write>,
+    case_points: Option<&mut (dyn std::io::Write + Send)>,
 ) -> Result<(points::Ledger, bool), String> {
-    let mut reader = CaseReader::open(period)?;
-    let mut out = case_points.as_mut().map(|w| csv::Writer::from_writer(&mut **w));
-    let write_err = |e: csv::Error| format!("case points: {e}");
+    let mut reader = CaseReader::open(period, options, grouper)?;
+    let write_err = |e: std::io::Error| format!("case points: {e}");
+    let mut out = case_points;
     if let Some(out) = out.as_mut() {
-        out.write_record(points::case_points_header()).map_err(write_err)?;
+        let mut header = csv::Writer::from_writer(Vec::new());
+        header.write_record(points::case_points_header()).expect("write to memory");
+        out.write_all(&header.into_inner().expect("write to memory")).map_err(write_err)?;
     }
+    let write_rows = out.is_some();
+    let shown = period.display().to_string();
     let mut ledger = points::Ledger::new();
-    let mut row = CaseRow::default();
-    while reader.next_into(&mut row, grouper)? {
-        match points::score_stay(policy, &tables.weights, &tables.rates, &row.case, row.stay(policy)) {
+    reader.process(
+        |chunk: &mut ScoredChunk, row| match points::score_stay(policy, &tables.weights, &tables.rates, &row.case, row.stay(policy)) {
             Ok(s) => {
-                if let Some(out) = out.as_mut() {
-                    // case_points_row's fields, without copying the texts.
-                    let c = &row.case;
-                    for field in [c.id.as_str(), c.hospital.as_str(), s.drg.as_deref().unwrap_or(""), s.category.as_str()] {
-                        out.write_field(field).map_err(write_err)?;
-                    }
-                    for x in [s.base_points, s.coef, s.points] {
-                        out.write_field(points::fixed(x, 4)).map_err(write_err)?;
-                    }
-                    out.write_record(None::<&[u8]>).map_err(write_err)?;
+                if write_rows {
+                    case_points_row(&mut chunk.case_points, &row.case, &s);
                 }
-                ledger.add(&points::SettlementItem { month: row.month, ..points::SettlementItem::of(&row.case, &s) });
+                let item = points::SettlementItem::of(&row.case, &s);
+                chunk.items.push((row.case.hospital.clone(), item.points, item.total_cost, item.self_pay, row.month));
             }
-            Err(skip) => eprintln!("{} line {}: {skip}; not scored, left out of settlement", period.display(), row.line),
-        }
-    }
+            Err(skip) => chunk.not_scored.push(format!("{shown} line {}: {skip}; not scored, left out of settlement", row.line)),
+        },
+        |chunk| {
+            for message in &chunk.not_scored {
+                eprintln!("{message}");
+            }
+            for (hospital, points, total_cost, self_pay, month) in &chunk.items {
+                ledger.add(&points::SettlementItem { hospital, points: *points, total_cost: *total_cost, self_pay: *self_pay, month: *month });
+            }
+            match (out.as_mut(), chunk.case_points) {
+                (Some(out), Some(rows)) => out.write_all(&rows.into_inner().expect("write to memory")).map_err(write_err),
+                _ => Ok(()),
+            }
+        },
+    )?;
     if let Some(out) = out.as_mut() {
-        out.flush().map_err(|e| format!("case points: {e}"))?;
+        out.flush().map_err(write_err)?;
     }
     Ok((ledger, reader.has_dates()))
 }
@@ -452,6 +508,7 @@ fn settle_into(
     ledger: &points::Ledger,
     scores: &points::AssessmentScores,
     out_dir: &Path,
+    quiet: bool,
 ) -> Result<(), String> {
     let year = ledger.settle(policy, scores).map_err(|e| e.to_string())?;
     let settlement = &year.settlement;
@@ -460,6 +517,9 @@ fn settle_into(
     if let (Some(monthly), Some(clearing)) = (&year.monthly, &year.clearing) {
         write(&out_dir.join("monthly.csv"), &points::monthly_csv(monthly))?;
         write(&out_dir.join("clearing.csv"), &points::clearing_csv(clearing))?;
+    }
+    if quiet {
+        return Ok(());
     }
     let p = &settlement.period;
     eprintln!(
@@ -486,12 +546,12 @@ pub fn command(command: PointsCommand) -> Outcome {
     use points::weights_csv;
     check_outputs(&command)?;
     match command {
-        PointsCommand::Run { policy, history, period, out_dir, scores, pack } => {
+        PointsCommand::Run { policy, history, period, out_dir, scores, pack, input } => {
             let policy = load_policy(&policy)?;
             let scores = read_scores(&policy, scores.as_deref())?;
             let mut grouper = lazy_grouper(pack);
             let source = WeightsSource { history: Some(history), weights: None };
-            let tables = tables_from(&policy, &source, None, &mut grouper)?;
+            let tables = tables_from(&policy, &source, None, &input, &mut grouper)?;
             create_dir(&out_dir)?;
             write(&out_dir.join("weights.csv"), &weights_csv(&tables.weights))?;
             if policy.perdiem.is_some() {
@@ -499,14 +559,14 @@ pub fn command(command: PointsCommand) -> Outcome {
             }
             let path = out_dir.join("case_points.csv");
             let mut file = create_file(&path)?;
-            let (ledger, _) = score_period(&policy, &tables, &period, &mut grouper, Some(&mut file))?;
+            let (ledger, _) = score_period(&policy, &tables, &period, &input, &mut grouper, Some(&mut file))?;
             std::io::Write::flush(&mut file).map_err(|e| format!("{}: {e}", path.display()))?;
-            settle_into(&policy, &ledger, &scores, &out_dir)?;
+            settle_into(&policy, &ledger, &scores, &out_dir, input.quiet)?;
         }
-        PointsCommand::Calibrate { policy, history, output, perdiem_output, pack } => {
+        PointsCommand::Calibrate { policy, history, output, perdiem_output, pack, input } => {
             let policy = load_policy(&policy)?;
             let source = WeightsSource { history: Some(history), weights: None };
-            let tables = tables_from(&policy, &source, None, &mut lazy_grouper(pack))?;
+            let tables = tables_from(&policy, &source, None, &input, &mut lazy_grouper(pack))?;
             match (&perdiem_output, policy.perdiem.is_some()) {
                 (Some(path), true) => write(path, &points::perdiem_csv(&tables.rates))?,
                 (Some(_), false) => return Err("--perdiem-output: the policy has no [perdiem] section".into()),
@@ -515,31 +575,31 @@ pub fn command(command: PointsCommand) -> Outcome {
             }
             write_or_print(output.as_ref(), &weights_csv(&tables.weights))?;
         }
-        PointsCommand::Score { policy, weights, perdiem, period, output, pack } => {
+        PointsCommand::Score { policy, weights, perdiem, period, output, pack, input } => {
             let policy = load_policy(&policy)?;
             let mut grouper = lazy_grouper(pack);
-            let tables = tables_from(&policy, &weights, perdiem.as_deref(), &mut grouper)?;
+            let tables = tables_from(&policy, &weights, perdiem.as_deref(), &input, &mut grouper)?;
             match output {
                 Some(path) => {
                     let mut file = create_file(&path)?;
-                    score_period(&policy, &tables, &period, &mut grouper, Some(&mut file))?;
+                    score_period(&policy, &tables, &period, &input, &mut grouper, Some(&mut file))?;
                     std::io::Write::flush(&mut file).map_err(|e| format!("{}: {e}", path.display()))?;
                 }
                 None => {
-                    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
-                    score_period(&policy, &tables, &period, &mut grouper, Some(&mut stdout))?;
+                    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+                    score_period(&policy, &tables, &period, &input, &mut grouper, Some(&mut stdout))?;
                     std::io::Write::flush(&mut stdout).map_err(|e| super::output_error("writing the output", e))?;
                 }
             }
         }
-        PointsCommand::Settle { policy, weights, perdiem, period, out_dir, scores, pack } => {
+        PointsCommand::Settle { policy, weights, perdiem, period, out_dir, scores, pack, input } => {
             let policy = load_policy(&policy)?;
             let scores = read_scores(&policy, scores.as_deref())?;
             let mut grouper = lazy_grouper(pack);
-            let tables = tables_from(&policy, &weights, perdiem.as_deref(), &mut grouper)?;
-            let (ledger, _) = score_period(&policy, &tables, &period, &mut grouper, None)?;
+            let tables = tables_from(&policy, &weights, perdiem.as_deref(), &input, &mut grouper)?;
+            let (ledger, _) = score_period(&policy, &tables, &period, &input, &mut grouper, None)?;
             create_dir(&out_dir)?;
-            settle_into(&policy, &ledger, &scores, &out_dir)?;
+            settle_into(&policy, &ledger, &scores, &out_dir, input.quiet)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -1,5 +1,6 @@
-//! `drg report`: DRG indicators from a case file. Reads and writes files
-//! only; every figure is computed by `drg_core::report`.
+//! `drg report`: DRG indicators from a case file (CSV, GBK or .xlsx, read
+//! through `drg_core::read` as every command reads cases). Reads and writes
+//! files only; every figure is computed by `drg_core::report`.
 
 use std::path::Path;
 use std::process::ExitCode;
@@ -8,20 +9,24 @@ use std::sync::Arc;
 use drg_core::report::{self, Indicators, Mortality, ReportReader};
 use drg_core::{Grouper, Status};
 
-use super::{load_pack, open_input, Failure, Outcome};
-use crate::args::{Encoding, PackChoice, ReportArgs, ReportBy};
+use drg_core::read::ReadOptions;
+
+use super::columns::read_options;
+use super::{load_pack, Failure, Outcome};
+use crate::args::{PackChoice, ReportArgs, ReportBy};
 use crate::cmd::points::{read_weights, write};
 
 /// Reads one case file into `indicators`, grouping it with the pack when it
 /// has no results; unreadable values are reported on standard error by line.
 fn read_into(
     input: &str,
-    encoding: Encoding,
+    options: &ReadOptions,
     pack: &PackChoice,
     threads: usize,
     indicators: &mut Indicators<'_>,
 ) -> Result<(), Failure> {
-    let mut reader = ReportReader::new(open_input(input, encoding)?).map_err(|e| drg_core::Error::from(e).in_file(input))?;
+    let source = drg_core::read::open_records(input, options).map_err(|e| format!("{input}: {e}"))?;
+    let mut reader = ReportReader::from_records(source).map_err(|e| drg_core::Error::from(e).in_file(input))?;
     let grouper = if reader.needs_grouper() { Some(Grouper::new(Arc::new(load_pack(pack)?))) } else { None };
     let summary = reader
         .read_all(grouper.as_ref(), threads, &mut |row| indicators.add(row), &mut |line, message| {
@@ -40,18 +45,19 @@ fn read_into(
 /// `drg report`.
 pub fn command(args: ReportArgs) -> Outcome {
     let weights = read_weights(&args.weights)?;
+    let options = read_options(&args.read)?;
     let threads = args.threads.unwrap_or(0);
     let by_dept = args.by == ReportBy::Dept;
     let benchmark: Option<Mortality> = match &args.risk_from {
         Some(path) => {
             let mut bench = Indicators::new(&weights, false);
-            read_into(&path.display().to_string(), args.encoding, &args.pack, threads, &mut bench)?;
+            read_into(&path.display().to_string(), &options, &args.pack, threads, &mut bench)?;
             Some(bench.mortality())
         }
         None => None,
     };
     let mut indicators = Indicators::new(&weights, by_dept);
-    read_into(&args.input, args.encoding, &args.pack, threads, &mut indicators)?;
+    read_into(&args.input, &options, &args.pack, threads, &mut indicators)?;
     let report = indicators.finish(benchmark.as_ref());
 
     std::fs::create_dir_all(&args.out_dir).map_err(|e| format!("{}: {e}", args.out_dir.display()))?;

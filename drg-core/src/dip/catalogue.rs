@@ -229,27 +229,87 @@ pub struct CatalogueError {
 /// `avg_cost`, `score`, `coef_0`…`coef_2` required, exactly one `*` row.
 /// Values are used as printed.
 pub fn read_catalogue_csv(input: impl Read) -> Result<Catalogue, CatalogueError> {
-    let err = |line: Option<u64>, message: String| CatalogueError { line, message };
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
-    let headers = reader.headers().map_err(|e| err(Some(1), e.to_string()))?.clone();
-    let names: Vec<&str> = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}')).collect();
-    let col = |name: &str| names.iter().position(|h| *h == name);
-    let need = |name: &str| {
-        col(name).ok_or_else(|| {
-            err(Some(1), format!("no column {name} (a catalogue has group, kind, avg_cost, score, coef_0, coef_1, coef_2)"))
-        })
-    };
-    let (c_group, c_kind, c_avg, c_score) = (need("group")?, need("kind")?, need("avg_cost")?, need("score")?);
-    let c_coef = [need("coef_0")?, need("coef_1")?, need("coef_2")?];
-    let (c_dx, c_procs, c_treatment, c_n, c_kept) =
-        (col("dx"), col("procedures"), col("treatment"), col("n"), col("kept"));
+    let headers = reader.headers().map_err(|e| catalogue_error(Some(1), e.to_string()))?.clone();
+    let columns = CatalogueColumns::of(&headers)?;
     let mut groups = BTreeMap::new();
     let mut overall: Option<Overall> = None;
     for record in reader.records() {
-        let record = record.map_err(|e| err(e.position().map(|p| p.line()), e.to_string()))?;
+        let record = record.map_err(|e| catalogue_error(e.position().map(|p| p.line()), e.to_string()))?;
         let line = record.position().map(|p| p.line());
-        if record.len() != names.len() {
-            return Err(err(line, format!("expected {} fields, found {}", names.len(), record.len())));
+        match columns.row(&record)? {
+            CatalogueRow::Overall(_) if overall.is_some() => {
+                return Err(catalogue_error(line, "a second overall row (group *)".into()));
+            }
+            CatalogueRow::Overall(o) => overall = Some(o),
+            CatalogueRow::Group(group) => {
+                let code = group.code.clone();
+                if groups.insert(code.clone(), group).is_some() {
+                    return Err(catalogue_error(line, format!("group {code} is listed twice")));
+                }
+            }
+        }
+    }
+    let overall = overall
+        .ok_or_else(|| catalogue_error(None, "no overall row (group *): it gives the overall average cost".into()))?;
+    Ok(Catalogue { groups, overall })
+}
+
+fn catalogue_error(line: Option<u64>, message: String) -> CatalogueError {
+    CatalogueError { line, message }
+}
+
+/// Where a catalogue's columns are.
+struct CatalogueColumns {
+    width: usize,
+    group: usize,
+    kind: usize,
+    avg_cost: usize,
+    score: usize,
+    coef: [usize; 3],
+    dx: Option<usize>,
+    procedures: Option<usize>,
+    treatment: Option<usize>,
+    n: Option<usize>,
+    kept: Option<usize>,
+}
+
+/// One row of a catalogue: the overall row (`*`) or a group.
+enum CatalogueRow {
+    Overall(Overall),
+    Group(DipGroup),
+}
+
+impl CatalogueColumns {
+    fn of(headers: &csv::StringRecord) -> Result<Self, CatalogueError> {
+        let names: Vec<&str> = headers.iter().map(|h| h.trim().trim_start_matches('\u{feff}')).collect();
+        let col = |name: &str| names.iter().position(|h| *h == name);
+        let need = |name: &str| {
+            col(name).ok_or_else(|| {
+                catalogue_error(Some(1), format!("no column {name} (a catalogue has group, kind, avg_cost, score, coef_0, coef_1, coef_2)"))
+            })
+        };
+        Ok(CatalogueColumns {
+            width: names.len(),
+            group: need("group")?,
+            kind: need("kind")?,
+            avg_cost: need("avg_cost")?,
+            score: need("score")?,
+            coef: [need("coef_0")?, need("coef_1")?, need("coef_2")?],
+            dx: col("dx"),
+            procedures: col("procedures"),
+            treatment: col("treatment"),
+            n: col("n"),
+            kept: col("kept"),
+        })
+    }
+
+    /// Reads and checks one row.
+    fn row(&self, record: &csv::StringRecord) -> Result<CatalogueRow, CatalogueError> {
+        let line = record.position().map(|p| p.line());
+        let err = |message: String| catalogue_error(line, message);
+        if record.len() != self.width {
+            return Err(err(format!("expected {} fields, found {}", self.width, record.len())));
         }
         let field = |i: usize| record.get(i).unwrap_or("").trim();
         let opt = |i: Option<usize>| i.map(field).unwrap_or("");
@@ -258,64 +318,54 @@ pub fn read_catalogue_csv(input: impl Read) -> Result<Catalogue, CatalogueError>
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| err(line, format!("{name}: {:?} is not a finite number", field(i))))
+                .ok_or_else(|| err(format!("{name}: {:?} is not a finite number", field(i))))
         };
         let count = |i: Option<usize>, name: &str| -> Result<u64, CatalogueError> {
             match opt(i) {
                 "" => Ok(0),
-                t => t.parse::<u64>().map_err(|_| err(line, format!("{name}: {t:?} is not a count"))),
+                t => t.parse::<u64>().map_err(|_| err(format!("{name}: {t:?} is not a count"))),
             }
         };
-        let avg_cost = number(c_avg, "avg_cost")?;
-        let score = number(c_score, "score")?;
-        let coef = [number(c_coef[0], "coef_0")?, number(c_coef[1], "coef_1")?, number(c_coef[2], "coef_2")?];
+        let avg_cost = number(self.avg_cost, "avg_cost")?;
+        let score = number(self.score, "score")?;
+        let coef = [number(self.coef[0], "coef_0")?, number(self.coef[1], "coef_1")?, number(self.coef[2], "coef_2")?];
         if score < 0.0 {
-            return Err(err(line, format!("score: {score} is negative")));
+            return Err(err(format!("score: {score} is negative")));
         }
         if let Some((l, c)) = coef.iter().enumerate().find(|(_, c)| **c < 0.0) {
-            return Err(err(line, format!("coef_{l}: {c} is negative")));
+            return Err(err(format!("coef_{l}: {c} is negative")));
         }
         if avg_cost <= 0.0 {
-            return Err(err(line, format!("avg_cost: {avg_cost} is not above 0")));
+            return Err(err(format!("avg_cost: {avg_cost} is not above 0")));
         }
-        let (n, kept) = (count(c_n, "n")?, count(c_kept, "kept")?);
-        let code = field(c_group);
+        let (n, kept) = (count(self.n, "n")?, count(self.kept, "kept")?);
+        let code = field(self.group);
         if code == "*" {
-            if overall.is_some() {
-                return Err(err(line, "a second overall row (group *)".into()));
-            }
-            overall = Some(Overall { n, kept, avg_cost, score });
-            continue;
+            return Ok(CatalogueRow::Overall(Overall { n, kept, avg_cost, score }));
         }
         if code.is_empty() {
-            return Err(err(line, "group: empty".into()));
+            return Err(err("group: empty".into()));
         }
-        let kind = match field(c_kind) {
+        let kind = match field(self.kind) {
             "core" => GroupKind::Core,
             "comprehensive" => GroupKind::Comprehensive,
-            other => return Err(err(line, format!("kind: {other:?} is neither core nor comprehensive"))),
+            other => return Err(err(format!("kind: {other:?} is neither core nor comprehensive"))),
         };
-        let treatment = opt(c_treatment);
+        let treatment = opt(self.treatment);
         if !matches!(treatment, "" | "C" | "P" | "S") {
-            return Err(err(line, format!("treatment: {treatment:?} is none of C, P, S")));
+            return Err(err(format!("treatment: {treatment:?} is none of C, P, S")));
         }
-        let group = DipGroup {
+        Ok(CatalogueRow::Group(DipGroup {
             code: code.to_string(),
             kind,
-            dx: opt(c_dx).to_string(),
-            procedures: opt(c_procs).to_string(),
+            dx: opt(self.dx).to_string(),
+            procedures: opt(self.procedures).to_string(),
             treatment: treatment.to_string(),
             n,
             kept,
             avg_cost,
             score,
             coef,
-        };
-        if groups.insert(code.to_string(), group).is_some() {
-            return Err(err(line, format!("group {code} is listed twice")));
-        }
+        }))
     }
-    let overall =
-        overall.ok_or_else(|| err(None, "no overall row (group *): it gives the overall average cost".into()))?;
-    Ok(Catalogue { groups, overall })
 }

@@ -184,12 +184,6 @@ pub fn calibrate<'a>(policy: &Policy, history: impl IntoIterator<Item = &'a Poin
     calibrate_stays(policy, history.into_iter().map(|c| (c, None))).map(|(c, _)| c)
 }
 
-/// The kept values of `xs` after the policy's trimming (points.md §1).
-fn trim_bounds(c: &CalibrationPolicy, xs: &[f64]) -> Option<(f64, f64)> {
-    let (lo, hi) = trim_range(c.trim, c.trim_k, xs);
-    (lo.is_finite() || hi.is_finite()).then_some((lo, hi))
-}
-
 fn overflow(what: String) -> PointsError {
     PointsError::Overflow(what)
 }
@@ -202,44 +196,66 @@ pub fn calibrate_stays<'a>(
     policy: &Policy,
     history: impl IntoIterator<Item = (&'a PointsCase, Option<PerDiemStay>)>,
 ) -> Result<(Calibration, PerDiemRates), PointsError> {
-    let mut costs: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    let sorted = sort_history(policy, history);
+    let (drgs, overall) = drg_weights(&policy.calibration, &sorted.costs)?;
+    let rates = match &policy.perdiem {
+        Some(perdiem) => perdiem_rates(&policy.calibration, perdiem, &sorted.stays, overall.avg_cost)?,
+        None => PerDiemRates::default(),
+    };
+    Ok((Calibration { weights: Weights { drgs, overall }, skipped: sorted.skipped }, rates))
+}
+
+/// The history sorted for calibration: costs by DRG, (cost, days) by
+/// per-diem category, and the cases left out (by index).
+struct SortedHistory<'a> {
+    costs: BTreeMap<&'a str, Vec<f64>>,
+    stays: Vec<Vec<(f64, i64)>>,
+    skipped: Vec<(usize, Skip)>,
+}
+
+fn sort_history<'a>(
+    policy: &Policy,
+    history: impl IntoIterator<Item = (&'a PointsCase, Option<PerDiemStay>)>,
+) -> SortedHistory<'a> {
     let n_categories = policy.perdiem.as_ref().map_or(0, |p| p.categories.len());
-    let mut stays: Vec<Vec<(f64, i64)>> = vec![Vec::new(); n_categories];
-    let mut skipped = Vec::new();
+    let mut sorted = SortedHistory { costs: BTreeMap::new(), stays: vec![Vec::new(); n_categories], skipped: Vec::new() };
     for (i, (case, stay)) in history.into_iter().enumerate() {
         let stay = stay.filter(|s| s.category < n_categories);
         let drg = case.drg.as_deref().filter(|d| !d.is_empty());
         if stay.is_none() && drg.is_none() {
-            skipped.push((i, Skip::NotGrouped));
+            sorted.skipped.push((i, Skip::NotGrouped));
             continue;
         }
         let cost = match case.total_cost {
             None => {
-                skipped.push((i, Skip::NoCost));
+                sorted.skipped.push((i, Skip::NoCost));
                 continue;
             }
             Some(c) if c <= 0.0 || !c.is_finite() => {
-                skipped.push((i, Skip::CostNotPositive(c.to_string())));
+                sorted.skipped.push((i, Skip::CostNotPositive(c.to_string())));
                 continue;
             }
             Some(c) => c,
         };
         match (stay, drg) {
-            (Some(s), _) => stays[s.category].push((cost, s.los_days)),
-            (None, Some(drg)) => costs.entry(drg).or_default().push(cost),
+            (Some(s), _) => sorted.stays[s.category].push((cost, s.los_days)),
+            (None, Some(drg)) => sorted.costs.entry(drg).or_default().push(cost),
             (None, None) => unreachable!("skipped above"),
         }
     }
-    let c = &policy.calibration;
+    sorted
+}
+
+/// Each DRG's weight and base points from its trimmed costs, and the
+/// overall average they are relative to (points.md §1).
+fn drg_weights(c: &CalibrationPolicy, costs: &BTreeMap<&str, Vec<f64>>) -> Result<(BTreeMap<String, DrgWeight>, DrgWeight), PointsError> {
     let mut kept_by_drg: Vec<(&str, u64, Vec<f64>)> = Vec::with_capacity(costs.len());
-    for (drg, all) in &costs {
+    for (drg, all) in costs {
         if !all.iter().sum::<f64>().is_finite() {
             return Err(overflow(format!("history: the costs of DRG {drg} add up beyond the largest number")));
         }
-        let kept: Vec<f64> = match trim_bounds(c, all) {
-            Some((lo, hi)) => all.iter().copied().filter(|&x| lo <= x && x <= hi).collect(),
-            None => all.clone(),
-        };
+        let (lo, hi) = trim_range(c.trim, c.trim_k, all);
+        let kept: Vec<f64> = all.iter().copied().filter(|&x| lo <= x && x <= hi).collect();
         kept_by_drg.push((drg, all.len() as u64, kept));
     }
     let all_kept: Vec<f64> = kept_by_drg.iter().flat_map(|(_, _, k)| k.iter().copied()).collect();
@@ -267,17 +283,8 @@ pub fn calibrate_stays<'a>(
                 c.scale
             )));
         }
-        drgs.insert(
-            drg.to_string(),
-            DrgWeight {
-                n,
-                kept: kept.len() as u64,
-                avg_cost: avg,
-                weight,
-                base_points,
-                unstable: (kept.len() as u64) < c.min_cases,
-            },
-        );
+        let unstable = (kept.len() as u64) < c.min_cases;
+        drgs.insert(drg.to_string(), DrgWeight { n, kept: kept.len() as u64, avg_cost: avg, weight, base_points, unstable });
     }
     let overall = DrgWeight {
         n: costs.values().map(|v| v.len() as u64).sum(),
@@ -287,46 +294,51 @@ pub fn calibrate_stays<'a>(
         base_points: c.scale,
         unstable: (all_kept.len() as u64) < c.min_cases,
     };
+    Ok((drgs, overall))
+}
+
+/// Each per-diem category's bed-day points from its trimmed daily costs, on
+/// the DRG scale (specs/perdiem.md §2).
+fn perdiem_rates(
+    c: &CalibrationPolicy,
+    perdiem: &PerDiemPolicy,
+    stays: &[Vec<(f64, i64)>],
+    overall_avg: f64,
+) -> Result<PerDiemRates, PointsError> {
     let mut rates = PerDiemRates::default();
-    if let Some(perdiem) = &policy.perdiem {
-        for (k, cases) in perdiem.categories.iter().zip(&stays) {
-            let daily: Vec<f64> = cases.iter().map(|&(cost, los)| cost / los as f64).collect();
-            if !cases.iter().map(|&(cost, _)| cost).sum::<f64>().is_finite() {
-                return Err(overflow(format!("history: the costs of per-diem category {} add up beyond the largest number", k.code)));
-            }
-            let bounds = trim_bounds(c, &daily);
-            let kept: Vec<(f64, i64)> = cases
-                .iter()
-                .zip(&daily)
-                .filter(|(_, &d)| bounds.map_or(true, |(lo, hi)| lo <= d && d <= hi))
-                .map(|(&x, _)| x)
-                .collect();
-            if kept.is_empty() {
-                continue;
-            }
-            let days: u64 = kept.iter().map(|&(_, los)| los as u64).sum();
-            let cost: f64 = kept.iter().map(|&(cost, _)| cost).sum();
-            let daily_cost = cost / days as f64;
-            let bedday_points = daily_cost / overall_avg * c.scale;
-            if !daily_cost.is_finite() || !bedday_points.is_finite() {
-                return Err(overflow(format!(
-                    "calibration.scale: {} makes the bed-day points of per-diem category {} overflow",
-                    c.scale, k.code
-                )));
-            }
-            rates.rates.push(PerDiemRate {
-                category: k.code.clone(),
-                name: k.name.clone(),
-                n: cases.len() as u64,
-                kept: kept.len() as u64,
-                days,
-                daily_cost,
-                avg_los: days as f64 / kept.len() as f64,
-                bedday_points,
-            });
+    for (k, cases) in perdiem.categories.iter().zip(stays) {
+        let daily: Vec<f64> = cases.iter().map(|&(cost, los)| cost / los as f64).collect();
+        if !cases.iter().map(|&(cost, _)| cost).sum::<f64>().is_finite() {
+            return Err(overflow(format!("history: the costs of per-diem category {} add up beyond the largest number", k.code)));
         }
+        let (lo, hi) = trim_range(c.trim, c.trim_k, &daily);
+        let kept: Vec<(f64, i64)> =
+            cases.iter().zip(&daily).filter(|(_, &d)| lo <= d && d <= hi).map(|(&x, _)| x).collect();
+        if kept.is_empty() {
+            continue;
+        }
+        let days: u64 = kept.iter().map(|&(_, los)| los as u64).sum();
+        let cost: f64 = kept.iter().map(|&(cost, _)| cost).sum();
+        let daily_cost = cost / days as f64;
+        let bedday_points = daily_cost / overall_avg * c.scale;
+        if !daily_cost.is_finite() || !bedday_points.is_finite() {
+            return Err(overflow(format!(
+                "calibration.scale: {} makes the bed-day points of per-diem category {} overflow",
+                c.scale, k.code
+            )));
+        }
+        rates.rates.push(PerDiemRate {
+            category: k.code.clone(),
+            name: k.name.clone(),
+            n: cases.len() as u64,
+            kept: kept.len() as u64,
+            days,
+            daily_cost,
+            avg_los: days as f64 / kept.len() as f64,
+            bedday_points,
+        });
     }
-    Ok((Calibration { weights: Weights { drgs, overall }, skipped }, rates))
+    Ok(rates)
 }
 
 /// The costs a group keeps under a trimming rule, as the closed range

@@ -29,15 +29,6 @@ impl fmt::Display for Month {
     }
 }
 
-fn days_in_month(year: u32, month: u32) -> u32 {
-    match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        _ => 0,
-    }
-}
 
 /// Reads a discharge date in the forms columns.md accepts (`YYYY-MM-DD`,
 /// `YYYY/MM/DD`, `YYYYMMDD`, `YYYY年M月D日`, each optionally followed by a
@@ -50,41 +41,13 @@ fn days_in_month(year: u32, month: u32) -> u32 {
 /// assert!(parse_discharge_date("2025-02-29").is_err());
 /// ```
 pub fn parse_discharge_date(text: &str) -> Result<Month, String> {
-    let t = text.trim();
-    let bad = || format!("discharge_date {:?} is not a date (YYYY-MM-DD)", crate::codes::for_message(t));
-    if t.is_empty() {
-        return Err("discharge_date is missing".into());
+    // The one date reader of cases.md (crate::case::parse_date); its
+    // `YYYY-MM-DD` gives the month.
+    match crate::case::parse_date(text) {
+        Ok(Some(date)) => Ok(Month { year: date[..4].parse().unwrap_or(0), month: date[5..7].parse().unwrap_or(0) }),
+        Ok(None) => Err("discharge_date is missing".into()),
+        Err(e) => Err(format!("discharge_date {e}")),
     }
-    let (date, time) = match t.find([' ', 'T']) {
-        Some(i) => (&t[..i], t[i + 1..].trim()),
-        None => (t, ""),
-    };
-    if !time.is_empty() && !time.bytes().all(|b| b.is_ascii_digit() || b == b':' || b == b'.') {
-        return Err(bad());
-    }
-    let digits = |s: &str, min: usize, max: usize| -> Option<u32> {
-        (s.len() >= min && s.len() <= max && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok()).flatten()
-    };
-    let (y, m, d) = if let Some(rest) = date.strip_suffix('日') {
-        let (y, rest) = rest.split_once('年').ok_or_else(bad)?;
-        let (m, d) = rest.split_once('月').ok_or_else(bad)?;
-        (digits(y, 4, 4), digits(m, 1, 2), digits(d, 1, 2))
-    } else if date.len() == 8 && date.bytes().all(|b| b.is_ascii_digit()) {
-        (digits(&date[..4], 4, 4), digits(&date[4..6], 2, 2), digits(&date[6..], 2, 2))
-    } else {
-        let sep = if date.contains('-') { '-' } else { '/' };
-        let mut parts = date.split(sep);
-        let (y, m, d) = (parts.next(), parts.next(), parts.next());
-        if parts.next().is_some() {
-            return Err(bad());
-        }
-        (y.and_then(|y| digits(y, 4, 4)), m.and_then(|m| digits(m, 1, 2)), d.and_then(|d| digits(d, 1, 2)))
-    };
-    let (Some(y), Some(m), Some(d)) = (y, m, d) else { return Err(bad()) };
-    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) || y == 0 {
-        return Err(format!("discharge_date {t:?} does not exist"));
-    }
-    Ok(Month { year: y as u16, month: m as u8 })
 }
 
 /// Rounds money to the cent, half away from zero, as it is printed.
@@ -300,6 +263,15 @@ impl Ledger {
         if self.with_month < t.cases {
             return Err(PointsError::MissingMonth(t.cases - self.with_month));
         }
+        let (monthly, prepaid) = self.monthly_prepayments(s)?;
+        let clearing = clearing_rows(&settlement, &assessment_coefs, scores, &prepaid);
+        Ok(YearSettlement { settlement, assessment_coefs, monthly: Some(monthly), clearing: Some(clearing) })
+    }
+
+    /// The monthly pre-settlement (specs/perdiem.md §4): each hospital's
+    /// prepayment of each month, sorted by month and hospital, and what each
+    /// hospital was prepaid in all.
+    fn monthly_prepayments(&self, s: &SettlementPolicy) -> Result<(Vec<MonthlyRow>, BTreeMap<&str, f64>), PointsError> {
         let mut monthly = Vec::new();
         let mut prepaid: BTreeMap<&str, f64> = BTreeMap::new();
         for (id, h) in &self.hospitals {
@@ -323,25 +295,35 @@ impl Ledger {
             }
         }
         monthly.sort_by(|a, b| (a.month, a.hospital.as_bytes()).cmp(&(b.month, b.hospital.as_bytes())));
-        let clearing = settlement
-            .hospitals
-            .iter()
-            .zip(&assessment_coefs)
-            .map(|(h, &coef)| {
-                let fund_due = round_cents(h.fund_due);
-                let paid = round_cents(prepaid.get(h.hospital.as_str()).copied().unwrap_or(0.0));
-                ClearingRow {
-                    hospital: h.hospital.clone(),
-                    score: scores.get(&h.hospital),
-                    assessment_coef: coef,
-                    fund_due,
-                    prepaid: paid,
-                    clearing: round_cents(fund_due - paid),
-                }
-            })
-            .collect();
-        Ok(YearSettlement { settlement, assessment_coefs, monthly: Some(monthly), clearing: Some(clearing) })
+        Ok((monthly, prepaid))
     }
+}
+
+/// The year-end clearing: each hospital's fund_due (with its assessment
+/// coefficient) against what it was prepaid.
+fn clearing_rows(
+    settlement: &Settlement,
+    assessment_coefs: &[f64],
+    scores: &AssessmentScores,
+    prepaid: &BTreeMap<&str, f64>,
+) -> Vec<ClearingRow> {
+    settlement
+        .hospitals
+        .iter()
+        .zip(assessment_coefs)
+        .map(|(h, &coef)| {
+            let fund_due = round_cents(h.fund_due);
+            let paid = round_cents(prepaid.get(h.hospital.as_str()).copied().unwrap_or(0.0));
+            ClearingRow {
+                hospital: h.hospital.clone(),
+                score: scores.get(&h.hospital),
+                assessment_coef: coef,
+                fund_due,
+                prepaid: paid,
+                clearing: round_cents(fund_due - paid),
+            }
+        })
+        .collect()
 }
 
 /// Hospitals' assessment scores (考核得分), 0–100.

@@ -8,6 +8,7 @@ use std::io::Read;
 
 use crate::case::{Case, Field};
 use crate::io::{CsvLayout, InputError};
+use crate::read::RecordSource;
 use crate::parallel::par_map;
 use crate::{Grouper, Status};
 
@@ -18,7 +19,7 @@ const BATCH: usize = 4096;
 
 /// A case file for a report, its header read.
 pub struct ReportReader<R: Read> {
-    reader: csv::Reader<R>,
+    reader: Rows<R>,
     width: usize,
     hospital: Option<usize>,
     dept: Option<usize>,
@@ -56,6 +57,49 @@ pub enum ReportInputError {
     /// Cases without results, and no pack to group them with.
     #[error("the cases have no status and drg columns: they are grouped here, which needs a pack")]
     NeedsPack,
+}
+
+/// Where a report's records come from: a CSV reader, or any file the
+/// reading layer opens ([`crate::read::open_records`]: CSV, GBK, Excel).
+enum Rows<R: Read> {
+    Csv(csv::Reader<R>),
+    Source(RecordSource),
+}
+
+impl<R: Read> Rows<R> {
+    fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
+        match self {
+            Rows::Csv(r) => Ok(r.read_byte_record(record)?),
+            Rows::Source(s) => s.read_record(record),
+        }
+    }
+}
+
+impl ReportReader<std::io::Empty> {
+    /// Reads the cases of a file opened by [`crate::read::open_records`]:
+    /// its columns are found under their aliases and a mapping file's names
+    /// (specs/columns.md), `status` and `drg` by name, and its cells are
+    /// read as every reader reads them (Excel number cells, 死亡, `12,345.60`).
+    pub fn from_records(source: RecordSource) -> Result<Self, ReportInputError> {
+        let results = source.column("status").zip(source.column("drg"));
+        let names: Vec<String> = source.layout().plan().columns.iter().map(|c| c.header.clone()).collect();
+        let layout = match results {
+            Some(_) => None,
+            None if source.has_case_columns() => Some(source.layout().clone()),
+            None => return Err(ReportInputError::NoResultsNoCases(names.join(", "))),
+        };
+        Ok(ReportReader {
+            width: names.len(),
+            hospital: source.column(Field::Hospital.name()),
+            dept: source.column(Field::Dept.name()),
+            discharge: source.column(Field::Discharge.name()),
+            los_days: source.column(Field::LosDays.name()),
+            total_cost: source.column(Field::TotalCost.name()),
+            results,
+            layout,
+            reader: Rows::Source(source),
+        })
+    }
 }
 
 fn column_names(header: &csv::ByteRecord) -> Vec<String> {
@@ -99,7 +143,7 @@ impl<R: Read> ReportReader<R> {
             total_cost: col(Field::TotalCost.name()),
             results,
             layout,
-            reader,
+            reader: Rows::Csv(reader),
         })
     }
 
@@ -131,7 +175,7 @@ impl<R: Read> ReportReader<R> {
         let mut msgs: Vec<String> = Vec::new();
         loop {
             let mut filled = 0;
-            while filled < BATCH && self.reader.read_byte_record(&mut batch[filled]).map_err(InputError::from)? {
+            while filled < BATCH && self.reader.read(&mut batch[filled])? {
                 filled += 1;
             }
             if filled == 0 {
@@ -233,6 +277,8 @@ fn cell<'r>(rec: &'r csv::ByteRecord, c: Option<usize>, name: &str, msgs: &mut V
     match c.and_then(|c| rec.get(c)) {
         None => Cow::Borrowed(""),
         Some(raw) => match std::str::from_utf8(raw) {
+            // An Excel number or boolean cell carries a mark (crate::io).
+            Ok(_) if raw.first() == Some(&0xEE) => crate::read::cell_text(raw),
             Ok(t) => Cow::Borrowed(t),
             Err(_) => {
                 msgs.push(format!("{name}: not valid UTF-8 (a GBK export? convert it to UTF-8)"));
