@@ -5,7 +5,6 @@
 
 use std::ffi::c_char;
 use std::os::raw::c_int;
-use std::ptr;
 
 use drg_core::points::{self, CareFacts, PointsCase, Policy};
 

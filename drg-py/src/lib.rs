@@ -11,7 +11,6 @@ mod read;
 mod frame;
 mod columns;
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use drg_core::diff::{case_weight, CaseChange, DrgWeights, Grouping, PackDiff};
-use drg_core::io::{push_csv_field, CsvCases};
+use drg_core::io::push_csv_field;
 use drg_core::{Case, GroupResult, Grouper};
 
 use super::Outcome;
@@ -38,7 +38,7 @@ pub fn command(args: PackDiffArgs) -> Outcome {
     let options = super::columns::read_options(&args.read)?;
     let mut cases = match drg_core::read::open_cases(&args.cases, &options).map_err(|e| format!("{}: {e}", args.cases))? {
         drg_core::read::CaseSource::Records(records) => records,
-        drg_core::read::CaseSource::Json(_) => return Err(format!("{}: pack diff reads a CSV or an .xlsx workbook, not JSON", args.cases)),
+        drg_core::read::CaseSource::Json(_) => return Err(format!("{}: pack diff reads a CSV or an .xlsx workbook, not JSON", args.cases).into()),
     };
     let layout = cases.layout().clone();
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
