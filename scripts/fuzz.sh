@@ -49,6 +49,10 @@ printf '{"id":"1","sex":"1","age_years":30,"diagnoses":["K35.800","E11.900"],"pr
 printf '{"id":"1","sex":"女","age_years":"0","age_days":3,"weight_g":1800.5,"diagnoses":["P07.100","P59.900"],"dept":"NICU"}' | seed group_json a
 printf '[calibration]\ntrim = "sd"\ntrim_k = 3.0\nmin_cases = 5\nscale = 100.0\n[scoring]\nhigh_multiples = [[100.0, 3.0], [300.0, 2.0], [1e308, 1.5]]\nlow_ratio = 0.4\nbase_groups = ["A19"]\n[coefficients]\nlevel = { "1" = 0.85, "2" = 0.92 }\nhospital = { "H2" = 1.1 }\n[settlement]\nbudget = 100000.0\nshare_ratio = 0.85\nprepay_ratio = 0.9\n' | seed policy a
 
+# Findings kept as regressions (fuzz/regressions/TARGET/) are replayed first.
+for d in fuzz/regressions/*/; do
+  [ -d "$d" ] && mkdir -p "fuzz/corpus/$(basename "$d")" && cp "$d"* "fuzz/corpus/$(basename "$d")/"
+done
 (cd fuzz && cargo fuzz build --release >/dev/null 2>&1) || (cd fuzz && cargo fuzz build --release)
 run() {
   local t=$1
