@@ -35,21 +35,12 @@ pub fn command(args: PackDiffArgs) -> Outcome {
         File::create(&path).map(|f| BufWriter::with_capacity(1 << 20, f)).map_err(|e| format!("{}: {e}", path.display()))
     };
     let started = Instant::now();
-    let options = super::columns::read_options(&args.read)?;
-    let mut cases = match drg_core::read::open_cases(&args.cases, &options).map_err(|e| format!("{}: {e}", args.cases))? {
-        drg_core::read::CaseSource::Records(records) => records,
-        drg_core::read::CaseSource::Json(_) => return Err(format!("{}: pack diff reads a CSV or an .xlsx workbook, not JSON", args.cases).into()),
-    };
+    let mut cases = open_records(&args)?;
     let layout = cases.layout().clone();
     let threads = args.threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
 
     let mut out = create("cases.csv")?;
-    let mut header = String::from("id,hospital,old_status,old_mdc,old_adrg,old_drg,new_status,new_mdc,new_adrg,new_drg,changed,mdc_changed");
-    if weighted {
-        header.push_str(",old_weight,new_weight");
-    }
-    header.push_str(",reason\n");
-    out.write_all(header.as_bytes()).map_err(|e| e.to_string())?;
+    out.write_all(cases_header(weighted).as_bytes()).map_err(|e| e.to_string())?;
 
     let mut diff = PackDiff::new();
     let mut bad_rows = 0u64;
@@ -103,32 +94,70 @@ pub fn command(args: PackDiffArgs) -> Outcome {
     read.map_err(|e| format!("{}: {e}", args.cases))?;
     out.flush().map_err(|e| format!("cases.csv: {e}"))?;
 
-    let mut t = create("transitions.csv")?;
+    write_transitions(create("transitions.csv")?, &diff)?;
+    if weighted {
+        write_hospitals(create("hospitals.csv")?, &diff)?;
+    }
+    print_summary(&args, &diff, [&old, &new], bad_rows, weighted, started);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The cases' rows: a CSV or an .xlsx workbook; JSON is refused.
+fn open_records(args: &PackDiffArgs) -> Result<drg_core::read::RecordSource, String> {
+    let options = super::columns::read_options(&args.read)?;
+    match drg_core::read::open_cases(&args.cases, &options).map_err(|e| format!("{}: {e}", args.cases))? {
+        drg_core::read::CaseSource::Records(records) => Ok(records),
+        drg_core::read::CaseSource::Json(_) => Err(format!("{}: pack diff reads a CSV or an .xlsx workbook, not JSON", args.cases)),
+    }
+}
+
+/// The header of cases.csv; the weight columns only when weights are given.
+fn cases_header(weighted: bool) -> String {
+    let mut header = String::from("id,hospital,old_status,old_mdc,old_adrg,old_drg,new_status,new_mdc,new_adrg,new_drg,changed,mdc_changed");
+    if weighted {
+        header.push_str(",old_weight,new_weight");
+    }
+    header.push_str(",reason\n");
+    header
+}
+
+/// transitions.csv: one row per (old, new) pair with its share of the old
+/// group and of all cases.
+fn write_transitions(mut t: BufWriter<File>, diff: &PackDiff) -> Result<(), String> {
     let w = |t: &mut BufWriter<File>, line: String| t.write_all(line.as_bytes()).map_err(|e| format!("transitions.csv: {e}"));
     w(&mut t, "old,new,cases,share_of_old,share_of_all\n".into())?;
     for row in diff.transitions() {
         w(&mut t, format!("{},{},{},{:.6},{:.6}\n", row.old, row.new, row.cases, row.share_of_old, row.share_of_all))?;
     }
     t.flush().map_err(|e| format!("transitions.csv: {e}"))?;
-    if weighted {
-        let mut h = csv::Writer::from_writer(create("hospitals.csv")?);
-        let f = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_default();
-        h.write_record(["hospital", "cases", "weighted_old", "weighted_new", "cmi_old", "cmi_new", "cmi_change"]).map_err(|e| e.to_string())?;
-        for row in diff.hospitals() {
-            h.write_record([
-                row.hospital.clone(),
-                row.cases.to_string(),
-                row.weighted_old.to_string(),
-                row.weighted_new.to_string(),
-                f(row.cmi_old),
-                f(row.cmi_new),
-                f(row.change),
-            ])
-            .map_err(|e| format!("hospitals.csv: {e}"))?;
-        }
-        h.flush().map_err(|e| format!("hospitals.csv: {e}"))?;
-    }
+    Ok(())
+}
 
+/// hospitals.csv (only with weights): each hospital's weighted sums and case
+/// mix index under both packs.
+fn write_hospitals(file: BufWriter<File>, diff: &PackDiff) -> Result<(), String> {
+    let mut h = csv::Writer::from_writer(file);
+    let f = |x: Option<f64>| x.map(|v| format!("{v:.4}")).unwrap_or_default();
+    h.write_record(["hospital", "cases", "weighted_old", "weighted_new", "cmi_old", "cmi_new", "cmi_change"]).map_err(|e| e.to_string())?;
+    for row in diff.hospitals() {
+        h.write_record([
+            row.hospital.clone(),
+            row.cases.to_string(),
+            row.weighted_old.to_string(),
+            row.weighted_new.to_string(),
+            f(row.cmi_old),
+            f(row.cmi_new),
+            f(row.change),
+        ])
+        .map_err(|e| format!("hospitals.csv: {e}"))?;
+    }
+    h.flush().map_err(|e| format!("hospitals.csv: {e}"))?;
+    Ok(())
+}
+
+/// The summary on stdout: counts of each kind of change, the largest
+/// transitions and what was written.
+fn print_summary(args: &PackDiffArgs, diff: &PackDiff, [old, new]: [&Grouper; 2], bad_rows: u64, weighted: bool, started: Instant) {
     let s = diff.summary();
     let seconds = started.elapsed().as_secs_f64();
     let pct = |n: u64| if s.cases == 0 { 0.0 } else { n as f64 * 100.0 / s.cases as f64 };
@@ -151,7 +180,6 @@ pub fn command(args: PackDiffArgs) -> Outcome {
         if weighted { ", hospitals.csv" } else { "" },
         s.cases as f64 / seconds.max(1e-9)
     );
-    Ok(ExitCode::SUCCESS)
 }
 
 /// One row of cases.csv: id and hospital, both groupings, what changed, the
