@@ -270,31 +270,11 @@ fn stream_batch(
         tx.blocking_send(Ok(Bytes::from(std::mem::take(out)))).is_ok()
     };
     'chunks: loop {
-        let mut chunks = Vec::with_capacity(workers);
-        let mut failure = None;
-        while chunks.len() < workers {
-            match input.next_chunk() {
-                None => break,
-                Some(Ok(c)) => chunks.push(c),
-                Some(Err(e)) => {
-                    failure = Some(e);
-                    break;
-                }
-            }
-        }
+        let (chunks, mut failure) = take_chunks(&mut input, workers);
         if chunks.is_empty() && failure.is_none() {
             break;
         }
-        let layout = input.layout();
-        let done: Vec<Result<Vec<Grouped<'_>>, String>> = if chunks.len() <= 1 {
-            chunks.into_iter().map(|c| work(grouper, layout, c, explain)).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || work(grouper, layout, c, explain))).collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("internal error grouping the batch".into()))).collect()
-            })
-        };
-        for chunk in done {
+        for chunk in group_chunks(grouper, input.layout(), chunks, explain) {
             let grouped = match chunk {
                 Ok(g) => g,
                 Err(e) => {
@@ -307,10 +287,7 @@ fn stream_batch(
                 if let Some(first) = first {
                     result.warnings.push(drg_core::ids::duplicate_warning(first));
                 }
-                match tally.iter_mut().find(|(s, _)| *s == result.status) {
-                    Some((_, n)) => *n += 1,
-                    None => tally.push((result.status, 1)),
-                }
+                count(&mut tally, result.status);
                 if array {
                     if started {
                         out.push(b',');
@@ -333,15 +310,7 @@ fn stream_batch(
             break 'chunks;
         }
         if std::time::Instant::now() > deadline {
-            let message = format!(
-                "the batch was not finished within the timeout of {} ms: {rows} cases were grouped, the rest were not",
-                shared.options.timeout.as_millis()
-            );
-            let mut end = error_line(&message, 503);
-            if array {
-                end = [b",".as_slice(), &end[..end.len() - 1], b"]"].concat();
-            }
-            let _ = tx.blocking_send(Ok(Bytes::from(end)));
+            let _ = tx.blocking_send(Ok(Bytes::from(timeout_end(shared, rows, array))));
             return;
         }
     }
@@ -349,6 +318,55 @@ fn stream_batch(
         out.push(b']');
     }
     send(&mut out, &mut tally);
+}
+
+/// Up to `workers` chunks of the input, and the error that stopped the
+/// reading if one did.
+fn take_chunks(input: &mut Input, workers: usize) -> (Vec<Chunk>, Option<String>) {
+    let mut chunks = Vec::with_capacity(workers);
+    while chunks.len() < workers {
+        match input.next_chunk() {
+            None => break,
+            Some(Ok(c)) => chunks.push(c),
+            Some(Err(e)) => return (chunks, Some(e)),
+        }
+    }
+    (chunks, None)
+}
+
+/// Groups the chunks, each on its own thread when there are several; the
+/// results in the chunks' order.
+fn group_chunks<'g>(grouper: &'g Grouper, layout: Option<&CsvLayout>, chunks: Vec<Chunk>, explain: bool) -> Vec<Result<Vec<Grouped<'g>>, String>> {
+    if chunks.len() <= 1 {
+        chunks.into_iter().map(|c| work(grouper, layout, c, explain)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || work(grouper, layout, c, explain))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("internal error grouping the batch".into()))).collect()
+        })
+    }
+}
+
+/// Counts one case under its status for the metrics.
+fn count(tally: &mut Vec<(Status, u64)>, status: Status) {
+    match tally.iter_mut().find(|(s, _)| *s == status) {
+        Some((_, n)) => *n += 1,
+        None => tally.push((status, 1)),
+    }
+}
+
+/// The end of a response cut off by the timeout: a 503 error line, as the
+/// array's last element when the body is an array.
+fn timeout_end(shared: &Shared, rows: usize, array: bool) -> Vec<u8> {
+    let message = format!(
+        "the batch was not finished within the timeout of {} ms: {rows} cases were grouped, the rest were not",
+        shared.options.timeout.as_millis()
+    );
+    let mut end = error_line(&message, 503);
+    if array {
+        end = [b",".as_slice(), &end[..end.len() - 1], b"]"].concat();
+    }
+    end
 }
 
 pub(crate) fn error_line(message: &str, status: u16) -> Vec<u8> {
