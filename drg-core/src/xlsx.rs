@@ -421,6 +421,40 @@ struct RowCells {
     slots: Vec<(u32, u32)>,
 }
 
+/// The cell being read: column, type, date style; and where its value text
+/// comes from.
+#[derive(Default)]
+struct OpenCell {
+    cell: Option<(u32, CellType, bool)>,
+    value: Vec<u8>,
+    in_value: bool,
+    in_inline_text: bool,
+    in_phonetic: u32,
+    has_inline: bool,
+    has_value: bool,
+}
+
+impl OpenCell {
+    /// A start tag inside a cell: `<v>`, `<is>`, and inside `<is>` its `<t>`
+    /// and `<rPh>` (phonetic text, left out).
+    fn start_value(&mut self, name: &[u8], empty: bool) {
+        match name {
+            b"v" if self.cell.is_some() && !empty => {
+                // A formula's cached value, or the value: the last one read counts.
+                self.value.clear();
+                (self.in_value, self.has_value, self.has_inline) = (true, true, false);
+            }
+            b"is" if self.cell.is_some() && !empty => {
+                self.value.clear();
+                (self.has_inline, self.has_value) = (true, false);
+            }
+            b"t" if self.has_inline && !empty => self.in_inline_text = true,
+            b"rPh" if self.has_inline && !empty => self.in_phonetic += 1,
+            _ => {}
+        }
+    }
+}
+
 impl<R: BufRead> SheetReader<'_, R> {
     fn error(&self, what: impl std::fmt::Display) -> InputError {
         xlsx_error(self.path, format!("sheet {:?}: {what}", self.name))
@@ -428,15 +462,11 @@ impl<R: BufRead> SheetReader<'_, R> {
 
     fn read(&mut self, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
         let mut buf = Vec::with_capacity(4096);
-        let mut value = Vec::with_capacity(256);
         let mut row = RowCells::default();
         let mut header: Option<usize> = None;
         let mut batch: Vec<csv::ByteRecord> = Vec::with_capacity(BATCH);
         let (mut row_index, mut col_index) = (0u32, 0u32);
-        // The cell being read: column, type, date style; and where its value
-        // text comes from.
-        let mut cell: Option<(u32, CellType, bool)> = None;
-        let (mut in_value, mut in_inline_text, mut in_phonetic, mut has_inline, mut has_value) = (false, false, 0u32, false, false);
+        let mut open = OpenCell { value: Vec::with_capacity(256), ..OpenCell::default() };
         let mut in_sheet_data = false;
         loop {
             let event = self.xml.read_event_into(&mut buf).map_err(|e| xml_error(self.path, self.part, e))?;
@@ -452,105 +482,42 @@ impl<R: BufRead> SheetReader<'_, R> {
                                     return Ok(());
                                 }
                             }
-                            if let Some(r) = attribute(e, b"r") {
-                                row_index = parse_number(&r).filter(|r| *r >= 1).map(|r| r - 1).ok_or_else(|| {
-                                    self.error(format!("a row numbered {:?}", String::from_utf8_lossy(&r)))
-                                })?;
-                            }
-                            if row_index >= MAX_ROWS {
-                                return Err(self.error(format!("row {} is beyond Excel's limit of {MAX_ROWS} rows", row_index as u64 + 1)));
-                            }
+                            self.row_number(e, &mut row_index)?;
                             col_index = 0;
                             if empty {
                                 row_index += 1;
                             }
                         }
                         b"c" if in_sheet_data => {
-                            let (mut kind, mut date) = (CellType::Number, false);
-                            let mut attributes = e.attributes();
-                            attributes.with_checks(false);
-                            for a in attributes.flatten() {
-                                match a.key.local_name().as_ref() {
-                                    b"r" => {
-                                        let (r, c) = cell_reference(&a.value)
-                                            .ok_or_else(|| self.error(format!("a cell reference {:?}", String::from_utf8_lossy(&a.value))))?;
-                                        if c >= MAX_COLUMNS || r >= MAX_ROWS {
-                                            return Err(self.error(format!(
-                                                "a cell at row {}, column {} is beyond Excel's limits",
-                                                r as u64 + 1,
-                                                c as u64 + 1
-                                            )));
-                                        }
-                                        col_index = c;
-                                        row_index = r;
-                                    }
-                                    b"t" => {
-                                        kind = match a.value.as_ref() {
-                                            b"s" => CellType::Shared,
-                                            b"b" => CellType::Boolean,
-                                            b"e" => CellType::Error,
-                                            b"d" => CellType::IsoDate,
-                                            b"str" => CellType::Formula,
-                                            b"inlineStr" => CellType::Inline,
-                                            _ => CellType::Number,
-                                        }
-                                    }
-                                    b"s" => {
-                                        date = parse_number(&a.value).and_then(|s| self.dates.get(s as usize).copied()).unwrap_or(false);
-                                    }
-                                    _ => {}
-                                }
-                            }
-                            if col_index >= MAX_COLUMNS {
-                                return Err(self.error(format!("a cell in row {} is beyond Excel's limit of {MAX_COLUMNS} columns", row_index + 1)));
-                            }
+                            let (kind, date) = self.cell_attributes(e, &mut row_index, &mut col_index)?;
                             if empty {
                                 col_index += 1;
                             } else {
-                                cell = Some((col_index, kind, date));
-                                value.clear();
-                                (has_inline, has_value) = (false, false);
+                                open.cell = Some((col_index, kind, date));
+                                open.value.clear();
+                                (open.has_inline, open.has_value) = (false, false);
                             }
                         }
-                        b"v" if cell.is_some() && !empty => {
-                            // A formula's cached value, or the value: the last one read counts.
-                            value.clear();
-                            (in_value, has_value, has_inline) = (true, true, false);
-                        }
-                        b"is" if cell.is_some() && !empty => {
-                            value.clear();
-                            (has_inline, has_value) = (true, false);
-                        }
-                        b"t" if has_inline && !empty => in_inline_text = true,
-                        b"rPh" if has_inline && !empty => in_phonetic += 1,
-                        _ => {}
+                        name => open.start_value(name, empty),
                     }
                 }
-                Event::Text(ref t) if (in_value || (in_inline_text && in_phonetic == 0)) => {
+                Event::Text(ref t) if (open.in_value || (open.in_inline_text && open.in_phonetic == 0)) => {
                     match t.unescape() {
-                        Ok(text) => value.extend_from_slice(text.as_bytes()),
+                        Ok(text) => open.value.extend_from_slice(text.as_bytes()),
                         Err(e) => return Err(xml_error(self.path, self.part, e)),
                     }
                 }
-                Event::CData(ref t) if (in_value || (in_inline_text && in_phonetic == 0)) => value.extend_from_slice(t),
+                Event::CData(ref t) if (open.in_value || (open.in_inline_text && open.in_phonetic == 0)) => open.value.extend_from_slice(t),
                 Event::End(ref e) => match e.local_name().as_ref() {
-                    b"v" => in_value = false,
-                    b"t" => in_inline_text = false,
-                    b"rPh" => in_phonetic = in_phonetic.saturating_sub(1),
+                    b"v" => open.in_value = false,
+                    b"t" => open.in_inline_text = false,
+                    b"rPh" => open.in_phonetic = open.in_phonetic.saturating_sub(1),
                     b"c" => {
-                        if let Some((col, kind, date)) = cell.take() {
-                            let start = row.text.len();
-                            if has_inline {
-                                row.text.extend_from_slice(&value);
-                            } else if has_value {
-                                self.cell_text(kind, date, &value, &mut row.text)?;
-                            }
-                            if row.text.len() > start {
-                                row.cells.push((col, start as u32, row.text.len() as u32));
-                            }
+                        if let Some((col, kind, date)) = open.cell.take() {
+                            self.end_cell(&mut row, (col, kind, date), open.has_inline, open.has_value, &open.value)?;
                             col_index = col + 1;
                         }
-                        (in_value, in_inline_text, in_phonetic) = (false, false, 0);
+                        (open.in_value, open.in_inline_text, open.in_phonetic) = (false, false, 0);
                     }
                     b"row" => {
                         if !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
@@ -567,6 +534,93 @@ impl<R: BufRead> SheetReader<'_, R> {
             }
             buf.clear();
         }
+        self.finish(row, row_index, header, batch, header_tx, tx)
+    }
+
+    /// A `<row>`'s number from its `r` attribute, when it has one, into
+    /// `row_index` (0-based); a row beyond Excel's limit is an error.
+    fn row_number(&self, e: &BytesStart<'_>, row_index: &mut u32) -> Result<(), InputError> {
+        if let Some(r) = attribute(e, b"r") {
+            *row_index = parse_number(&r).filter(|r| *r >= 1).map(|r| r - 1).ok_or_else(|| {
+                self.error(format!("a row numbered {:?}", String::from_utf8_lossy(&r)))
+            })?;
+        }
+        if *row_index >= MAX_ROWS {
+            return Err(self.error(format!("row {} is beyond Excel's limit of {MAX_ROWS} rows", *row_index as u64 + 1)));
+        }
+        Ok(())
+    }
+
+    /// A `<c>`'s attributes: its reference (into `row_index` and
+    /// `col_index`), its type and whether its style is a date; a cell beyond
+    /// Excel's limits is an error.
+    fn cell_attributes(&self, e: &BytesStart<'_>, row_index: &mut u32, col_index: &mut u32) -> Result<(CellType, bool), InputError> {
+        let (mut kind, mut date) = (CellType::Number, false);
+        let mut attributes = e.attributes();
+        attributes.with_checks(false);
+        for a in attributes.flatten() {
+            match a.key.local_name().as_ref() {
+                b"r" => {
+                    let (r, c) = cell_reference(&a.value)
+                        .ok_or_else(|| self.error(format!("a cell reference {:?}", String::from_utf8_lossy(&a.value))))?;
+                    if c >= MAX_COLUMNS || r >= MAX_ROWS {
+                        return Err(self.error(format!(
+                            "a cell at row {}, column {} is beyond Excel's limits",
+                            r as u64 + 1,
+                            c as u64 + 1
+                        )));
+                    }
+                    *col_index = c;
+                    *row_index = r;
+                }
+                b"t" => {
+                    kind = match a.value.as_ref() {
+                        b"s" => CellType::Shared,
+                        b"b" => CellType::Boolean,
+                        b"e" => CellType::Error,
+                        b"d" => CellType::IsoDate,
+                        b"str" => CellType::Formula,
+                        b"inlineStr" => CellType::Inline,
+                        _ => CellType::Number,
+                    }
+                }
+                b"s" => {
+                    date = parse_number(&a.value).and_then(|s| self.dates.get(s as usize).copied()).unwrap_or(false);
+                }
+                _ => {}
+            }
+        }
+        if *col_index >= MAX_COLUMNS {
+            return Err(self.error(format!("a cell in row {} is beyond Excel's limit of {MAX_COLUMNS} columns", *row_index + 1)));
+        }
+        Ok((kind, date))
+    }
+
+    /// A `</c>`: the cell's text appended to the row, when it has any.
+    fn end_cell(&self, row: &mut RowCells, (col, kind, date): (u32, CellType, bool), has_inline: bool, has_value: bool, value: &[u8]) -> Result<(), InputError> {
+        let start = row.text.len();
+        if has_inline {
+            row.text.extend_from_slice(value);
+        } else if has_value {
+            self.cell_text(kind, date, value, &mut row.text)?;
+        }
+        if row.text.len() > start {
+            row.cells.push((col, start as u32, row.text.len() as u32));
+        }
+        Ok(())
+    }
+
+    /// The end of the sheet: the last row when its end tag is missing, the
+    /// check that there was a header, and the last batch sent.
+    fn finish(
+        &self,
+        mut row: RowCells,
+        row_index: u32,
+        mut header: Option<usize>,
+        mut batch: Vec<csv::ByteRecord>,
+        header_tx: &HeaderTx,
+        tx: &RowsTx,
+    ) -> Result<(), InputError> {
         if !row.cells.is_empty() && !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
             return Ok(());
         }
