@@ -155,24 +155,58 @@ fn _dip_run<'py>(
     let dip = Dip::new(policy, keys, catalogue);
     let mut warnings: Vec<String> = dip.warnings();
     let cases = cases_from_columns(period, n_rows)?;
-    // The ids as given, for rows that cannot be read.
-    let given_ids: Vec<String> = match period.get_item("id")? {
+    let given_ids = given_ids(period, n_rows)?;
+    let rows = group_rows(py, &dip, &cases, &given_ids, score);
+    out.set_item("groups", groups_columns(py, &rows)?)?;
+    if score {
+        let mut scored = Vec::new();
+        for (i, (r, case)) in rows.iter().zip(&cases).enumerate() {
+            match (&r.score, case) {
+                (Some(s), Ok(case)) => scored.push((r, s, case)),
+                _ => warnings.push(format!("period row {i}: total_cost missing or not above 0 (or the row cannot be read); no points")),
+            }
+        }
+        out.set_item("case_points", points_columns(py, &scored)?)?;
+        let settlement = dip::settle(
+            &dip.policy,
+            scored.iter().map(|(r, s, c)| (r.hospital.as_str(), c.total_cost.unwrap_or(0.0), c.self_pay.unwrap_or(0.0), s.points)),
+        )
+        .map_err(|e| dip_error(format!("period: {e}")))?;
+        let (hospitals, period_line) = settlement_columns(py, &settlement)?;
+        out.set_item("settlement", hospitals)?;
+        out.set_item("period", period_line)?;
+    }
+    out.set_item("warnings", warnings)?;
+    Ok(out)
+}
+
+/// The period's ids as given, for rows that cannot be read.
+fn given_ids(period: &Bound<'_, PyDict>, n_rows: usize) -> PyResult<Vec<String>> {
+    Ok(match period.get_item("id")? {
         Some(values) => {
             let values = values.cast_into::<PyList>().map_err(|_| dip_error("column id must be a list"))?;
             values.iter().map(|v| if v.is_none() { String::new() } else { v.str().map(|s| s.to_string()).unwrap_or_default() }).collect()
         }
         None => vec![String::new(); n_rows],
-    };
-    struct Row {
-        id: String,
-        status: &'static str,
-        group: Option<String>,
-        severity: Option<u8>,
-        reason: Option<String>,
-        hospital: String,
-        score: Option<dip::DipScore>,
-    }
-    let rows: Vec<Row> = py.detach(|| {
+    })
+}
+
+/// One period row as the reports show it: grouped (dip.md §3) and, when
+/// asked, scored (§4).
+struct Row {
+    id: String,
+    status: &'static str,
+    group: Option<String>,
+    severity: Option<u8>,
+    reason: Option<String>,
+    hospital: String,
+    score: Option<dip::DipScore>,
+}
+
+/// Groups (and with `score`, scores) the period's rows in parallel, without
+/// the GIL; a row that cannot be read is invalid under its given id.
+fn group_rows(py: Python<'_>, dip: &Dip, cases: &[Result<Case, String>], given_ids: &[String], score: bool) -> Vec<Row> {
+    py.detach(|| {
         let indexed: Vec<(usize, &Result<Case, String>)> = cases.iter().enumerate().collect();
         par_map(&indexed, 0, |&(i, case)| match case {
             Err(reason) => Row {
@@ -197,68 +231,63 @@ fn _dip_run<'py>(
                 }
             }
         })
-    });
+    })
+}
+
+/// The "groups" report: one row per period row.
+fn groups_columns<'py>(py: Python<'py>, rows: &[Row]) -> PyResult<Bound<'py, PyDict>> {
     let groups = PyDict::new(py);
     groups.set_item("id", PyList::new(py, rows.iter().map(|r| r.id.as_str()))?)?;
     groups.set_item("status", PyList::new(py, rows.iter().map(|r| r.status))?)?;
     groups.set_item("group", PyList::new(py, rows.iter().map(|r| r.group.as_deref()))?)?;
     groups.set_item("severity", PyList::new(py, rows.iter().map(|r| r.severity))?)?;
     groups.set_item("reason", PyList::new(py, rows.iter().map(|r| r.reason.as_deref()))?)?;
-    out.set_item("groups", groups)?;
-    if score {
-        let mut scored = Vec::new();
-        for (i, (r, case)) in rows.iter().zip(&cases).enumerate() {
-            match (&r.score, case) {
-                (Some(s), Ok(case)) => scored.push((r, s, case)),
-                _ => warnings.push(format!("period row {i}: total_cost missing or not above 0 (or the row cannot be read); no points")),
-            }
-        }
-        let points = PyDict::new(py);
-        points.set_item("id", PyList::new(py, scored.iter().map(|(r, _, _)| r.id.as_str()))?)?;
-        points.set_item("hospital", PyList::new(py, scored.iter().map(|(r, _, _)| r.hospital.as_str()))?)?;
-        points.set_item("group", PyList::new(py, scored.iter().map(|(r, _, _)| r.group.as_deref()))?)?;
-        points.set_item("category", PyList::new(py, scored.iter().map(|(_, s, _)| s.category.as_str()))?)?;
-        points.set_item("score", PyList::new(py, scored.iter().map(|(_, s, _)| s.score))?)?;
-        points.set_item("coef", PyList::new(py, scored.iter().map(|(_, s, _)| s.coef))?)?;
-        points.set_item("points", PyList::new(py, scored.iter().map(|(_, s, _)| s.points))?)?;
-        out.set_item("case_points", points)?;
-        let settlement = dip::settle(
-            &dip.policy,
-            scored.iter().map(|(r, s, c)| (r.hospital.as_str(), c.total_cost.unwrap_or(0.0), c.self_pay.unwrap_or(0.0), s.points)),
-        )
-        .map_err(|e| dip_error(format!("period: {e}")))?;
-        let h = &settlement.hospitals;
-        let hospitals = PyDict::new(py);
-        hospitals.set_item("hospital", PyList::new(py, h.iter().map(|h| h.hospital.as_str()))?)?;
-        hospitals.set_item("cases", PyList::new(py, h.iter().map(|h| h.cases))?)?;
-        for (name, f) in [
-            ("points", (|h: &drg_core::points::HospitalSettlement| h.points) as fn(&_) -> f64),
-            ("self_pay", |h| h.self_pay),
-            ("cost", |h| h.cost),
-            ("revenue", |h| h.revenue),
-            ("fund_due", |h| h.fund_due),
-            ("prepay", |h| h.prepay),
-            ("balance", |h| h.balance),
-        ] {
-            hospitals.set_item(name, PyList::new(py, h.iter().map(f))?)?;
-        }
-        out.set_item("settlement", hospitals)?;
-        let p = &settlement.period;
-        let period_line = PyDict::new(py);
-        for (name, v) in [
-            ("points", p.points),
-            ("self_pay", p.self_pay),
-            ("fund_item_cost", p.fund_item_cost),
-            ("budget", p.budget),
-            ("pool", p.pool),
-            ("point_value", p.point_value),
-        ] {
-            period_line.set_item(name, PyList::new(py, [v])?)?;
-        }
-        out.set_item("period", period_line)?;
+    Ok(groups)
+}
+
+/// The "case_points" report: one row per scored case (dip.md §4).
+fn points_columns<'py>(py: Python<'py>, scored: &[(&Row, &dip::DipScore, &Case)]) -> PyResult<Bound<'py, PyDict>> {
+    let points = PyDict::new(py);
+    points.set_item("id", PyList::new(py, scored.iter().map(|(r, _, _)| r.id.as_str()))?)?;
+    points.set_item("hospital", PyList::new(py, scored.iter().map(|(r, _, _)| r.hospital.as_str()))?)?;
+    points.set_item("group", PyList::new(py, scored.iter().map(|(r, _, _)| r.group.as_deref()))?)?;
+    points.set_item("category", PyList::new(py, scored.iter().map(|(_, s, _)| s.category.as_str()))?)?;
+    points.set_item("score", PyList::new(py, scored.iter().map(|(_, s, _)| s.score))?)?;
+    points.set_item("coef", PyList::new(py, scored.iter().map(|(_, s, _)| s.coef))?)?;
+    points.set_item("points", PyList::new(py, scored.iter().map(|(_, s, _)| s.points))?)?;
+    Ok(points)
+}
+
+/// The settlement (dip.md §5): one row per hospital, and the period's line.
+fn settlement_columns<'py>(py: Python<'py>, settlement: &drg_core::points::Settlement) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
+    let h = &settlement.hospitals;
+    let hospitals = PyDict::new(py);
+    hospitals.set_item("hospital", PyList::new(py, h.iter().map(|h| h.hospital.as_str()))?)?;
+    hospitals.set_item("cases", PyList::new(py, h.iter().map(|h| h.cases))?)?;
+    for (name, f) in [
+        ("points", (|h: &drg_core::points::HospitalSettlement| h.points) as fn(&_) -> f64),
+        ("self_pay", |h| h.self_pay),
+        ("cost", |h| h.cost),
+        ("revenue", |h| h.revenue),
+        ("fund_due", |h| h.fund_due),
+        ("prepay", |h| h.prepay),
+        ("balance", |h| h.balance),
+    ] {
+        hospitals.set_item(name, PyList::new(py, h.iter().map(f))?)?;
     }
-    out.set_item("warnings", warnings)?;
-    Ok(out)
+    let p = &settlement.period;
+    let period_line = PyDict::new(py);
+    for (name, v) in [
+        ("points", p.points),
+        ("self_pay", p.self_pay),
+        ("fund_item_cost", p.fund_item_cost),
+        ("budget", p.budget),
+        ("pool", p.pool),
+        ("point_value", p.point_value),
+    ] {
+        period_line.set_item(name, PyList::new(py, [v])?)?;
+    }
+    Ok((hospitals, period_line))
 }
 
 /// One case (a dict) explained against a catalogue given as CSV text: the
