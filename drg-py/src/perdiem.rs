@@ -105,16 +105,7 @@ pub fn _points_year<'py>(
     scores: Option<&Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyDict>> {
     let policy = Policy::load(&policy_path).map_err(crate::errors::policy)?;
-    let scores = match scores {
-        None => AssessmentScores::default(),
-        Some(_) if policy.assessment.is_none() => {
-            return Err(fail("scores: the policy has no [assessment] section to turn scores into coefficients"))
-        }
-        Some(d) => {
-            let pairs = d.iter().map(|(k, v)| Ok((k.str()?.to_string(), v.extract::<f64>()?))).collect::<PyResult<Vec<_>>>()?;
-            AssessmentScores::from_pairs(pairs).map_err(|e| fail(format!("scores: {e}")))?
-        }
-    };
+    let scores = assessment_scores(&policy, scores)?;
     let history_cases = points_cases(history)?;
     let history_care = care_columns(history, history_cases.len(), "history")?;
     let period_cases = points_cases(period)?;
@@ -128,10 +119,57 @@ pub fn _points_year<'py>(
         .filter(|(_, s)| *s != points::Skip::NotGrouped)
         .map(|(i, s)| ("calibration".to_string(), *i, s.to_string()))
         .collect();
+    let (scored, year) = score_and_settle(&policy, &calibration.weights, &rates, &period_cases, &period_care, &scores, &mut skipped)?;
+    let settlement = &year.settlement;
+
+    let out = PyDict::new(py);
+    out.set_item("weights", weights_columns(py, &calibration.weights)?)?;
+    out.set_item("case_points", case_points_columns(py, &scored)?)?;
+    let (hospitals, period_line) = settlement_columns(py, settlement)?;
+    out.set_item("settlement", hospitals)?;
+    out.set_item("period", period_line)?;
+    if policy.perdiem.is_some() {
+        out.set_item("perdiem", perdiem_columns(py, &rates)?)?;
+    }
+    if let (Some(monthly), Some(clearing)) = (&year.monthly, &year.clearing) {
+        out.set_item("monthly", monthly_columns(py, monthly)?)?;
+        out.set_item("clearing", clearing_columns(py, clearing)?)?;
+    }
+    out.set_item("skipped", skipped)?;
+    Ok(out)
+}
+
+/// The assessment scores given as hospital → score; only with a policy that
+/// has an `[assessment]` section.
+fn assessment_scores(policy: &Policy, scores: Option<&Bound<'_, PyDict>>) -> PyResult<AssessmentScores> {
+    Ok(match scores {
+        None => AssessmentScores::default(),
+        Some(_) if policy.assessment.is_none() => {
+            return Err(fail("scores: the policy has no [assessment] section to turn scores into coefficients"))
+        }
+        Some(d) => {
+            let pairs = d.iter().map(|(k, v)| Ok((k.str()?.to_string(), v.extract::<f64>()?))).collect::<PyResult<Vec<_>>>()?;
+            AssessmentScores::from_pairs(pairs).map_err(|e| fail(format!("scores: {e}")))?
+        }
+    })
+}
+
+/// Scores the period's cases (per diem where the policy has it) and settles
+/// the year; a case that cannot be scored is added to `skipped`.
+#[allow(clippy::type_complexity)]
+fn score_and_settle<'c>(
+    policy: &Policy,
+    weights: &points::Weights,
+    rates: &points::PerDiemRates,
+    period_cases: &'c [points::PointsCase],
+    period_care: &Care,
+    scores: &AssessmentScores,
+    skipped: &mut Vec<(String, usize, String)>,
+) -> PyResult<(Vec<(&'c points::PointsCase, points::CaseScore)>, points::YearSettlement)> {
     let mut ledger = Ledger::new();
     let mut scored = Vec::with_capacity(period_cases.len());
     for (i, case) in period_cases.iter().enumerate() {
-        match points::score_stay(&policy, &calibration.weights, &rates, case, period_care.stay(&policy, i)) {
+        match points::score_stay(policy, weights, rates, case, period_care.stay(policy, i)) {
             Ok(s) => {
                 let month = period_care.months.as_ref().map(|m| m[i]);
                 ledger.add(&SettlementItem { month, ..SettlementItem::of(case, &s) });
@@ -140,10 +178,12 @@ pub fn _points_year<'py>(
             Err(skip) => skipped.push(("scoring".into(), i, skip.to_string())),
         }
     }
-    let year = ledger.settle(&policy, &scores).map_err(|e| fail(e.to_string()))?;
-    let settlement = &year.settlement;
+    let year = ledger.settle(policy, scores).map_err(|e| fail(e.to_string()))?;
+    Ok((scored, year))
+}
 
-    let w = &calibration.weights;
+/// The "weights" report: one row per DRG, and `*` for all.
+fn weights_columns<'py>(py: Python<'py>, w: &points::Weights) -> PyResult<Bound<'py, PyDict>> {
     let weight_rows = w
         .drgs
         .iter()
@@ -161,6 +201,11 @@ pub fn _points_year<'py>(
             ]))
         })
         .collect::<PyResult<Vec<_>>>()?;
+    columns(py, &["drg", "n", "kept", "avg_cost", "weight", "base_points", "unstable"], weight_rows)
+}
+
+/// The "case_points" report: one row per scored case.
+fn case_points_columns<'py>(py: Python<'py>, scored: &[(&points::PointsCase, points::CaseScore)]) -> PyResult<Bound<'py, PyDict>> {
     let case_rows = scored
         .iter()
         .map(|(c, s)| {
@@ -175,6 +220,11 @@ pub fn _points_year<'py>(
             ]))
         })
         .collect::<PyResult<Vec<_>>>()?;
+    columns(py, &["id", "hospital", "drg", "category", "base_points", "coef", "points"], case_rows)
+}
+
+/// The "settlement" report (one row per hospital) and the "period" line.
+fn settlement_columns<'py>(py: Python<'py>, settlement: &points::Settlement) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
     let hospital_rows = settlement
         .hospitals
         .iter()
@@ -191,64 +241,63 @@ pub fn _points_year<'py>(
         .iter()
         .map(|v| Ok(v.into_pyobject(py)?.into_any().unbind()))
         .collect::<PyResult<Vec<_>>>()?];
+    let hospitals = columns(py, &["hospital", "cases", "points", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance"], hospital_rows)?;
+    Ok((hospitals, columns(py, &["points", "self_pay", "fund_item_cost", "budget", "pool", "point_value"], period_row)?))
+}
 
-    let out = PyDict::new(py);
-    out.set_item("weights", columns(py, &["drg", "n", "kept", "avg_cost", "weight", "base_points", "unstable"], weight_rows)?)?;
-    out.set_item("case_points", columns(py, &["id", "hospital", "drg", "category", "base_points", "coef", "points"], case_rows)?)?;
-    out.set_item(
-        "settlement",
-        columns(py, &["hospital", "cases", "points", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance"], hospital_rows)?,
-    )?;
-    out.set_item("period", columns(py, &["points", "self_pay", "fund_item_cost", "budget", "pool", "point_value"], period_row)?)?;
-    if policy.perdiem.is_some() {
-        let rows = rates
-            .rates
-            .iter()
-            .map(|r| {
-                Ok(row(py, vec![
-                    r.category.as_str().into_pyobject(py)?.into_any(),
-                    r.name.as_str().into_pyobject(py)?.into_any(),
-                    r.n.into_pyobject(py)?.into_any(),
-                    r.kept.into_pyobject(py)?.into_any(),
-                    r.days.into_pyobject(py)?.into_any(),
-                    r.daily_cost.into_pyobject(py)?.into_any(),
-                    r.avg_los.into_pyobject(py)?.into_any(),
-                    r.bedday_points.into_pyobject(py)?.into_any(),
-                ]))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        out.set_item("perdiem", columns(py, &["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"], rows)?)?;
-    }
-    if let (Some(monthly), Some(clearing)) = (&year.monthly, &year.clearing) {
-        let rows = monthly
-            .iter()
-            .map(|m| {
-                Ok(row(py, vec![
-                    m.month.to_string().into_pyobject(py)?.into_any(),
-                    m.hospital.as_str().into_pyobject(py)?.into_any(),
-                    m.cases.into_pyobject(py)?.into_any(),
-                    m.points.into_pyobject(py)?.into_any(),
-                    m.fund_item_cost.into_pyobject(py)?.into_any(),
-                    m.prepay.into_pyobject(py)?.into_any(),
-                ]))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        out.set_item("monthly", columns(py, &["month", "hospital", "cases", "points", "fund_item_cost", "prepay"], rows)?)?;
-        let rows = clearing
-            .iter()
-            .map(|c| {
-                Ok(row(py, vec![
-                    c.hospital.as_str().into_pyobject(py)?.into_any(),
-                    c.score.into_pyobject(py)?.into_any(),
-                    c.assessment_coef.into_pyobject(py)?.into_any(),
-                    c.fund_due.into_pyobject(py)?.into_any(),
-                    c.prepaid.into_pyobject(py)?.into_any(),
-                    c.clearing.into_pyobject(py)?.into_any(),
-                ]))
-            })
-            .collect::<PyResult<Vec<_>>>()?;
-        out.set_item("clearing", columns(py, &["hospital", "score", "assessment_coef", "fund_due", "prepaid", "clearing"], rows)?)?;
-    }
-    out.set_item("skipped", skipped)?;
-    Ok(out)
+/// The "perdiem" report: one row per per-diem category's rate.
+fn perdiem_columns<'py>(py: Python<'py>, rates: &points::PerDiemRates) -> PyResult<Bound<'py, PyDict>> {
+    let rows = rates
+        .rates
+        .iter()
+        .map(|r| {
+            Ok(row(py, vec![
+                r.category.as_str().into_pyobject(py)?.into_any(),
+                r.name.as_str().into_pyobject(py)?.into_any(),
+                r.n.into_pyobject(py)?.into_any(),
+                r.kept.into_pyobject(py)?.into_any(),
+                r.days.into_pyobject(py)?.into_any(),
+                r.daily_cost.into_pyobject(py)?.into_any(),
+                r.avg_los.into_pyobject(py)?.into_any(),
+                r.bedday_points.into_pyobject(py)?.into_any(),
+            ]))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    columns(py, &["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"], rows)
+}
+
+/// The "monthly" report: one row per month and hospital.
+fn monthly_columns<'py>(py: Python<'py>, monthly: &[points::MonthlyRow]) -> PyResult<Bound<'py, PyDict>> {
+    let rows = monthly
+        .iter()
+        .map(|m| {
+            Ok(row(py, vec![
+                m.month.to_string().into_pyobject(py)?.into_any(),
+                m.hospital.as_str().into_pyobject(py)?.into_any(),
+                m.cases.into_pyobject(py)?.into_any(),
+                m.points.into_pyobject(py)?.into_any(),
+                m.fund_item_cost.into_pyobject(py)?.into_any(),
+                m.prepay.into_pyobject(py)?.into_any(),
+            ]))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    columns(py, &["month", "hospital", "cases", "points", "fund_item_cost", "prepay"], rows)
+}
+
+/// The "clearing" report: one row per hospital.
+fn clearing_columns<'py>(py: Python<'py>, clearing: &[points::ClearingRow]) -> PyResult<Bound<'py, PyDict>> {
+    let rows = clearing
+        .iter()
+        .map(|c| {
+            Ok(row(py, vec![
+                c.hospital.as_str().into_pyobject(py)?.into_any(),
+                c.score.into_pyobject(py)?.into_any(),
+                c.assessment_coef.into_pyobject(py)?.into_any(),
+                c.fund_due.into_pyobject(py)?.into_any(),
+                c.prepaid.into_pyobject(py)?.into_any(),
+                c.clearing.into_pyobject(py)?.into_any(),
+            ]))
+        })
+        .collect::<PyResult<Vec<_>>>()?;
+    columns(py, &["hospital", "score", "assessment_coef", "fund_due", "prepaid", "clearing"], rows)
 }
