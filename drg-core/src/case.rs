@@ -368,7 +368,8 @@ impl Case {
 }
 
 /// [`split_codes_into`], with the common field read from its bytes: an ASCII
-/// field is split at `|`, `,` and `;` byte by byte, and an item already in
+/// field is split at `|`, `,` and `;` and each item checked for canonical
+/// form in the same pass, one table look-up a byte; an item already in
 /// canonical form is copied as it is (the general path decodes characters
 /// for the full-width separators, which an ASCII field cannot hold).
 fn set_codes(text: &str, out: &mut Vec<String>) {
@@ -388,51 +389,96 @@ fn set_codes(text: &str, out: &mut Vec<String>) {
     };
     let bytes = text.as_bytes();
     let mut start = 0;
-    loop {
-        let end = memchr::memchr3(b'|', b',', b';', &bytes[start..]).map_or(bytes.len(), |at| start + at);
+    let mut canonical = CanonicalAscii::new();
+    for (at, &b) in bytes.iter().enumerate() {
+        if BYTE_CLASS[b as usize] != ByteClass::Separator {
+            canonical.push(b);
+            continue;
+        }
         // ASCII: every byte index is a character boundary.
-        let item = &text[start..end];
-        if is_canonical_ascii(item.as_bytes()) {
-            put(item);
-        } else if let Some(code) = crate::codes::normalize_code(item) {
-            put(&code);
-        }
-        if end == bytes.len() {
-            break;
-        }
-        start = end + 1;
+        put_code(&text[start..at], canonical.is_canonical(), &mut put);
+        start = at + 1;
+        canonical = CanonicalAscii::new();
     }
+    put_code(&text[start..], canonical.is_canonical(), &mut put);
     out.truncate(n);
 }
 
-/// Whether an ASCII code is already in canonical form (what
-/// `normalize_code` would return unchanged): upper-case letters, digits,
-/// `.`, `+`, `*`, and `x` as the extension marker (`X` only first or after
-/// a `+`). One table look-up a byte.
+/// One item of an ASCII code field: as it is when canonical, else
+/// normalised (and dropped when nothing of a code is left).
 #[inline]
-fn is_canonical_ascii(code: &[u8]) -> bool {
-    const PLAIN: [bool; 256] = {
-        let mut t = [false; 256];
-        let mut b = 0;
-        while b < 256 {
-            let c = b as u8;
-            t[b] = matches!(c, b'A'..=b'W' | b'Y' | b'Z' | b'0'..=b'9' | b'.' | b'+' | b'*');
-            b += 1;
-        }
-        t
-    };
-    if code.is_empty() || code == b"-" {
-        return false;
+fn put_code(item: &str, canonical: bool, put: &mut impl FnMut(&str)) {
+    if canonical {
+        put(item);
+    } else if let Some(code) = crate::codes::normalize_code(item) {
+        put(&code);
     }
-    let mut prev = b'+';
-    for &b in code {
-        let ok = PLAIN[b as usize] || (b == b'x' && prev != b'+') || (b == b'X' && prev == b'+');
-        if !ok {
-            return false;
-        }
-        prev = b;
+}
+
+/// What a byte of an ASCII code field is, for [`CanonicalAscii`].
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ByteClass {
+    /// Upper-case letters but X, digits, `.`, `+`, `*`.
+    Plain,
+    /// `|`, `,` or `;`: ends an item.
+    Separator,
+    /// `x`: canonical as the extension marker, not after a `+`.
+    LowerX,
+    /// `X`: canonical first or after a `+` only.
+    UpperX,
+    /// Anything else: the item needs normalising.
+    Other,
+}
+
+const BYTE_CLASS: [ByteClass; 256] = {
+    let mut t = [ByteClass::Other; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = match c {
+            b'A'..=b'W' | b'Y' | b'Z' | b'0'..=b'9' | b'.' | b'+' | b'*' => ByteClass::Plain,
+            b'|' | b',' | b';' => ByteClass::Separator,
+            b'x' => ByteClass::LowerX,
+            b'X' => ByteClass::UpperX,
+            _ => ByteClass::Other,
+        };
+        b += 1;
     }
-    true
+    t
+};
+
+/// Whether an ASCII code, fed a byte at a time, is already in canonical form
+/// (what `normalize_code` would return unchanged): upper-case letters,
+/// digits, `.`, `+`, `*`, and `x` as the extension marker (`X` only first
+/// or after a `+`); not empty and not `-`.
+struct CanonicalAscii {
+    prev: u8,
+    len: usize,
+    canonical: bool,
+}
+
+impl CanonicalAscii {
+    #[inline]
+    fn new() -> Self {
+        CanonicalAscii { prev: b'+', len: 0, canonical: true }
+    }
+
+    #[inline]
+    fn push(&mut self, b: u8) {
+        self.canonical &= match BYTE_CLASS[b as usize] {
+            ByteClass::Plain => true,
+            ByteClass::LowerX => self.prev != b'+',
+            ByteClass::UpperX => self.prev == b'+',
+            ByteClass::Separator | ByteClass::Other => false,
+        };
+        self.prev = b;
+        self.len += 1;
+    }
+
+    #[inline]
+    fn is_canonical(&self) -> bool {
+        self.canonical && self.len > 0
+    }
 }
 
 /// The id of a JSON case object as text, even when the case cannot be read
@@ -685,7 +731,7 @@ mod tests {
     #[test]
     fn ascii_code_lists_split_as_the_general_path_does() {
         let mut fast = vec!["old".to_string(); 9];
-        for field in ["", "-", "K35.800", "k35.800||I10.X05;-,,e11.900 ", "|", "A00,B00;C00|D00", " x59.900 | 54.4X15 ", "K35.800、I10", "Ｋ３５．８００|I10"] {
+        for field in ["", "-", "K35.800", "k35.800||I10.X05;-,,e11.900 ", "|", "A00,B00;C00|D00", " x59.900 | 54.4X15 ", "K35.800、I10", "Ｋ３５．８００|I10", "K35.800X001|X59.900|xA00|54.4+X15|54.4+x15", "+X|X+X|d48.900x014+h36.8*|*|.|+", "K35.800\u{200b}|\tI10 |A-1"] {
             set_codes(field, &mut fast);
             assert_eq!(fast, crate::codes::split_codes(field), "{field:?}");
         }
