@@ -9,7 +9,6 @@
 
 use std::fmt;
 
-use crate::codes::split_codes_into;
 
 /// The patient's sex.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -367,16 +366,163 @@ impl Case {
     }
 }
 
-/// [`split_codes_into`], with the common field read from its bytes: an ASCII
+/// A JSON case read straight from its text, without building a
+/// `serde_json::Value` first: the common line of a JSONL file or an NDJSON
+/// batch (an object of cases.md's names, strings, numbers, arrays of code
+/// strings, and unknown lower-case keys). Anything else — a syntax error, a
+/// duplicate key, an alias, an escaped key or code, a value a field refuses
+/// — is `None`, and the caller reads the line through the `Value` path,
+/// which gives the same case for the common line and the messages for the
+/// rest.
+pub(crate) fn plain_json_case(text: &str) -> Option<(Case, Vec<(String, serde_json::Value)>)> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let PlainJsonCase(case, extra) = serde::Deserialize::deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some((case, extra))
+}
+
+/// See [`plain_json_case`].
+struct PlainJsonCase(Case, Vec<(String, serde_json::Value)>);
+
+/// The one error of the direct path: "read this line the general way".
+fn not_plain<E: serde::de::Error>() -> E {
+    E::custom("not a plain case object")
+}
+
+impl<'de> serde::Deserialize<'de> for PlainJsonCase {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(PlainJsonCaseVisitor)
+    }
+}
+
+struct PlainJsonCaseVisitor;
+
+impl<'de> serde::de::Visitor<'de> for PlainJsonCaseVisitor {
+    type Value = PlainJsonCase;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a case object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<PlainJsonCase, A::Error> {
+        let mut case = Case::default();
+        let mut extra: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut seen = 0u32;
+        while let Some(key) = map.next_key::<&'de str>()? {
+            match Field::from_name(key) {
+                Some(field) => {
+                    // A key given twice: the general path keeps the last
+                    // value in the first one's place.
+                    let bit = 1u32 << field as u32;
+                    if seen & bit != 0 {
+                        return Err(not_plain());
+                    }
+                    seen |= bit;
+                    map.next_value_seed(JsonFieldSeed { case: &mut case, field })?;
+                }
+                None => {
+                    let plain_key = key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit());
+                    if !plain_key || extra.iter().any(|(k, _)| k == key) {
+                        return Err(not_plain());
+                    }
+                    extra.push((key.to_string(), map.next_value()?));
+                }
+            }
+        }
+        Ok(PlainJsonCase(case, extra))
+    }
+}
+
+/// One field's value, set on the case as [`Case::set_json_field`] sets it.
+struct JsonFieldSeed<'c> {
+    case: &'c mut Case,
+    field: Field,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for JsonFieldSeed<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl JsonFieldSeed<'_> {
+    fn set<E: serde::de::Error>(self, text: &str) -> Result<(), E> {
+        self.case.set_field(self.field, text).map_err(|_| not_plain())
+    }
+
+    /// A number, as its `serde_json::Number` spells it.
+    fn set_number<E: serde::de::Error>(self, n: serde_json::Number) -> Result<(), E> {
+        if matches!(self.field, Field::Diagnoses | Field::Procedures) {
+            return Err(not_plain());
+        }
+        self.set(&n.to_string())
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for JsonFieldSeed<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a case field")
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<(), E> {
+        self.set("")
+    }
+
+    fn visit_borrowed_str<E: serde::de::Error>(self, v: &'de str) -> Result<(), E> {
+        self.set(v)
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+        self.set(v)
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<(), E> {
+        self.set_number(v.into())
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<(), E> {
+        self.set_number(v.into())
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<(), E> {
+        self.set_number(serde_json::Number::from_f64(v).ok_or_else(not_plain)?)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let list = match self.field {
+            Field::Diagnoses => &mut self.case.diagnoses,
+            Field::Procedures => &mut self.case.procedures,
+            _ => return Err(not_plain()),
+        };
+        let mut n = 0;
+        // An escaped code is not a borrowed string: it takes the general path.
+        while let Some(item) = seq.next_element::<Option<&'de str>>()? {
+            if let Some(text) = item {
+                n = put_codes(text, list, n);
+            }
+        }
+        list.truncate(n);
+        Ok(())
+    }
+}
+
+/// [`crate::codes::split_codes_into`], with the common field read from its bytes: an ASCII
 /// field is split at `|`, `,` and `;` and each item checked for canonical
 /// form in the same pass, one table look-up a byte; an item already in
 /// canonical form is copied as it is (the general path decodes characters
 /// for the full-width separators, which an ASCII field cannot hold).
 fn set_codes(text: &str, out: &mut Vec<String>) {
-    if !text.is_ascii() {
-        return split_codes_into(text, out);
-    }
-    let mut n = 0;
+    let n = put_codes(text, out, 0);
+    out.truncate(n);
+}
+
+/// The codes of `text` written into `out` from slot `n` on, reusing the
+/// slots' memory; the number of slots then used.
+fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
     let mut put = |code: &str| {
         match out.get_mut(n) {
             Some(slot) => {
@@ -387,6 +533,10 @@ fn set_codes(text: &str, out: &mut Vec<String>) {
         }
         n += 1;
     };
+    if !text.is_ascii() {
+        crate::codes::split_codes(text).iter().for_each(|code| put(code));
+        return n;
+    }
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut canonical = CanonicalAscii::new();
@@ -401,7 +551,7 @@ fn set_codes(text: &str, out: &mut Vec<String>) {
         canonical = CanonicalAscii::new();
     }
     put_code(&text[start..], canonical.is_canonical(), &mut put);
-    out.truncate(n);
+    n
 }
 
 /// One item of an ASCII code field: as it is when canonical, else
@@ -726,6 +876,42 @@ mod tests {
         assert_eq!(plain_whole("1234567890123456"), None, "16 digits take the general path");
         assert_eq!(number_as_written(Field::TotalCost, "12345").unwrap(), Some(12345.0));
         assert_eq!(number_as_written(Field::TotalCost, "12345.67").unwrap(), Some(12345.67));
+    }
+
+    #[test]
+    fn plain_json_cases_read_as_the_value_path_reads_them() {
+        let plain = [
+            r#"{"id": "C1", "hospital": "H004", "hospital_level": "2", "sex": "1", "age_years": 4, "age_days": 1792, "los_days": 6, "discharge": "1", "total_cost": 68226.06, "self_pay": 6523.57, "diagnoses": ["G70.900", "D69.802", "q87.800x902|A04.800x001"], "procedures": ["71.7900x001"]}"#,
+            r#"{"id":7,"sex":"女","age_years":"0","age_days":3,"weight_g":1800.5,"diagnoses":"P07.100|P59.900","dept":"NICU","ward":"3B","note":{"a":[1,2]}}"#,
+            r#"{"id":"x","sex":2,"age_years":30.0,"diagnoses":["Ｋ３５．８００", null, "I10,E11.900"],"procedures":null,"total_cost":1e3,"self_pay":-0,"los_days":-1}"#,
+            r#"{"id":"y","sex":"M","age_years":1e2,"diagnoses":[],"hospital_level":"三级甲等","discharge":"医嘱离院","discharge_date":"2025-03-01"}"#,
+            r#"{}"#,
+        ];
+        for text in plain {
+            let value: serde_json::Value = serde_json::from_str(text).unwrap();
+            let general = Case::from_json_object(value.as_object().unwrap());
+            assert_eq!(plain_json_case(text), Some(general.unwrap()), "{text}");
+        }
+        // What the direct path leaves to the general one, for its messages
+        // or its rules.
+        for text in [
+            r#"{"id":"1","id":"2"}"#,
+            r#"{"ward":1,"ward":2}"#,
+            r#"{"病案号":"1"}"#,
+            r#"{"Age":"1"}"#,
+            r#"{"age_years":true}"#,
+            r#"{"age_years":"x"}"#,
+            r#"{"diagnoses":5}"#,
+            r#"{"diagnoses":[5]}"#,
+            r#"{"sex":[1]}"#,
+            r#"{"diagnoses":["K35\u002e800"]}"#,
+            r#"{"id":"1"} x"#,
+            r#"{"id":"1""#,
+            r#"[{"id":"1"}]"#,
+            r#""id""#,
+        ] {
+            assert_eq!(plain_json_case(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -897,6 +897,11 @@ impl<R: BufRead> Iterator for JsonCases<R> {
                 if text.is_empty() {
                     continue;
                 }
+                if map.is_none() {
+                    if let Some((case, extra)) = crate::case::plain_json_case(text) {
+                        return Some(Ok(JsonCaseRow { line: *line, case: Ok(case), extra, warnings: vec![] }));
+                    }
+                }
                 let value = serde_json::from_str::<Value>(text).map_err(|e| format!("not valid JSON: {e}"));
                 return Some(Ok(json_row(*line, "line", value, map)));
             },
