@@ -69,7 +69,7 @@ enum Rows<R: Read> {
 impl<R: Read> Rows<R> {
     fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
         match self {
-            Rows::Csv(r) => Ok(r.read_byte_record(record)?),
+            Rows::Csv(r) => r.read_byte_record(record).map_err(InputError::from_csv),
             Rows::Source(s) => s.read_record(record),
         }
     }
@@ -118,7 +118,7 @@ impl<R: Read> ReportReader<R> {
     /// Reads the header.
     pub fn new(input: R) -> Result<Self, ReportInputError> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-        let header = reader.byte_headers().map_err(InputError::from)?.clone();
+        let header = reader.byte_headers().map_err(InputError::from_csv)?.clone();
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(InputError::Empty.into());
         }
