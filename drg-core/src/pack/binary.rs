@@ -250,7 +250,8 @@ impl Pack {
             1 => Retry::EachOtherProcedure,
             other => return Err(format!("unknown retry rule {other}")),
         };
-        Ok(Pack { info, codes, lists, maps, cc, exclusions, tables, dx_translation, proc_translation, mdcs, retry })
+        let grouper_index = GrouperIndex::default();
+        Ok(Pack { info, codes, lists, maps, cc, exclusions, tables, dx_translation, proc_translation, mdcs, retry, grouper_index })
     }
 }
 
