@@ -8,6 +8,8 @@ use drg_core::Status;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::columns::{cells, table};
+
 fn status(text: &str) -> PyResult<Status> {
     Ok(match text {
         "grouped" => Status::Grouped,
@@ -69,24 +71,14 @@ fn _pack_diff_tables<'py>(
         cases.set_item("new_weight", w_new_col)?;
     }
     out.set_item("cases", cases)?;
-    let rows = diff.transitions();
-    let t = PyDict::new(py);
-    t.set_item("old", rows.iter().map(|r| r.old.clone()).collect::<Vec<_>>())?;
-    t.set_item("new", rows.iter().map(|r| r.new.clone()).collect::<Vec<_>>())?;
-    t.set_item("cases", rows.iter().map(|r| r.cases).collect::<Vec<_>>())?;
-    t.set_item("share_of_old", rows.iter().map(|r| r.share_of_old).collect::<Vec<_>>())?;
-    t.set_item("share_of_all", rows.iter().map(|r| r.share_of_all).collect::<Vec<_>>())?;
-    out.set_item("transitions", t)?;
-    let rows = diff.hospitals();
-    let h = PyDict::new(py);
-    h.set_item("hospital", rows.iter().map(|r| r.hospital.clone()).collect::<Vec<_>>())?;
-    h.set_item("cases", rows.iter().map(|r| r.cases).collect::<Vec<_>>())?;
-    h.set_item("weighted_old", rows.iter().map(|r| r.weighted_old).collect::<Vec<_>>())?;
-    h.set_item("weighted_new", rows.iter().map(|r| r.weighted_new).collect::<Vec<_>>())?;
-    h.set_item("cmi_old", rows.iter().map(|r| r.cmi_old).collect::<Vec<_>>())?;
-    h.set_item("cmi_new", rows.iter().map(|r| r.cmi_new).collect::<Vec<_>>())?;
-    h.set_item("cmi_change", rows.iter().map(|r| r.change).collect::<Vec<_>>())?;
-    out.set_item("hospitals", h)?;
+    let names = ["old", "new", "cases", "share_of_old", "share_of_all"];
+    let transitions = table(py, &names, diff.transitions(), |r| Ok(cells!(py; r.old, r.new, r.cases, r.share_of_old, r.share_of_all)))?;
+    out.set_item("transitions", transitions)?;
+    let names = ["hospital", "cases", "weighted_old", "weighted_new", "cmi_old", "cmi_new", "cmi_change"];
+    let hospitals = table(py, &names, diff.hospitals(), |r| {
+        Ok(cells!(py; r.hospital, r.cases, r.weighted_old, r.weighted_new, r.cmi_old, r.cmi_new, r.change))
+    })?;
+    out.set_item("hospitals", hospitals)?;
     let s = diff.summary();
     let summary = PyDict::new(py);
     for (k, v) in [
