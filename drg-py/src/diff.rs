@@ -53,10 +53,10 @@ fn _pack_diff_tables<'py>(
     let (weights_old, weights_new) = (to_map(weights_old), to_map(weights_new));
     let mut diff = PackDiff::new();
     let (mut changed, mut mdc_changed, mut w_old_col, mut w_new_col) = (vec![], vec![], vec![], vec![]);
-    for i in 0..n {
+    for (i, hospital) in hospital.iter().enumerate() {
         let (g_old, g_new) = (side(&old, i)?, side(&new, i)?);
         let (w_old, w_new) = (case_weight(weights_old.as_ref(), &g_old), case_weight(weights_new.as_ref(), &g_new));
-        let change = diff.add(hospital[i].as_deref().unwrap_or(""), &g_old, &g_new, w_old, w_new);
+        let change = diff.add(hospital.as_deref().unwrap_or(""), &g_old, &g_new, w_old, w_new);
         changed.push(change.group_changed);
         mdc_changed.push(change.mdc_changed);
         w_old_col.push(w_old);

@@ -32,7 +32,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 fn open_pack(pack: Option<PathBuf>) -> PyResult<Arc<Pack>> {
     let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
     let pack = match path {
-        Some(p) => Pack::open(&p).map_err(|e| crate::errors::pack(e))?,
+        Some(p) => Pack::open(&p).map_err(crate::errors::pack)?,
         None => Pack::demo(),
     };
     Ok(Arc::new(pack))

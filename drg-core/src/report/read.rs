@@ -61,9 +61,11 @@ pub enum ReportInputError {
 
 /// Where a report's records come from: a CSV reader, or any file the
 /// reading layer opens ([`crate::read::open_records`]: CSV, GBK, Excel).
+/// The source is boxed: a reader with its layout is several times the size
+/// of a CSV reader (clippy's large_enum_variant).
 enum Rows<R: Read> {
     Csv(csv::Reader<R>),
-    Source(RecordSource),
+    Source(Box<RecordSource>),
 }
 
 impl<R: Read> Rows<R> {
@@ -97,7 +99,7 @@ impl ReportReader<std::io::Empty> {
             total_cost: source.column(Field::TotalCost.name()),
             results,
             layout,
-            reader: Rows::Source(source),
+            reader: Rows::Source(Box::new(source)),
         })
     }
 }
