@@ -142,7 +142,7 @@ fn reshape(table: &Table, shape: &Shape) -> (Vec<String>, Vec<Vec<String>>, Vec<
             _ => 1,
         };
         let number = matches!(name.as_str(), "age_years" | "age_days" | "weight_g" | "los_days" | "total_cost" | "self_pay");
-        numeric.extend(std::iter::repeat(number).take(width));
+        numeric.extend(std::iter::repeat_n(number, width));
     }
     let rows = table
         .rows

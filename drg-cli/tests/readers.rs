@@ -4,6 +4,7 @@
 //! columns, and as a GBK CSV with the 病案首页 field codes, thousands
 //! separators and units, write the same files as from the original CSV.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -40,6 +41,24 @@ fn run(cmd: &mut Command) {
     assert!(out.status.success(), "{:?}: {}", cmd, String::from_utf8_lossy(&out.stderr));
 }
 
+/// Runs `drg <command> run` with the policy of `data`, a (history, period)
+/// pair of inputs, the command's own `options` and `extra`, writing to `out`,
+/// which it returns.
+fn run_over_history(command: &str, data: &Path, options: &[&OsStr], (history, period): (&Path, &Path), out: PathBuf, extra: &[&str]) -> PathBuf {
+    run(drg()
+        .args([command, "run", "--quiet", "--policy"])
+        .arg(data.join("policy.toml"))
+        .arg("--history")
+        .arg(history)
+        .arg("--period")
+        .arg(period)
+        .args(options)
+        .arg("--out-dir")
+        .arg(&out)
+        .args(extra));
+    out
+}
+
 /// Compares the files `names` of two output directories with `compare`,
 /// listing every difference.
 fn assert_same(what: &str, actual: &Path, expected: &Path, names: &[&str], compare: fn(&str, &str) -> Vec<String>) {
@@ -62,21 +81,9 @@ fn dip_run_reads_excel_and_gbk_exports_as_the_original_csv() {
     let dir = temp_dir("dip");
     let (history_xlsx, history_gbk) = shapes_of(&data.join("history.csv"), &dir);
     let (period_xlsx, period_gbk) = shapes_of(&data.join("period.csv"), &dir);
+    let options = [OsStr::new("--pack"), pack.as_os_str()];
     let dip_run = |history: &Path, period: &Path, out: &str, extra: &[&str]| {
-        let out = dir.join(out);
-        run(drg()
-            .args(["dip", "run", "--quiet", "--policy"])
-            .arg(data.join("policy.toml"))
-            .arg("--history")
-            .arg(history)
-            .arg("--period")
-            .arg(period)
-            .arg("--pack")
-            .arg(&pack)
-            .arg("--out-dir")
-            .arg(&out)
-            .args(extra));
-        out
+        run_over_history("dip", &data, &options, (history, period), dir.join(out), extra)
     };
     let original = dip_run(&data.join("history.csv"), &data.join("period.csv"), "original", &[]);
     let xlsx = dip_run(&history_xlsx, &period_xlsx, "xlsx", &["--sheet", "结算清单"]);
@@ -106,21 +113,10 @@ fn points_run_with_per_diem_and_dates_reads_excel_and_gbk_exports_as_the_origina
     let dir = temp_dir("perdiem");
     let (history_xlsx, history_gbk) = shapes_of(&data.join("history.csv"), &dir);
     let (period_xlsx, period_gbk) = shapes_of(&data.join("period.csv"), &dir);
+    let scores = data.join("scores.csv");
+    let options = [OsStr::new("--scores"), scores.as_os_str()];
     let points_run = |history: &Path, period: &Path, out: &str, extra: &[&str]| {
-        let out = dir.join(out);
-        run(drg()
-            .args(["points", "run", "--quiet", "--policy"])
-            .arg(data.join("policy.toml"))
-            .arg("--history")
-            .arg(history)
-            .arg("--period")
-            .arg(period)
-            .arg("--scores")
-            .arg(data.join("scores.csv"))
-            .arg("--out-dir")
-            .arg(&out)
-            .args(extra));
-        out
+        run_over_history("points", &data, &options, (history, period), dir.join(out), extra)
     };
     let original = points_run(&data.join("history.csv"), &data.join("period.csv"), "original", &[]);
     let xlsx = points_run(&history_xlsx, &period_xlsx, "xlsx", &[]);

@@ -130,10 +130,11 @@ impl Error {
     }
 
     /// The file to blame, when the error names one: a pack's file, a policy's
-    /// file, a column map's file.
+    /// file, a column map's file, a workbook.
     pub fn file(&self) -> Option<&str> {
         match self {
             Error::Pack(e) => Some(&e.file),
+            Error::Input(e) | Error::ReportInput(ReportInputError::Input(e)) => e.file(),
             Error::Policy(e) => Some(&e.source_name),
             Error::Columns(e) => e.file.as_deref(),
             Error::InFile { file, .. } => Some(file),
@@ -148,6 +149,7 @@ impl Error {
             Error::WeightsCsv(e) => e.line,
             Error::ScoresCsv(e) => e.line,
             Error::Catalogue(e) => e.line,
+            Error::Input(e) | Error::ReportInput(ReportInputError::Input(e)) => e.line(),
             Error::InFile { source, .. } => source.line(),
             _ => None,
         }

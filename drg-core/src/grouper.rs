@@ -256,7 +256,8 @@ pub struct GroupOptions {
 pub struct Grouper {
     pack: Arc<Pack>,
     options: GroupOptions,
-    /// Built from the pack once (a few milliseconds), shared by clones.
+    /// Built from the pack once (a few milliseconds) and kept by the pack,
+    /// shared by every grouper over it.
     index: Arc<FastIndex>,
 }
 
@@ -280,7 +281,7 @@ impl Grouper {
 
     /// A grouper with these options.
     pub fn with_options(pack: Arc<Pack>, options: GroupOptions) -> Self {
-        let index = Arc::new(FastIndex::new(&pack));
+        let index = pack.fast_index();
         Grouper { pack, options, index }
     }
 
@@ -981,7 +982,7 @@ impl Ctx<'_, '_> {
     }
 }
 
-mod index;
+pub(crate) mod index;
 use index::FastIndex;
 
 #[cfg(test)]

@@ -33,24 +33,47 @@ pub struct CaseRow {
     pub extra: Vec<String>,
 }
 
-/// A failure to read the input as a whole.
+/// A failure to read the input as a whole. The place (file, line, column,
+/// sheet) is kept as fields; the message (`Display`) is built from them.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InputError {
     /// The input cannot be read.
     #[error("{0}")]
-    Io(#[from] std::io::Error),
-    /// The CSV cannot be read.
-    #[error("{0}")]
-    Csv(#[from] csv::Error),
+    Io(#[source] std::io::Error),
+    /// The CSV cannot be read (a syntax the reader refuses).
+    #[error("{message}")]
+    #[non_exhaustive]
+    Csv {
+        /// The line the failing record starts on, when the reader knows it.
+        line: Option<u64>,
+        /// What the CSV reader said.
+        message: String,
+    },
     /// A line, header or field past [`CsvLimits`], or an unterminated quote:
     /// the message names the line and shows at most a short prefix.
-    #[error("{0}")]
-    Limit(String),
+    #[error("{}", limit_message(.line, .what, .limit, .prefix, .truncated))]
+    #[non_exhaustive]
+    Limit {
+        /// The line the row starts on (for an unterminated quote, the line
+        /// the quote opens on).
+        line: u64,
+        /// What grew past its limit.
+        what: LimitKind,
+        /// The limit in bytes (none for an unterminated quote, which has no
+        /// size limit of its own).
+        limit: Option<usize>,
+        /// The first bytes of the row, as text (invalid UTF-8 replaced).
+        prefix: String,
+        /// Whether the row goes on past `prefix`.
+        truncated: bool,
+    },
     /// Not even a header line.
     #[error("the input is empty: a CSV of cases starts with a header line")]
     Empty,
     /// A required column is missing.
     #[error("the header has no column {missing} (it has: {found})")]
+    #[non_exhaustive]
     MissingColumns {
         /// The missing columns.
         missing: String,
@@ -61,17 +84,230 @@ pub enum InputError {
     #[error("the header names column {0:?} twice")]
     DuplicateColumn(String),
     /// Not UTF-8 (and not read as GBK).
-    #[error("the input is not valid UTF-8 ({0}); convert it first (HIS exports are often GBK: iconv -f GBK -t UTF-8)")]
-    Encoding(String),
+    #[error("the input is not valid UTF-8 ({}); convert it first (HIS exports are often GBK: iconv -f GBK -t UTF-8)", encoding_detail(.file, .column, .byte, .detail))]
+    #[non_exhaustive]
+    Encoding {
+        /// The file, when one was opened by name.
+        file: Option<String>,
+        /// The header's column (1-based) that is not UTF-8.
+        column: Option<usize>,
+        /// The offset in the file of the first byte that is not UTF-8, and
+        /// that byte.
+        byte: Option<(usize, u8)>,
+        /// What else is known (an encoding the bytes read as).
+        detail: String,
+    },
     /// JSON that cannot be read as cases.
-    #[error("{0}")]
-    Json(String),
+    #[error("{}{message}", json_place(.part))]
+    #[non_exhaustive]
+    Json {
+        /// The part of the input that could not be read, when one was.
+        part: Option<JsonPart>,
+        /// Where JSON stopped parsing, when it did: the 1-based line and
+        /// column the parser (and the message) counts, from the part's first
+        /// non-blank character.
+        at: Option<(u64, u64)>,
+        /// Why (the JSON parser's message names the place too).
+        message: String,
+    },
     /// An Excel workbook that cannot be read.
-    #[error("{0}")]
-    Xlsx(String),
+    #[error("{}{message}", xlsx_place(.file, .sheet))]
+    #[non_exhaustive]
+    Xlsx {
+        /// The workbook file, when one was named.
+        file: Option<String>,
+        /// The sheet, when the failure is in one.
+        sheet: Option<String>,
+        /// What is wrong.
+        message: String,
+    },
     /// A header that cannot be read unambiguously (specs/columns.md).
     #[error("{0}")]
     Columns(#[from] ColumnsError),
+}
+
+/// What grew past its [`CsvLimits`] (or [`MAX_LINE_BYTES`] for JSONL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LimitKind {
+    /// A row (the header line when `header`); `open_quote` is the line of a
+    /// quote still open when the row reached the limit.
+    #[non_exhaustive]
+    Row {
+        /// The header line, not a row of cases.
+        header: bool,
+        /// The line a quote open at the limit was opened on.
+        open_quote: Option<u64>,
+    },
+    /// One field of a row (or of the header line).
+    #[non_exhaustive]
+    Field {
+        /// The header line, not a row of cases.
+        header: bool,
+        /// The field's number (1-based).
+        field: usize,
+    },
+    /// A quote that the input ends inside.
+    UnterminatedQuote,
+    /// A line of JSONL.
+    JsonLine,
+}
+
+/// The part of a JSON input [`InputError::Json`] could not read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum JsonPart {
+    /// The array holding every case.
+    Array,
+    /// The first object (read for its keys).
+    FirstObject,
+}
+
+fn json_place(part: &Option<JsonPart>) -> &'static str {
+    match part {
+        Some(JsonPart::Array) => "the JSON array: ",
+        Some(JsonPart::FirstObject) => "the first object: ",
+        None => "",
+    }
+}
+
+fn xlsx_place(file: &Option<String>, sheet: &Option<String>) -> String {
+    let mut place = String::new();
+    if let Some(file) = file {
+        place.push_str(file);
+        place.push_str(": ");
+    }
+    if let Some(sheet) = sheet {
+        place.push_str(&format!("sheet {sheet:?}: "));
+    }
+    place
+}
+
+fn encoding_detail(file: &Option<String>, column: &Option<usize>, byte: &Option<(usize, u8)>, detail: &str) -> String {
+    let mut text = String::new();
+    if let Some(file) = file {
+        text.push_str(&format!("{file}: "));
+    }
+    if let Some(column) = column {
+        text.push_str(&format!("header, column {column}: "));
+    }
+    if let Some((at, value)) = byte {
+        text.push_str(&format!("not UTF-8 (byte {at} is 0x{value:02X})."));
+    }
+    text.push_str(detail);
+    text
+}
+
+fn limit_message(line: &u64, what: &LimitKind, limit: &Option<usize>, prefix: &str, truncated: &bool) -> String {
+    let start = format!("{prefix:?}{}", if *truncated { "…" } else { "" });
+    let limit = limit.unwrap_or(0);
+    let row = |header: bool| if header { "the header line" } else { "a row" };
+    match *what {
+        LimitKind::Row { header, open_quote } => {
+            let quote = open_quote.map_or(String::new(), |q| format!(" (a quote opened on line {q} is perhaps never closed)"));
+            format!("line {line}: {} longer than {limit} bytes, starting {start}{quote}; drg refuses rows that long", row(header))
+        }
+        LimitKind::Field { header, field } => format!(
+            "line {line}: field {field} of {} is longer than {limit} bytes (the row starts {start}); drg refuses fields that long",
+            row(header)
+        ),
+        LimitKind::UnterminatedQuote => format!(
+            "line {line}: a quote opened here is never closed (the row starts {start}); every line after it would be read as one field, so the input is refused"
+        ),
+        LimitKind::JsonLine => format!("line {line}: a line longer than {limit} bytes, starting {start}; drg refuses lines that long"),
+    }
+}
+
+impl InputError {
+    /// An error of the csv crate, read back into a variant: an input past
+    /// [`CsvLimits`] (raised by [`GuardedCsv`] through the reader) becomes
+    /// [`InputError::Limit`], an I/O failure [`InputError::Io`], anything
+    /// else [`InputError::Csv`]. Kept out of the public API, so that the csv
+    /// crate's types are not part of it.
+    pub(crate) fn from_csv(e: csv::Error) -> InputError {
+        let line = e.position().map(csv::Position::line);
+        let message = e.to_string();
+        match e.into_kind() {
+            csv::ErrorKind::Io(io) => InputError::from(io),
+            _ => InputError::Csv { line, message },
+        }
+    }
+
+    /// JSON that stopped parsing (`e`) in `part` of the input.
+    pub(crate) fn json(part: Option<JsonPart>, e: &serde_json::Error) -> InputError {
+        let at = (e.line() > 0).then(|| (e.line() as u64, e.column() as u64));
+        InputError::Json { part, at, message: e.to_string() }
+    }
+
+    /// An Excel workbook named as standard input.
+    pub(crate) fn xlsx_from_stdin() -> InputError {
+        InputError::Xlsx { file: None, sheet: None, message: "an Excel workbook is read from a file, not from standard input".into() }
+    }
+
+    /// JSON given to a command that reads tables only.
+    pub(crate) fn json_refused() -> InputError {
+        InputError::Json { part: None, at: None, message: "this command reads a CSV or an .xlsx workbook, not JSON".into() }
+    }
+
+    /// A header column (0-based `index`) that is not UTF-8.
+    pub(crate) fn header_encoding(index: usize, e: std::str::Utf8Error) -> InputError {
+        InputError::Encoding { file: None, column: Some(index + 1), byte: None, detail: e.to_string() }
+    }
+
+    /// The line of the input to blame (1 is a CSV's header line), when the
+    /// error names one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            InputError::Csv { line, .. } => *line,
+            InputError::Limit { line, .. } => Some(*line),
+            InputError::Json { at, .. } => at.map(|(line, _)| line),
+            InputError::Encoding { column: Some(_), .. } => Some(1),
+            _ => None,
+        }
+    }
+
+    /// The file to blame, when the error names one (a workbook, a file that
+    /// is not UTF-8).
+    pub fn file(&self) -> Option<&str> {
+        match self {
+            InputError::Encoding { file, .. } | InputError::Xlsx { file, .. } => file.as_deref(),
+            _ => None,
+        }
+    }
+}
+
+/// The overrun [`GuardedCsv`] raises through the csv reader (as the source of
+/// an [`std::io::Error`]), read back by [`InputError::from_csv`].
+#[derive(Clone, Debug)]
+struct Overrun {
+    line: u64,
+    what: LimitKind,
+    limit: Option<usize>,
+    prefix: String,
+    truncated: bool,
+}
+
+impl std::fmt::Display for Overrun {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&limit_message(&self.line, &self.what, &self.limit, &self.prefix, &self.truncated))
+    }
+}
+
+impl std::error::Error for Overrun {}
+
+impl From<Overrun> for InputError {
+    fn from(o: Overrun) -> Self {
+        InputError::Limit { line: o.line, what: o.what, limit: o.limit, prefix: o.prefix, truncated: o.truncated }
+    }
+}
+
+impl From<std::io::Error> for InputError {
+    fn from(e: std::io::Error) -> Self {
+        match e.get_ref().and_then(|inner| inner.downcast_ref::<Overrun>()) {
+            Some(overrun) => overrun.clone().into(),
+            None => InputError::Io(e),
+        }
+    }
 }
 
 /// The columns a CSV must have: without them no row could be grouped.
@@ -133,7 +369,7 @@ impl CsvLayout {
         }
         let mut names = Vec::with_capacity(header.len());
         for (i, raw) in header.iter().enumerate() {
-            let name = std::str::from_utf8(raw).map_err(|e| InputError::Encoding(format!("header, column {}: {e}", i + 1)))?;
+            let name = std::str::from_utf8(raw).map_err(|e| InputError::header_encoding(i, e))?;
             names.push(name);
         }
         Self::from_names(&names, map)
@@ -360,7 +596,7 @@ impl<R: Read> CsvCases<GuardedCsv<R>> {
     /// from `map`.
     pub fn with_options(input: R, limits: CsvLimits, map: Option<&ColumnMap>) -> Result<Self, InputError> {
         let mut reader = csv_reader(input, limits);
-        let layout = CsvLayout::from_header_with(reader.byte_headers()?, map)?;
+        let layout = CsvLayout::from_header_with(reader.byte_headers().map_err(InputError::from_csv)?, map)?;
         Ok(CsvCases { reader, layout, record: csv::ByteRecord::new() })
     }
 }
@@ -380,14 +616,14 @@ impl<R: Read> CsvCases<R> {
     /// Reads the next raw record into `record` (false at the end), for callers
     /// that parse records elsewhere with [`CsvLayout::parse`].
     pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
-        Ok(self.reader.read_byte_record(record)?)
+        self.reader.read_byte_record(record).map_err(InputError::from_csv)
     }
 
     /// The next row, `None` at the end.
     pub fn next_row(&mut self) -> Option<Result<CaseRow, InputError>> {
         match self.reader.read_byte_record(&mut self.record) {
             Ok(false) => None,
-            Err(e) => Some(Err(e.into())),
+            Err(e) => Some(Err(InputError::from_csv(e))),
             Ok(true) => Some(Ok(self.layout.parse(&self.record))),
         }
     }
@@ -472,7 +708,7 @@ pub struct GuardedCsv<R> {
     /// The first bytes of the current row, for messages.
     prefix: Vec<u8>,
     /// The error to give at the next read, once the bytes before it are read.
-    failed: Option<String>,
+    failed: Option<Overrun>,
 }
 
 impl<R: Read> GuardedCsv<R> {
@@ -494,10 +730,10 @@ impl<R: Read> GuardedCsv<R> {
         }
     }
 
-    fn shown_prefix(&self) -> String {
-        let text = String::from_utf8_lossy(&self.prefix);
-        let more = if self.row_bytes > self.prefix.len() { "…" } else { "" };
-        format!("{text:?}{more}")
+    /// The overrun `what` of the current row (starting on `line`).
+    fn overrun(&self, line: u64, what: LimitKind, limit: Option<usize>) -> Overrun {
+        let prefix = String::from_utf8_lossy(&self.prefix).into_owned();
+        Overrun { line, what, limit, prefix, truncated: self.row_bytes > self.prefix.len() }
     }
 
     fn end_row(&mut self) {
@@ -511,7 +747,7 @@ impl<R: Read> GuardedCsv<R> {
 
     /// Follows the syntax over `bytes`; the number of bytes that are fine, and
     /// the error at the first byte that is not.
-    fn scan(&mut self, bytes: &[u8]) -> (usize, Option<String>) {
+    fn scan(&mut self, bytes: &[u8]) -> (usize, Option<Overrun>) {
         let mut row_limit = if self.header { self.limits.header_bytes } else { self.limits.line_bytes };
         let mut i = 0;
         while i < bytes.len() {
@@ -530,8 +766,8 @@ impl<R: Read> GuardedCsv<R> {
                 continue;
             }
             for (j, &b) in rest[..run.max(1)].iter().enumerate() {
-                if let Some(message) = self.step(b, &mut row_limit) {
-                    return (i + j, Some(message));
+                if let Some(overrun) = self.step(b, &mut row_limit) {
+                    return (i + j, Some(overrun));
                 }
             }
             i += run.max(1);
@@ -566,7 +802,7 @@ impl<R: Read> GuardedCsv<R> {
     }
 
     /// Follows the syntax over one byte; the error if it crosses a limit.
-    fn step(&mut self, b: u8, row_limit: &mut usize) -> Option<String> {
+    fn step(&mut self, b: u8, row_limit: &mut usize) -> Option<Overrun> {
         if self.row_bytes == 0 && (b == b'\n' || b == b'\r') {
             // A blank line (or the \n of a \r\n) between rows.
             if b == b'\n' {
@@ -608,30 +844,15 @@ impl<R: Read> GuardedCsv<R> {
             *row_limit = self.limits.line_bytes;
             return None;
         }
-        let what = if self.header { "the header line" } else { "a row" };
+        let header = self.header;
         if self.row_bytes > *row_limit {
-            let quote = if self.syntax == Syntax::InQuotes || self.syntax == Syntax::QuoteInQuotes {
-                format!(" (a quote opened on line {} is perhaps never closed)", self.quote_line)
-            } else {
-                String::new()
-            };
-            let message = format!(
-                "line {}: {what} longer than {} bytes, starting {}{quote}; drg refuses rows that long",
-                self.row_line,
-                *row_limit,
-                self.shown_prefix()
-            );
-            return Some(message);
+            let quoted = self.syntax == Syntax::InQuotes || self.syntax == Syntax::QuoteInQuotes;
+            let what = LimitKind::Row { header, open_quote: quoted.then_some(self.quote_line) };
+            return Some(self.overrun(self.row_line, what, Some(*row_limit)));
         }
         if self.field_bytes > self.limits.field_bytes {
-            let message = format!(
-                "line {}: field {} of {what} is longer than {} bytes (the row starts {}); drg refuses fields that long",
-                self.row_line,
-                self.field,
-                self.limits.field_bytes,
-                self.shown_prefix()
-            );
-            return Some(message);
+            let what = LimitKind::Field { header, field: self.field };
+            return Some(self.overrun(self.row_line, what, Some(self.limits.field_bytes)));
         }
         None
     }
@@ -639,25 +860,20 @@ impl<R: Read> GuardedCsv<R> {
 
 impl<R: Read> Read for GuardedCsv<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if let Some(message) = &self.failed {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, message.clone()));
+        if let Some(overrun) = &self.failed {
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, overrun.clone()));
         }
         let n = self.inner.read(buf)?;
         if n == 0 && !buf.is_empty() {
             if matches!(self.syntax, Syntax::InQuotes) {
-                let message = format!(
-                    "line {}: a quote opened here is never closed (the row starts {}); every line after it would be read as one field, so the input is refused",
-                    self.quote_line,
-                    self.shown_prefix()
-                );
-                self.failed = Some(message);
+                self.failed = Some(self.overrun(self.quote_line, LimitKind::UnterminatedQuote, None));
                 return self.read(buf);
             }
             return Ok(0);
         }
         let (fine, failure) = self.scan(&buf[..n]);
-        if let Some(message) = failure {
-            self.failed = Some(message);
+        if let Some(overrun) = failure {
+            self.failed = Some(overrun);
             if fine == 0 {
                 return self.read(buf);
             }
@@ -766,8 +982,10 @@ impl<R: BufRead> JsonCases<R> {
         };
         if starts_array {
             let mut text = String::new();
-            input.read_to_string(&mut text).map_err(|e| InputError::Encoding(e.to_string()))?;
-            let items: Vec<Value> = serde_json::from_str(&text).map_err(|e| InputError::Json(format!("the JSON array: {e}")))?;
+            input
+                .read_to_string(&mut text)
+                .map_err(|e| InputError::Encoding { file: None, column: None, byte: None, detail: e.to_string() })?;
+            let items: Vec<Value> = serde_json::from_str(&text).map_err(|e| InputError::json(Some(JsonPart::Array), &e))?;
             Ok(JsonCases { source: JsonSource::Array { items: items.into_iter(), index: 0 }, map: None })
         } else {
             Ok(JsonCases { source: JsonSource::Lines { input, line: 0, buf: Vec::new() }, map: None })
@@ -882,10 +1100,9 @@ impl<R: BufRead> Iterator for JsonCases<R> {
                 }
                 *line += 1;
                 if buf.len() > MAX_LINE_BYTES && buf.last() != Some(&b'\n') {
-                    let start = String::from_utf8_lossy(&buf[..PREFIX_BYTES]);
-                    return Some(Err(InputError::Limit(format!(
-                        "line {line}: a line longer than {MAX_LINE_BYTES} bytes, starting {start:?}…; drg refuses lines that long"
-                    ))));
+                    let prefix = String::from_utf8_lossy(&buf[..PREFIX_BYTES]).into_owned();
+                    let what = LimitKind::JsonLine;
+                    return Some(Err(InputError::Limit { line: *line, what, limit: Some(MAX_LINE_BYTES), prefix, truncated: true }));
                 }
                 let text = match std::str::from_utf8(buf) {
                     Ok(t) => t,
@@ -1070,6 +1287,33 @@ mod tests {
         // Rows at the limits are read.
         let input = format!("{header}1,1,30,{}\n", "K".repeat(50));
         assert_eq!(read_all(input.as_bytes(), limits), (1, None));
+    }
+
+    #[test]
+    fn a_refused_input_keeps_its_place_as_fields() {
+        let limits = CsvLimits { header_bytes: 64, line_bytes: 100, field_bytes: 50 };
+        let input = format!("id,sex,age_years,diagnoses\n1,1,30,K35.800\n2,1,30,{}\n", "K".repeat(60));
+        let e = CsvCases::with_limits(input.as_bytes(), limits).unwrap().find_map(Result::err).expect("refused");
+        let message = e.to_string();
+        let InputError::Limit { line, what, limit, prefix, truncated } = &e else { panic!("{e:?}") };
+        assert_eq!((*line, *what, *limit), (3, LimitKind::Field { header: false, field: 4 }, Some(50)));
+        assert!(prefix.starts_with("2,1,30,KKK") && *truncated, "{prefix:?}");
+        assert!(message.starts_with("line 3: field 4 of a row is longer than 50 bytes (the row starts \"2,1,30,KKK"), "{message}");
+        assert_eq!(crate::Error::from(e).line(), Some(3));
+
+        let e = CsvCases::new("id,sex,age_years,diagnoses\n1,1,\"30\n".as_bytes()).unwrap().find_map(Result::err).expect("refused");
+        assert!(matches!(e, InputError::Limit { line: 2, what: LimitKind::UnterminatedQuote, limit: None, .. }), "{e:?}");
+
+        let e = JsonCases::new("[{\"id\": \"1\"},\n{\"id\":".as_bytes()).err().expect("refused");
+        assert!(matches!(e, InputError::Json { part: Some(JsonPart::Array), at: Some((2, 6)), .. }), "{e:?}");
+        assert!(e.to_string().starts_with("the JSON array: EOF while parsing"), "{e}");
+
+        let mut header = b"id,sex,age_years,".to_vec();
+        header.extend_from_slice(&[0xB8, 0xDF, b'\n']);
+        let e = CsvCases::new(&header[..]).err().expect("refused");
+        assert!(matches!(e, InputError::Encoding { column: Some(4), .. }), "{e:?}");
+        assert_eq!(e.line(), Some(1));
+        assert!(e.to_string().starts_with("the input is not valid UTF-8 (header, column 4: invalid utf-8"), "{e}");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use crate::case::Case;
 use crate::columns::{CodeList, ColumnMap, ColumnPlan, Understood};
-use crate::io::{CsvCases, CsvLayout, InputError, JsonCases, RowError};
+use crate::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonPart, RowError};
 use crate::xlsx::XlsxRows;
 
 /// The text encoding of a CSV or JSON input.
@@ -115,7 +115,7 @@ impl RecordSource {
     pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
         match &mut self.inner {
             Records::Csv(c) => c.read_record(record),
-            Records::Plain(c) => Ok(c.read_byte_record(record)?),
+            Records::Plain(c) => c.read_byte_record(record).map_err(InputError::from_csv),
             Records::Xlsx(x) => x.read_record(record),
         }
     }
@@ -259,7 +259,7 @@ pub fn open_text(path: &str, encoding: TextEncoding) -> Result<Box<dyn BufRead>,
             } else {
                 " It reads as GBK (GB18030), common in HIS exports: give --encoding gbk, or convert it (iconv -f GBK -t UTF-8)."
             };
-            return Err(InputError::Encoding(format!("{path}: not UTF-8 (byte {at} is 0x{:02X}).{guess}", start[at])));
+            return Err(InputError::Encoding { file: Some(path.to_string()), column: None, byte: Some((at, start[at])), detail: guess.to_string() });
         }
     }
     Ok(Box::new(reader))
@@ -284,7 +284,7 @@ pub fn open_cases(path: &str, options: &ReadOptions) -> Result<CaseSource, Input
     };
     if kind == InputKind::Xlsx {
         if path == "-" {
-            return Err(InputError::Xlsx("an Excel workbook is read from a file, not from standard input".into()));
+            return Err(InputError::xlsx_from_stdin());
         }
         let rows = XlsxRows::open(Path::new(path), options.sheet.as_deref())?;
         let layout = CsvLayout::from_names(rows.header(), map)?;
@@ -343,26 +343,26 @@ pub fn open_records(path: &str, options: &ReadOptions) -> Result<RecordSource, I
     match kind {
         InputKind::Xlsx => {
             if path == "-" {
-                return Err(InputError::Xlsx("an Excel workbook is read from a file, not from standard input".into()));
+                return Err(InputError::xlsx_from_stdin());
             }
             let rows = XlsxRows::open(Path::new(path), options.sheet.as_deref())?;
             let layout = CsvLayout::from_names_unchecked(rows.header(), map)?;
             Ok(RecordSource { layout, inner: Records::Xlsx(rows) })
         }
-        InputKind::Json => Err(InputError::Json("this command reads a CSV or an .xlsx workbook, not JSON".into())),
+        InputKind::Json => Err(InputError::json_refused()),
         _ => {
             let mut input = open_text(path, options.encoding)?;
             if options.kind == InputKind::Auto && detect_kind("", input.fill_buf()?) == InputKind::Json {
-                return Err(InputError::Json("this command reads a CSV or an .xlsx workbook, not JSON".into()));
+                return Err(InputError::json_refused());
             }
             let mut reader = crate::io::csv_reader(input, crate::io::CsvLimits::default());
-            let header = reader.byte_headers()?;
+            let header = reader.byte_headers().map_err(InputError::from_csv)?;
             if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
                 return Err(InputError::Empty);
             }
             let mut names = Vec::with_capacity(header.len());
             for (i, raw) in header.iter().enumerate() {
-                let name = std::str::from_utf8(raw).map_err(|e| InputError::Encoding(format!("header, column {}: {e}", i + 1)))?;
+                let name = std::str::from_utf8(raw).map_err(|e| InputError::header_encoding(i, e))?;
                 names.push(name.to_string());
             }
             let layout = CsvLayout::from_names_unchecked(&names, map)?;
@@ -389,13 +389,13 @@ pub fn plan_of(path: &str, options: &ReadOptions) -> Result<ColumnPlan, InputErr
             input.read_line(&mut line)?;
             let value: serde_json::Value = serde_json::from_str(line.trim().trim_start_matches('\u{feff}').trim_start_matches('['))
                 .or_else(|_| serde_json::from_str(line.trim().trim_start_matches('[').trim_end_matches([',', ']'])))
-                .map_err(|e| InputError::Json(format!("the first object: {e}")))?;
+                .map_err(|e| InputError::json(Some(JsonPart::FirstObject), &e))?;
             value.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default()
         }
         _ => {
             let input = open_text(path, options.encoding)?;
             let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-            let header = reader.byte_headers()?;
+            let header = reader.byte_headers().map_err(InputError::from_csv)?;
             header.iter().map(|h| String::from_utf8_lossy(h).into_owned()).collect()
         }
     };

@@ -43,7 +43,7 @@ const MAX_TOTAL: u64 = 16 << 30;
 const BATCH: usize = 1024;
 
 fn xlsx_error(path: &Path, what: impl std::fmt::Display) -> InputError {
-    InputError::Xlsx(format!("{}: {what}", path.display()))
+    InputError::Xlsx { file: Some(path.display().to_string()), sheet: None, message: what.to_string() }
 }
 
 /// Checks a workbook's zip directory: a zip at all, and no part inflating out
@@ -457,7 +457,7 @@ impl OpenCell {
 
 impl<R: BufRead> SheetReader<'_, R> {
     fn error(&self, what: impl std::fmt::Display) -> InputError {
-        xlsx_error(self.path, format!("sheet {:?}: {what}", self.name))
+        InputError::Xlsx { file: Some(self.path.display().to_string()), sheet: Some(self.name.to_string()), message: what.to_string() }
     }
 
     fn read(&mut self, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {

@@ -2,7 +2,7 @@
 //! equal-length lists read as cases, and rows written back as a dict of
 //! columns. One place for both, so that every table reads and writes alike.
 
-use drg_core::points::PointsCase;
+use drg_core::points::{PointsCase, Settlement};
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyDict, PyList, PyString};
 
@@ -78,12 +78,40 @@ pub(crate) fn points_cases(columns: &Bound<'_, PyDict>) -> PyResult<Vec<PointsCa
     Ok(cases)
 }
 
-/// Rows of Python values as a dict of columns named `names`.
-pub(crate) fn columns<'py>(py: Python<'py>, names: &[&str], rows: Vec<Vec<Py<PyAny>>>) -> PyResult<Bound<'py, PyDict>> {
+/// The values of one output row as Python objects, in column order:
+/// `cells!(py; a, b, c)` (each value anything PyO3 converts).
+macro_rules! cells {
+    ($py:expr; $($value:expr),* $(,)?) => {
+        vec![$(pyo3::IntoPyObjectExt::into_bound_py_any($value, $py)?),*]
+    };
+}
+pub(crate) use cells;
+
+/// A report as a dict of columns named `names` (in that order): one row per
+/// item of `items`, its values given by `row` in the same order.
+pub(crate) fn table<'py, T>(
+    py: Python<'py>,
+    names: &[&str],
+    items: impl IntoIterator<Item = T>,
+    row: impl Fn(T) -> PyResult<Vec<Bound<'py, PyAny>>>,
+) -> PyResult<Bound<'py, PyDict>> {
+    let rows = items.into_iter().map(row).collect::<PyResult<Vec<_>>>()?;
     let d = PyDict::new(py);
     for (j, name) in names.iter().enumerate() {
-        let values: Vec<&Py<PyAny>> = rows.iter().map(|r| &r[j]).collect();
-        d.set_item(name, PyList::new(py, values)?)?;
+        d.set_item(name, PyList::new(py, rows.iter().map(|r| &r[j]))?)?;
     }
     Ok(d)
+}
+
+/// The "settlement" report (one row per hospital) and the "period" line of
+/// a settlement, as DRG points and DIP both give them.
+pub(crate) fn settlement_columns<'py>(py: Python<'py>, settlement: &Settlement) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
+    let names = ["hospital", "cases", "points", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance"];
+    let hospitals = table(py, &names, &settlement.hospitals, |h| {
+        Ok(cells!(py; h.hospital.as_str(), h.cases, h.points, h.self_pay, h.cost, h.revenue, h.fund_due, h.prepay, h.balance))
+    })?;
+    let p = &settlement.period;
+    let names = ["points", "self_pay", "fund_item_cost", "budget", "pool", "point_value"];
+    let period = table(py, &names, [p], |p| Ok(cells!(py; p.points, p.self_pay, p.fund_item_cost, p.budget, p.pool, p.point_value)))?;
+    Ok((hospitals, period))
 }

@@ -8,6 +8,8 @@ use drg_core::Status;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
+use crate::columns::{cells, table};
+
 fn status(text: &str) -> PyResult<Status> {
     Ok(match text {
         "grouped" => Status::Grouped,
@@ -51,10 +53,10 @@ fn _pack_diff_tables<'py>(
     let (weights_old, weights_new) = (to_map(weights_old), to_map(weights_new));
     let mut diff = PackDiff::new();
     let (mut changed, mut mdc_changed, mut w_old_col, mut w_new_col) = (vec![], vec![], vec![], vec![]);
-    for i in 0..n {
+    for (i, hospital) in hospital.iter().enumerate() {
         let (g_old, g_new) = (side(&old, i)?, side(&new, i)?);
         let (w_old, w_new) = (case_weight(weights_old.as_ref(), &g_old), case_weight(weights_new.as_ref(), &g_new));
-        let change = diff.add(hospital[i].as_deref().unwrap_or(""), &g_old, &g_new, w_old, w_new);
+        let change = diff.add(hospital.as_deref().unwrap_or(""), &g_old, &g_new, w_old, w_new);
         changed.push(change.group_changed);
         mdc_changed.push(change.mdc_changed);
         w_old_col.push(w_old);
@@ -69,24 +71,14 @@ fn _pack_diff_tables<'py>(
         cases.set_item("new_weight", w_new_col)?;
     }
     out.set_item("cases", cases)?;
-    let rows = diff.transitions();
-    let t = PyDict::new(py);
-    t.set_item("old", rows.iter().map(|r| r.old.clone()).collect::<Vec<_>>())?;
-    t.set_item("new", rows.iter().map(|r| r.new.clone()).collect::<Vec<_>>())?;
-    t.set_item("cases", rows.iter().map(|r| r.cases).collect::<Vec<_>>())?;
-    t.set_item("share_of_old", rows.iter().map(|r| r.share_of_old).collect::<Vec<_>>())?;
-    t.set_item("share_of_all", rows.iter().map(|r| r.share_of_all).collect::<Vec<_>>())?;
-    out.set_item("transitions", t)?;
-    let rows = diff.hospitals();
-    let h = PyDict::new(py);
-    h.set_item("hospital", rows.iter().map(|r| r.hospital.clone()).collect::<Vec<_>>())?;
-    h.set_item("cases", rows.iter().map(|r| r.cases).collect::<Vec<_>>())?;
-    h.set_item("weighted_old", rows.iter().map(|r| r.weighted_old).collect::<Vec<_>>())?;
-    h.set_item("weighted_new", rows.iter().map(|r| r.weighted_new).collect::<Vec<_>>())?;
-    h.set_item("cmi_old", rows.iter().map(|r| r.cmi_old).collect::<Vec<_>>())?;
-    h.set_item("cmi_new", rows.iter().map(|r| r.cmi_new).collect::<Vec<_>>())?;
-    h.set_item("cmi_change", rows.iter().map(|r| r.change).collect::<Vec<_>>())?;
-    out.set_item("hospitals", h)?;
+    let names = ["old", "new", "cases", "share_of_old", "share_of_all"];
+    let transitions = table(py, &names, diff.transitions(), |r| Ok(cells!(py; r.old, r.new, r.cases, r.share_of_old, r.share_of_all)))?;
+    out.set_item("transitions", transitions)?;
+    let names = ["hospital", "cases", "weighted_old", "weighted_new", "cmi_old", "cmi_new", "cmi_change"];
+    let hospitals = table(py, &names, diff.hospitals(), |r| {
+        Ok(cells!(py; r.hospital, r.cases, r.weighted_old, r.weighted_new, r.cmi_old, r.cmi_new, r.change))
+    })?;
+    out.set_item("hospitals", hospitals)?;
     let s = diff.summary();
     let summary = PyDict::new(py);
     for (k, v) in [

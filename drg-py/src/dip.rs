@@ -13,6 +13,7 @@ use drg_core::Pack;
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
 
+use crate::columns::{cells, settlement_columns, table};
 use crate::errors::DipError;
 
 /// Every DIP error goes through here, so that its class changes in one place.
@@ -31,7 +32,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
 fn open_pack(pack: Option<PathBuf>) -> PyResult<Arc<Pack>> {
     let path = pack.or_else(|| std::env::var_os("DRG_PACK").filter(|v| !v.is_empty()).map(PathBuf::from));
     let pack = match path {
-        Some(p) => Pack::open(&p).map_err(|e| crate::errors::pack(e))?,
+        Some(p) => Pack::open(&p).map_err(crate::errors::pack)?,
         None => Pack::demo(),
     };
     Ok(Arc::new(pack))
@@ -79,32 +80,17 @@ fn catalogue_from_history(py: Python<'_>, policy: &DipPolicy, keys: &KeyMaker, h
     builder.finish().map_err(|e| dip_error(format!("history: {e}")))
 }
 
-fn list<'py, T: IntoPyObject<'py> + Clone>(py: Python<'py>, values: &[T]) -> PyResult<Bound<'py, PyList>> {
-    PyList::new(py, values.iter().cloned())
-}
-
+/// The catalogue's report: one row per DIP group, and `*` for all.
 fn catalogue_columns<'py>(py: Python<'py>, c: &Catalogue) -> PyResult<Bound<'py, PyDict>> {
-    let groups: Vec<&dip::DipGroup> = c.groups.values().collect();
-    let d = PyDict::new(py);
-    let text = |f: &dyn Fn(&dip::DipGroup) -> String, star: &str| -> Vec<String> {
-        groups.iter().map(|g| f(g)).chain(std::iter::once(star.to_string())).collect()
-    };
-    d.set_item("group", list(py, &text(&|g| g.code.clone(), "*"))?)?;
-    d.set_item("kind", list(py, &text(&|g| g.kind.as_str().to_string(), ""))?)?;
-    d.set_item("dx", list(py, &text(&|g| g.dx.clone(), ""))?)?;
-    d.set_item("procedures", list(py, &text(&|g| g.procedures.clone(), ""))?)?;
-    d.set_item("treatment", list(py, &text(&|g| g.treatment.clone(), ""))?)?;
+    let names = ["group", "kind", "dx", "procedures", "treatment", "n", "kept", "avg_cost", "score", "coef_0", "coef_1", "coef_2"];
     let o = &c.overall;
-    let count = |f: &dyn Fn(&dip::DipGroup) -> u64, star: u64| -> Vec<u64> { groups.iter().map(|g| f(g)).chain([star]).collect() };
-    d.set_item("n", list(py, &count(&|g| g.n, o.n))?)?;
-    d.set_item("kept", list(py, &count(&|g| g.kept, o.kept))?)?;
-    let number = |f: &dyn Fn(&dip::DipGroup) -> f64, star: f64| -> Vec<f64> { groups.iter().map(|g| f(g)).chain([star]).collect() };
-    d.set_item("avg_cost", list(py, &number(&|g| g.avg_cost, o.avg_cost))?)?;
-    d.set_item("score", list(py, &number(&|g| g.score, o.score))?)?;
-    for l in 0..3 {
-        d.set_item(format!("coef_{l}"), list(py, &number(&|g| g.coef[l], 1.0))?)?;
-    }
-    Ok(d)
+    table(py, &names, c.groups.values().map(Some).chain([None]), |g| {
+        Ok(match g {
+            Some(g) => cells!(py; g.code.as_str(), g.kind.as_str(), g.dx.as_str(), g.procedures.as_str(), g.treatment.as_str(),
+                g.n, g.kept, g.avg_cost, g.score, g.coef[0], g.coef[1], g.coef[2]),
+            None => cells!(py; "*", "", "", "", "", o.n, o.kept, o.avg_cost, o.score, 1.0, 1.0, 1.0),
+        })
+    })
 }
 
 /// The catalogue built from history columns (dip.md §2), as columns.
@@ -236,58 +222,16 @@ fn group_rows(py: Python<'_>, dip: &Dip, cases: &[Result<Case, String>], given_i
 
 /// The "groups" report: one row per period row.
 fn groups_columns<'py>(py: Python<'py>, rows: &[Row]) -> PyResult<Bound<'py, PyDict>> {
-    let groups = PyDict::new(py);
-    groups.set_item("id", PyList::new(py, rows.iter().map(|r| r.id.as_str()))?)?;
-    groups.set_item("status", PyList::new(py, rows.iter().map(|r| r.status))?)?;
-    groups.set_item("group", PyList::new(py, rows.iter().map(|r| r.group.as_deref()))?)?;
-    groups.set_item("severity", PyList::new(py, rows.iter().map(|r| r.severity))?)?;
-    groups.set_item("reason", PyList::new(py, rows.iter().map(|r| r.reason.as_deref()))?)?;
-    Ok(groups)
+    let names = ["id", "status", "group", "severity", "reason"];
+    table(py, &names, rows, |r| Ok(cells!(py; r.id.as_str(), r.status, r.group.as_deref(), r.severity, r.reason.as_deref())))
 }
 
 /// The "case_points" report: one row per scored case (dip.md §4).
 fn points_columns<'py>(py: Python<'py>, scored: &[(&Row, &dip::DipScore, &Case)]) -> PyResult<Bound<'py, PyDict>> {
-    let points = PyDict::new(py);
-    points.set_item("id", PyList::new(py, scored.iter().map(|(r, _, _)| r.id.as_str()))?)?;
-    points.set_item("hospital", PyList::new(py, scored.iter().map(|(r, _, _)| r.hospital.as_str()))?)?;
-    points.set_item("group", PyList::new(py, scored.iter().map(|(r, _, _)| r.group.as_deref()))?)?;
-    points.set_item("category", PyList::new(py, scored.iter().map(|(_, s, _)| s.category.as_str()))?)?;
-    points.set_item("score", PyList::new(py, scored.iter().map(|(_, s, _)| s.score))?)?;
-    points.set_item("coef", PyList::new(py, scored.iter().map(|(_, s, _)| s.coef))?)?;
-    points.set_item("points", PyList::new(py, scored.iter().map(|(_, s, _)| s.points))?)?;
-    Ok(points)
-}
-
-/// The settlement (dip.md §5): one row per hospital, and the period's line.
-fn settlement_columns<'py>(py: Python<'py>, settlement: &drg_core::points::Settlement) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
-    let h = &settlement.hospitals;
-    let hospitals = PyDict::new(py);
-    hospitals.set_item("hospital", PyList::new(py, h.iter().map(|h| h.hospital.as_str()))?)?;
-    hospitals.set_item("cases", PyList::new(py, h.iter().map(|h| h.cases))?)?;
-    for (name, f) in [
-        ("points", (|h: &drg_core::points::HospitalSettlement| h.points) as fn(&_) -> f64),
-        ("self_pay", |h| h.self_pay),
-        ("cost", |h| h.cost),
-        ("revenue", |h| h.revenue),
-        ("fund_due", |h| h.fund_due),
-        ("prepay", |h| h.prepay),
-        ("balance", |h| h.balance),
-    ] {
-        hospitals.set_item(name, PyList::new(py, h.iter().map(f))?)?;
-    }
-    let p = &settlement.period;
-    let period_line = PyDict::new(py);
-    for (name, v) in [
-        ("points", p.points),
-        ("self_pay", p.self_pay),
-        ("fund_item_cost", p.fund_item_cost),
-        ("budget", p.budget),
-        ("pool", p.pool),
-        ("point_value", p.point_value),
-    ] {
-        period_line.set_item(name, PyList::new(py, [v])?)?;
-    }
-    Ok((hospitals, period_line))
+    let names = ["id", "hospital", "group", "category", "score", "coef", "points"];
+    table(py, &names, scored, |(r, s, _)| {
+        Ok(cells!(py; r.id.as_str(), r.hospital.as_str(), r.group.as_deref(), s.category.as_str(), s.score, s.coef, s.points))
+    })
 }
 
 /// One case (a dict) explained against a catalogue given as CSV text: the

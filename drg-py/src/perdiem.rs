@@ -7,9 +7,9 @@ use std::path::PathBuf;
 
 use drg_core::points::{self, AssessmentScores, CareFacts, Ledger, PerDiemStay, Policy, SettlementItem};
 use pyo3::prelude::*;
-use pyo3::types::{PyAny, PyBool, PyDict, PyString};
+use pyo3::types::{PyAny, PyDict, PyString};
 
-use crate::columns::{columns, list_column, points_cases};
+use crate::columns::{cells, list_column, points_cases, settlement_columns, table};
 use crate::errors::PointsError;
 
 /// Every points error of this module goes through here (one place to change
@@ -84,11 +84,6 @@ impl Care {
             diagnoses: self.diagnoses[i].as_deref(),
         })
     }
-}
-
-fn row<'py>(py: Python<'py>, values: Vec<Bound<'py, PyAny>>) -> Vec<Py<PyAny>> {
-    let _ = py;
-    values.into_iter().map(Bound::unbind).collect()
 }
 
 /// All steps of specs/points.md and perdiem.md on columns: the four reports
@@ -184,120 +179,35 @@ fn score_and_settle<'c>(
 
 /// The "weights" report: one row per DRG, and `*` for all.
 fn weights_columns<'py>(py: Python<'py>, w: &points::Weights) -> PyResult<Bound<'py, PyDict>> {
-    let weight_rows = w
-        .drgs
-        .iter()
-        .map(|(d, x)| (d.as_str(), x))
-        .chain(std::iter::once(("*", &w.overall)))
-        .map(|(d, x)| {
-            Ok(row(py, vec![
-                d.into_pyobject(py)?.into_any(),
-                x.n.into_pyobject(py)?.into_any(),
-                x.kept.into_pyobject(py)?.into_any(),
-                x.avg_cost.into_pyobject(py)?.into_any(),
-                x.weight.into_pyobject(py)?.into_any(),
-                x.base_points.into_pyobject(py)?.into_any(),
-                PyBool::new(py, x.unstable).to_owned().into_any(),
-            ]))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    columns(py, &["drg", "n", "kept", "avg_cost", "weight", "base_points", "unstable"], weight_rows)
+    let names = ["drg", "n", "kept", "avg_cost", "weight", "base_points", "unstable"];
+    let drgs = w.drgs.iter().map(|(d, x)| (d.as_str(), x)).chain(std::iter::once(("*", &w.overall)));
+    table(py, &names, drgs, |(d, x)| Ok(cells!(py; d, x.n, x.kept, x.avg_cost, x.weight, x.base_points, x.unstable)))
 }
 
 /// The "case_points" report: one row per scored case.
 fn case_points_columns<'py>(py: Python<'py>, scored: &[(&points::PointsCase, points::CaseScore)]) -> PyResult<Bound<'py, PyDict>> {
-    let case_rows = scored
-        .iter()
-        .map(|(c, s)| {
-            Ok(row(py, vec![
-                c.id.as_str().into_pyobject(py)?.into_any(),
-                c.hospital.as_str().into_pyobject(py)?.into_any(),
-                s.drg.as_deref().into_pyobject(py)?.into_any(),
-                s.category.as_str().into_pyobject(py)?.into_any(),
-                s.base_points.into_pyobject(py)?.into_any(),
-                s.coef.into_pyobject(py)?.into_any(),
-                s.points.into_pyobject(py)?.into_any(),
-            ]))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    columns(py, &["id", "hospital", "drg", "category", "base_points", "coef", "points"], case_rows)
-}
-
-/// The "settlement" report (one row per hospital) and the "period" line.
-fn settlement_columns<'py>(py: Python<'py>, settlement: &points::Settlement) -> PyResult<(Bound<'py, PyDict>, Bound<'py, PyDict>)> {
-    let hospital_rows = settlement
-        .hospitals
-        .iter()
-        .map(|h| {
-            let mut values = vec![h.hospital.as_str().into_pyobject(py)?.into_any(), h.cases.into_pyobject(py)?.into_any()];
-            for v in [h.points, h.self_pay, h.cost, h.revenue, h.fund_due, h.prepay, h.balance] {
-                values.push(v.into_pyobject(py)?.into_any());
-            }
-            Ok(row(py, values))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    let p = &settlement.period;
-    let period_row = vec![[p.points, p.self_pay, p.fund_item_cost, p.budget, p.pool, p.point_value]
-        .iter()
-        .map(|v| Ok(v.into_pyobject(py)?.into_any().unbind()))
-        .collect::<PyResult<Vec<_>>>()?];
-    let hospitals = columns(py, &["hospital", "cases", "points", "self_pay", "cost", "revenue", "fund_due", "prepay", "balance"], hospital_rows)?;
-    Ok((hospitals, columns(py, &["points", "self_pay", "fund_item_cost", "budget", "pool", "point_value"], period_row)?))
+    let names = ["id", "hospital", "drg", "category", "base_points", "coef", "points"];
+    table(py, &names, scored, |(c, s)| {
+        Ok(cells!(py; c.id.as_str(), c.hospital.as_str(), s.drg.as_deref(), s.category.as_str(), s.base_points, s.coef, s.points))
+    })
 }
 
 /// The "perdiem" report: one row per per-diem category's rate.
 fn perdiem_columns<'py>(py: Python<'py>, rates: &points::PerDiemRates) -> PyResult<Bound<'py, PyDict>> {
-    let rows = rates
-        .rates
-        .iter()
-        .map(|r| {
-            Ok(row(py, vec![
-                r.category.as_str().into_pyobject(py)?.into_any(),
-                r.name.as_str().into_pyobject(py)?.into_any(),
-                r.n.into_pyobject(py)?.into_any(),
-                r.kept.into_pyobject(py)?.into_any(),
-                r.days.into_pyobject(py)?.into_any(),
-                r.daily_cost.into_pyobject(py)?.into_any(),
-                r.avg_los.into_pyobject(py)?.into_any(),
-                r.bedday_points.into_pyobject(py)?.into_any(),
-            ]))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    columns(py, &["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"], rows)
+    let names = ["category", "name", "n", "kept", "days", "daily_cost", "avg_los", "bedday_points"];
+    table(py, &names, &rates.rates, |r| {
+        Ok(cells!(py; r.category.as_str(), r.name.as_str(), r.n, r.kept, r.days, r.daily_cost, r.avg_los, r.bedday_points))
+    })
 }
 
 /// The "monthly" report: one row per month and hospital.
 fn monthly_columns<'py>(py: Python<'py>, monthly: &[points::MonthlyRow]) -> PyResult<Bound<'py, PyDict>> {
-    let rows = monthly
-        .iter()
-        .map(|m| {
-            Ok(row(py, vec![
-                m.month.to_string().into_pyobject(py)?.into_any(),
-                m.hospital.as_str().into_pyobject(py)?.into_any(),
-                m.cases.into_pyobject(py)?.into_any(),
-                m.points.into_pyobject(py)?.into_any(),
-                m.fund_item_cost.into_pyobject(py)?.into_any(),
-                m.prepay.into_pyobject(py)?.into_any(),
-            ]))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    columns(py, &["month", "hospital", "cases", "points", "fund_item_cost", "prepay"], rows)
+    let names = ["month", "hospital", "cases", "points", "fund_item_cost", "prepay"];
+    table(py, &names, monthly, |m| Ok(cells!(py; m.month.to_string(), m.hospital.as_str(), m.cases, m.points, m.fund_item_cost, m.prepay)))
 }
 
 /// The "clearing" report: one row per hospital.
 fn clearing_columns<'py>(py: Python<'py>, clearing: &[points::ClearingRow]) -> PyResult<Bound<'py, PyDict>> {
-    let rows = clearing
-        .iter()
-        .map(|c| {
-            Ok(row(py, vec![
-                c.hospital.as_str().into_pyobject(py)?.into_any(),
-                c.score.into_pyobject(py)?.into_any(),
-                c.assessment_coef.into_pyobject(py)?.into_any(),
-                c.fund_due.into_pyobject(py)?.into_any(),
-                c.prepaid.into_pyobject(py)?.into_any(),
-                c.clearing.into_pyobject(py)?.into_any(),
-            ]))
-        })
-        .collect::<PyResult<Vec<_>>>()?;
-    columns(py, &["hospital", "score", "assessment_coef", "fund_due", "prepaid", "clearing"], rows)
+    let names = ["hospital", "score", "assessment_coef", "fund_due", "prepaid", "clearing"];
+    table(py, &names, clearing, |c| Ok(cells!(py; c.hospital.as_str(), c.score, c.assessment_coef, c.fund_due, c.prepaid, c.clearing)))
 }

@@ -8,6 +8,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use drg_core::io::InputError;
 use drg_core::Case;
 use serde_json::{json, Value};
 use tokio_stream::StreamExt;
@@ -22,13 +23,25 @@ pub struct ApiError {
     status: StatusCode,
     message: String,
     field: Option<String>,
-    /// Where in the body JSON stopped parsing.
-    at: Option<(usize, usize)>,
+    /// The line of the body at fault (where JSON stopped parsing, a CSV row
+    /// past a limit), and the column when it is known.
+    line: Option<u64>,
+    column: Option<u64>,
 }
 
 impl ApiError {
     pub(crate) fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        ApiError { status, message: message.into(), field: None, at: None }
+        ApiError { status, message: message.into(), field: None, line: None, column: None }
+    }
+    /// A body that cannot be read as a whole: 400, `context: message`, with
+    /// the line (and column) the error names.
+    pub(crate) fn input(context: &str, e: &InputError) -> Self {
+        let mut error = Self::bad_request(format!("{context}: {e}"));
+        error.line = e.line();
+        if let InputError::Json { at: Some((_, column)), .. } = e {
+            error.column = Some(*column);
+        }
+        error
     }
     pub(crate) fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -51,8 +64,10 @@ impl ApiError {
         if let Some(field) = &self.field {
             o.insert("field".into(), field.clone().into());
         }
-        if let Some((line, column)) = self.at {
+        if let Some(line) = self.line {
             o.insert("line".into(), line.into());
+        }
+        if let Some(column) = self.column {
             o.insert("column".into(), column.into());
         }
         Value::Object(o)
@@ -172,7 +187,7 @@ pub(crate) fn kind(value: &Value) -> &'static str {
 
 pub(crate) fn malformed(e: &serde_json::Error) -> ApiError {
     let mut error = ApiError::bad_request(format!("the body is not valid JSON: {e}"));
-    error.at = Some((e.line(), e.column()));
+    (error.line, error.column) = (Some(e.line() as u64), Some(e.column() as u64));
     error
 }
 

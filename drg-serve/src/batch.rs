@@ -116,10 +116,10 @@ enum Chunk {
 impl Input {
     fn open(shape: Shape, body: Bytes) -> Result<Input, ApiError> {
         Ok(match shape {
-            Shape::Array => Input::Array(JsonCases::new(std::io::Cursor::new(body)).map_err(|e| ApiError::bad_request(format!("the batch: {e}")))?),
+            Shape::Array => Input::Array(JsonCases::new(std::io::Cursor::new(body)).map_err(|e| ApiError::input("the batch", &e))?),
             Shape::Ndjson => Input::Ndjson { body, at: 0, lines_before: 0 },
             Shape::Csv => Input::Csv(Box::new(
-                CsvCases::with_map(std::io::Cursor::new(body), None).map_err(|e| ApiError::bad_request(format!("the batch (CSV): {e}")))?,
+                CsvCases::with_map(std::io::Cursor::new(body), None).map_err(|e| ApiError::input("the batch (CSV)", &e))?,
             )),
         })
     }

@@ -191,7 +191,12 @@ fn batches_as_ndjson_and_as_arrays() {
     assert!(items[0]["trace"].is_array());
     assert_eq!(items[1]["status"], "invalid");
 
-    assert_eq!(post(server.addr, "/v1/group/batch", "[{\"id\":1},").status, 400);
+    // A batch that cannot be read at all names the place as fields.
+    let cut = post(server.addr, "/v1/group/batch", "[{\"id\":1},\n{\"id\":");
+    assert_eq!(cut.status, 400);
+    let body = cut.json();
+    assert_eq!((body["line"].clone(), body["column"].clone()), (json!(2), json!(6)), "{body}");
+    assert!(body["error"].as_str().unwrap().starts_with("the batch: the JSON array: "), "{body}");
     let empty = post(server.addr, "/v1/group/batch", "");
     assert_eq!((empty.status, empty.body.len()), (200, 0));
 }

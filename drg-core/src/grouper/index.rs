@@ -37,7 +37,7 @@ pub(super) struct Known {
 
 /// The grouper's own index of the pack.
 #[derive(Clone, Default)]
-pub(super) struct FastIndex {
+pub(crate) struct FastIndex {
     /// Every code of at most [`INLINE`] bytes, by its inline key.
     short: hashbrown::HashTable<(u128, Known)>,
     /// Per MDC bit: MDCs that have no guard (always evaluated).
@@ -56,7 +56,7 @@ impl std::fmt::Debug for FastIndex {
 }
 
 impl FastIndex {
-    pub(super) fn new(pack: &Pack) -> Self {
+    pub(crate) fn new(pack: &Pack) -> Self {
         let codes = &pack.codes;
         let mut short = hashbrown::HashTable::with_capacity(codes.len());
         for id in 0..codes.len() as CodeId {

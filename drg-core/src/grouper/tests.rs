@@ -576,3 +576,16 @@ fn json_lines_are_to_json_with_the_extra_keys() {
         }
     }
 }
+
+#[test]
+fn groupers_over_one_pack_share_its_index_and_a_cloned_pack_builds_its_own() {
+    let pack = Arc::new(Pack::demo());
+    let first = Grouper::new(Arc::clone(&pack));
+    let second = Grouper::with_options(Arc::clone(&pack), GroupOptions::default());
+    assert!(Arc::ptr_eq(&first.index, &second.index));
+    assert!(Arc::ptr_eq(&first.index, &first.clone().index));
+    let copy = Grouper::new(Arc::new(Pack::clone(&pack)));
+    assert!(!Arc::ptr_eq(&first.index, &copy.index));
+    let appendicitis = case(&["K35.800"], &[]);
+    assert_eq!(copy.group(&appendicitis).drg, first.group(&appendicitis).drg);
+}

@@ -250,7 +250,8 @@ impl Pack {
             1 => Retry::EachOtherProcedure,
             other => return Err(format!("unknown retry rule {other}")),
         };
-        Ok(Pack { info, codes, lists, maps, cc, exclusions, tables, dx_translation, proc_translation, mdcs, retry })
+        let grouper_index = GrouperIndex::default();
+        Ok(Pack { info, codes, lists, maps, cc, exclusions, tables, dx_translation, proc_translation, mdcs, retry, grouper_index })
     }
 }
 
@@ -416,43 +417,47 @@ fn read_translation(d: &mut Dec<'_>, n_codes: usize) -> DecResult<Translation> {
 fn write_rules(e: &mut Enc, mdcs: &[Mdc]) {
     e.len(mdcs.len());
     for m in mdcs {
-        e.str(&m.code);
-        e.str(&m.name);
-        write_expr(e, &m.when);
+        write_rule(e, &m.code, &m.name, &m.when);
         e.u8(m.stop_if_no_adrg as u8);
         e.len(m.adrgs.len());
         for a in &m.adrgs {
-            e.str(&a.code);
-            e.str(&a.name);
-            write_expr(e, &a.when);
+            write_rule(e, &a.code, &a.name, &a.when);
             e.u8(a.ambiguous as u8);
             e.u8(a.continue_if_no_drg as u8);
             e.len(a.drgs.len());
             for d in &a.drgs {
-                e.str(&d.code);
-                e.str(&d.name);
-                write_expr(e, &d.when);
+                write_rule(e, &d.code, &d.name, &d.when);
             }
         }
     }
+}
+
+/// What every MDC, ADRG and DRG starts with: its code, name and `when`.
+fn write_rule(e: &mut Enc, code: &str, name: &str, when: &Expr) {
+    e.str(code);
+    e.str(name);
+    write_expr(e, when);
+}
+
+/// Reads back what [`write_rule`] wrote.
+fn read_rule(d: &mut Dec<'_>, limits: &Limits) -> DecResult<(Box<str>, Box<str>, Expr)> {
+    Ok((d.boxed()?, d.boxed()?, read_expr(d, limits, 0)?))
 }
 
 fn read_rules(d: &mut Dec<'_>, limits: &Limits) -> DecResult<Vec<Mdc>> {
     let n_mdcs = d.len(13)?;
     let mut mdcs = Vec::with_capacity(n_mdcs);
     for _ in 0..n_mdcs {
-        let (code, name) = (d.boxed()?, d.boxed()?);
-        let when = read_expr(d, limits, 0)?;
+        let (code, name, when) = read_rule(d, limits)?;
         let stop_if_no_adrg = d.bool()?;
         let n_adrgs = d.len(15)?;
         let mut adrgs = Vec::with_capacity(n_adrgs);
         for _ in 0..n_adrgs {
-            let (code, name) = (d.boxed()?, d.boxed()?);
-            let when = read_expr(d, limits, 0)?;
+            let (code, name, when) = read_rule(d, limits)?;
             let (ambiguous, continue_if_no_drg) = (d.bool()?, d.bool()?);
             let n_drgs = d.len(9)?;
             let drgs = (0..n_drgs)
-                .map(|_| Ok(Drg { code: d.boxed()?, name: d.boxed()?, when: read_expr(d, limits, 0)? }))
+                .map(|_| read_rule(d, limits).map(|(code, name, when)| Drg { code, name, when }))
                 .collect::<DecResult<Vec<_>>>()?;
             adrgs.push(Adrg { code, name, guard: when.guard(), when, drgs, ambiguous, continue_if_no_drg });
         }

@@ -167,6 +167,7 @@ pub(crate) fn load<'a>(label: &str, read: &ReadFile<'a, '_>) -> Result<Pack, Pac
         proc_translation,
         mdcs: b.mdcs,
         retry,
+        grouper_index: GrouperIndex::default(),
     })
 }
 

@@ -19,8 +19,11 @@ mod load;
 
 use std::fmt;
 use std::path::Path;
+use std::sync::{Arc, OnceLock};
 
 use rustc_hash::FxHashMap;
+
+use crate::grouper::index::FastIndex;
 
 pub use binary::FILE_VERSION;
 pub use expr::MAX_DEPTH;
@@ -520,6 +523,32 @@ pub struct Pack {
     pub(crate) mdcs: Vec<Mdc>,
     /// `retry_ungroupable`.
     pub(crate) retry: Retry,
+    /// The groupers' index of this pack, built by the first [`Grouper`] and
+    /// shared by the others; not built by opening, so that opening stays as
+    /// cheap as reading the pack.
+    ///
+    /// [`Grouper`]: crate::Grouper
+    pub(crate) grouper_index: GrouperIndex,
+}
+
+/// The lazily built [`FastIndex`] of one pack. A clone starts empty: the
+/// clone of a pack is a new pack (tests change one before grouping with it),
+/// whose index is built from its own content.
+#[derive(Default)]
+pub(crate) struct GrouperIndex(OnceLock<Arc<FastIndex>>);
+
+impl Clone for GrouperIndex {
+    fn clone(&self) -> Self {
+        GrouperIndex::default()
+    }
+}
+
+/// Shown without its state, so that a pack's `Debug` is the same before and
+/// after grouping with it.
+impl fmt::Debug for GrouperIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("GrouperIndex")
+    }
 }
 
 /// Which vocabulary a code belongs to.
@@ -631,6 +660,11 @@ impl Pack {
     pub fn demo() -> Pack {
         Pack::from_files("built-in demo pack", crate::demo::FILES.iter().copied())
             .expect("the built-in demo pack loads")
+    }
+
+    /// The groupers' index of the pack, built on the first call.
+    pub(crate) fn fast_index(&self) -> Arc<FastIndex> {
+        Arc::clone(self.grouper_index.0.get_or_init(|| Arc::new(FastIndex::new(self))))
     }
 
     /// What the pack says about itself: id, name, counts, warnings.

@@ -61,15 +61,17 @@ pub enum ReportInputError {
 
 /// Where a report's records come from: a CSV reader, or any file the
 /// reading layer opens ([`crate::read::open_records`]: CSV, GBK, Excel).
+/// The source is boxed: a reader with its layout is several times the size
+/// of a CSV reader (clippy's large_enum_variant).
 enum Rows<R: Read> {
     Csv(csv::Reader<R>),
-    Source(RecordSource),
+    Source(Box<RecordSource>),
 }
 
 impl<R: Read> Rows<R> {
     fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
         match self {
-            Rows::Csv(r) => Ok(r.read_byte_record(record)?),
+            Rows::Csv(r) => r.read_byte_record(record).map_err(InputError::from_csv),
             Rows::Source(s) => s.read_record(record),
         }
     }
@@ -97,7 +99,7 @@ impl ReportReader<std::io::Empty> {
             total_cost: source.column(Field::TotalCost.name()),
             results,
             layout,
-            reader: Rows::Source(source),
+            reader: Rows::Source(Box::new(source)),
         })
     }
 }
@@ -118,7 +120,7 @@ impl<R: Read> ReportReader<R> {
     /// Reads the header.
     pub fn new(input: R) -> Result<Self, ReportInputError> {
         let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-        let header = reader.byte_headers().map_err(InputError::from)?.clone();
+        let header = reader.byte_headers().map_err(InputError::from_csv)?.clone();
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(InputError::Empty.into());
         }
