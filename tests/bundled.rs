@@ -118,10 +118,10 @@ pub fn synthetic_cases(id: &str, n: usize) -> Vec<Case> {
                 diagnoses.push(rng.code(&dx));
             }
             let procedures = (0..rng.next() % 3).map(|_| rng.code(&proc)).collect();
-            let newborn = rng.next() % 10 == 0;
+            let newborn = rng.next().is_multiple_of(10);
             Case {
                 id: format!("{id}-{i}"),
-                sex: Some(if rng.next() % 2 == 0 { Sex::Male } else { Sex::Female }),
+                sex: Some(if rng.next().is_multiple_of(2) { Sex::Male } else { Sex::Female }),
                 age_years: Some(if newborn { 0 } else { 1 + (rng.next() % 90) as i64 }),
                 age_days: newborn.then(|| 1 + (rng.next() % 27) as i64),
                 weight_g: newborn.then(|| 1500.0 + (rng.next() % 3000) as f64),
