@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use drg_core::diff::{case_weight, CaseChange, DrgWeights, Grouping, PackDiff};
-use drg_core::io::push_csv_field;
+use drg_core::io::{push_csv_field, RecordBatch};
 use drg_core::{Case, GroupResult, Grouper};
 
 use super::Outcome;
@@ -47,11 +47,11 @@ pub fn command(args: PackDiffArgs) -> Outcome {
     let (read, written) = drg_core::parallel::ordered_pipeline(
         threads,
         || (Case::default(), Vec::new()),
-        |(case, extra), records: Vec<csv::ByteRecord>, give_back| {
+        |(case, extra), records: RecordBatch, give_back| {
             let mut part = PackDiff::new();
             let mut rows = Vec::with_capacity(records.len() * 96);
             let mut bad = Vec::new();
-            for record in &records {
+            for record in records.records() {
                 let parsed = layout.parse_into(record, case, extra);
                 let (id, hospital, reason, r_old, r_new) = match &parsed {
                     Ok(()) => (case.id.as_str(), case.hospital.as_deref().unwrap_or(""), "", old.group(case), new.group(case)),
@@ -69,7 +69,7 @@ pub fn command(args: PackDiffArgs) -> Outcome {
             give_back(records);
             (rows, part, bad)
         },
-        |(bytes, part, bad): (Vec<u8>, PackDiff, Vec<String>)| {
+        |(bytes, part, bad): (Vec<u8>, PackDiff, Vec<String>)| -> std::io::Result<()> {
             out.write_all(&bytes)?;
             diff.merge(part);
             for message in bad {
@@ -80,13 +80,16 @@ pub fn command(args: PackDiffArgs) -> Outcome {
             }
             Ok(())
         },
-        |feeder| loop {
-            let (batch, end) = super::group::read_batch(|record| cases.read_record(record), feeder.spare());
+        |feeder| -> Result<(), drg_core::io::InputError> {
+            loop {
+            let mut batch = feeder.spare().unwrap_or_default();
+            let read = cases.read_batch(&mut batch, super::group::BATCH_ROWS, super::group::BATCH_BYTES);
             if !batch.is_empty() && !feeder.send(batch) {
                 return Ok(());
             }
-            if let Some(end) = end {
-                return end;
+            if !read? {
+                return Ok(());
+            }
             }
         },
     );
