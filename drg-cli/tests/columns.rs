@@ -45,7 +45,7 @@ fn an_export_groups_in_one_command_and_round_trips_through_xlsx() {
     // The workbook reads back, row for row, as the CSV results.
     let mut rows = drg_core::xlsx::XlsxRows::open(&book, None).unwrap();
     assert_eq!(rows.header().join(","), lines[0]);
-    let mut record = csv::ByteRecord::new();
+    let mut record = drg_core::io::Record::new();
     for line in &lines[1..] {
         assert!(rows.read_record(&mut record).unwrap());
         let cells: Vec<String> = record.iter().map(|c| String::from_utf8_lossy(c).into_owned()).collect();

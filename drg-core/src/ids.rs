@@ -85,6 +85,10 @@ pub struct DuplicateIds {
     spill_dir: PathBuf,
     /// Why the ids stay in memory, when writing them out failed.
     spill_failed: Option<String>,
+    /// Whether [`DuplicateIds::take_spill_note`] has given the note.
+    spill_noted: bool,
+    /// How the warnings number the first row: by line, or by row.
+    counting_rows: bool,
     total: u64,
     /// What a read of a run or of the id file goes into.
     scratch: Vec<u8>,
@@ -110,7 +114,8 @@ struct Run {
 }
 
 /// The warning of a row whose id an earlier row had, the one on `first_line`
-/// (as the CLI and the HTTP service write it; Python counts rows instead).
+/// (as the CLI and the HTTP service write it; Python counts rows instead,
+/// see [`DuplicateIds::counting_rows`]).
 pub fn duplicate_warning(first_line: u64) -> String {
     format!("duplicate id: also on line {first_line}")
 }
@@ -172,6 +177,8 @@ impl DuplicateIds {
             spill: None,
             spill_dir: std::env::temp_dir(),
             spill_failed: None,
+            spill_noted: false,
+            counting_rows: false,
             total: 0,
             scratch: Vec::new(),
         }
@@ -182,6 +189,14 @@ impl DuplicateIds {
     /// then never fails.
     pub fn in_memory() -> Self {
         Self::with_memory_budget(usize::MAX)
+    }
+
+    /// Warnings name the first row by its number as given to
+    /// [`warning`](Self::warning) (`also in row 3`), not as a line: for
+    /// rows that are items of a list (Python).
+    pub fn counting_rows(mut self) -> Self {
+        self.counting_rows = true;
+        self
     }
 
     /// Writes the temporary files into `dir` instead of the system's
@@ -210,6 +225,45 @@ impl DuplicateIds {
                 self.spill_dir.display()
             )
         })
+    }
+
+    /// [`spill_note`](Self::spill_note) the first time it is asked for
+    /// after the ids could not be written out, and `None` after that: a
+    /// shell tells the user once.
+    pub fn take_spill_note(&mut self) -> Option<String> {
+        if self.spill_noted {
+            return None;
+        }
+        let note = self.spill_note();
+        self.spill_noted = note.is_some();
+        note
+    }
+
+    /// The check a shell makes for each row: the warning for the row read
+    /// at `at` (its line, or its row with [`counting_rows`](Self::counting_rows))
+    /// when an earlier row had `id` ([`duplicate_warning`]), else `None`,
+    /// the id being remembered. An empty id is never a duplicate.
+    ///
+    /// Fails only if a temporary file written earlier cannot be read back;
+    /// the error then says that the duplicate-id check failed.
+    ///
+    /// ```
+    /// use drg_core::ids::DuplicateIds;
+    ///
+    /// let mut ids = DuplicateIds::new();
+    /// assert_eq!(ids.warning(b"C001", 2)?, None);
+    /// assert_eq!(ids.warning(b"C001", 5)?.as_deref(), Some("duplicate id: also on line 2"));
+    /// let mut rows = DuplicateIds::in_memory().counting_rows();
+    /// assert_eq!(rows.warning(b"C001", 0)?, None);
+    /// assert_eq!(rows.warning(b"C001", 1)?.as_deref(), Some("duplicate id: also in row 0"));
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
+    pub fn warning(&mut self, id: &[u8], at: u64) -> io::Result<Option<String>> {
+        let first = self.check(id, at).map_err(|e| io::Error::new(e.kind(), format!("checking ids for duplicates: {e}")))?;
+        Ok(first.map(|first| match self.counting_rows {
+            true => format!("duplicate id: also in row {first}"),
+            false => duplicate_warning(first),
+        }))
     }
 
     /// The line `id` was first seen on, if it was; otherwise remembers it as

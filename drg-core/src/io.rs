@@ -318,7 +318,125 @@ pub const REQUIRED_COLUMNS: [Field; 4] = [Field::Id, Field::Sex, Field::AgeYears
 pub struct CsvCases<R: Read> {
     reader: csv::Reader<R>,
     layout: CsvLayout,
-    record: csv::ByteRecord,
+    record: Record,
+}
+
+/// One raw row of a CSV or a worksheet: its cells as bytes and the line it
+/// starts on. A reader fills it; a [`CsvLayout`] reads it as a case, on any
+/// thread. Its memory is reused from row to row.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Record(pub(crate) csv::ByteRecord);
+
+impl Record {
+    /// An empty record.
+    pub fn new() -> Self {
+        Record(csv::ByteRecord::new())
+    }
+
+    /// A record of these cells (line 0: not read from a file).
+    pub fn from_cells<I: IntoIterator<Item = T>, T: AsRef<[u8]>>(cells: I) -> Self {
+        let mut record = csv::ByteRecord::new();
+        for cell in cells {
+            record.push_field(cell.as_ref());
+        }
+        Record(record)
+    }
+
+    /// How many cells it has.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether it has no cell.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The cell in column `i` (from 0), if there is one.
+    pub fn get(&self, i: usize) -> Option<&[u8]> {
+        self.0.get(i)
+    }
+
+    /// The cells in order.
+    pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
+        self.0.iter()
+    }
+
+    /// The line it starts on (a CSV's line, 1 being the header; a sheet's
+    /// row number), 0 when unknown.
+    pub fn line(&self) -> u64 {
+        self.0.position().map_or(0, |p| p.line())
+    }
+
+    /// The byte of a CSV input it starts at (0 for a worksheet's row): how
+    /// far the reading is, for a progress line.
+    pub fn byte(&self) -> u64 {
+        self.0.position().map_or(0, |p| p.byte())
+    }
+}
+
+impl std::ops::Index<usize> for Record {
+    type Output = [u8];
+
+    fn index(&self, i: usize) -> &[u8] {
+        &self.0[i]
+    }
+}
+
+/// Rows read at once by one reader, to be parsed elsewhere (see
+/// [`crate::read::RecordSource::read_batch`]). Refilling a batch reuses
+/// the memory of its records.
+#[derive(Debug, Default)]
+pub struct RecordBatch {
+    records: Vec<Record>,
+    len: usize,
+}
+
+impl RecordBatch {
+    /// An empty batch.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The rows read, in input order.
+    pub fn records(&self) -> &[Record] {
+        &self.records[..self.len]
+    }
+
+    /// How many rows it holds.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether it holds no row.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Empties the batch, then reads rows with `read_record` until it holds
+    /// `max_rows` rows or at least `max_bytes` bytes of cells: true when it
+    /// stopped full (more rows may follow), false at the end of the input.
+    /// On a failure, the rows read before it stay in the batch.
+    pub(crate) fn fill(
+        &mut self,
+        max_rows: usize,
+        max_bytes: usize,
+        mut read_record: impl FnMut(&mut Record) -> Result<bool, InputError>,
+    ) -> Result<bool, InputError> {
+        self.len = 0;
+        let mut bytes = 0;
+        while self.len < max_rows.max(1) && bytes < max_bytes {
+            if self.len == self.records.len() {
+                self.records.push(Record(csv::ByteRecord::with_capacity(256, 16)));
+            }
+            if !read_record(&mut self.records[self.len])? {
+                return Ok(false);
+            }
+            bytes += self.records[self.len].0.as_slice().len();
+            self.len += 1;
+        }
+        Ok(true)
+    }
 }
 
 /// What the header of a case CSV says: which field each column holds. It turns
@@ -358,12 +476,16 @@ pub const BOOLEAN_CELL_MARK: char = '\u{E001}';
 
 impl CsvLayout {
     /// Reads a header record.
-    pub fn from_header(header: &csv::ByteRecord) -> Result<Self, InputError> {
+    pub fn from_header(header: &Record) -> Result<Self, InputError> {
         Self::from_header_with(header, None)
     }
 
     /// Reads a header record with a user's own names.
-    pub fn from_header_with(header: &csv::ByteRecord, map: Option<&ColumnMap>) -> Result<Self, InputError> {
+    pub fn from_header_with(header: &Record, map: Option<&ColumnMap>) -> Result<Self, InputError> {
+        Self::from_header_bytes(&header.0, map)
+    }
+
+    fn from_header_bytes(header: &csv::ByteRecord, map: Option<&ColumnMap>) -> Result<Self, InputError> {
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(InputError::Empty);
         }
@@ -429,16 +551,16 @@ impl CsvLayout {
     }
 
     /// The raw id of a record, trimmed (empty when the record has none).
-    pub fn id_of<'r>(&self, rec: &'r csv::ByteRecord) -> &'r [u8] {
-        rec.get(self.id_column).unwrap_or(b"").trim_ascii()
+    pub fn id_of<'r>(&self, rec: &'r Record) -> &'r [u8] {
+        rec.0.get(self.id_column).unwrap_or(b"").trim_ascii()
     }
 
     /// Reads one record as a case; a record that cannot be read becomes an
     /// error naming its line.
-    pub fn parse(&self, rec: &csv::ByteRecord) -> CaseRow {
+    pub fn parse(&self, rec: &Record) -> CaseRow {
         let mut case = Case::default();
         let mut extra = Vec::with_capacity(self.extra_names.len());
-        let line = rec.position().map_or(0, |p| p.line());
+        let line = rec.line();
         match self.parse_into(rec, &mut case, &mut extra) {
             Ok(()) => CaseRow { line, case: Ok(case), extra },
             Err(e) => CaseRow { line, case: Err(e), extra },
@@ -449,16 +571,17 @@ impl CsvLayout {
     /// reusing their memory: every field the header names is set. A record
     /// that cannot be read is an error naming its line (`extra` is still
     /// filled, with empty values for a record of the wrong length).
-    pub fn parse_into(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>) -> Result<(), RowError> {
+    pub fn parse_into(&self, rec: &Record, case: &mut Case, extra: &mut Vec<String>) -> Result<(), RowError> {
         self.parse_row(rec, case, extra, &mut Vec::new())
     }
 
     /// [`CsvLayout::parse_into`], also giving the row's reading warnings (a
     /// code Excel stored as a number, a hospital level that is no level).
-    pub fn parse_row(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>, warnings: &mut Vec<String>) -> Result<(), RowError> {
-        let line = rec.position().map_or(0, |p| p.line());
+    pub fn parse_row(&self, rec: &Record, case: &mut Case, extra: &mut Vec<String>, warnings: &mut Vec<String>) -> Result<(), RowError> {
+        let rec = &rec.0;
         let fail = |reason: String| {
             let id = rec.get(self.id_column).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
+            let line = rec.position().map_or(0, |p| p.line());
             RowError { id, reason: format!("line {line}: {reason}") }
         };
         extra.clear();
@@ -466,8 +589,20 @@ impl CsvLayout {
             extra.resize(self.extra_names.len(), String::new());
             return Err(fail(format!("expected {} fields, found {}", self.columns.len(), rec.len())));
         }
-        let mut problem = None;
-        let mut number_code = false;
+        let mut row = RowNotes::default();
+        self.read_cells(rec, case, extra, &mut row);
+        self.read_wide_lists(rec, case, &mut row);
+        self.reading_warnings(case, row.number_code, warnings);
+        match row.problem {
+            Some(reason) => Err(fail(reason)),
+            None => Ok(()),
+        }
+    }
+
+    /// Every column but the wide code columns: fields into `case`, carried
+    /// columns and the discharge date into `extra`.
+    #[inline]
+    fn read_cells(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
         // The whole record checked as UTF-8 at once (the common case); a
         // field is then a slice of it, unless it starts or ends inside a
         // character, which the check of the field alone reports.
@@ -479,7 +614,7 @@ impl CsvLayout {
             let text = match whole.and_then(|w| w.get(start..start + raw.len())).map_or_else(|| std::str::from_utf8(raw), Ok) {
                 Ok(t) => t,
                 Err(_) => {
-                    problem.get_or_insert_with(|| {
+                    row.problem.get_or_insert_with(|| {
                         format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
                     });
                     if matches!(column, ColumnUse::Extra | ColumnUse::Date) {
@@ -490,27 +625,22 @@ impl CsvLayout {
             };
             match column {
                 ColumnUse::Field(field) => {
-                    let text = if raw.first() == Some(&0xEE) { marked(text, *field, &mut number_code, &mut problem) } else { text };
+                    let text = if raw.first() == Some(&0xEE) { marked(text, *field, &mut row.number_code, &mut row.problem) } else { text };
                     if let Err(e) = case.set_field(*field, text) {
-                        problem.get_or_insert_with(|| e.to_string());
+                        row.problem.get_or_insert_with(|| e.to_string());
                     }
                 }
                 ColumnUse::Extra => extra.push(unmarked(text).to_string()),
-                ColumnUse::Date => {
-                    let text = unmarked(text).trim();
-                    match crate::columns::parse_date(text) {
-                        Some(date) => extra.push(date),
-                        None => {
-                            if !text.is_empty() {
-                                problem.get_or_insert_with(|| format!("discharge_date: {:?} is not a date (YYYY-MM-DD)", text));
-                            }
-                            extra.push(text.to_string());
-                        }
-                    }
-                }
+                ColumnUse::Date => read_date(text, extra, &mut row.problem),
                 ColumnUse::Wide => {}
             }
         }
+    }
+
+    /// The wide code columns, each list in its columns' order (principal
+    /// diagnosis first).
+    #[inline]
+    fn read_wide_lists(&self, rec: &csv::ByteRecord, case: &mut Case, row: &mut RowNotes) {
         for w in &self.wide {
             let list = match w.list {
                 CodeList::Diagnoses => &mut case.diagnoses,
@@ -522,7 +652,7 @@ impl CsvLayout {
                 let text = std::str::from_utf8(&rec[i]).unwrap_or("");
                 let text = match text.strip_prefix(NUMBER_CELL_MARK) {
                     Some(t) => {
-                        number_code = true;
+                        row.number_code = true;
                         t
                     }
                     None => text,
@@ -536,9 +666,15 @@ impl CsvLayout {
             // diagnosis, as with an empty `diagnoses` column (invalid when
             // grouped, and still priced by DIP and points as ungrouped).
             if principal_empty && !list.is_empty() {
-                problem.get_or_insert_with(|| "diagnoses: principal diagnosis missing".to_string());
+                row.problem.get_or_insert_with(|| "diagnoses: principal diagnosis missing".to_string());
             }
         }
+    }
+
+    /// The warnings of a row that was read: a code Excel stored as a number,
+    /// a hospital level that is no level.
+    #[inline]
+    fn reading_warnings(&self, case: &Case, number_code: bool, warnings: &mut Vec<String>) {
         if number_code {
             warnings.push(crate::columns::CODE_AS_NUMBER.to_string());
         }
@@ -547,9 +683,28 @@ impl CsvLayout {
                 warnings.push(format!("hospital_level: {:?} is not a level (1, 2, 3, 一级 … 三级甲等): kept as written", crate::codes::for_message(level)));
             }
         }
-        match problem {
-            Some(reason) => Err(fail(reason)),
-            None => Ok(()),
+    }
+}
+
+/// What reading one row noted on the way: a code cell Excel stored as a
+/// number, and the first reason the row cannot be read.
+#[derive(Default)]
+struct RowNotes {
+    number_code: bool,
+    problem: Option<String>,
+}
+
+/// A `discharge_date` cell, carried in `extra` as `YYYY-MM-DD`; a cell that
+/// is no date is carried as written and makes the row invalid.
+fn read_date(text: &str, extra: &mut Vec<String>, problem: &mut Option<String>) {
+    let text = unmarked(text).trim();
+    match crate::columns::parse_date(text) {
+        Some(date) => extra.push(date),
+        None => {
+            if !text.is_empty() {
+                problem.get_or_insert_with(|| format!("discharge_date: {:?} is not a date (YYYY-MM-DD)", text));
+            }
+            extra.push(text.to_string());
         }
     }
 }
@@ -596,8 +751,8 @@ impl<R: Read> CsvCases<GuardedCsv<R>> {
     /// from `map`.
     pub fn with_options(input: R, limits: CsvLimits, map: Option<&ColumnMap>) -> Result<Self, InputError> {
         let mut reader = csv_reader(input, limits);
-        let layout = CsvLayout::from_header_with(reader.byte_headers().map_err(InputError::from_csv)?, map)?;
-        Ok(CsvCases { reader, layout, record: csv::ByteRecord::new() })
+        let layout = CsvLayout::from_header_bytes(reader.byte_headers().map_err(InputError::from_csv)?, map)?;
+        Ok(CsvCases { reader, layout, record: Record::new() })
     }
 }
 
@@ -615,13 +770,21 @@ impl<R: Read> CsvCases<R> {
 
     /// Reads the next raw record into `record` (false at the end), for callers
     /// that parse records elsewhere with [`CsvLayout::parse`].
-    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
-        self.reader.read_byte_record(record).map_err(InputError::from_csv)
+    pub fn read_record(&mut self, record: &mut Record) -> Result<bool, InputError> {
+        self.reader.read_byte_record(&mut record.0).map_err(InputError::from_csv)
+    }
+
+    /// Refills `batch` with the next rows: at most `max_rows`, stopping once
+    /// they hold `max_bytes` bytes of cells. True when the batch stopped
+    /// full, false at the end of the input; on a failure the rows read
+    /// before it stay in the batch.
+    pub fn read_batch(&mut self, batch: &mut RecordBatch, max_rows: usize, max_bytes: usize) -> Result<bool, InputError> {
+        batch.fill(max_rows, max_bytes, |record| self.read_record(record))
     }
 
     /// The next row, `None` at the end.
     pub fn next_row(&mut self) -> Option<Result<CaseRow, InputError>> {
-        match self.reader.read_byte_record(&mut self.record) {
+        match self.reader.read_byte_record(&mut self.record.0) {
             Ok(false) => None,
             Err(e) => Some(Err(InputError::from_csv(e))),
             Ok(true) => Some(Ok(self.layout.parse(&self.record))),
@@ -1060,7 +1223,7 @@ fn aliased_json_row(line: u64, where_: &str, object: &serde_json::Map<String, Va
     pos.set_line(line);
     record.set_position(Some(pos));
     let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
-    let read = layout.parse_row(&record, &mut case, &mut extra, &mut warnings);
+    let read = layout.parse_row(&Record(record), &mut case, &mut extra, &mut warnings);
     let names = layout.extra_columns();
     let extra: Vec<(String, Value)> = names
         .iter()

@@ -98,30 +98,36 @@ impl<B, P> Feeder<'_, B, P> {
 /// not grow with the input.
 pub const BATCHES_PER_WORKER: usize = 4;
 
-/// The reader → workers → writer pipeline of `drg group` and `drg pack diff`.
+/// The reader → workers → writer pipeline every command and service that
+/// reads a file of cases runs on (`drg group`, `drg pack diff`, `drg dip`,
+/// `drg points`, the HTTP service's batches).
 ///
 /// `read` runs on the calling thread and sends batches through its
 /// [`Feeder`]; `threads` workers (at least one) each turn a batch into a
 /// result with `work`, given their own state (made once by `state`) and a
 /// function that hands a used container back to the reader (`P`: the
-/// reader's record buffers, so that rows are read into memory already
-/// allocated); one writer thread calls `write` with the results in the order
-/// of their batches. At most [`BATCHES_PER_WORKER`] batches per worker are in
-/// flight, so memory is flat in the input size.
+/// reader's record buffers, such as a [`crate::io::RecordBatch`], so that
+/// rows are read into memory already allocated); one writer thread calls
+/// `write` with the results in the order of their batches. At most
+/// [`BATCHES_PER_WORKER`] batches per worker are in flight, so memory is
+/// flat in the input size.
 ///
-/// Returns what `read` returned and the first error of `write`; when `write`
-/// fails, the feeder's `send` returns false and the workers stop.
-pub fn ordered_pipeline<B, P, S, D, R>(
+/// Returns what `read` returned and the first error of `write` (an
+/// [`std::io::Error`], or the caller's own type when writing can stop for
+/// another reason, such as a deadline); when `write` fails, the feeder's
+/// `send` returns false and the workers stop.
+pub fn ordered_pipeline<B, P, S, D, R, E>(
     threads: usize,
     state: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, B, &dyn Fn(P)) -> D + Sync,
-    mut write: impl FnMut(D) -> std::io::Result<()> + Send,
+    mut write: impl FnMut(D) -> Result<(), E> + Send,
     read: impl FnOnce(&mut Feeder<'_, B, P>) -> R,
-) -> (R, std::io::Result<()>)
+) -> (R, Result<(), E>)
 where
     B: Send,
     P: Send,
     D: Send,
+    E: Send,
 {
     use std::sync::mpsc::{channel, sync_channel};
     use std::sync::{Arc, Mutex};
@@ -158,7 +164,7 @@ where
         }
         drop(done_tx);
         drop(spare_tx);
-        let writer = scope.spawn(move || -> std::io::Result<()> {
+        let writer = scope.spawn(move || -> Result<(), E> {
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
             for (seq, done) in done_rx {
@@ -208,7 +214,7 @@ mod tests {
                     give_back(batch);
                     doubled
                 },
-                |done: Vec<u32>| {
+                |done: Vec<u32>| -> std::io::Result<()> {
                     written.extend(done);
                     Ok(())
                 },

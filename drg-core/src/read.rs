@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use crate::case::Case;
 use crate::columns::{CodeList, ColumnMap, ColumnPlan, Understood};
-use crate::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonPart, RowError};
+use crate::io::{CsvCases, CsvLayout, InputError, JsonCases, JsonPart, Record, RecordBatch, RowError};
 use crate::xlsx::XlsxRows;
 
 /// The text encoding of a CSV or JSON input.
@@ -112,12 +112,46 @@ impl RecordSource {
     }
 
     /// Reads the next record; false at the end.
-    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
+    pub fn read_record(&mut self, record: &mut Record) -> Result<bool, InputError> {
         match &mut self.inner {
             Records::Csv(c) => c.read_record(record),
-            Records::Plain(c) => c.read_byte_record(record).map_err(InputError::from_csv),
+            Records::Plain(c) => c.read_byte_record(&mut record.0).map_err(InputError::from_csv),
             Records::Xlsx(x) => x.read_record(record),
         }
+    }
+
+    /// Refills `batch` with the next rows, reusing its memory: at most
+    /// `max_rows`, stopping once they hold `max_bytes` bytes of cells (a
+    /// batch of long rows is no bigger in memory than one of short rows).
+    /// True when the batch stopped full (more rows may follow), false at the
+    /// end of the input. On a failure the rows read before it stay in the
+    /// batch, to be handled before the error is.
+    ///
+    /// The batch is parsed elsewhere, on any thread, with [`Self::layout`]:
+    ///
+    /// ```no_run
+    /// use drg_core::io::RecordBatch;
+    /// use drg_core::read::{open_cases, CaseSource, ReadOptions};
+    ///
+    /// let CaseSource::Records(mut source) = open_cases("cases.csv", &ReadOptions::default())? else { return Ok(()) };
+    /// let mut batch = RecordBatch::new();
+    /// let (mut case, mut extra, mut warnings) = (drg_core::Case::default(), Vec::new(), Vec::new());
+    /// loop {
+    ///     let more = source.read_batch(&mut batch, 2048, 8 << 20)?;
+    ///     for record in batch.records() {
+    ///         match source.layout().parse_row(record, &mut case, &mut extra, &mut warnings) {
+    ///             Ok(()) => println!("line {}: {}", record.line(), case.id),
+    ///             Err(e) => println!("{}", e.reason),
+    ///         }
+    ///     }
+    ///     if !more {
+    ///         break;
+    ///     }
+    /// }
+    /// # Ok::<(), drg_core::io::InputError>(())
+    /// ```
+    pub fn read_batch(&mut self, batch: &mut RecordBatch, max_rows: usize, max_bytes: usize) -> Result<bool, InputError> {
+        batch.fill(max_rows, max_bytes, |record| self.read_record(record))
     }
 
     /// The column holding the cases.md field `name` under its name, an
@@ -162,14 +196,14 @@ impl RecordSource {
 impl CaseSource {
     /// Every row, parsed.
     pub fn rows(&mut self) -> impl Iterator<Item = Result<ReadRow, InputError>> + '_ {
-        let mut record = csv::ByteRecord::new();
+        let mut record = Record::new();
         std::iter::from_fn(move || match self {
             CaseSource::Records(r) => match r.read_record(&mut record) {
                 Err(e) => Some(Err(e)),
                 Ok(false) => None,
                 Ok(true) => {
                     let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
-                    let line = record.position().map_or(0, |p| p.line());
+                    let line = record.line();
                     let read = r.layout.parse_row(&record, &mut case, &mut extra, &mut warnings);
                     let extra = r.layout.extra_columns().iter().cloned().zip(extra).collect();
                     Some(Ok(ReadRow { line, case: read.map(|()| case), extra, warnings }))

@@ -6,7 +6,7 @@
 //! batches: no cell is held beyond its row, and a row's cells share one
 //! reused buffer (no string per cell). Only the workbook's shared-string
 //! table is held whole, as cells point into it by index. Each Excel row
-//! becomes a [`csv::ByteRecord`] read by the same [`CsvLayout`] as a CSV row,
+//! becomes a [`Record`] read by the same [`CsvLayout`] as a CSV row,
 //! so that every alias, wide column and value spelling works alike. Number
 //! cells are marked with [`crate::io::NUMBER_CELL_MARK`] (a code in one gets
 //! a warning), boolean cells with [`crate::io::BOOLEAN_CELL_MARK`] (a field
@@ -26,7 +26,7 @@ use std::sync::mpsc::{sync_channel, Receiver};
 
 use quick_xml::events::{BytesStart, Event};
 
-use crate::io::{InputError, BOOLEAN_CELL_MARK, NUMBER_CELL_MARK};
+use crate::io::{InputError, Record, BOOLEAN_CELL_MARK, NUMBER_CELL_MARK};
 
 /// Excel's own limits: 1,048,576 rows, 16,384 columns.
 const MAX_ROWS: u32 = 1_048_576;
@@ -132,10 +132,10 @@ impl XlsxRows {
     }
 
     /// Reads the next row into `record`; false at the end.
-    pub fn read_record(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
+    pub fn read_record(&mut self, record: &mut Record) -> Result<bool, InputError> {
         loop {
             if let Some(next) = self.pending.next() {
-                *record = next;
+                record.0 = next;
                 return Ok(true);
             }
             match self.rx.recv() {

@@ -31,7 +31,6 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 use crate::errors::{self, CaseError};
-use crate::SeenIds;
 
 /// A cell's value as grouping reads it: missing, text, or a number.
 #[derive(Clone, Debug, PartialEq)]
@@ -321,7 +320,8 @@ pub(crate) fn group_columns<'py>(
         )));
     }
     let mut out = ResultBuilders::new(n_rows, explain);
-    let mut seen = SeenIds::default();
+    // The rows are in memory already: so are their ids.
+    let mut seen = drg_core::ids::DuplicateIds::in_memory().counting_rows();
     let mut start = 0;
     while start < n_rows {
         let end = (start + WINDOW).min(n_rows);
@@ -353,7 +353,8 @@ pub(crate) fn group_columns<'py>(
             })
         });
         for (i, (mut result, id)) in grouped.into_iter().flatten().enumerate() {
-            if let Some(warning) = id.and_then(|id| seen.check(&id, start + i)) {
+            let warning = id.and_then(|id| seen.warning(id.as_bytes(), (start + i) as u64).expect("an in-memory check reads no file"));
+            if let Some(warning) = warning {
                 result.warnings.push(warning);
             }
             out.push(&result)?;

@@ -85,24 +85,6 @@ impl GroupResult {
     }
 }
 
-/// Remembers ids to report duplicates: the row where each id was first seen
-/// (drg_core::ids, in memory: the rows are in memory anyway).
-struct SeenIds(drg_core::ids::DuplicateIds);
-
-impl Default for SeenIds {
-    fn default() -> Self {
-        SeenIds(drg_core::ids::DuplicateIds::in_memory())
-    }
-}
-
-impl SeenIds {
-    /// The warning of a row whose id an earlier row had.
-    fn check(&mut self, id: &str, row: usize) -> Option<String> {
-        let first = self.0.check(id.as_bytes(), row as u64).expect("an in-memory check reads no file");
-        first.map(|first| format!("duplicate id: also in row {first}"))
-    }
-}
-
 /// Sets a case field from a Python value (see `frame::cell_of_python`).
 fn set_value(case: &mut Case, field: Field, v: &Bound<'_, PyAny>) -> Result<(), FieldError> {
     frame::cell_of_python(field, v)?.apply(case, field)
@@ -154,9 +136,10 @@ impl Grouper {
                 Err(reason) => GroupResult::from_core(id, &CoreResult::invalid(reason.clone())),
             })
         });
-        let mut seen = SeenIds::default();
+        // The rows are in memory already: so are their ids.
+        let mut seen = drg_core::ids::DuplicateIds::in_memory().counting_rows();
         for (row, r) in results.iter_mut().enumerate() {
-            if let Some(warning) = seen.check(&r.id, row) {
+            if let Some(warning) = seen.warning(r.id.as_bytes(), row as u64).expect("an in-memory check reads no file") {
                 r.warnings.push(warning);
             }
         }

@@ -24,7 +24,8 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use drg_core::io::{CsvCases, CsvLayout, GuardedCsv, JsonCases};
+use drg_core::io::{CsvCases, CsvLayout, GuardedCsv, JsonCases, RecordBatch};
+use drg_core::parallel::Feeder;
 use drg_core::{Case, GroupResult, Grouper, Status};
 use serde_json::{json, Value};
 
@@ -110,7 +111,7 @@ enum Chunk {
     Rows(Vec<drg_core::io::JsonCaseRow>),
     /// Whole NDJSON lines, the first being line `lines_before + 1` of the body.
     Lines { text: Bytes, lines_before: u64 },
-    Records(Vec<csv::ByteRecord>),
+    Records(RecordBatch),
 }
 
 impl Input {
@@ -131,9 +132,26 @@ impl Input {
         }
     }
 
-    /// The next chunk; `Err` for input that cannot be read on (it ends the
-    /// batch with an error line).
-    fn next_chunk(&mut self) -> Option<Result<Chunk, String>> {
+    /// Sends every chunk to the workers; `Err` for input that cannot be read
+    /// on (it ends the batch with an error line after the chunks before).
+    fn feed(&mut self, feeder: &mut Feeder<'_, Chunk, RecordBatch>) -> Result<(), String> {
+        loop {
+            let records = feeder.spare();
+            match self.next_chunk(records) {
+                None => return Ok(()),
+                Some(Err(e)) => return Err(e),
+                Some(Ok(chunk)) => {
+                    if !feeder.send(chunk) {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next chunk (CSV records read into `records` when given); `Err`
+    /// for input that cannot be read on: the rows of its chunk go with it.
+    fn next_chunk(&mut self, records: Option<RecordBatch>) -> Option<Result<Chunk, String>> {
         match self {
             Input::Array(items) => {
                 let mut rows = Vec::with_capacity(CHUNK_CASES);
@@ -168,17 +186,9 @@ impl Input {
                 Some(Ok(chunk))
             }
             Input::Csv(cases) => {
-                let mut records = Vec::with_capacity(CHUNK_CASES);
-                loop {
-                    let mut record = csv::ByteRecord::new();
-                    match cases.read_record(&mut record) {
-                        Ok(true) => records.push(record),
-                        Ok(false) => break,
-                        Err(e) => return Some(Err(format!("reading the batch: {e}"))),
-                    }
-                    if records.len() == CHUNK_CASES {
-                        break;
-                    }
+                let mut records = records.unwrap_or_default();
+                if let Err(e) = cases.read_batch(&mut records, CHUNK_CASES, usize::MAX) {
+                    return Some(Err(format!("reading the batch: {e}")));
                 }
                 (!records.is_empty()).then_some(Ok(Chunk::Records(records)))
             }
@@ -194,8 +204,15 @@ struct Grouped<'g> {
     extra: Vec<(String, Value)>,
 }
 
-/// Reads and groups one chunk (on a worker thread).
-fn work<'g>(grouper: &'g Grouper, layout: Option<&CsvLayout>, chunk: Chunk, explain: bool) -> Result<Vec<Grouped<'g>>, String> {
+/// Reads and groups one chunk (on a worker thread), giving a chunk's
+/// records back to the reader once read.
+fn work<'g>(
+    grouper: &'g Grouper,
+    layout: Option<&CsvLayout>,
+    chunk: Chunk,
+    explain: bool,
+    give_back: &dyn Fn(RecordBatch),
+) -> Result<Vec<Grouped<'g>>, String> {
     let mut out = Vec::with_capacity(CHUNK_CASES);
     let mut json_row = |row: drg_core::io::JsonCaseRow, lines_before: u64| {
         let line = row.line + lines_before;
@@ -229,9 +246,9 @@ fn work<'g>(grouper: &'g Grouper, layout: Option<&CsvLayout>, chunk: Chunk, expl
             let layout = layout.expect("CSV records come with their layout");
             let names = layout.extra_columns();
             let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
-            for record in &records {
+            for record in records.records() {
                 warnings.clear();
-                let line = record.position().map_or(0, |p| p.line());
+                let line = record.line();
                 let (id, mut result) = match layout.parse_row(record, &mut case, &mut extra, &mut warnings) {
                     Ok(()) => (case.id.clone(), grouper.group_with(&case, explain)),
                     Err(e) => (e.id, GroupResult::invalid(e.reason)),
@@ -240,9 +257,20 @@ fn work<'g>(grouper: &'g Grouper, layout: Option<&CsvLayout>, chunk: Chunk, expl
                 let extra = names.iter().cloned().zip(extra.drain(..).map(Value::String)).collect();
                 out.push(Grouped { line, id, result, extra });
             }
+            give_back(records);
         }
     }
     Ok(out)
+}
+
+/// Why writing a batch stopped before its end.
+enum Stop {
+    /// The client went away.
+    Gone,
+    /// A chunk could not be read: the batch ends with this error line.
+    Unreadable(String),
+    /// The deadline passed: the batch ends with a 503 line.
+    Timeout,
 }
 
 fn stream_batch(
@@ -254,96 +282,84 @@ fn stream_batch(
     tx: &tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
     let (pack_id, grouper) = &shared.packs[pack_index];
-    let array = matches!(input, Input::Array(_));
-    let workers = drg_core::parallel::default_threads();
-    // The batch is in memory already: so are its ids.
-    let mut first_seen = drg_core::ids::DuplicateIds::in_memory();
-    let mut out = Vec::with_capacity(CHUNK_CASES * 256);
-    let mut line_buf = Vec::with_capacity(512);
-    let mut tally: Vec<(Status, u64)> = Vec::new();
-    let (mut rows, mut started) = (0usize, false);
-    if array {
-        out.push(b'[');
-    }
+    let layout = input.layout().cloned();
+    let mut writer = ResultWriter::new(matches!(input, Input::Array(_)));
     let send = |out: &mut Vec<u8>, tally: &mut Vec<(Status, u64)>| -> bool {
         shared.metrics.cases(pack_id, tally.drain(..));
         tx.blocking_send(Ok(Bytes::from(std::mem::take(out)))).is_ok()
     };
-    'chunks: loop {
-        let (chunks, mut failure) = take_chunks(&mut input, workers);
-        if chunks.is_empty() && failure.is_none() {
-            break;
-        }
-        for chunk in group_chunks(grouper, input.layout(), chunks, explain) {
-            let grouped = match chunk {
-                Ok(g) => g,
-                Err(e) => {
-                    failure = Some(e);
-                    break;
-                }
-            };
-            for Grouped { line, id, mut result, extra } in grouped {
-                let first = first_seen.check(id.trim().as_bytes(), line).expect("an in-memory check reads no file");
-                if let Some(first) = first {
-                    result.warnings.push(drg_core::ids::duplicate_warning(first));
-                }
-                count(&mut tally, result.status);
-                if array {
-                    if started {
-                        out.push(b',');
-                    }
-                    line_buf.clear();
-                    result.write_json_line(&id, &extra, &mut line_buf);
-                    out.extend_from_slice(&line_buf[..line_buf.len() - 1]);
-                } else {
-                    result.write_json_line(&id, &extra, &mut out);
-                }
-                started = true;
-                rows += 1;
+    let (read, written) = drg_core::parallel::ordered_pipeline(
+        drg_core::parallel::default_threads(),
+        || (),
+        |(), chunk, give_back| work(grouper, layout.as_ref(), chunk, explain, give_back),
+        |grouped| -> Result<(), Stop> {
+            writer.write(grouped.map_err(Stop::Unreadable)?);
+            if !send(&mut writer.out, &mut writer.tally) {
+                return Err(Stop::Gone);
             }
-            if !send(&mut out, &mut tally) {
-                return;
+            if std::time::Instant::now() > deadline {
+                return Err(Stop::Timeout);
             }
-        }
-        if let Some(e) = failure {
-            out.extend_from_slice(&error_line(&e, 400));
-            break 'chunks;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = tx.blocking_send(Ok(Bytes::from(timeout_end(shared, rows, array))));
+            Ok(())
+        },
+        |feeder| input.feed(feeder),
+    );
+    match written.err().map_or_else(|| read.err().map(Stop::Unreadable), Some) {
+        None => {}
+        Some(Stop::Gone) => return,
+        Some(Stop::Timeout) => {
+            let _ = tx.blocking_send(Ok(Bytes::from(timeout_end(shared, writer.rows, writer.array))));
             return;
         }
+        Some(Stop::Unreadable(e)) => writer.out.extend_from_slice(&error_line(&e, 400)),
     }
-    if array {
-        out.push(b']');
+    if writer.array {
+        writer.out.push(b']');
     }
-    send(&mut out, &mut tally);
+    send(&mut writer.out, &mut writer.tally);
 }
 
-/// Up to `workers` chunks of the input, and the error that stopped the
-/// reading if one did.
-fn take_chunks(input: &mut Input, workers: usize) -> (Vec<Chunk>, Option<String>) {
-    let mut chunks = Vec::with_capacity(workers);
-    while chunks.len() < workers {
-        match input.next_chunk() {
-            None => break,
-            Some(Ok(c)) => chunks.push(c),
-            Some(Err(e)) => return (chunks, Some(e)),
+/// The results of a batch as they are sent: a JSON array or NDJSON, each
+/// id checked against the ids before it.
+struct ResultWriter {
+    array: bool,
+    /// The batch is in memory already: so are its ids.
+    first_seen: drg_core::ids::DuplicateIds,
+    out: Vec<u8>,
+    line_buf: Vec<u8>,
+    tally: Vec<(Status, u64)>,
+    rows: usize,
+}
+
+impl ResultWriter {
+    fn new(array: bool) -> Self {
+        let mut out = Vec::with_capacity(CHUNK_CASES * 256);
+        if array {
+            out.push(b'[');
         }
+        let first_seen = drg_core::ids::DuplicateIds::in_memory();
+        ResultWriter { array, first_seen, out, line_buf: Vec::with_capacity(512), tally: Vec::new(), rows: 0 }
     }
-    (chunks, None)
-}
 
-/// Groups the chunks, each on its own thread when there are several; the
-/// results in the chunks' order.
-fn group_chunks<'g>(grouper: &'g Grouper, layout: Option<&CsvLayout>, chunks: Vec<Chunk>, explain: bool) -> Vec<Result<Vec<Grouped<'g>>, String>> {
-    if chunks.len() <= 1 {
-        chunks.into_iter().map(|c| work(grouper, layout, c, explain)).collect()
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = chunks.into_iter().map(|c| scope.spawn(move || work(grouper, layout, c, explain))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("internal error grouping the batch".into()))).collect()
-        })
+    /// Writes a chunk's results.
+    fn write(&mut self, grouped: Vec<Grouped<'_>>) {
+        for Grouped { line, id, mut result, extra } in grouped {
+            if let Some(warning) = self.first_seen.warning(id.trim().as_bytes(), line).expect("an in-memory check reads no file") {
+                result.warnings.push(warning);
+            }
+            count(&mut self.tally, result.status);
+            if self.array {
+                if self.rows > 0 {
+                    self.out.push(b',');
+                }
+                self.line_buf.clear();
+                result.write_json_line(&id, &extra, &mut self.line_buf);
+                self.out.extend_from_slice(&self.line_buf[..self.line_buf.len() - 1]);
+            } else {
+                result.write_json_line(&id, &extra, &mut self.out);
+            }
+            self.rows += 1;
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use drg_core::ids::DuplicateIds;
-use drg_core::io::{push_csv_field, push_csv_joined, CsvLayout, InputError, JsonCaseRow, JsonCases};
+use drg_core::io::{push_csv_field, push_csv_joined, CsvLayout, InputError, JsonCaseRow, JsonCases, RecordBatch};
 use drg_core::read::{self, CaseSource, RecordSource};
 use drg_core::{GroupResult, Grouper, Status};
 
@@ -89,41 +89,12 @@ pub fn command(args: GroupArgs) -> Outcome {
 
 /// Rows per batch: large enough to amortise the hand-offs, small enough to
 /// keep memory flat.
-const BATCH_ROWS: usize = 2048;
+pub(crate) const BATCH_ROWS: usize = 2048;
 
 /// A batch also ends once its rows hold this many bytes, so that a file of
 /// very long rows (up to drg_core's row limit) does not multiply its memory
 /// by the rows in flight.
-const BATCH_BYTES: usize = 8 << 20;
-
-/// Finds ids seen before: every id is checked; past a memory budget the ids
-/// go to a temporary file (drg_core::ids), and a note says so once if that
-/// cannot be done.
-struct IdCheck {
-    ids: DuplicateIds,
-    noted: bool,
-}
-
-impl IdCheck {
-    fn new() -> Self {
-        IdCheck { ids: DuplicateIds::new(), noted: false }
-    }
-
-    /// The line where this id was first seen, if it was.
-    fn seen(&mut self, id: &[u8], line: u64) -> Result<Option<u64>, InputError> {
-        let first = self
-            .ids
-            .check(id, line)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("checking ids for duplicates: {e}")))?;
-        if !self.noted {
-            if let Some(note) = self.ids.spill_note() {
-                eprintln!("drg group: note: {note}");
-                self.noted = true;
-            }
-        }
-        Ok(first)
-    }
-}
+pub(crate) const BATCH_BYTES: usize = 8 << 20;
 
 /// The columns every result row has, in order.
 pub const RESULT_COLUMNS: [&str; 8] = ["id", "status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings"];
@@ -201,12 +172,12 @@ impl Tally {
 }
 
 enum Batch {
-    Csv(Vec<csv::ByteRecord>, Duplicates),
+    Csv(RecordBatch, Duplicates),
     Json(Vec<JsonCaseRow>, Duplicates),
 }
 
-/// (row in the batch, line where its id was first seen).
-type Duplicates = Vec<(usize, u64)>;
+/// (row in the batch, its warning: the line where its id was first seen).
+type Duplicates = Vec<(usize, String)>;
 
 /// Groups every row of `input` and writes one result row for each to `out`.
 pub fn run(
@@ -235,7 +206,7 @@ pub fn run(
         settings.threads,
         Scratch::default,
         |scratch, batch, give_back| group_batch(grouper, layout.as_ref(), batch, settings, scratch, give_back),
-        |(bytes, part): (Vec<u8>, Tally)| {
+        |(bytes, part): (Vec<u8>, Tally)| -> std::io::Result<()> {
             out.write_all(&bytes)?;
             tally.merge(part);
             if let Some((total, bytes_read, started)) = progress {
@@ -261,7 +232,7 @@ pub fn run(
 }
 
 /// What the reader hands a worker.
-type Feeder<'a> = drg_core::parallel::Feeder<'a, Batch, Vec<csv::ByteRecord>>;
+type Feeder<'a> = drg_core::parallel::Feeder<'a, Batch, RecordBatch>;
 
 /// Reads the input in batches of raw records (CSV, Excel) or parsed JSON
 /// rows, checking ids for duplicates on the way, and sends them to the
@@ -272,25 +243,26 @@ fn feed(
     feeder: &mut Feeder<'_>,
     bytes_read: &AtomicU64,
 ) -> Result<(), InputError> {
-    let mut ids = IdCheck::new();
+    let mut ids = DuplicateIds::new();
     if let Some(mut reader) = csv_reader {
         loop {
-            let (batch, at_end) = read_batch(|record| reader.read_record(record), feeder.spare());
-            if let Some(p) = batch.last().and_then(|r| r.position()) {
-                bytes_read.store(p.byte(), Ordering::Relaxed);
+            let mut batch = feeder.spare().unwrap_or_default();
+            let read = reader.read_batch(&mut batch, BATCH_ROWS, BATCH_BYTES);
+            if let Some(last) = batch.records().last() {
+                bytes_read.store(last.byte(), Ordering::Relaxed);
             }
             let mut duplicates = Duplicates::new();
-            for (i, r) in batch.iter().enumerate() {
-                let line = r.position().map_or(0, |p| p.line());
-                if let Some(first) = ids.seen(reader.layout().id_of(r), line)? {
-                    duplicates.push((i, first));
+            for (i, r) in batch.records().iter().enumerate() {
+                if let Some(warning) = ids.warning(reader.layout().id_of(r), r.line())? {
+                    duplicates.push((i, warning));
                 }
             }
+            note_spill(&mut ids);
             if !batch.is_empty() && !feeder.send(Batch::Csv(batch, duplicates)) {
                 return Ok(());
             }
-            if let Some(e) = at_end {
-                return e;
+            if !read? {
+                return Ok(());
             }
         }
     }
@@ -312,9 +284,10 @@ fn feed(
                 Ok(case) => case.id.as_str(),
                 Err(e) => e.id.as_str(),
             };
-            if let Some(first) = ids.seen(id.trim().as_bytes(), row.line)? {
-                duplicates.push((batch.len(), first));
+            if let Some(warning) = ids.warning(id.trim().as_bytes(), row.line)? {
+                duplicates.push((batch.len(), warning));
             }
+            note_spill(&mut ids);
             batch.push(row);
             if batch.len() == BATCH_ROWS
                 && !feeder.send(Batch::Json(std::mem::take(&mut batch), std::mem::take(&mut duplicates)))
@@ -329,38 +302,12 @@ fn feed(
     Ok(())
 }
 
-/// The next batch of raw records (at most [`BATCH_ROWS`] rows or about
-/// [`BATCH_BYTES`]), read into `spare`'s memory when a worker gave some
-/// back; with `Some` once the input ended: `Ok` at its end, or the failure
-/// that ended it (the rows before it are in the batch and are written).
-pub(crate) fn read_batch(
-    mut read_record: impl FnMut(&mut csv::ByteRecord) -> Result<bool, InputError>,
-    spare: Option<Vec<csv::ByteRecord>>,
-) -> (Vec<csv::ByteRecord>, Option<Result<(), InputError>>) {
-    let mut batch = spare.unwrap_or_else(|| Vec::with_capacity(BATCH_ROWS));
-    let mut n = 0;
-    let mut bytes = 0;
-    let mut end = None;
-    while n < BATCH_ROWS && bytes < BATCH_BYTES {
-        if n == batch.len() {
-            batch.push(csv::ByteRecord::with_capacity(256, 16));
-        }
-        match read_record(&mut batch[n]) {
-            Ok(true) => {}
-            Ok(false) => {
-                end = Some(Ok(()));
-                break;
-            }
-            Err(e) => {
-                end = Some(Err(e));
-                break;
-            }
-        }
-        bytes += batch[n].as_slice().len();
-        n += 1;
+/// Tells the user, once, that the ids could not be written to the temporary
+/// directory (the check goes on in memory).
+fn note_spill(ids: &mut DuplicateIds) {
+    if let Some(note) = ids.take_spill_note() {
+        eprintln!("drg group: note: {note}");
     }
-    batch.truncate(n);
-    (batch, end)
 }
 
 fn header_bytes(settings: &Settings, extra_columns: &[String]) -> Vec<u8> {
@@ -391,16 +338,16 @@ fn group_batch(
     batch: Batch,
     settings: &Settings,
     scratch: &mut Scratch,
-    give_back: &dyn Fn(Vec<csv::ByteRecord>),
+    give_back: &dyn Fn(RecordBatch),
 ) -> (Vec<u8>, Tally) {
     let extra_names = layout.map(|l| l.extra_columns()).unwrap_or(&[]);
     let mut out = RowWriter::new(settings, extra_names);
     let mut out_duplicates = 0u64;
     // The warning of a row whose id an earlier row had.
     let mut duplicate_of = |duplicates: &Duplicates, next: &mut usize, row: usize, result: &mut GroupResult<'_>| {
-        if let Some(&(_, first)) = duplicates.get(*next).filter(|d| d.0 == row) {
+        if let Some((_, warning)) = duplicates.get(*next).filter(|d| d.0 == row) {
             *next += 1;
-            result.warnings.push(drg_core::ids::duplicate_warning(first));
+            result.warnings.push(warning.clone());
             out_duplicates += 1;
         }
     };
@@ -408,7 +355,7 @@ fn group_batch(
         Batch::Csv(records, duplicates) => {
             let layout = layout.expect("a CSV batch comes with its layout");
             let mut next = 0;
-            for (row, record) in records.iter().enumerate() {
+            for (row, record) in records.records().iter().enumerate() {
                 let Scratch { case, extra, warnings } = scratch;
                 warnings.clear();
                 match layout.parse_row(record, case, extra, warnings) {

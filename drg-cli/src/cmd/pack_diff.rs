@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use drg_core::diff::{case_weight, CaseChange, DrgWeights, Grouping, PackDiff};
-use drg_core::io::push_csv_field;
+use drg_core::io::{push_csv_field, InputError, RecordBatch};
+use drg_core::parallel::Feeder;
+use drg_core::read::RecordSource;
 use drg_core::{Case, GroupResult, Grouper};
 
 use super::Outcome;
@@ -47,11 +49,11 @@ pub fn command(args: PackDiffArgs) -> Outcome {
     let (read, written) = drg_core::parallel::ordered_pipeline(
         threads,
         || (Case::default(), Vec::new()),
-        |(case, extra), records: Vec<csv::ByteRecord>, give_back| {
+        |(case, extra), records: RecordBatch, give_back| {
             let mut part = PackDiff::new();
             let mut rows = Vec::with_capacity(records.len() * 96);
             let mut bad = Vec::new();
-            for record in &records {
+            for record in records.records() {
                 let parsed = layout.parse_into(record, case, extra);
                 let (id, hospital, reason, r_old, r_new) = match &parsed {
                     Ok(()) => (case.id.as_str(), case.hospital.as_deref().unwrap_or(""), "", old.group(case), new.group(case)),
@@ -69,7 +71,7 @@ pub fn command(args: PackDiffArgs) -> Outcome {
             give_back(records);
             (rows, part, bad)
         },
-        |(bytes, part, bad): (Vec<u8>, PackDiff, Vec<String>)| {
+        |(bytes, part, bad): (Vec<u8>, PackDiff, Vec<String>)| -> std::io::Result<()> {
             out.write_all(&bytes)?;
             diff.merge(part);
             for message in bad {
@@ -80,15 +82,7 @@ pub fn command(args: PackDiffArgs) -> Outcome {
             }
             Ok(())
         },
-        |feeder| loop {
-            let (batch, end) = super::group::read_batch(|record| cases.read_record(record), feeder.spare());
-            if !batch.is_empty() && !feeder.send(batch) {
-                return Ok(());
-            }
-            if let Some(end) = end {
-                return end;
-            }
-        },
+        |feeder| feed(&mut cases, feeder),
     );
     written.map_err(|e| format!("cases.csv: {e}"))?;
     read.map_err(|e| format!("{}: {e}", args.cases))?;
@@ -102,8 +96,24 @@ pub fn command(args: PackDiffArgs) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Sends the cases' records to the workers in batches, until the end of the
+/// file, a failure to read it (the rows before it are sent first), or the
+/// writer's failure.
+fn feed(cases: &mut RecordSource, feeder: &mut Feeder<'_, RecordBatch, RecordBatch>) -> Result<(), InputError> {
+    loop {
+        let mut batch = feeder.spare().unwrap_or_default();
+        let read = cases.read_batch(&mut batch, super::group::BATCH_ROWS, super::group::BATCH_BYTES);
+        if !batch.is_empty() && !feeder.send(batch) {
+            return Ok(());
+        }
+        if !read? {
+            return Ok(());
+        }
+    }
+}
+
 /// The cases' rows: a CSV or an .xlsx workbook; JSON is refused.
-fn open_records(args: &PackDiffArgs) -> Result<drg_core::read::RecordSource, String> {
+fn open_records(args: &PackDiffArgs) -> Result<RecordSource, String> {
     let options = super::columns::read_options(&args.read)?;
     match drg_core::read::open_cases(&args.cases, &options).map_err(|e| format!("{}: {e}", args.cases))? {
         drg_core::read::CaseSource::Records(records) => Ok(records),

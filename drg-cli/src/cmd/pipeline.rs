@@ -1,32 +1,29 @@
-//! Reading a file of cases in batches and working on each batch on every
+//! Reading a file of cases in chunks and working on each chunk on every
 //! core, in input order: what `drg dip` and `drg points` share.
 //!
-//! As in `drg group`, the reading thread only splits the input into raw
-//! records (or JSON rows); the records are parsed, grouped and scored by the
-//! workers (`drg_core::parallel`), and the results taken in input order by
-//! one sink. Reading the next batch overlaps the work on the last one, and
-//! at most two batches are held at any time, so memory does not grow with
-//! the input.
+//! It runs on `drg group`'s pipeline ([`drg_core::parallel::ordered_pipeline`]):
+//! the reading thread only splits the input into raw records (or JSON rows);
+//! the records are parsed, grouped and scored by the workers, and the
+//! results taken in input order by one sink. A fixed number of chunks is in
+//! flight at any time, so memory does not grow with the input.
 
 use std::io::BufRead;
-use std::sync::mpsc::{channel, sync_channel};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use drg_core::io::{CsvLayout, InputError, JsonCaseRow, JsonCases, RowError};
+use drg_core::io::{CsvLayout, InputError, JsonCaseRow, JsonCases, Record, RecordBatch, RowError};
+use drg_core::parallel::Feeder;
 use drg_core::read::{self, CaseSource, ReadOptions, RecordSource};
 use drg_core::Case;
 
 use super::group::progress_line;
 use crate::args::CaseFileArgs;
 
-/// Rows read before a batch is handed to the workers.
-const BATCH_ROWS: usize = 32 * 1024;
 /// Rows one worker takes at a time.
 pub const CHUNK_ROWS: usize = 2048;
 
-/// A share of a batch: raw records (parsed by the worker) or JSON rows.
+/// A chunk of the input: raw records (parsed by the worker) or JSON rows.
 pub enum Chunk<'a> {
-    Records(&'a [csv::ByteRecord], &'a CsvLayout),
+    Records(&'a [Record], &'a CsvLayout),
     Json(&'a [JsonCaseRow]),
 }
 
@@ -37,7 +34,7 @@ impl Chunk<'_> {
             Chunk::Records(records, layout) => {
                 let (mut case, mut extra) = (Case::default(), Vec::new());
                 for record in *records {
-                    let line = record.position().map_or(0, |p| p.line());
+                    let line = record.line();
                     match layout.parse_into(record, &mut case, &mut extra) {
                         Ok(()) => f(line, Ok(&case)),
                         Err(e) => f(line, Err(&e)),
@@ -53,7 +50,7 @@ impl Chunk<'_> {
     }
 
     /// The raw records of a records chunk (empty for JSON).
-    pub fn records(&self) -> &[csv::ByteRecord] {
+    pub fn records(&self) -> &[Record] {
         match self {
             Chunk::Records(records, _) => records,
             Chunk::Json(_) => &[],
@@ -67,9 +64,9 @@ enum Rows {
     Json(JsonCases<Box<dyn BufRead>>),
 }
 
-/// A batch read, on its way to the workers.
+/// A chunk read, on its way to the workers.
 enum Batch {
-    Records(Vec<csv::ByteRecord>),
+    Records(RecordBatch),
     Json(Vec<JsonCaseRow>),
 }
 
@@ -78,8 +75,8 @@ pub struct CaseInput {
     pub name: String,
     rows: Rows,
     threads: usize,
-    /// (started, the input's size) when a progress line is shown.
-    progress: Option<(Instant, Option<u64>)>,
+    /// (started, the input's size, last shown) when a progress line is shown.
+    progress: Option<(Instant, Option<u64>, Instant)>,
     /// Rows read so far.
     pub read: u64,
 }
@@ -117,7 +114,7 @@ impl CaseInput {
         // A progress line when a person watches: standard error is a terminal.
         let progress = (!quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
             let size = (name != "-").then(|| std::fs::metadata(name).ok().map(|m| m.len())).flatten();
-            (Instant::now(), size)
+            (Instant::now(), size, Instant::now())
         });
         CaseInput { name: name.to_string(), rows, threads: threads.max(1), progress, read: 0 }
     }
@@ -130,113 +127,106 @@ impl CaseInput {
         }
     }
 
-    /// Reads the next batch; `None` at the end.
-    fn next_batch(&mut self, reuse: Option<Vec<csv::ByteRecord>>) -> Result<Option<Batch>, InputError> {
-        let batch = match &mut self.rows {
+    /// Reads the next chunk into `records` (a records file) or a new list
+    /// (JSON): the chunk (`None` when it is empty) and whether more rows
+    /// may follow. On a failure the rows read before it are given with it.
+    fn next_chunk(&mut self, records: Option<RecordBatch>) -> (Option<Batch>, Result<bool, InputError>) {
+        let (batch, more) = match &mut self.rows {
             Rows::Records(reader) => {
-                let mut records = reuse.unwrap_or_default();
-                let mut n = 0;
-                while n < BATCH_ROWS {
-                    if n == records.len() {
-                        records.push(csv::ByteRecord::with_capacity(256, 16));
-                    }
-                    if !reader.read_record(&mut records[n])? {
-                        break;
-                    }
-                    n += 1;
-                }
-                records.truncate(n);
-                Batch::Records(records)
+                let mut records = records.unwrap_or_default();
+                // Chunks of exactly CHUNK_ROWS rows, whatever their size: each
+                // chunk's result is folded by the sink as one.
+                let more = reader.read_batch(&mut records, CHUNK_ROWS, usize::MAX);
+                (Batch::Records(records), more)
             }
             Rows::Json(reader) => {
-                let mut rows = Vec::with_capacity(BATCH_ROWS);
+                let mut rows = Vec::with_capacity(CHUNK_ROWS);
+                let mut more = Ok(false);
                 for row in reader.by_ref() {
-                    rows.push(row?);
-                    if rows.len() == BATCH_ROWS {
-                        break;
-                    }
-                }
-                Batch::Json(rows)
-            }
-        };
-        let (n, bytes) = match &batch {
-            Batch::Records(r) => (r.len(), r.last().and_then(|r| r.position()).map_or(0, |p| p.byte())),
-            Batch::Json(r) => (r.len(), 0),
-        };
-        self.read += n as u64;
-        if let Some((started, total)) = &self.progress {
-            let line = progress_line(self.read, started.elapsed().as_secs_f64(), bytes, *total);
-            eprint!("\r{line:<60}");
-        }
-        Ok((n > 0).then_some(batch))
-    }
-
-    /// Reads the file batch by batch; `work` runs on every core, one chunk
-    /// of [`CHUNK_ROWS`] rows at a time, and `sink` takes the results in
-    /// input order (on another thread than the reading one). An error of
-    /// `sink` stops reading and is the outcome.
-    pub fn process<R: Send>(
-        &mut self,
-        work: impl Fn(&Chunk<'_>) -> R + Sync,
-        mut sink: impl FnMut(R) -> Result<(), String> + Send,
-    ) -> Result<(), String> {
-        let layout = self.records().map(|r| r.layout().clone());
-        let threads = self.threads;
-        let (batch_tx, batch_rx) = sync_channel::<Batch>(1);
-        let (pool_tx, pool_rx) = channel::<Vec<csv::ByteRecord>>();
-        let outcome = std::thread::scope(|scope| {
-            let layout = layout.as_ref();
-            let work = &work;
-            let sink = &mut sink;
-            let worker = scope.spawn(move || -> Result<(), String> {
-                for batch in batch_rx {
-                    let results = match &batch {
-                        Batch::Records(records) => {
-                            let layout = layout.expect("records come with their layout");
-                            let chunks: Vec<Chunk<'_>> = records.chunks(CHUNK_ROWS).map(|c| Chunk::Records(c, layout)).collect();
-                            drg_core::parallel::par_map(&chunks, threads, work)
-                        }
-                        Batch::Json(rows) => {
-                            let chunks: Vec<Chunk<'_>> = rows.chunks(CHUNK_ROWS).map(Chunk::Json).collect();
-                            drg_core::parallel::par_map(&chunks, threads, work)
-                        }
-                    };
-                    for r in results {
-                        sink(r)?;
-                    }
-                    if let Batch::Records(records) = batch {
-                        let _ = pool_tx.send(records);
-                    }
-                }
-                Ok(())
-            });
-            let mut read_error = None;
-            loop {
-                match self.next_batch(pool_rx.try_recv().ok()) {
-                    Ok(Some(batch)) => {
-                        if batch_tx.send(batch).is_err() {
+                    match row {
+                        Ok(row) => rows.push(row),
+                        Err(e) => {
+                            more = Err(e);
                             break;
                         }
                     }
-                    Ok(None) => break,
-                    Err(e) => {
-                        read_error = Some(e);
+                    if rows.len() == CHUNK_ROWS {
+                        more = Ok(true);
                         break;
                     }
                 }
+                (Batch::Json(rows), more)
             }
-            drop(batch_tx);
-            let worked = worker.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            // The sink's error first: reading stops early then.
-            worked?;
-            match read_error {
-                Some(e) => Err(format!("{}: {e}", self.name)),
-                None => Ok(()),
+        };
+        let (n, bytes) = match &batch {
+            Batch::Records(r) => (r.len(), r.records().last().map_or(0, Record::byte)),
+            Batch::Json(r) => (r.len(), 0),
+        };
+        self.read += n as u64;
+        self.show_progress(bytes);
+        ((n > 0).then_some(batch), more)
+    }
+
+    /// The progress line, at most four times a second.
+    fn show_progress(&mut self, bytes: u64) {
+        if let Some((started, total, shown)) = &mut self.progress {
+            if shown.elapsed() >= Duration::from_millis(250) {
+                *shown = Instant::now();
+                let line = progress_line(self.read, started.elapsed().as_secs_f64(), bytes, *total);
+                eprint!("\r{line:<60}");
             }
-        });
+        }
+    }
+
+    /// Reads the file chunk by chunk ([`CHUNK_ROWS`] rows); `work` runs on
+    /// every core, a chunk at a time, and `sink` takes the results in input
+    /// order (on another thread than the reading one). An error of `sink`
+    /// stops reading and is the outcome; a failure to read is the outcome
+    /// once the rows before it went through `sink`.
+    pub fn process<R: Send>(
+        &mut self,
+        work: impl Fn(&Chunk<'_>) -> R + Sync,
+        sink: impl FnMut(R) -> Result<(), String> + Send,
+    ) -> Result<(), String> {
+        let layout = self.records().map(|r| r.layout().clone());
+        let layout = layout.as_ref();
+        let (read, sunk) = drg_core::parallel::ordered_pipeline(
+            self.threads,
+            || (),
+            |(), batch: Batch, give_back: &dyn Fn(RecordBatch)| match batch {
+                Batch::Records(records) => {
+                    let layout = layout.expect("records come with their layout");
+                    let done = work(&Chunk::Records(records.records(), layout));
+                    // The reader refills these records; if it has finished, they go.
+                    give_back(records);
+                    done
+                }
+                Batch::Json(rows) => work(&Chunk::Json(&rows)),
+            },
+            sink,
+            |feeder| self.feed(feeder),
+        );
         if self.progress.is_some() {
             eprint!("\r{:<60}\r", "");
         }
-        outcome
+        // The sink's error first: reading stops early then.
+        sunk?;
+        read.map_err(|e| format!("{}: {e}", self.name))
+    }
+
+    /// Sends every chunk of the file to the workers, until its end, a
+    /// failure to read, or the sink's failure.
+    fn feed(&mut self, feeder: &mut Feeder<'_, Batch, RecordBatch>) -> Result<(), InputError> {
+        loop {
+            let (batch, more) = self.next_chunk(feeder.spare());
+            if let Some(batch) = batch {
+                if !feeder.send(batch) {
+                    return Ok(());
+                }
+            }
+            if !more? {
+                return Ok(());
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use drg_core::case::{parse_number, parse_whole, Field};
 use drg_core::columns::{hospital_level_code, lenient_number};
-use drg_core::io::CsvLayout;
+use drg_core::io::{CsvLayout, Record};
 use drg_core::points::{self, CaseScore, PointsCase, Policy, Skip, Weights};
 use drg_core::read::{cell_text, RecordSource};
 use drg_core::{Grouper, Status};
@@ -127,8 +127,8 @@ impl PointsColumns {
     /// be read is noted in `notes` and taken as missing; a row of the wrong
     /// length is noted and left out (`Ok(false)`); a bad discharge date
     /// refuses the file.
-    fn read(&self, record: &csv::ByteRecord, group: Option<(&CsvLayout, &Grouper)>, row: &mut CaseRow, notes: &mut Vec<String>) -> Result<bool, String> {
-        let line = record.position().map_or(0, |p| p.line());
+    fn read(&self, record: &Record, group: Option<(&CsvLayout, &Grouper)>, row: &mut CaseRow, notes: &mut Vec<String>) -> Result<bool, String> {
+        let line = record.line();
         row.line = line;
         if record.len() != self.width {
             notes.push(format!("line {line}: expected {} fields, found {}; row left out", self.width, record.len()));

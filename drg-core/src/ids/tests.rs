@@ -110,6 +110,31 @@ fn an_unwritable_directory_keeps_the_ids_in_memory_and_says_so() {
     assert_eq!(runs(&ids), 0);
     let note = ids.spill_note().expect("a note");
     assert!(note.contains("/nonexistent/drg-ids-test") && note.contains("kept in memory"), "{note}");
+    assert_eq!(ids.take_spill_note(), Some(note), "a shell is told once");
+    assert_eq!(ids.take_spill_note(), None);
+    assert!(ids.spill_note().is_some(), "the note itself stays");
+}
+
+#[test]
+fn no_spill_note_to_take_while_the_ids_can_be_written() {
+    let mut ids = DuplicateIds::with_memory_budget(256);
+    for i in 0..1_000u64 {
+        ids.warning(format!("P{i}").as_bytes(), i).unwrap();
+    }
+    assert!(runs(&ids) > 0);
+    assert_eq!(ids.take_spill_note(), None);
+}
+
+#[test]
+fn the_warning_names_the_first_line_or_row() {
+    let mut lines = DuplicateIds::new();
+    assert_eq!(lines.warning(b"A", 2).unwrap(), None);
+    assert_eq!(lines.warning(b"", 3).unwrap(), None);
+    assert_eq!(lines.warning(b"", 4).unwrap(), None);
+    assert_eq!(lines.warning(b"A", 9).unwrap(), Some(duplicate_warning(2)));
+    let mut rows = DuplicateIds::in_memory().counting_rows();
+    assert_eq!(rows.warning(b"A", 0).unwrap(), None);
+    assert_eq!(rows.warning(b"A", 4).unwrap().as_deref(), Some("duplicate id: also in row 0"));
 }
 
 #[test]

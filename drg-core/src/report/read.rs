@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use crate::case::{Case, Field};
-use crate::io::{CsvLayout, InputError};
+use crate::io::{CsvLayout, InputError, Record};
 use crate::read::RecordSource;
 use crate::parallel::par_map;
 use crate::{Grouper, Status};
@@ -69,9 +69,9 @@ enum Rows<R: Read> {
 }
 
 impl<R: Read> Rows<R> {
-    fn read(&mut self, record: &mut csv::ByteRecord) -> Result<bool, InputError> {
+    fn read(&mut self, record: &mut Record) -> Result<bool, InputError> {
         match self {
-            Rows::Csv(r) => r.read_byte_record(record).map_err(InputError::from_csv),
+            Rows::Csv(r) => r.read_byte_record(&mut record.0).map_err(InputError::from_csv),
             Rows::Source(s) => s.read_record(record),
         }
     }
@@ -128,7 +128,7 @@ impl<R: Read> ReportReader<R> {
         let col = |f: &str| names.iter().position(|n| n == f);
         let results = col("status").zip(col("drg"));
         let layout = if results.is_none() {
-            match CsvLayout::from_header(&header) {
+            match CsvLayout::from_header(&Record(header)) {
                 Ok(l) => Some(l),
                 Err(InputError::MissingColumns { .. }) => return Err(ReportInputError::NoResultsNoCases(names.join(", "))),
                 Err(e) => return Err(e.into()),
@@ -172,7 +172,7 @@ impl<R: Read> ReportReader<R> {
             (None, _) => None,
         };
         let mut summary = ReadSummary::default();
-        let mut batch: Vec<csv::ByteRecord> = (0..BATCH).map(|_| csv::ByteRecord::new()).collect();
+        let mut batch: Vec<Record> = (0..BATCH).map(|_| Record::new()).collect();
         let mut case = Case::default();
         let mut msgs: Vec<String> = Vec::new();
         loop {
@@ -199,7 +199,7 @@ impl<R: Read> ReportReader<R> {
             };
             for (i, rec) in records.iter().enumerate() {
                 summary.rows += 1;
-                let line = rec.position().map_or(0, |p| p.line());
+                let line = rec.line();
                 let short = rec.len() != self.width;
                 if short {
                     msgs.push(format!("expected {} fields, found {}; counted as an invalid case", self.width, rec.len()));
@@ -237,7 +237,7 @@ impl<R: Read> ReportReader<R> {
     /// The fields a report uses besides the result: hospital, department and
     /// discharge always read; a length of stay or cost that cannot be read
     /// is noted in `msgs` and left out of its figures.
-    fn read_fields(&self, rec: &csv::ByteRecord, case: &mut Case, msgs: &mut Vec<String>) {
+    fn read_fields(&self, rec: &Record, case: &mut Case, msgs: &mut Vec<String>) {
         for (column, field) in [(self.hospital, Field::Hospital), (self.dept, Field::Dept), (self.discharge, Field::Discharge)] {
             // Text fields always read.
             let _ = case.set_field(field, &cell(rec, column, field.name(), msgs));
@@ -275,7 +275,7 @@ fn read_result<'t>(status_text: &str, drg_text: &'t str, msgs: &mut Vec<String>)
 
 /// The text of column `c` of a record ("" without it); a cell that is not
 /// UTF-8 is read lossily and noted in `msgs`.
-fn cell<'r>(rec: &'r csv::ByteRecord, c: Option<usize>, name: &str, msgs: &mut Vec<String>) -> Cow<'r, str> {
+fn cell<'r>(rec: &'r Record, c: Option<usize>, name: &str, msgs: &mut Vec<String>) -> Cow<'r, str> {
     match c.and_then(|c| rec.get(c)) {
         None => Cow::Borrowed(""),
         Some(raw) => match std::str::from_utf8(raw) {
