@@ -9,6 +9,9 @@ if [ ! -f ../shared/README.md ]; then
   exit 1
 fi
 
+echo "== Functions short enough to read at once (no function over 80 lines outside tests)"
+bash scripts/long-functions.sh
+
 echo "== Rust: unit, CLI and conformance tests"
 cargo test --workspace --all-targets --locked
 cargo test --workspace --doc --locked  # --all-targets leaves the doc examples out
@@ -21,6 +24,8 @@ bash scripts/test-python.sh
 
 echo "== report.html in headless Chromium (drg report, then selenium)"
 bash scripts/test-report.sh
+
+echo "== drg serve over sockets, its page in headless Chromium, the Java examples"
 bash scripts/test-serve.sh
 echo "== Bundled packs: CLI, C and Python from outside the checkout, by name"
 bash scripts/test-bundled.sh
