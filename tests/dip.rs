@@ -38,20 +38,18 @@ fn build(policy: &DipPolicy, keys: &KeyMaker, history: &[Result<Case, (String, S
 
 /// groups.csv, case_points.csv, settlement.csv and period.csv of a period.
 fn run_period(dip: &Dip, period: &[Result<Case, (String, String)>]) -> ([String; 4], drg_core::points::Settlement) {
-    let mut groups = csv::Writer::from_writer(Vec::new());
-    groups.write_record(dip::groups_header()).unwrap();
-    let mut points = csv::Writer::from_writer(Vec::new());
-    points.write_record(dip::case_points_header()).unwrap();
+    let mut groups = format!("{}\n", dip::groups_header().join(",")).into_bytes();
+    let mut points = format!("{}\n", dip::case_points_header().join(",")).into_bytes();
     let mut scored = Vec::new();
     for row in period {
         match row {
-            Err((id, reason)) => dip::write_groups_row(&mut groups, id, &dip::DipGrouping::invalid(reason.clone())).unwrap(),
+            Err((id, reason)) => dip::write_groups_row(&mut groups, id, &dip::DipGrouping::invalid(reason.clone())),
             Ok(case) => {
                 let (g, s) = dip.group_and_score(case);
-                dip::write_groups_row(&mut groups, &case.id, &g).unwrap();
+                dip::write_groups_row(&mut groups, &case.id, &g);
                 if let Some(s) = s {
                     let hospital = case.hospital.clone().unwrap_or_default();
-                    dip::write_case_points_row(&mut points, &case.id, &hospital, g.group_code(), &s).unwrap();
+                    dip::write_case_points_row(&mut points, &case.id, &hospital, g.group_code(), &s);
                     assert!(s.points >= 0.0 && s.score >= 0.0, "{}: negative score or points", case.id);
                     scored.push((hospital, case.total_cost.unwrap(), case.self_pay.unwrap_or(0.0), s.points));
                 }
@@ -59,7 +57,7 @@ fn run_period(dip: &Dip, period: &[Result<Case, (String, String)>]) -> ([String;
         }
     }
     let settlement = dip::settle(&dip.policy, scored.iter().map(|(h, c, s, p)| (h.as_str(), *c, *s, *p))).unwrap();
-    let text = |w: csv::Writer<Vec<u8>>| String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let text = |w: Vec<u8>| String::from_utf8(w).unwrap();
     (
         [
             text(groups),

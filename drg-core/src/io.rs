@@ -833,7 +833,7 @@ impl Default for CsvLimits {
 
 /// A CSV reader (flexible field counts, a header row) over `input` guarded by
 /// `limits`: what every case and points file of drg is read with.
-pub fn csv_reader<R: Read>(input: R, limits: CsvLimits) -> csv::Reader<GuardedCsv<R>> {
+pub(crate) fn csv_reader<R: Read>(input: R, limits: CsvLimits) -> csv::Reader<GuardedCsv<R>> {
     csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(GuardedCsv::new(input, limits))
 }
 

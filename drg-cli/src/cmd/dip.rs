@@ -153,14 +153,14 @@ fn status_index(s: DipStatus) -> usize {
 /// Groups (and with `score`, scores) one chunk of a period.
 fn period_chunk(dip: &Dip, chunk: &Chunk<'_>, score: bool) -> PeriodChunk {
     let mut out = PeriodChunk::default();
-    let mut groups = csv::Writer::from_writer(Vec::with_capacity(CHUNK_ROWS * 40));
-    let mut points = csv::Writer::from_writer(Vec::with_capacity(if score { CHUNK_ROWS * 64 } else { 0 }));
+    let mut groups = Vec::with_capacity(CHUNK_ROWS * 40);
+    let mut points = Vec::with_capacity(if score { CHUNK_ROWS * 64 } else { 0 });
     chunk.each(|line, case| {
         let case = match case {
             Err(e) => {
                 out.statuses[3] += 1;
                 let g = DipGrouping::invalid(e.reason.clone());
-                dip::write_groups_row(&mut groups, &e.id, &g).expect("write to memory");
+                dip::write_groups_row(&mut groups, &e.id, &g);
                 if score {
                     out.unreadable.push(e.reason.clone());
                 }
@@ -172,21 +172,21 @@ fn period_chunk(dip: &Dip, chunk: &Chunk<'_>, score: bool) -> PeriodChunk {
         let (g, s) = if score { dip.group_and_score(case) } else { (dip.group(case), None) };
         out.statuses[status_index(g.status)] += 1;
         out.unknown_codes += g.warnings().len() as u64;
-        dip::write_groups_row(&mut groups, &case.id, &g).expect("write to memory");
+        dip::write_groups_row(&mut groups, &case.id, &g);
         if !score {
             return;
         }
         match s {
             Some(s) => {
                 let hospital = case.hospital.as_deref().unwrap_or("");
-                dip::write_case_points_row(&mut points, &case.id, hospital, g.group_code(), &s).expect("write to memory");
+                dip::write_case_points_row(&mut points, &case.id, hospital, g.group_code(), &s);
                 out.scored.push((hospital.to_string(), case.total_cost.unwrap_or(0.0), case.self_pay.unwrap_or(0.0), s.points));
             }
             None => out.no_cost.push(line),
         }
     });
-    out.groups = groups.into_inner().expect("write to memory");
-    out.case_points = points.into_inner().expect("write to memory");
+    out.groups = groups;
+    out.case_points = points;
     out
 }
 

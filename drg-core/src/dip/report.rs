@@ -2,8 +2,6 @@
 //! settlement.csv and period.csv are points.md's ([`crate::points::settlement_csv`],
 //! [`crate::points::period_csv`]).
 
-use std::io::Write;
-
 use super::{Catalogue, DipGroup, DipGrouping, DipScore};
 use crate::points::fixed;
 
@@ -63,16 +61,31 @@ pub fn catalogue_csv(catalogue: &Catalogue) -> String {
     String::from_utf8(w.into_inner().expect("write to memory")).expect("UTF-8")
 }
 
-/// One row of groups.csv: `id, status, group, severity, reason`.
-pub fn write_groups_row<W: Write>(w: &mut csv::Writer<W>, id: &str, g: &DipGrouping<'_>) -> csv::Result<()> {
+/// One row of groups.csv, `id, status, group, severity, reason`, appended
+/// to `out` with its line end (fields quoted as the csv crate quotes them).
+pub fn write_groups_row(out: &mut Vec<u8>, id: &str, g: &DipGrouping<'_>) {
     let severity = g.severity.map(|s| [b'0' + s]);
-    w.write_record([
-        id.as_bytes(),
-        g.status.as_str().as_bytes(),
-        g.group_code().as_bytes(),
-        severity.as_ref().map_or(&b""[..], |s| &s[..]),
-        g.reason.as_deref().unwrap_or("").as_bytes(),
-    ])
+    write_row(
+        out,
+        [
+            id.as_bytes(),
+            g.status.as_str().as_bytes(),
+            g.group_code().as_bytes(),
+            severity.as_ref().map_or(&b""[..], |s| &s[..]),
+            g.reason.as_deref().unwrap_or("").as_bytes(),
+        ],
+    );
+}
+
+/// Fields as one CSV line.
+fn write_row<const N: usize>(out: &mut Vec<u8>, fields: [&[u8]; N]) {
+    for (i, field) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        crate::io::push_csv_field(out, field);
+    }
+    out.push(b'\n');
 }
 
 /// [`fixed`] without its string work for the usual case: a number whose
@@ -96,23 +109,21 @@ pub(crate) fn fixed_fast(x: f64, decimals: u32) -> String {
     }
 }
 
-/// One row of case_points.csv: `id, hospital, group, category, score, coef, points`.
-pub fn write_case_points_row<W: Write>(
-    w: &mut csv::Writer<W>,
-    id: &str,
-    hospital: &str,
-    group: &str,
-    s: &DipScore,
-) -> csv::Result<()> {
-    w.write_record([
-        id,
-        hospital,
-        group,
-        s.category.as_str(),
-        &fixed_fast(s.score, 4),
-        &fixed_fast(s.coef, 4),
-        &fixed_fast(s.points, 4),
-    ])
+/// One row of case_points.csv, `id, hospital, group, category, score, coef,
+/// points`, appended to `out` with its line end.
+pub fn write_case_points_row(out: &mut Vec<u8>, id: &str, hospital: &str, group: &str, s: &DipScore) {
+    write_row(
+        out,
+        [
+            id.as_bytes(),
+            hospital.as_bytes(),
+            group.as_bytes(),
+            s.category.as_str().as_bytes(),
+            fixed_fast(s.score, 4).as_bytes(),
+            fixed_fast(s.coef, 4).as_bytes(),
+            fixed_fast(s.points, 4).as_bytes(),
+        ],
+    );
 }
 
 #[cfg(test)]
