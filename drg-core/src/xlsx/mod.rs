@@ -1,8 +1,9 @@
 //! Excel workbooks: reading a sheet of cases as records, writing results
 //! (specs/columns.md, "Formats").
 //!
-//! Reading streams the sheet's XML with a reader of our own (quick-xml over
-//! the inflating zip entry) on a thread of its own, handing records over in
+//! Reading streams the sheet's XML with a scanner of our own ([`scan`]:
+//! tags found with memchr over the inflating zip entry; the workbook's
+//! small parts are read with quick-xml) on a thread of its own, handing records over in
 //! batches: no cell is held beyond its row, and a row's cells share one
 //! reused buffer (no string per cell). Only the workbook's shared-string
 //! table is held whole, as cells point into it by index. Each Excel row
@@ -20,13 +21,16 @@
 //! [`CsvLayout`]: crate::io::CsvLayout
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek};
+use std::io::{BufReader, Read, Seek};
 use std::path::Path;
 use std::sync::mpsc::{sync_channel, Receiver};
 
 use quick_xml::events::{BytesStart, Event};
 
 use crate::io::{InputError, Record, BOOLEAN_CELL_MARK, NUMBER_CELL_MARK};
+
+mod scan;
+use scan::{Scanner, Token};
 
 /// Excel's own limits: 1,048,576 rows, 16,384 columns.
 const MAX_ROWS: u32 = 1_048_576;
@@ -158,6 +162,14 @@ fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// A part of the workbook as a streaming XML reader, `None` when absent.
 fn part<'a>(zip: &'a mut Archive, name: &str, path: &Path) -> Result<Option<quick_xml::Reader<BufReader<zip::read::ZipFile<'a>>>>, InputError> {
+    let Some(entry) = part_entry(zip, name, path)? else { return Ok(None) };
+    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, entry));
+    reader.trim_text(false).check_end_names(false);
+    Ok(Some(reader))
+}
+
+/// A part of the workbook as its inflating bytes, `None` when absent.
+fn part_entry<'a>(zip: &'a mut Archive, name: &str, path: &Path) -> Result<Option<zip::read::ZipFile<'a>>, InputError> {
     let index = match zip.index_for_name(name) {
         Some(i) => i,
         // Some writers differ in case ("xl/SharedStrings.xml").
@@ -166,10 +178,7 @@ fn part<'a>(zip: &'a mut Archive, name: &str, path: &Path) -> Result<Option<quic
             None => return Ok(None),
         },
     };
-    let entry = zip.by_index(index).map_err(|e| xlsx_error(path, format!("part {name}: {e}")))?;
-    let mut reader = quick_xml::Reader::from_reader(BufReader::with_capacity(1 << 16, entry));
-    reader.trim_text(false).check_end_names(false);
-    Ok(Some(reader))
+    zip.by_index(index).map(Some).map_err(|e| xlsx_error(path, format!("part {name}: {e}")))
 }
 
 fn xml_error(path: &Path, part: &str, e: impl std::fmt::Display) -> InputError {
@@ -376,17 +385,9 @@ fn read_workbook(zip: &mut Archive, wanted: Option<&str>, path: &Path, header_tx
     };
     let strings = read_shared_strings(zip, &book.shared_strings, path)?;
     let dates = read_date_styles(zip, &book.styles, path)?;
-    let xml = part(zip, sheet_part, path)?.ok_or_else(|| xlsx_error(path, format!("sheet {name:?}: its part {sheet_part} is missing")))?;
-    let mut sheet = SheetReader {
-        xml,
-        strings: &strings,
-        dates: &dates,
-        date1904: book.date1904,
-        path,
-        name,
-        part: sheet_part,
-    };
-    sheet.read(header_tx, tx)
+    let entry = part_entry(zip, sheet_part, path)?.ok_or_else(|| xlsx_error(path, format!("sheet {name:?}: its part {sheet_part} is missing")))?;
+    let sheet = SheetReader { strings: &strings, dates: &dates, date1904: book.date1904, path, name, part: sheet_part };
+    sheet.read(&mut Scanner::new(entry), header_tx, tx)
 }
 
 /// What kind of value a cell's `t` attribute says it holds.
@@ -401,8 +402,7 @@ enum CellType {
     Inline,
 }
 
-struct SheetReader<'a, R: BufRead> {
-    xml: quick_xml::Reader<R>,
+struct SheetReader<'a> {
     strings: &'a [String],
     dates: &'a [bool],
     date1904: bool,
@@ -455,60 +455,52 @@ impl OpenCell {
     }
 }
 
-impl<R: BufRead> SheetReader<'_, R> {
+impl SheetReader<'_> {
     fn error(&self, what: impl std::fmt::Display) -> InputError {
         InputError::Xlsx { file: Some(self.path.display().to_string()), sheet: Some(self.name.to_string()), message: what.to_string() }
     }
 
-    fn read(&mut self, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
-        let mut buf = Vec::with_capacity(4096);
+    fn read(&self, xml: &mut Scanner<impl Read>, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
         let mut row = RowCells::default();
         let mut header: Option<usize> = None;
         let mut batch: Vec<csv::ByteRecord> = Vec::with_capacity(BATCH);
         let (mut row_index, mut col_index) = (0u32, 0u32);
         let mut open = OpenCell { value: Vec::with_capacity(256), ..OpenCell::default() };
         let mut in_sheet_data = false;
-        loop {
-            let event = self.xml.read_event_into(&mut buf).map_err(|e| xml_error(self.path, self.part, e))?;
-            match event {
-                Event::Start(ref e) | Event::Empty(ref e) => {
-                    let empty = matches!(event, Event::Empty(_));
-                    match e.local_name().as_ref() {
-                        b"sheetData" => in_sheet_data = !empty,
-                        b"row" if in_sheet_data => {
-                            if !row.cells.is_empty() {
-                                // A row without its end tag.
-                                if !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
-                                    return Ok(());
-                                }
-                            }
-                            self.row_number(e, &mut row_index)?;
-                            col_index = 0;
-                            if empty {
-                                row_index += 1;
+        while let Some(token) = xml.next_token().map_err(|e| xml_error(self.path, self.part, e))? {
+            match token {
+                Token::Start { name, attributes, empty } => match name {
+                    b"sheetData" => in_sheet_data = !empty,
+                    b"row" if in_sheet_data => {
+                        if !row.cells.is_empty() {
+                            // A row without its end tag.
+                            if !self.flush(&mut row, row_index, &mut header, &mut batch, header_tx, tx)? {
+                                return Ok(());
                             }
                         }
-                        b"c" if in_sheet_data => {
-                            let (kind, date) = self.cell_attributes(e, &mut row_index, &mut col_index)?;
-                            if empty {
-                                col_index += 1;
-                            } else {
-                                open.cell = Some((col_index, kind, date));
-                                open.value.clear();
-                                (open.has_inline, open.has_value) = (false, false);
-                            }
+                        self.row_number(attributes, &mut row_index)?;
+                        col_index = 0;
+                        if empty {
+                            row_index += 1;
                         }
-                        name => open.start_value(name, empty),
                     }
-                }
-                Event::Text(ref t) if (open.in_value || (open.in_inline_text && open.in_phonetic == 0)) => {
-                    match t.unescape() {
-                        Ok(text) => open.value.extend_from_slice(text.as_bytes()),
-                        Err(e) => return Err(xml_error(self.path, self.part, e)),
+                    b"c" if in_sheet_data => {
+                        let (kind, date) = self.cell_attributes(attributes, &mut row_index, &mut col_index)?;
+                        if empty {
+                            col_index += 1;
+                        } else {
+                            open.cell = Some((col_index, kind, date));
+                            open.value.clear();
+                            (open.has_inline, open.has_value) = (false, false);
+                        }
                     }
+                    name => open.start_value(name, empty),
+                },
+                Token::Text(t) if open.in_value || (open.in_inline_text && open.in_phonetic == 0) => {
+                    scan::unescape_into(t, &mut open.value).map_err(|e| xml_error(self.path, self.part, e))?
                 }
-                Event::CData(ref t) if (open.in_value || (open.in_inline_text && open.in_phonetic == 0)) => open.value.extend_from_slice(t),
-                Event::End(ref e) => match e.local_name().as_ref() {
+                Token::CData(t) if open.in_value || (open.in_inline_text && open.in_phonetic == 0) => open.value.extend_from_slice(t),
+                Token::End { name } => match name {
                     b"v" => open.in_value = false,
                     b"t" => open.in_inline_text = false,
                     b"rPh" => open.in_phonetic = open.in_phonetic.saturating_sub(1),
@@ -529,20 +521,18 @@ impl<R: BufRead> SheetReader<'_, R> {
                     b"sheetData" => break,
                     _ => {}
                 },
-                Event::Eof => break,
-                _ => {}
+                Token::Text(_) | Token::CData(_) => {}
             }
-            buf.clear();
         }
         self.finish(row, row_index, header, batch, header_tx, tx)
     }
 
     /// A `<row>`'s number from its `r` attribute, when it has one, into
     /// `row_index` (0-based); a row beyond Excel's limit is an error.
-    fn row_number(&self, e: &BytesStart<'_>, row_index: &mut u32) -> Result<(), InputError> {
-        if let Some(r) = attribute(e, b"r") {
-            *row_index = parse_number(&r).filter(|r| *r >= 1).map(|r| r - 1).ok_or_else(|| {
-                self.error(format!("a row numbered {:?}", String::from_utf8_lossy(&r)))
+    fn row_number(&self, attributes: &[u8], row_index: &mut u32) -> Result<(), InputError> {
+        if let Some((_, r)) = scan::attributes(attributes).find(|(name, _)| *name == b"r") {
+            *row_index = parse_number(r).filter(|r| *r >= 1).map(|r| r - 1).ok_or_else(|| {
+                self.error(format!("a row numbered {:?}", String::from_utf8_lossy(r)))
             })?;
         }
         if *row_index >= MAX_ROWS {
@@ -554,15 +544,13 @@ impl<R: BufRead> SheetReader<'_, R> {
     /// A `<c>`'s attributes: its reference (into `row_index` and
     /// `col_index`), its type and whether its style is a date; a cell beyond
     /// Excel's limits is an error.
-    fn cell_attributes(&self, e: &BytesStart<'_>, row_index: &mut u32, col_index: &mut u32) -> Result<(CellType, bool), InputError> {
+    fn cell_attributes(&self, attributes: &[u8], row_index: &mut u32, col_index: &mut u32) -> Result<(CellType, bool), InputError> {
         let (mut kind, mut date) = (CellType::Number, false);
-        let mut attributes = e.attributes();
-        attributes.with_checks(false);
-        for a in attributes.flatten() {
-            match a.key.local_name().as_ref() {
+        for (name, value) in scan::attributes(attributes) {
+            match name {
                 b"r" => {
-                    let (r, c) = cell_reference(&a.value)
-                        .ok_or_else(|| self.error(format!("a cell reference {:?}", String::from_utf8_lossy(&a.value))))?;
+                    let (r, c) = cell_reference(value)
+                        .ok_or_else(|| self.error(format!("a cell reference {:?}", String::from_utf8_lossy(value))))?;
                     if c >= MAX_COLUMNS || r >= MAX_ROWS {
                         return Err(self.error(format!(
                             "a cell at row {}, column {} is beyond Excel's limits",
@@ -574,7 +562,7 @@ impl<R: BufRead> SheetReader<'_, R> {
                     *row_index = r;
                 }
                 b"t" => {
-                    kind = match a.value.as_ref() {
+                    kind = match value {
                         b"s" => CellType::Shared,
                         b"b" => CellType::Boolean,
                         b"e" => CellType::Error,
@@ -585,7 +573,7 @@ impl<R: BufRead> SheetReader<'_, R> {
                     }
                 }
                 b"s" => {
-                    date = parse_number(&a.value).and_then(|s| self.dates.get(s as usize).copied()).unwrap_or(false);
+                    date = parse_number(value).and_then(|s| self.dates.get(s as usize).copied()).unwrap_or(false);
                 }
                 _ => {}
             }
