@@ -308,17 +308,16 @@ impl Case {
         match value {
             Value::Null => self.set_field(field, ""),
             Value::String(s) => self.set_field(field, s),
-            Value::Number(n) => match field {
-                Field::Diagnoses | Field::Procedures => {
-                    Err(err("expected an array of codes or a string".into()))
-                }
-                _ => self.set_field(field, &n.to_string()),
+            Value::Number(n) => match json_number_text(field, n) {
+                Some(text) => self.set_field(field, &text),
+                None => Err(err("expected an array of codes or a string".into())),
             },
             Value::Array(items) if matches!(field, Field::Diagnoses | Field::Procedures) => {
                 let mut codes = Vec::with_capacity(items.len());
+                let mut n = 0;
                 for (i, item) in items.iter().enumerate() {
                     match item {
-                        Value::String(s) => codes.extend(crate::codes::split_codes(s)),
+                        Value::String(s) => n = put_codes(s, &mut codes, n),
                         Value::Null => {}
                         other => {
                             return Err(err(format!(
@@ -328,6 +327,7 @@ impl Case {
                         }
                     }
                 }
+                codes.truncate(n);
                 if field == Field::Diagnoses {
                     self.diagnoses = codes;
                 } else {
@@ -383,6 +383,12 @@ pub(crate) fn plain_json_case(text: &str) -> Option<(Case, Vec<(String, serde_js
 
 /// See [`plain_json_case`].
 struct PlainJsonCase(Case, Vec<(String, serde_json::Value)>);
+
+/// A JSON number as a field's text, as serde_json spells it; `None` for
+/// the code fields, which take strings or arrays of strings only.
+fn json_number_text(field: Field, n: &serde_json::Number) -> Option<String> {
+    (!matches!(field, Field::Diagnoses | Field::Procedures)).then(|| n.to_string())
+}
 
 /// The one error of the direct path: "read this line the general way".
 fn not_plain<E: serde::de::Error>() -> E {
@@ -452,12 +458,10 @@ impl JsonFieldSeed<'_> {
         self.case.set_field(self.field, text).map_err(|_| not_plain())
     }
 
-    /// A number, as its `serde_json::Number` spells it.
+    /// A number, as [`Case::set_json_field`] takes it.
     fn set_number<E: serde::de::Error>(self, n: serde_json::Number) -> Result<(), E> {
-        if matches!(self.field, Field::Diagnoses | Field::Procedures) {
-            return Err(not_plain());
-        }
-        self.set(&n.to_string())
+        let text = json_number_text(self.field, &n).ok_or_else(not_plain)?;
+        self.set(&text)
     }
 }
 

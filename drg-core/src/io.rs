@@ -1065,6 +1065,18 @@ pub fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
     }
 }
 
+/// Appends `fields` to `out` as one CSV line, each quoted only when
+/// [`csv_needs_quotes`] says so, ended by `\n` (as the csv crate writes).
+pub fn push_csv_record<'f>(out: &mut Vec<u8>, fields: impl IntoIterator<Item = &'f [u8]>) {
+    for (i, field) in fields.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        push_csv_field(out, field);
+    }
+    out.push(b'\n');
+}
+
 /// `field` quoted, inner quotes doubled.
 #[inline(never)]
 pub(crate) fn push_quoted(out: &mut Vec<u8>, field: &[u8]) {
@@ -1301,13 +1313,7 @@ mod tests {
         w.write_record(fields).unwrap();
         let expected = w.into_inner().unwrap();
         let mut out = Vec::new();
-        for (i, f) in fields.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            push_csv_field(&mut out, f.as_bytes());
-        }
-        out.push(b'\n');
+        push_csv_record(&mut out, fields.iter().map(|f| f.as_bytes()));
         assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(expected).unwrap());
         for parts in [vec![], vec!["one".to_string()], vec!["a".into(), "b,c".into()], vec!["x\"y".into(), "z".into()]] {
             let mut out = Vec::new();

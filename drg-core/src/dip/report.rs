@@ -65,7 +65,7 @@ pub fn catalogue_csv(catalogue: &Catalogue) -> String {
 /// to `out` with its line end (fields quoted as the csv crate quotes them).
 pub fn write_groups_row(out: &mut Vec<u8>, id: &str, g: &DipGrouping<'_>) {
     let severity = g.severity.map(|s| [b'0' + s]);
-    write_row(
+    crate::io::push_csv_record(
         out,
         [
             id.as_bytes(),
@@ -75,17 +75,6 @@ pub fn write_groups_row(out: &mut Vec<u8>, id: &str, g: &DipGrouping<'_>) {
             g.reason.as_deref().unwrap_or("").as_bytes(),
         ],
     );
-}
-
-/// Fields as one CSV line.
-fn write_row<const N: usize>(out: &mut Vec<u8>, fields: [&[u8]; N]) {
-    for (i, field) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        crate::io::push_csv_field(out, field);
-    }
-    out.push(b'\n');
 }
 
 /// [`fixed`] without its string work for the usual case: a number whose
@@ -112,7 +101,7 @@ pub(crate) fn fixed_fast(x: f64, decimals: u32) -> String {
 /// One row of case_points.csv, `id, hospital, group, category, score, coef,
 /// points`, appended to `out` with its line end.
 pub fn write_case_points_row(out: &mut Vec<u8>, id: &str, hospital: &str, group: &str, s: &DipScore) {
-    write_row(
+    crate::io::push_csv_record(
         out,
         [
             id.as_bytes(),

@@ -79,7 +79,8 @@ impl<R: Read> Scanner<R> {
         };
         let data = &self.buf[self.start..self.end];
         let (len, token) = match piece {
-            Piece::Skip(len) | Piece::Text(len) => (len, Token::Text(&data[..len])),
+            Piece::Skip(_) => unreachable!("skipped in the loop above"),
+            Piece::Text(len) => (len, Token::Text(&data[..len])),
             Piece::CData(len) => (len, Token::CData(&data[b"<![CDATA[".len()..len - b"]]>".len()])),
             Piece::End(len) => (len, Token::End { name: local_name(data[2..len - 1].trim_ascii()) }),
             Piece::Start { end, name_end, empty } => {
