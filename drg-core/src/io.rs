@@ -12,6 +12,9 @@ use serde_json::Value;
 use crate::case::{Case, Field};
 use crate::columns::{CodeList, ColumnMap, ColumnPlan, ColumnsError, Target, Understood, WideList};
 
+mod rows;
+pub use rows::CsvRows;
+
 /// A row that could not be read as a case.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
@@ -316,7 +319,7 @@ pub const REQUIRED_COLUMNS: [Field; 4] = [Field::Id, Field::Sex, Field::AgeYears
 /// Cases from a CSV with a header line naming the columns of specs/cases.md.
 /// Column order is free; unknown columns are kept in [`CaseRow::extra`].
 pub struct CsvCases<R: Read> {
-    reader: csv::Reader<R>,
+    rows: CsvRows<R>,
     layout: CsvLayout,
     record: Record,
 }
@@ -324,62 +327,161 @@ pub struct CsvCases<R: Read> {
 /// One raw row of a CSV or a worksheet: its cells as bytes and the line it
 /// starts on. A reader fills it; a [`CsvLayout`] reads it as a case, on any
 /// thread. Its memory is reused from row to row.
+///
+/// The cells are kept in one buffer, one separator byte between two cells,
+/// so that a plain CSV line is its own buffer: it is copied in one go and
+/// only its commas are noted (see `io/rows.rs`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Record(pub(crate) csv::ByteRecord);
+pub struct Record {
+    /// The cells, each but the last followed by one byte that is not in it.
+    bytes: Vec<u8>,
+    /// Where each cell ends in `bytes`; the next starts one byte later.
+    ends: Vec<usize>,
+    line: u64,
+    byte: u64,
+}
 
 impl Record {
     /// An empty record.
     pub fn new() -> Self {
-        Record(csv::ByteRecord::new())
+        Record::default()
     }
 
     /// A record of these cells (line 0: not read from a file).
     pub fn from_cells<I: IntoIterator<Item = T>, T: AsRef<[u8]>>(cells: I) -> Self {
-        let mut record = csv::ByteRecord::new();
+        let mut record = Record::new();
         for cell in cells {
-            record.push_field(cell.as_ref());
+            record.push_cell(cell.as_ref());
         }
-        Record(record)
+        record
     }
 
     /// How many cells it has.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.ends.len()
     }
 
     /// Whether it has no cell.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.ends.is_empty()
     }
 
     /// The cell in column `i` (from 0), if there is one.
+    #[inline]
     pub fn get(&self, i: usize) -> Option<&[u8]> {
-        self.0.get(i)
+        self.span(i).map(|(start, end)| &self.bytes[start..end])
     }
 
     /// The cells in order.
     pub fn iter(&self) -> impl Iterator<Item = &[u8]> {
-        self.0.iter()
+        (0..self.len()).map(|i| &self[i])
     }
 
     /// The line it starts on (a CSV's line, 1 being the header; a sheet's
     /// row number), 0 when unknown.
     pub fn line(&self) -> u64 {
-        self.0.position().map_or(0, |p| p.line())
+        self.line
     }
 
     /// The byte of a CSV input it starts at (0 for a worksheet's row): how
     /// far the reading is, for a progress line.
     pub fn byte(&self) -> u64 {
-        self.0.position().map_or(0, |p| p.byte())
+        self.byte
     }
+
+    /// An empty record with room for `bytes` bytes in `cells` cells.
+    pub(crate) fn with_capacity(bytes: usize, cells: usize) -> Self {
+        Record { bytes: Vec::with_capacity(bytes), ends: Vec::with_capacity(cells), line: 0, byte: 0 }
+    }
+
+    /// Where cell `i` is in [`Self::bytes`].
+    #[inline]
+    pub(crate) fn span(&self, i: usize) -> Option<(usize, usize)> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] + 1 };
+        Some((start, end))
+    }
+
+    /// Every cell's bytes, with the bytes between them.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Empties it, for a row starting on `line`, at `byte` of the input.
+    pub(crate) fn start(&mut self, line: u64, byte: u64) {
+        self.bytes.clear();
+        self.ends.clear();
+        self.line = line;
+        self.byte = byte;
+    }
+
+    /// Adds a cell at the end.
+    pub(crate) fn push_cell(&mut self, cell: &[u8]) {
+        if !self.ends.is_empty() {
+            self.bytes.push(b',');
+        }
+        self.bytes.extend_from_slice(cell);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// A record of the csv crate's, with its position.
+    pub(crate) fn copy_csv(&mut self, record: &csv::ByteRecord) {
+        let at = record.position().map_or((0, 0), |p| (p.line(), p.byte()));
+        self.start(at.0, at.1);
+        for cell in record {
+            self.push_cell(cell);
+        }
+    }
+
+    /// Makes it the cells of a CSV line holding no quote: the line copied
+    /// as it is, its commas noted as the cells' ends.
+    pub(crate) fn set_plain_line(&mut self, line: &[u8]) {
+        self.bytes.clear();
+        self.bytes.extend_from_slice(line);
+        self.ends.clear();
+        commas(line, &mut self.ends);
+        self.ends.push(line.len());
+    }
+}
+
+/// Pushes the offset of every comma of `line` to `ends`, eight bytes at a
+/// time (a row is mostly short cells, for which a search call per comma
+/// costs more than the comma).
+fn commas(line: &[u8], ends: &mut Vec<usize>) {
+    let mut chunks = line.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+        let mut found = bytes_equal(word, b',');
+        while found != 0 {
+            ends.push(base + found.trailing_zeros() as usize / 8);
+            found &= found - 1;
+        }
+        base += 8;
+    }
+    for (i, &b) in chunks.remainder().iter().enumerate() {
+        if b == b',' {
+            ends.push(base + i);
+        }
+    }
+}
+
+/// The bytes of `word` equal to `c`: bit 7 of each such byte set, and no
+/// other bit (exact: no carry crosses from one byte into the next).
+#[inline(always)]
+pub(crate) fn bytes_equal(word: u64, c: u8) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let t = word ^ (u64::from(c) * 0x0101_0101_0101_0101);
+    !(((t & LOW7) + LOW7) | t | LOW7)
 }
 
 impl std::ops::Index<usize> for Record {
     type Output = [u8];
 
+    #[inline]
     fn index(&self, i: usize) -> &[u8] {
-        &self.0[i]
+        let (start, end) = self.span(i).unwrap_or_else(|| panic!("no cell {i} in a record of {} cells", self.len()));
+        &self.bytes[start..end]
     }
 }
 
@@ -427,12 +529,12 @@ impl RecordBatch {
         let mut bytes = 0;
         while self.len < max_rows.max(1) && bytes < max_bytes {
             if self.len == self.records.len() {
-                self.records.push(Record(csv::ByteRecord::with_capacity(256, 16)));
+                self.records.push(Record::new());
             }
             if !read_record(&mut self.records[self.len])? {
                 return Ok(false);
             }
-            bytes += self.records[self.len].0.as_slice().len();
+            bytes += self.records[self.len].bytes().len();
             self.len += 1;
         }
         Ok(true)
@@ -482,10 +584,10 @@ impl CsvLayout {
 
     /// Reads a header record with a user's own names.
     pub fn from_header_with(header: &Record, map: Option<&ColumnMap>) -> Result<Self, InputError> {
-        Self::from_header_bytes(&header.0, map)
+        Self::from_header_bytes(header, map)
     }
 
-    fn from_header_bytes(header: &csv::ByteRecord, map: Option<&ColumnMap>) -> Result<Self, InputError> {
+    fn from_header_bytes(header: &Record, map: Option<&ColumnMap>) -> Result<Self, InputError> {
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(InputError::Empty);
         }
@@ -552,7 +654,7 @@ impl CsvLayout {
 
     /// The raw id of a record, trimmed (empty when the record has none).
     pub fn id_of<'r>(&self, rec: &'r Record) -> &'r [u8] {
-        rec.0.get(self.id_column).unwrap_or(b"").trim_ascii()
+        rec.get(self.id_column).unwrap_or(b"").trim_ascii()
     }
 
     /// Reads one record as a case; a record that cannot be read becomes an
@@ -578,10 +680,9 @@ impl CsvLayout {
     /// [`CsvLayout::parse_into`], also giving the row's reading warnings (a
     /// code Excel stored as a number, a hospital level that is no level).
     pub fn parse_row(&self, rec: &Record, case: &mut Case, extra: &mut Vec<String>, warnings: &mut Vec<String>) -> Result<(), RowError> {
-        let rec = &rec.0;
         let fail = |reason: String| {
             let id = rec.get(self.id_column).map(|b| String::from_utf8_lossy(b).trim().to_string()).unwrap_or_default();
-            let line = rec.position().map_or(0, |p| p.line());
+            let line = rec.line();
             RowError { id, reason: format!("line {line}: {reason}") }
         };
         extra.clear();
@@ -602,16 +703,15 @@ impl CsvLayout {
     /// Every column but the wide code columns: fields into `case`, carried
     /// columns and the discharge date into `extra`.
     #[inline]
-    fn read_cells(&self, rec: &csv::ByteRecord, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
-        // The whole record checked as UTF-8 at once (the common case); a
-        // field is then a slice of it, unless it starts or ends inside a
-        // character, which the check of the field alone reports.
-        let whole = std::str::from_utf8(rec.as_slice()).ok();
-        let mut field_start = 0;
-        for (i, (raw, column)) in rec.iter().zip(&self.columns).enumerate() {
-            let start = field_start;
-            field_start += raw.len();
-            let text = match whole.and_then(|w| w.get(start..start + raw.len())).map_or_else(|| std::str::from_utf8(raw), Ok) {
+    fn read_cells(&self, rec: &Record, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+        // The whole record checked as UTF-8 at once (the common case): the
+        // cells are then slices of it, as the bytes between them are ASCII.
+        // Otherwise each cell is checked alone, to name the bad one.
+        let whole = std::str::from_utf8(rec.bytes()).ok();
+        for (i, column) in self.columns.iter().enumerate() {
+            let (start, end) = rec.span(i).expect("as many cells as columns");
+            let raw = &rec.bytes()[start..end];
+            let text = match whole.map_or_else(|| std::str::from_utf8(raw), |w| Ok(&w[start..end])) {
                 Ok(t) => t,
                 Err(_) => {
                     row.problem.get_or_insert_with(|| {
@@ -640,7 +740,7 @@ impl CsvLayout {
     /// The wide code columns, each list in its columns' order (principal
     /// diagnosis first).
     #[inline]
-    fn read_wide_lists(&self, rec: &csv::ByteRecord, case: &mut Case, row: &mut RowNotes) {
+    fn read_wide_lists(&self, rec: &Record, case: &mut Case, row: &mut RowNotes) {
         for w in &self.wide {
             let list = match w.list {
                 CodeList::Diagnoses => &mut case.diagnoses,
@@ -730,7 +830,7 @@ fn marked<'t>(text: &'t str, field: Field, number_code: &mut bool, problem: &mut
     text
 }
 
-impl<R: Read> CsvCases<GuardedCsv<R>> {
+impl<R: Read> CsvCases<R> {
     /// Reads the header of `input`, with the default [`CsvLimits`].
     pub fn new(input: R) -> Result<Self, InputError> {
         Self::with_options(input, CsvLimits::default(), None)
@@ -750,13 +850,12 @@ impl<R: Read> CsvCases<GuardedCsv<R>> {
     /// Reads the header of `input` under `limits`, with a user's own names
     /// from `map`.
     pub fn with_options(input: R, limits: CsvLimits, map: Option<&ColumnMap>) -> Result<Self, InputError> {
-        let mut reader = csv_reader(input, limits);
-        let layout = CsvLayout::from_header_bytes(reader.byte_headers().map_err(InputError::from_csv)?, map)?;
-        Ok(CsvCases { reader, layout, record: Record::new() })
+        let mut rows = CsvRows::new(input, limits);
+        let mut header = Record::new();
+        rows.read(&mut header)?;
+        let layout = CsvLayout::from_header_bytes(&header, map)?;
+        Ok(CsvCases { rows, layout, record: Record::new() })
     }
-}
-
-impl<R: Read> CsvCases<R> {
 
     /// What the header says: which field each column holds.
     pub fn layout(&self) -> &CsvLayout {
@@ -771,7 +870,7 @@ impl<R: Read> CsvCases<R> {
     /// Reads the next raw record into `record` (false at the end), for callers
     /// that parse records elsewhere with [`CsvLayout::parse`].
     pub fn read_record(&mut self, record: &mut Record) -> Result<bool, InputError> {
-        self.reader.read_byte_record(&mut record.0).map_err(InputError::from_csv)
+        self.rows.read(record)
     }
 
     /// Refills `batch` with the next rows: at most `max_rows`, stopping once
@@ -784,9 +883,9 @@ impl<R: Read> CsvCases<R> {
 
     /// The next row, `None` at the end.
     pub fn next_row(&mut self) -> Option<Result<CaseRow, InputError>> {
-        match self.reader.read_byte_record(&mut self.record.0) {
+        match self.rows.read(&mut self.record) {
             Ok(false) => None,
-            Err(e) => Some(Err(InputError::from_csv(e))),
+            Err(e) => Some(Err(e)),
             Ok(true) => Some(Ok(self.layout.parse(&self.record))),
         }
     }
@@ -832,7 +931,9 @@ impl Default for CsvLimits {
 }
 
 /// A CSV reader (flexible field counts, a header row) over `input` guarded by
-/// `limits`: what every case and points file of drg is read with.
+/// `limits`: what every case file of drg was read with before
+/// [`CsvRows`], which the tests hold it to.
+#[cfg(test)]
 pub(crate) fn csv_reader<R: Read>(input: R, limits: CsvLimits) -> csv::Reader<GuardedCsv<R>> {
     csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(GuardedCsv::new(input, limits))
 }
@@ -875,6 +976,12 @@ pub struct GuardedCsv<R> {
 }
 
 impl<R: Read> GuardedCsv<R> {
+    /// Guards the rest of an input, from the start of a row on `line`
+    /// (the header when `header`).
+    pub(crate) fn resuming(inner: R, limits: CsvLimits, line: u64, header: bool) -> Self {
+        GuardedCsv { line, row_line: line, header, ..Self::new(inner, limits) }
+    }
+
     /// Guards `inner` with `limits`.
     pub fn new(inner: R, limits: CsvLimits) -> Self {
         GuardedCsv {
@@ -1206,7 +1313,8 @@ fn json_row(line: u64, where_: &str, value: Result<Value, String>, map: Option<&
 fn aliased_json_row(line: u64, where_: &str, object: &serde_json::Map<String, Value>, map: Option<&ColumnMap>) -> Result<JsonCaseRow, String> {
     let keys: Vec<&str> = object.keys().map(String::as_str).collect();
     let layout = CsvLayout::from_names_unchecked(&keys, map).map_err(|e| e.to_string())?;
-    let mut record = csv::ByteRecord::new();
+    let mut record = Record::new();
+    record.start(line, 0);
     for (key, value) in object {
         let text = match value {
             Value::Null => String::new(),
@@ -1229,13 +1337,10 @@ fn aliased_json_row(line: u64, where_: &str, object: &serde_json::Map<String, Va
             }
             Value::Object(_) => return Err(format!("{key}: an object is not accepted here")),
         };
-        record.push_field(text.as_bytes());
+        record.push_cell(text.as_bytes());
     }
-    let mut pos = csv::Position::new();
-    pos.set_line(line);
-    record.set_position(Some(pos));
     let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
-    let read = layout.parse_row(&Record(record), &mut case, &mut extra, &mut warnings);
+    let read = layout.parse_row(&record, &mut case, &mut extra, &mut warnings);
     let names = layout.extra_columns();
     let extra: Vec<(String, Value)> = names
         .iter()

@@ -99,9 +99,9 @@ pub struct RecordSource {
 }
 
 enum Records {
-    Csv(CsvCases<crate::io::GuardedCsv<Box<dyn BufRead>>>),
+    Csv(CsvCases<Box<dyn BufRead>>),
     /// A CSV whose rows need not be whole cases ([`open_records`]).
-    Plain(csv::Reader<crate::io::GuardedCsv<Box<dyn BufRead>>>),
+    Plain(crate::io::CsvRows<Box<dyn BufRead>>),
     Xlsx(XlsxRows),
 }
 
@@ -115,7 +115,7 @@ impl RecordSource {
     pub fn read_record(&mut self, record: &mut Record) -> Result<bool, InputError> {
         match &mut self.inner {
             Records::Csv(c) => c.read_record(record),
-            Records::Plain(c) => c.read_byte_record(&mut record.0).map_err(InputError::from_csv),
+            Records::Plain(c) => c.read(record),
             Records::Xlsx(x) => x.read_record(record),
         }
     }
@@ -389,8 +389,9 @@ pub fn open_records(path: &str, options: &ReadOptions) -> Result<RecordSource, I
             if options.kind == InputKind::Auto && detect_kind("", input.fill_buf()?) == InputKind::Json {
                 return Err(InputError::json_refused());
             }
-            let mut reader = crate::io::csv_reader(input, crate::io::CsvLimits::default());
-            let header = reader.byte_headers().map_err(InputError::from_csv)?;
+            let mut reader = crate::io::CsvRows::new(input, crate::io::CsvLimits::default());
+            let mut header = Record::new();
+            reader.read(&mut header)?;
             if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
                 return Err(InputError::Empty);
             }

@@ -24,7 +24,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use drg_core::io::{CsvCases, CsvLayout, GuardedCsv, JsonCases, RecordBatch};
+use drg_core::io::{CsvCases, CsvLayout, JsonCases, RecordBatch};
 use drg_core::parallel::Feeder;
 use drg_core::{Case, GroupResult, Grouper, Status};
 use serde_json::{json, Value};
@@ -102,7 +102,7 @@ pub(crate) async fn batch(State(shared): State<Arc<Shared>>, uri: Uri, headers: 
 enum Input {
     Array(JsonCases<std::io::Cursor<Bytes>>),
     Ndjson { body: Bytes, at: usize, lines_before: u64 },
-    Csv(Box<CsvCases<GuardedCsv<std::io::Cursor<Bytes>>>>),
+    Csv(Box<CsvCases<std::io::Cursor<Bytes>>>),
 }
 
 /// Cases to read and group: the work of one worker.

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::io::Read;
 
 use crate::case::{Case, Field};
-use crate::io::{CsvLayout, InputError, Record};
+use crate::io::{CsvLayout, CsvLimits, CsvRows, InputError, Record};
 use crate::read::RecordSource;
 use crate::parallel::par_map;
 use crate::{Grouper, Status};
@@ -64,14 +64,14 @@ pub enum ReportInputError {
 /// The source is boxed: a reader with its layout is several times the size
 /// of a CSV reader (clippy's large_enum_variant).
 enum Rows<R: Read> {
-    Csv(csv::Reader<R>),
+    Csv(CsvRows<R>),
     Source(Box<RecordSource>),
 }
 
 impl<R: Read> Rows<R> {
     fn read(&mut self, record: &mut Record) -> Result<bool, InputError> {
         match self {
-            Rows::Csv(r) => r.read_byte_record(&mut record.0).map_err(InputError::from_csv),
+            Rows::Csv(r) => r.read(record),
             Rows::Source(s) => s.read_record(record),
         }
     }
@@ -104,7 +104,7 @@ impl ReportReader<std::io::Empty> {
     }
 }
 
-fn column_names(header: &csv::ByteRecord) -> Vec<String> {
+fn column_names(header: &Record) -> Vec<String> {
     header
         .iter()
         .enumerate()
@@ -119,8 +119,9 @@ fn column_names(header: &csv::ByteRecord) -> Vec<String> {
 impl<R: Read> ReportReader<R> {
     /// Reads the header.
     pub fn new(input: R) -> Result<Self, ReportInputError> {
-        let mut reader = csv::ReaderBuilder::new().flexible(true).has_headers(true).from_reader(input);
-        let header = reader.byte_headers().map_err(InputError::from_csv)?.clone();
+        let mut reader = CsvRows::new(input, CsvLimits::default());
+        let mut header = Record::new();
+        reader.read(&mut header)?;
         if header.is_empty() || (header.len() == 1 && header[0].trim_ascii().is_empty()) {
             return Err(InputError::Empty.into());
         }
@@ -128,7 +129,7 @@ impl<R: Read> ReportReader<R> {
         let col = |f: &str| names.iter().position(|n| n == f);
         let results = col("status").zip(col("drg"));
         let layout = if results.is_none() {
-            match CsvLayout::from_header(&Record(header)) {
+            match CsvLayout::from_header(&header) {
                 Ok(l) => Some(l),
                 Err(InputError::MissingColumns { .. }) => return Err(ReportInputError::NoResultsNoCases(names.join(", "))),
                 Err(e) => return Err(e.into()),

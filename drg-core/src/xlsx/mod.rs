@@ -81,15 +81,15 @@ pub fn check_workbook<R: Read + Seek>(reader: R, path: &Path) -> Result<(), Inpu
 /// a row (wholly empty rows skipped), each with its Excel row number as line.
 pub struct XlsxRows {
     header: Vec<String>,
-    rx: Receiver<Result<Vec<csv::ByteRecord>, InputError>>,
-    pending: std::vec::IntoIter<csv::ByteRecord>,
+    rx: Receiver<Result<Vec<Record>, InputError>>,
+    pending: std::vec::IntoIter<Record>,
     /// The sheet read.
     pub sheet: String,
 }
 
 type Archive = zip::ZipArchive<BufReader<File>>;
 type HeaderTx = std::sync::mpsc::SyncSender<Result<(String, Vec<String>), InputError>>;
-type RowsTx = std::sync::mpsc::SyncSender<Result<Vec<csv::ByteRecord>, InputError>>;
+type RowsTx = std::sync::mpsc::SyncSender<Result<Vec<Record>, InputError>>;
 
 impl XlsxRows {
     /// Opens `path` and reads `sheet` (default: the first worksheet). Fails
@@ -139,7 +139,7 @@ impl XlsxRows {
     pub fn read_record(&mut self, record: &mut Record) -> Result<bool, InputError> {
         loop {
             if let Some(next) = self.pending.next() {
-                record.0 = next;
+                *record = next;
                 return Ok(true);
             }
             match self.rx.recv() {
@@ -463,7 +463,7 @@ impl SheetReader<'_> {
     fn read(&self, xml: &mut Scanner<impl Read>, header_tx: &HeaderTx, tx: &RowsTx) -> Result<(), InputError> {
         let mut row = RowCells::default();
         let mut header: Option<usize> = None;
-        let mut batch: Vec<csv::ByteRecord> = Vec::with_capacity(BATCH);
+        let mut batch: Vec<Record> = Vec::with_capacity(BATCH);
         let (mut row_index, mut col_index) = (0u32, 0u32);
         let mut open = OpenCell { value: Vec::with_capacity(256), ..OpenCell::default() };
         let mut in_sheet_data = false;
@@ -605,7 +605,7 @@ impl SheetReader<'_> {
         mut row: RowCells,
         row_index: u32,
         mut header: Option<usize>,
-        mut batch: Vec<csv::ByteRecord>,
+        mut batch: Vec<Record>,
         header_tx: &HeaderTx,
         tx: &RowsTx,
     ) -> Result<(), InputError> {
@@ -660,7 +660,7 @@ impl SheetReader<'_> {
         row: &mut RowCells,
         row_index: u32,
         header: &mut Option<usize>,
-        batch: &mut Vec<csv::ByteRecord>,
+        batch: &mut Vec<Record>,
         header_tx: &HeaderTx,
         tx: &RowsTx,
     ) -> Result<bool, InputError> {
@@ -696,13 +696,11 @@ impl SheetReader<'_> {
                 }
             }
             Some(_) => {
-                let mut record = csv::ByteRecord::with_capacity(row.text.len(), columns);
+                let mut record = Record::with_capacity(row.text.len() + columns, columns);
+                record.start(u64::from(row_index) + 1, 0);
                 for &(s, e) in &row.slots {
-                    record.push_field(&row.text[s as usize..e as usize]);
+                    record.push_cell(&row.text[s as usize..e as usize]);
                 }
-                let mut pos = csv::Position::new();
-                pos.set_line(u64::from(row_index) + 1);
-                record.set_position(Some(pos));
                 batch.push(record);
                 if batch.len() == BATCH && tx.send(Ok(std::mem::replace(batch, Vec::with_capacity(BATCH)))).is_err() {
                     return Ok(false);
