@@ -23,7 +23,7 @@ impl Sex {
     /// Reads the spellings a discharge record uses: `1`/`2`, `M`/`F` (any case),
     /// `男`/`女`. Anything else is `None`.
     pub fn parse(s: &str) -> Option<Sex> {
-        match s.trim() {
+        match trim(s) {
             "1" | "M" | "m" | "男" | "１" | "Ｍ" => Some(Sex::Male),
             "2" | "F" | "f" | "女" | "２" | "Ｆ" => Some(Sex::Female),
             _ => None,
@@ -205,7 +205,7 @@ impl Case {
     pub fn set_field(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
         let err = |message: String| FieldError { field: field.name(), message };
         fn set_text(slot: &mut Option<String>, text: &str) {
-            let t = text.trim();
+            let t = trim(text);
             match slot {
                 _ if t.is_empty() => *slot = None,
                 Some(s) => {
@@ -218,7 +218,7 @@ impl Case {
         match field {
             Field::Id => {
                 self.id.clear();
-                self.id.push_str(text.trim());
+                self.id.push_str(trim(text));
             }
             Field::Hospital => set_text(&mut self.hospital, text),
             // Names (三级甲等, 医嘱离院) become codes; see crate::columns.
@@ -233,7 +233,7 @@ impl Case {
             Field::Dept => set_text(&mut self.dept, text),
             Field::DischargeDate => self.discharge_date = parse_date(text).map_err(err)?,
             Field::Sex => {
-                self.sex = if text.trim().is_empty() {
+                self.sex = if trim(text).is_empty() {
                     None
                 } else {
                     Some(Sex::parse(text).ok_or_else(|| {
@@ -635,6 +635,20 @@ impl CanonicalAscii {
     }
 }
 
+/// `str::trim`, without looking up Unicode's whitespace when the text
+/// starts and ends with a visible ASCII character, as nearly every cell
+/// does: neither end is then whitespace.
+#[inline]
+pub(crate) fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| (0x21..0x7f).contains(&b));
+    let bytes = text.as_bytes();
+    if bytes.is_empty() || (visible(bytes.first()) && visible(bytes.last())) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 /// The id of a JSON case object as text, even when the case cannot be read
 /// (so that its `invalid` result still carries it); empty without one.
 pub fn json_id(object: &serde_json::Map<String, serde_json::Value>) -> String {
@@ -662,7 +676,7 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
 /// decimal point. Empty means missing; `NaN`, infinities and anything else are
 /// errors.
 pub fn parse_number(text: &str) -> Result<Option<f64>, String> {
-    let t = text.trim();
+    let t = trim(text);
     if t.is_empty() {
         return Ok(None);
     }
@@ -752,6 +766,9 @@ fn number_as_written(field: Field, text: &str) -> Result<Option<f64>, String> {
     if let Some(value) = plain_decimal(text) {
         return Ok(Some(value));
     }
+    if text.is_empty() {
+        return Ok(None);
+    }
     parse_number(text).or_else(|e| crate::columns::lenient_number(field, text).map(Some).ok_or(e))
 }
 
@@ -759,6 +776,9 @@ fn number_as_written(field: Field, text: &str) -> Result<Option<f64>, String> {
 fn whole_as_written(field: Field, text: &str) -> Result<Option<i64>, String> {
     if let Some(whole) = plain_whole(text) {
         return Ok(Some(whole));
+    }
+    if text.is_empty() {
+        return Ok(None);
     }
     match number_as_written(field, text)? {
         None => Ok(None),
@@ -828,8 +848,18 @@ pub fn parse_whole(text: &str) -> Result<Option<i64>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    use super::*;
+
+    proptest! {
+        /// The shortcut of `trim` changes nothing: it is `str::trim`.
+        #[test]
+        fn trim_is_str_trim(text in "[ a1\t\u{3000}\u{a0}\u{feff}x,é]{0,6}") {
+            prop_assert_eq!(super::trim(&text), text.trim());
+        }
+    }
 
     #[test]
     fn sex_spellings() {
