@@ -1461,6 +1461,20 @@ mod tests {
     }
 
     #[test]
+    fn a_crlf_file_names_each_row_by_its_own_line() {
+        // A Windows export, with a blank line and a quoted field over two
+        // lines: each reason names the line the row starts on.
+        let input = "id,sex,age_years,diagnoses\r\n1,1,30,K35.800\r\n\r\n2,7,30,K35.800\r\n3,1,\"3\r\n0\",K35.800\r\n4,1,x,K35.800\r\n";
+        let rows: Vec<CaseRow> = CsvCases::new(input.as_bytes()).unwrap().map(Result::unwrap).collect();
+        let reasons: Vec<String> = rows.iter().map(|r| r.case.as_ref().err().map_or(String::new(), |e| e.reason.clone())).collect();
+        assert!(rows[0].case.is_ok());
+        assert!(reasons[1].starts_with("line 4: sex:"), "{reasons:?}");
+        assert!(reasons[2].starts_with("line 5: age_years:"), "{reasons:?}");
+        assert!(reasons[3].starts_with("line 7: age_years:"), "{reasons:?}");
+        assert_eq!(rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4, 5, 7]);
+    }
+
+    #[test]
     fn invalid_utf8_is_a_bad_row_not_a_crash() {
         let mut input = b"id,sex,age_years,diagnoses\n1,1,30,".to_vec();
         input.extend_from_slice(&[0xB8, 0xDF]);
