@@ -480,6 +480,9 @@ impl Grouper {
             case,
             pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
             pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            program: &self.index.program,
+            index: &self.index,
+            adrg_entries: self.index.adrg_entries(dx.ids.first().copied(), proc.first().copied()),
             dx: &dx.ids,
             proc,
             dx_text: &dx.text,
@@ -499,11 +502,11 @@ impl Grouper {
                 }
                 let m = mdcs.trailing_zeros() as usize;
                 mdcs &= mdcs - 1;
-                if let Some(found) = cx.step_1_mdc::<TRACE>(&pack.mdcs[m]) {
+                if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m]) {
                     break found;
                 }
             },
-            None => pack.mdcs.iter().find_map(|mdc| cx.step_1_mdc::<TRACE>(mdc)).unwrap_or(Outcome::NoMdc),
+            None => pack.mdcs.iter().enumerate().find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc)).unwrap_or(Outcome::NoMdc),
         };
         *trace = cx.trace;
         outcome
@@ -609,6 +612,12 @@ struct Ctx<'a, 'c> {
     /// The list rows of the principal diagnosis and procedure.
     pdx_row: &'a [u64],
     pproc_row: &'a [u64],
+    /// The rules compiled, for the path without a trail.
+    program: &'a Program,
+    /// The grouper's index, and in it the ADRG entries of the principal
+    /// codes (see [`FastIndex::candidate_adrgs`]).
+    index: &'a FastIndex,
+    adrg_entries: [&'a [(u32, u64)]; 2],
     dx: &'a [CodeId],
     proc: &'a [CodeId],
     dx_text: &'a [Cow<'c, str>],
@@ -622,16 +631,34 @@ struct Ctx<'a, 'c> {
 impl Ctx<'_, '_> {
     /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
-    fn step_1_mdc<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc) -> Option<Outcome<'p>> {
+    /// `m` is the MDC's place in the pack.
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc) -> Option<Outcome<'p>> {
         if !TRACE && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
         }
-        if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
+        if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when, self.program.mdc(m)) {
             return None;
         }
-        for adrg in &mdc.adrgs {
-            if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, adrg) {
-                return Some(found);
+        let first = self.program.first_adrg(m);
+        // Without a trail, only the ADRGs whose guard the principal codes
+        // pass, from the grouper's masks, when the MDC has them.
+        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, self.adrg_entries) };
+        if let Some(mut adrgs) = candidates {
+            while adrgs != 0 {
+                let i = adrgs.trailing_zeros() as usize;
+                adrgs &= adrgs - 1;
+                if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, &mdc.adrgs[i], first + i) {
+                    return Some(found);
+                }
+            }
+        } else {
+            for (i, adrg) in mdc.adrgs.iter().enumerate() {
+                if !TRACE && adrg.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+                    continue;
+                }
+                if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, adrg, first + i) {
+                    return Some(found);
+                }
             }
         }
         if !mdc.stop_if_no_adrg {
@@ -648,19 +675,18 @@ impl Ctx<'_, '_> {
     }
 
     /// Step 1.1 for one ADRG of a matched MDC: its `when`; then ambiguous,
-    /// the first DRG that holds, or `if_no_drg`.
-    fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg) -> Option<Outcome<'p>> {
-        if !TRACE && adrg.guard.is_some_and(|guard| !self.guard_holds(guard)) {
-            return None;
-        }
-        if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
+    /// the first DRG that holds, or `if_no_drg`. `a` numbers the ADRG
+    /// across the pack's MDCs, as the program does.
+    /// The caller has checked the ADRG's guard.
+    fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg, a: usize) -> Option<Outcome<'p>> {
+        if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when, self.program.adrg(a)) {
             return None;
         }
         if adrg.ambiguous {
             return Some(Outcome::Ambiguous(mdc, adrg));
         }
-        for drg in &adrg.drgs {
-            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
+        for (d, drg) in adrg.drgs.iter().enumerate() {
+            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when, self.program.drg(a, d)) {
                 return Some(Outcome::Grouped(mdc, adrg, drg));
             }
         }
@@ -679,11 +705,12 @@ impl Ctx<'_, '_> {
 }
 
 impl Ctx<'_, '_> {
-    /// Evaluates an MDC, ADRG or DRG: its heading, then its `when` below it.
+    /// Evaluates an MDC, ADRG or DRG: without a trail, its compiled rule
+    /// (entry `compiled`); with one, its heading, then its `when` below it.
     #[inline]
-    fn node<const TRACE: bool>(&mut self, depth: u16, title: impl FnOnce() -> String, when: &Expr) -> bool {
+    fn node<const TRACE: bool>(&mut self, depth: u16, title: impl FnOnce() -> String, when: &Expr, compiled: Target) -> bool {
         if !TRACE {
-            return self.holds(when);
+            return self.run(compiled);
         }
         let at = self.trace.len();
         self.trace.push(TraceStep { depth, held: false, text: title() });
@@ -692,17 +719,28 @@ impl Ctx<'_, '_> {
         held
     }
 
-    /// Whether `e` holds, without a trail: the hot path. Small on purpose
-    /// (each rule is one call), with the rare leaves out of line.
-    fn holds(&mut self, e: &Expr) -> bool {
-        match e {
-            Expr::InList(sel, list) => self.in_list(*sel, *list),
-            Expr::Const(b) => *b,
-            Expr::All(items) => items.iter().all(|item| self.holds(item)),
-            Expr::Any(items) => items.iter().any(|item| self.holds(item)),
-            Expr::Not(inner) => !self.holds(inner),
-            other => self.leaf_out_of_line(other),
+    /// Whether the compiled rule entered at `at` holds, without a trail:
+    /// the hot path. One loop over the program's steps, with the rare
+    /// leaves out of line.
+    fn run(&mut self, mut at: Target) -> bool {
+        let program = self.program;
+        let lists = &self.pack.lists;
+        // The two ends of a rule are past the last step.
+        while let Some(step) = program.steps.get(at as usize) {
+            let held = match step.test {
+                Test::Pdx(list) => row_has(self.pdx_row, list),
+                Test::Pproc(list) => row_has(self.pproc_row, list),
+                Test::DxAny(list) => self.dx.iter().any(|&id| lists.contains(list, id)),
+                Test::SdxAny(list) => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
+                Test::ProcAny(list) => self.proc.iter().any(|&id| lists.contains(list, id)),
+                Test::SprocAny(list) => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+                Test::HasMcc => self.complication(CcLevel::Mcc).is_some(),
+                Test::HasCc => self.complication(CcLevel::Cc).is_some(),
+                Test::Other(i) => self.leaf_out_of_line(&program.others[i as usize]),
+            };
+            at = if held { step.then } else { step.otherwise };
         }
+        at == HOLDS
     }
 
     #[inline(never)]
@@ -984,6 +1022,8 @@ impl Ctx<'_, '_> {
 
 pub(crate) mod index;
 use index::FastIndex;
+pub(crate) mod program;
+use program::{Program, Target, Test, HOLDS};
 
 #[cfg(test)]
 mod tests;
