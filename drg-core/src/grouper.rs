@@ -565,7 +565,8 @@ fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
 pub(crate) fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
     let mut problems: Vec<String> = Vec::new();
-    if case.id.trim().is_empty() {
+    // `trim().is_empty()`, without trimming both ends of every id first.
+    if case.id.chars().all(char::is_whitespace) {
         problems.push("id: missing".into());
     }
     if case.sex.is_none() {
@@ -736,6 +737,8 @@ impl Ctx<'_, '_> {
                 Test::SprocAny(list) => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
                 Test::HasMcc => self.complication(CcLevel::Mcc).is_some(),
                 Test::HasCc => self.complication(CcLevel::Cc).is_some(),
+                Test::Sex(sex) => self.case.sex == Some(sex),
+                Test::Compare(field, op, n) => self.number(field).is_some_and(|v| op.holds(v, program.numbers[n as usize])),
                 Test::Other(i) => self.leaf_out_of_line(&program.others[i as usize]),
             };
             at = if held { step.then } else { step.otherwise };

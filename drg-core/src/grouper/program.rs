@@ -8,7 +8,8 @@
 //! short-circuits (leaves have no effect but caching), so every answer is the
 //! same. The tree itself stays: the trail of `Grouper::explain` walks it.
 
-use crate::pack::{CodeSel, Expr, ListId, Pack};
+use crate::case::Sex;
+use crate::pack::{CmpOp, CodeSel, Expr, ListId, NumField, Pack};
 
 /// Where a step goes next: another step's index, or the end of the rule.
 pub(super) type Target = u32;
@@ -29,6 +30,10 @@ pub(super) enum Test {
     SprocAny(ListId),
     HasMcc,
     HasCc,
+    Sex(Sex),
+    /// One comparison of a field with [`Program::numbers`]`[i]`; false
+    /// when the case lacks the field.
+    Compare(NumField, CmpOp, u32),
     /// Any other leaf: an index into [`Program::others`].
     Other(u32),
 }
@@ -47,6 +52,8 @@ pub(crate) struct Program {
     pub(super) steps: Vec<Step>,
     /// The rare leaves (comparisons, sex, …), evaluated as in the tree.
     pub(super) others: Vec<Expr>,
+    /// The right-hand sides of the comparisons.
+    pub(super) numbers: Vec<f64>,
     /// Per MDC, the entry of its `when`.
     mdcs: Vec<Target>,
     /// Per MDC, the index in `adrgs` of its first ADRG.
@@ -88,6 +95,13 @@ impl Program {
             Expr::Not(inner) => self.compile(inner, otherwise, then),
             Expr::All(items) => items.iter().rev().fold(then, |next, item| self.compile(item, next, otherwise)),
             Expr::Any(items) => items.iter().rev().fold(otherwise, |next, item| self.compile(item, then, next)),
+            // The comparisons of one field all hold, the field being there:
+            // a chain of single comparisons, each false without the field.
+            // (None at all is true only with the field: left to the tree.)
+            Expr::Compare(field, cmps) if !cmps.is_empty() => cmps.iter().rev().fold(then, |next, &(op, n)| {
+                self.numbers.push(n);
+                self.push(Test::Compare(*field, op, self.numbers.len() as u32 - 1), next, otherwise)
+            }),
             leaf => {
                 let test = match *leaf {
                     Expr::InList(sel, list) => match sel {
@@ -100,16 +114,22 @@ impl Program {
                     },
                     Expr::HasMcc => Test::HasMcc,
                     Expr::HasCc => Test::HasCc,
+                    Expr::Sex(sex) => Test::Sex(sex),
                     _ => {
                         self.others.push(leaf.clone());
                         Test::Other(self.others.len() as u32 - 1)
                     }
                 };
-                self.steps.push(Step { test, then, otherwise });
-                // A pack too big for the targets would have billions of leaves.
-                Target::try_from(self.steps.len() - 1).ok().filter(|&at| at < FAILS).expect("a program of fewer than 2^32 - 2 steps")
+                self.push(test, then, otherwise)
             }
         }
+    }
+
+    /// Adds a step; returns its index.
+    fn push(&mut self, test: Test, then: Target, otherwise: Target) -> Target {
+        self.steps.push(Step { test, then, otherwise });
+        // A pack too big for the targets would have billions of leaves.
+        Target::try_from(self.steps.len() - 1).ok().filter(|&at| at < FAILS).expect("a program of fewer than 2^32 - 2 steps")
     }
 
     /// The entry of MDC `m`'s `when`.
