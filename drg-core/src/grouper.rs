@@ -336,6 +336,15 @@ impl Grouper {
         let translation =
             if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
         for item in raw {
+            // The common case, without a trail or translation: a code spelt
+            // as the pack spells it, of the vocabulary wanted, costs one
+            // lookup and gives no warning. Anything else takes the long way.
+            if !TRACE && !self.options.translate_codes {
+                if let Some(known) = self.index.find(item).filter(|known| known.vocab_flags & vocab != 0) {
+                    codes.ids.push(known.id);
+                    continue;
+                }
+            }
             // Every code of a pack is stored normalised, so a code found as it
             // is needs no normalising: the common case costs one lookup.
             let (mut code, mut id) = match self.lookup(item) {

@@ -56,10 +56,13 @@ fn hash_key(key: u128) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(key)
 }
 
-/// A code known to the pack: its id.
+/// A code known to the pack: its id, and its vocabularies
+/// ([`crate::pack::IN_DX_VOCAB`], …) so that the hot path need not ask the
+/// pack again.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Known {
     pub id: CodeId,
+    pub vocab_flags: u8,
 }
 
 /// The grouper's own index of the pack.
@@ -125,7 +128,7 @@ impl FastIndex {
         let mut short = hashbrown::HashTable::with_capacity(codes.len());
         for id in 0..codes.len() as CodeId {
             if let Some(key) = inline_key(codes.code(id).as_bytes()) {
-                let known = Known { id };
+                let known = Known { id, vocab_flags: codes.vocab_flags(id) };
                 short.insert_unique(hash_key(key), (key, known), |&(k, _)| hash_key(k));
             }
         }
@@ -289,7 +292,7 @@ mod tests {
         for id in 0..pack.codes.len() as CodeId {
             let code = pack.codes.code(id);
             if FastIndex::is_short(code) {
-                assert_eq!(index.find(code).map(|k| k.id), Some(id), "{code}");
+                assert_eq!(index.find(code).map(|k| (k.id, k.vocab_flags)), Some((id, pack.codes.vocab_flags(id))), "{code}");
             }
             // What the masks say is what the guards say.
             let Some(mask) = index.candidate_mdcs(Some(id), Some(id)) else { continue };
