@@ -730,9 +730,19 @@ impl Ctx<'_, '_> {
     }
 
     /// Whether the compiled rule entered at `at` holds, without a trail:
-    /// the hot path. One loop over the program's steps, with the rare
-    /// leaves out of line.
-    fn run(&mut self, mut at: Target) -> bool {
+    /// the hot path. A rule that is a constant (as most last DRGs are)
+    /// costs no call.
+    #[inline(always)]
+    fn run(&mut self, at: Target) -> bool {
+        if at >= FAILS {
+            return at == HOLDS;
+        }
+        self.run_steps(at)
+    }
+
+    /// [`Ctx::run`] for a rule with steps: one loop over them, with the
+    /// rare leaves out of line.
+    fn run_steps(&mut self, mut at: Target) -> bool {
         let program = self.program;
         let lists = &self.pack.lists;
         // The two ends of a rule are past the last step.
@@ -1035,7 +1045,7 @@ impl Ctx<'_, '_> {
 pub(crate) mod index;
 use index::FastIndex;
 pub(crate) mod program;
-use program::{Program, Target, Test, HOLDS};
+use program::{Program, Target, Test, FAILS, HOLDS};
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,10 @@
 //! and their order, are exactly those of the tree evaluated with
 //! short-circuits (leaves have no effect but caching), so every answer is the
 //! same. The tree itself stays: the trail of `Grouper::explain` walks it.
+//!
+//! An MDC or ADRG rule is run only once its guard (a list test on a
+//! principal code, see [`Expr::guard`]) has held, so it is compiled with that
+//! test taken as true: 1.1's MDC rules, their guard alone, cost nothing more.
 
 use crate::case::Sex;
 use crate::pack::{CmpOp, CodeSel, Expr, ListId, NumField, Pack};
@@ -68,11 +72,11 @@ impl Program {
     pub(crate) fn new(pack: &Pack) -> Self {
         let mut p = Program::default();
         for mdc in &pack.mdcs {
-            let entry = p.compile(&mdc.when, HOLDS, FAILS);
+            let entry = p.compile(&assuming(&mdc.when, mdc.guard), HOLDS, FAILS);
             p.mdcs.push(entry);
             p.adrg_start.push(p.adrgs.len() as u32);
             for adrg in &mdc.adrgs {
-                let entry = p.compile(&adrg.when, HOLDS, FAILS);
+                let entry = p.compile(&assuming(&adrg.when, adrg.guard), HOLDS, FAILS);
                 p.adrgs.push(entry);
                 p.drg_start.push(p.drgs.len() as u32);
                 for drg in &adrg.drgs {
@@ -132,7 +136,7 @@ impl Program {
         Target::try_from(self.steps.len() - 1).ok().filter(|&at| at < FAILS).expect("a program of fewer than 2^32 - 2 steps")
     }
 
-    /// The entry of MDC `m`'s `when`.
+    /// The entry of MDC `m`'s `when`, for a case that passes its guard.
     #[inline]
     pub(super) fn mdc(&self, m: usize) -> Target {
         self.mdcs[m]
@@ -144,7 +148,8 @@ impl Program {
         self.adrg_start[m] as usize
     }
 
-    /// The entry of ADRG `a` (numbered across MDCs).
+    /// The entry of ADRG `a` (numbered across MDCs), for a case that passes
+    /// its guard.
     #[inline]
     pub(super) fn adrg(&self, a: usize) -> Target {
         self.adrgs[a]
@@ -154,5 +159,24 @@ impl Program {
     #[inline]
     pub(super) fn drg(&self, a: usize, d: usize) -> Target {
         self.drgs[self.drg_start[a] as usize + d]
+    }
+}
+
+/// `e` with each test of its guard (on a principal code) taken as true, for
+/// a case known to pass the guard; `e` as it is without such a guard.
+fn assuming(e: &Expr, guard: Option<(CodeSel, ListId)>) -> Expr {
+    match guard {
+        Some(guard @ (CodeSel::Pdx | CodeSel::Pproc, _)) => replace_test(e, guard),
+        _ => e.clone(),
+    }
+}
+
+fn replace_test(e: &Expr, guard: (CodeSel, ListId)) -> Expr {
+    match e {
+        Expr::InList(sel, list) if (*sel, *list) == guard => Expr::Const(true),
+        Expr::All(items) => Expr::All(items.iter().map(|item| replace_test(item, guard)).collect()),
+        Expr::Any(items) => Expr::Any(items.iter().map(|item| replace_test(item, guard)).collect()),
+        Expr::Not(inner) => Expr::Not(Box::new(replace_test(inner, guard))),
+        other => other.clone(),
     }
 }

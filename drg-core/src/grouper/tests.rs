@@ -48,6 +48,18 @@ fn constants_all_any_not() {
     assert!(!holds(json!({"not": {"pdx_in": "P"}}), &c));
 }
 
+/// The compiled rules take an MDC's guard as true once it held: a guard
+/// tested again deeper in the rule, or negated, gives the tree's answer.
+#[test]
+fn a_guard_tested_again_in_its_rule() {
+    let c = case(&["P1"], &["N1"]);
+    assert!(!holds(json!({"all": [{"pdx_in": "P"}, {"not": {"pdx_in": "P"}}]}), &c));
+    assert!(holds(json!({"all": [{"pdx_in": "P"}, {"any": [false, {"pdx_in": "P"}]}]}), &c));
+    assert!(!holds(json!({"all": [{"pdx_in": "S"}, {"not": {"pdx_in": "S"}}]}), &c));
+    assert!(holds(json!({"all": [{"pproc_in": "N"}, {"not": {"all": [{"pproc_in": "N"}, {"pdx_in": "S"}]}}]}), &c));
+    assert!(!holds(json!({"all": [{"pproc_in": "N"}, {"all": [{"pproc_in": "N"}, {"pdx_in": "S"}]}]}), &c));
+}
+
 #[test]
 fn diagnosis_list_tests() {
     let c = case(&["P1", "S2", "R1"], &[]);
