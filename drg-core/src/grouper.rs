@@ -336,6 +336,15 @@ impl Grouper {
         let translation =
             if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
         for item in raw {
+            // The common case, without a trail or translation: a code spelt
+            // as the pack spells it, of the vocabulary wanted, costs one
+            // lookup and gives no warning. Anything else takes the long way.
+            if !TRACE && !self.options.translate_codes {
+                if let Some(known) = self.index.find(item).filter(|known| known.vocab_flags & vocab != 0) {
+                    codes.ids.push(known.id);
+                    continue;
+                }
+            }
             // Every code of a pack is stored normalised, so a code found as it
             // is needs no normalising: the common case costs one lookup.
             let (mut code, mut id) = match self.lookup(item) {
@@ -480,6 +489,9 @@ impl Grouper {
             case,
             pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
             pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            program: &self.index.program,
+            index: &self.index,
+            adrg_entries: self.index.adrg_entries(dx.ids.first().copied(), proc.first().copied()),
             dx: &dx.ids,
             proc,
             dx_text: &dx.text,
@@ -499,11 +511,11 @@ impl Grouper {
                 }
                 let m = mdcs.trailing_zeros() as usize;
                 mdcs &= mdcs - 1;
-                if let Some(found) = cx.step_1_mdc::<TRACE>(&pack.mdcs[m]) {
+                if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m]) {
                     break found;
                 }
             },
-            None => pack.mdcs.iter().find_map(|mdc| cx.step_1_mdc::<TRACE>(mdc)).unwrap_or(Outcome::NoMdc),
+            None => pack.mdcs.iter().enumerate().find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc)).unwrap_or(Outcome::NoMdc),
         };
         *trace = cx.trace;
         outcome
@@ -562,7 +574,8 @@ fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
 pub(crate) fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
     let mut problems: Vec<String> = Vec::new();
-    if case.id.trim().is_empty() {
+    // `trim().is_empty()`, without trimming both ends of every id first.
+    if case.id.chars().all(char::is_whitespace) {
         problems.push("id: missing".into());
     }
     if case.sex.is_none() {
@@ -609,6 +622,12 @@ struct Ctx<'a, 'c> {
     /// The list rows of the principal diagnosis and procedure.
     pdx_row: &'a [u64],
     pproc_row: &'a [u64],
+    /// The rules compiled, for the path without a trail.
+    program: &'a Program,
+    /// The grouper's index, and in it the ADRG entries of the principal
+    /// codes (see [`FastIndex::candidate_adrgs`]).
+    index: &'a FastIndex,
+    adrg_entries: [&'a [(u32, u64)]; 2],
     dx: &'a [CodeId],
     proc: &'a [CodeId],
     dx_text: &'a [Cow<'c, str>],
@@ -622,16 +641,34 @@ struct Ctx<'a, 'c> {
 impl Ctx<'_, '_> {
     /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
-    fn step_1_mdc<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc) -> Option<Outcome<'p>> {
+    /// `m` is the MDC's place in the pack.
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc) -> Option<Outcome<'p>> {
         if !TRACE && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
         }
-        if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when) {
+        if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when, self.program.mdc(m)) {
             return None;
         }
-        for adrg in &mdc.adrgs {
-            if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, adrg) {
-                return Some(found);
+        let first = self.program.first_adrg(m);
+        // Without a trail, only the ADRGs whose guard the principal codes
+        // pass, from the grouper's masks, when the MDC has them.
+        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, self.adrg_entries) };
+        if let Some(mut adrgs) = candidates {
+            while adrgs != 0 {
+                let i = adrgs.trailing_zeros() as usize;
+                adrgs &= adrgs - 1;
+                if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, &mdc.adrgs[i], first + i) {
+                    return Some(found);
+                }
+            }
+        } else {
+            for (i, adrg) in mdc.adrgs.iter().enumerate() {
+                if !TRACE && adrg.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+                    continue;
+                }
+                if let Some(found) = self.step_1_1_adrg::<TRACE>(mdc, adrg, first + i) {
+                    return Some(found);
+                }
             }
         }
         if !mdc.stop_if_no_adrg {
@@ -648,19 +685,18 @@ impl Ctx<'_, '_> {
     }
 
     /// Step 1.1 for one ADRG of a matched MDC: its `when`; then ambiguous,
-    /// the first DRG that holds, or `if_no_drg`.
-    fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg) -> Option<Outcome<'p>> {
-        if !TRACE && adrg.guard.is_some_and(|guard| !self.guard_holds(guard)) {
-            return None;
-        }
-        if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when) {
+    /// the first DRG that holds, or `if_no_drg`. `a` numbers the ADRG
+    /// across the pack's MDCs, as the program does.
+    /// The caller has checked the ADRG's guard.
+    fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg, a: usize) -> Option<Outcome<'p>> {
+        if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when, self.program.adrg(a)) {
             return None;
         }
         if adrg.ambiguous {
             return Some(Outcome::Ambiguous(mdc, adrg));
         }
-        for drg in &adrg.drgs {
-            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when) {
+        for (d, drg) in adrg.drgs.iter().enumerate() {
+            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when, self.program.drg(a, d)) {
                 return Some(Outcome::Grouped(mdc, adrg, drg));
             }
         }
@@ -679,11 +715,12 @@ impl Ctx<'_, '_> {
 }
 
 impl Ctx<'_, '_> {
-    /// Evaluates an MDC, ADRG or DRG: its heading, then its `when` below it.
+    /// Evaluates an MDC, ADRG or DRG: without a trail, its compiled rule
+    /// (entry `compiled`); with one, its heading, then its `when` below it.
     #[inline]
-    fn node<const TRACE: bool>(&mut self, depth: u16, title: impl FnOnce() -> String, when: &Expr) -> bool {
+    fn node<const TRACE: bool>(&mut self, depth: u16, title: impl FnOnce() -> String, when: &Expr, compiled: Target) -> bool {
         if !TRACE {
-            return self.holds(when);
+            return self.run(compiled);
         }
         let at = self.trace.len();
         self.trace.push(TraceStep { depth, held: false, text: title() });
@@ -692,17 +729,40 @@ impl Ctx<'_, '_> {
         held
     }
 
-    /// Whether `e` holds, without a trail: the hot path. Small on purpose
-    /// (each rule is one call), with the rare leaves out of line.
-    fn holds(&mut self, e: &Expr) -> bool {
-        match e {
-            Expr::InList(sel, list) => self.in_list(*sel, *list),
-            Expr::Const(b) => *b,
-            Expr::All(items) => items.iter().all(|item| self.holds(item)),
-            Expr::Any(items) => items.iter().any(|item| self.holds(item)),
-            Expr::Not(inner) => !self.holds(inner),
-            other => self.leaf_out_of_line(other),
+    /// Whether the compiled rule entered at `at` holds, without a trail:
+    /// the hot path. A rule that is a constant (as most last DRGs are)
+    /// costs no call.
+    #[inline(always)]
+    fn run(&mut self, at: Target) -> bool {
+        if at >= FAILS {
+            return at == HOLDS;
         }
+        self.run_steps(at)
+    }
+
+    /// [`Ctx::run`] for a rule with steps: one loop over them, with the
+    /// rare leaves out of line.
+    fn run_steps(&mut self, mut at: Target) -> bool {
+        let program = self.program;
+        let lists = &self.pack.lists;
+        // The two ends of a rule are past the last step.
+        while let Some(step) = program.steps.get(at as usize) {
+            let held = match step.test {
+                Test::Pdx(list) => row_has(self.pdx_row, list),
+                Test::Pproc(list) => row_has(self.pproc_row, list),
+                Test::DxAny(list) => self.dx.iter().any(|&id| lists.contains(list, id)),
+                Test::SdxAny(list) => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
+                Test::ProcAny(list) => self.proc.iter().any(|&id| lists.contains(list, id)),
+                Test::SprocAny(list) => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+                Test::HasMcc => self.complication(CcLevel::Mcc).is_some(),
+                Test::HasCc => self.complication(CcLevel::Cc).is_some(),
+                Test::Sex(sex) => self.case.sex == Some(sex),
+                Test::Compare(field, op, n) => self.number(field).is_some_and(|v| op.holds(v, program.numbers[n as usize])),
+                Test::Other(i) => self.leaf_out_of_line(&program.others[i as usize]),
+            };
+            at = if held { step.then } else { step.otherwise };
+        }
+        at == HOLDS
     }
 
     #[inline(never)]
@@ -984,6 +1044,8 @@ impl Ctx<'_, '_> {
 
 pub(crate) mod index;
 use index::FastIndex;
+pub(crate) mod program;
+use program::{Program, Target, Test, FAILS, HOLDS};
 
 #[cfg(test)]
 mod tests;

@@ -1,9 +1,11 @@
 //! What a [`super::Grouper`] precomputes from its pack for the hot path:
-//! short codes as inline 16-byte keys, and for each code the MDCs whose guard
-//! it passes as principal diagnosis or procedure.
+//! short codes as inline 16-byte keys, for each code the MDCs and ADRGs whose
+//! guard it passes as principal diagnosis or procedure, and the rules
+//! compiled.
 
 use std::hash::BuildHasher;
 
+use super::program::Program;
 use crate::pack::{row_has, CodeId, CodeSel, Pack};
 
 /// The longest code kept inline: 15 bytes and its length in the 16th.
@@ -13,15 +15,40 @@ const INLINE: usize = 15;
 /// padded, and its length in the last byte), so that a lookup hashes two
 /// words and compares one key instead of hashing and comparing a string
 /// that lives elsewhere.
+///
+/// The key is put together from a few overlapping word reads: copying a
+/// code of variable length into a buffer compiles to a call to `memcpy`,
+/// which cost a lookup about a quarter of its instructions.
 #[inline]
 fn inline_key(code: &[u8]) -> Option<u128> {
-    if code.len() > INLINE {
+    let n = code.len();
+    if n > INLINE {
         return None;
     }
-    let mut key = [0u8; 16];
-    key[..code.len()].copy_from_slice(code);
-    key[15] = code.len() as u8;
-    Some(u128::from_le_bytes(key))
+    let (low, high) = if n >= 8 {
+        let head = u64::from_le_bytes(code[..8].try_into().expect("8 bytes"));
+        let tail = u64::from_le_bytes(code[n - 8..].try_into().expect("8 bytes"));
+        // Bytes 8..n are the last n - 8 of `tail` (none when n is 8, where
+        // the shift would be the whole word).
+        (head, tail.checked_shr(8 * (16 - n) as u32).unwrap_or(0))
+    } else {
+        (short_word(code), 0)
+    };
+    Some(low as u128 | ((high | (n as u64) << 56) as u128) << 64)
+}
+
+/// Fewer than 8 bytes as one little-endian word, zero padded.
+#[inline]
+fn short_word(code: &[u8]) -> u64 {
+    let n = code.len();
+    if n >= 4 {
+        let head = u32::from_le_bytes(code[..4].try_into().expect("4 bytes")) as u64;
+        let tail = u32::from_le_bytes(code[n - 4..].try_into().expect("4 bytes")) as u64;
+        // The two reads overlap when n < 8; the shared bytes are the same.
+        head | tail << (8 * (n - 4))
+    } else {
+        code.iter().rev().fold(0, |word, &b| word << 8 | b as u64)
+    }
 }
 
 #[inline]
@@ -29,10 +56,13 @@ fn hash_key(key: u128) -> u64 {
     rustc_hash::FxBuildHasher.hash_one(key)
 }
 
-/// A code known to the pack: its id.
+/// A code known to the pack: its id, and its vocabularies
+/// ([`crate::pack::IN_DX_VOCAB`], …) so that the hot path need not ask the
+/// pack again.
 #[derive(Clone, Copy, Debug)]
 pub(super) struct Known {
     pub id: CodeId,
+    pub vocab_flags: u8,
 }
 
 /// The grouper's own index of the pack.
@@ -47,6 +77,43 @@ pub(crate) struct FastIndex {
     /// MDCs: every MDC is then a candidate and tested one by one.
     pdx_mdcs: Vec<u64>,
     pproc_mdcs: Vec<u64>,
+    /// Per MDC: its ADRGs that have no guard, as bits in pack order, or
+    /// `None` when it has more than 64 ADRGs (each guard is then tested).
+    unguarded_adrgs: Vec<Option<u64>>,
+    /// Per code: the ADRGs whose guard holds with it as principal diagnosis,
+    /// and as principal procedure.
+    pdx_adrgs: AdrgMasks,
+    pproc_adrgs: AdrgMasks,
+    /// Every rule of the pack as a branching program.
+    pub(super) program: Program,
+}
+
+/// Per code, the ADRGs whose guard it passes: for each MDC with any, the
+/// MDC's place and those ADRGs as bits. Most codes pass the guards of a few
+/// ADRGs of one or two MDCs, so a code's entries are a short slice.
+#[derive(Clone, Default)]
+pub(super) struct AdrgMasks {
+    /// Code `id`'s entries are `entries[start[id]..start[id + 1]]`.
+    start: Vec<u32>,
+    entries: Vec<(u32, u64)>,
+}
+
+impl AdrgMasks {
+    /// The entries of a code (none for an unknown one).
+    #[inline]
+    pub(super) fn of(&self, id: Option<CodeId>) -> &[(u32, u64)] {
+        let Some(i) = id.map(|id| id as usize) else { return &[] };
+        match (self.start.get(i), self.start.get(i.wrapping_add(1))) {
+            (Some(&from), Some(&to)) => &self.entries[from as usize..to as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// The ADRGs of MDC `m` in a code's entries.
+#[inline]
+fn adrgs_of(entries: &[(u32, u64)], m: usize) -> u64 {
+    entries.iter().find(|&&(mdc, _)| mdc as usize == m).map_or(0, |&(_, bits)| bits)
 }
 
 impl std::fmt::Debug for FastIndex {
@@ -61,11 +128,12 @@ impl FastIndex {
         let mut short = hashbrown::HashTable::with_capacity(codes.len());
         for id in 0..codes.len() as CodeId {
             if let Some(key) = inline_key(codes.code(id).as_bytes()) {
-                let known = Known { id };
+                let known = Known { id, vocab_flags: codes.vocab_flags(id) };
                 short.insert_unique(hash_key(key), (key, known), |&(k, _)| hash_key(k));
             }
         }
-        let mut index = FastIndex { short, ..FastIndex::default() };
+        let mut index = FastIndex { short, program: Program::new(pack), ..FastIndex::default() };
+        index.adrg_masks(pack);
         if pack.mdcs.len() > 64 {
             return index;
         }
@@ -96,6 +164,75 @@ impl FastIndex {
             }
         }
         index
+    }
+
+    /// Fills the ADRG masks: each ADRG guard is filed under its list, then
+    /// one pass over the codes' rows, list bit by list bit.
+    fn adrg_masks(&mut self, pack: &Pack) {
+        // Per list: (principal procedure?, MDC, ADRG bit) of the guards on it.
+        let mut by_list: Vec<Vec<(bool, u32, u64)>> = vec![Vec::new(); pack.lists.names.len()];
+        for (m, mdc) in pack.mdcs.iter().enumerate() {
+            if mdc.adrgs.len() > 64 {
+                self.unguarded_adrgs.push(None);
+                continue;
+            }
+            let mut unguarded = 0;
+            for (i, adrg) in mdc.adrgs.iter().enumerate() {
+                match adrg.guard {
+                    Some((sel @ (CodeSel::Pdx | CodeSel::Pproc), list)) => {
+                        by_list[list.0 as usize].push((sel == CodeSel::Pproc, m as u32, 1u64 << i))
+                    }
+                    _ => unguarded |= 1u64 << i,
+                }
+            }
+            self.unguarded_adrgs.push(Some(unguarded));
+        }
+        let n = pack.codes.len();
+        let mut masks = [AdrgMasks::default(), AdrgMasks::default()];
+        for mask in &mut masks {
+            mask.start.reserve(n + 1);
+        }
+        let mut found: [Vec<(u32, u64)>; 2] = [Vec::new(), Vec::new()];
+        for id in 0..n {
+            for (w, &word) in pack.lists.row(id as CodeId).iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let list = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    for &(pproc, m, bit) in by_list.get(list).map_or(&[][..], Vec::as_slice) {
+                        let found = &mut found[pproc as usize];
+                        match found.iter_mut().find(|(mdc, _)| *mdc == m) {
+                            Some((_, bits)) => *bits |= bit,
+                            None => found.push((m, bit)),
+                        }
+                    }
+                }
+            }
+            for (mask, found) in masks.iter_mut().zip(&mut found) {
+                mask.start.push(mask.entries.len() as u32);
+                mask.entries.append(found);
+            }
+        }
+        for mask in &mut masks {
+            mask.start.push(mask.entries.len() as u32);
+        }
+        [self.pdx_adrgs, self.pproc_adrgs] = masks;
+    }
+
+    /// The entries of the principal diagnosis and procedure for
+    /// [`FastIndex::candidate_adrgs`].
+    #[inline]
+    pub(super) fn adrg_entries(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> [&[(u32, u64)]; 2] {
+        [self.pdx_adrgs.of(pdx), self.pproc_adrgs.of(pproc)]
+    }
+
+    /// The ADRGs of MDC `m` worth evaluating, as bits in the MDC's order,
+    /// given the principal codes' entries; `None` when the MDC has too many
+    /// ADRGs for a mask (then every guard is tested).
+    #[inline]
+    pub(super) fn candidate_adrgs(&self, m: usize, [pdx, pproc]: [&[(u32, u64)]; 2]) -> Option<u64> {
+        let unguarded = (*self.unguarded_adrgs.get(m)?)?;
+        Some(unguarded | adrgs_of(pdx, m) | adrgs_of(pproc, m))
     }
 
     /// The code as it is written, if the pack knows it spelt so: `None`
@@ -131,6 +268,23 @@ mod tests {
     use super::*;
     use crate::pack::Pack;
 
+    /// The key is the code's bytes zero padded, with its length in the
+    /// 16th byte, whatever the length.
+    #[test]
+    fn inline_keys_are_the_padded_bytes_and_the_length() {
+        let bytes: Vec<u8> = (1..=20u8).map(|b| b.wrapping_mul(37) | 1).collect();
+        for n in 0..=bytes.len() {
+            let code = &bytes[..n];
+            let expected = (n <= INLINE).then(|| {
+                let mut key = [0u8; 16];
+                key[..n].copy_from_slice(code);
+                key[15] = n as u8;
+                u128::from_le_bytes(key)
+            });
+            assert_eq!(inline_key(code), expected, "length {n}");
+        }
+    }
+
     #[test]
     fn the_index_agrees_with_the_pack() {
         let pack = Pack::demo();
@@ -138,7 +292,7 @@ mod tests {
         for id in 0..pack.codes.len() as CodeId {
             let code = pack.codes.code(id);
             if FastIndex::is_short(code) {
-                assert_eq!(index.find(code).map(|k| k.id), Some(id), "{code}");
+                assert_eq!(index.find(code).map(|k| (k.id, k.vocab_flags)), Some((id, pack.codes.vocab_flags(id))), "{code}");
             }
             // What the masks say is what the guards say.
             let Some(mask) = index.candidate_mdcs(Some(id), Some(id)) else { continue };
@@ -148,6 +302,23 @@ mod tests {
                     _ => true,
                 };
                 assert_eq!(mask >> m & 1 == 1, passes, "{code}, MDC {}", mdc.code);
+            }
+        }
+        // And the ADRG masks are what the ADRG guards say, for each code as
+        // principal diagnosis and as principal procedure.
+        for id in 0..pack.codes.len() as CodeId {
+            for (pproc, entries) in [(false, index.adrg_entries(Some(id), None)), (true, index.adrg_entries(None, Some(id)))] {
+                for (m, mdc) in pack.mdcs.iter().enumerate() {
+                    let mask = index.candidate_adrgs(m, entries).expect("the demo's MDCs have few ADRGs");
+                    for (i, adrg) in mdc.adrgs.iter().enumerate() {
+                        let passes = match adrg.guard {
+                            Some((CodeSel::Pdx, list)) => !pproc && row_has(pack.lists.row(id), list),
+                            Some((CodeSel::Pproc, list)) => pproc && row_has(pack.lists.row(id), list),
+                            _ => true,
+                        };
+                        assert_eq!(mask >> i & 1 == 1, passes, "{}, ADRG {}", pack.codes.code(id), adrg.code);
+                    }
+                }
             }
         }
         for absent in ["", "K35.80", "k35.800", "K35.800 ", "ZZZ.999"] {

@@ -48,6 +48,18 @@ fn constants_all_any_not() {
     assert!(!holds(json!({"not": {"pdx_in": "P"}}), &c));
 }
 
+/// The compiled rules take an MDC's guard as true once it held: a guard
+/// tested again deeper in the rule, or negated, gives the tree's answer.
+#[test]
+fn a_guard_tested_again_in_its_rule() {
+    let c = case(&["P1"], &["N1"]);
+    assert!(!holds(json!({"all": [{"pdx_in": "P"}, {"not": {"pdx_in": "P"}}]}), &c));
+    assert!(holds(json!({"all": [{"pdx_in": "P"}, {"any": [false, {"pdx_in": "P"}]}]}), &c));
+    assert!(!holds(json!({"all": [{"pdx_in": "S"}, {"not": {"pdx_in": "S"}}]}), &c));
+    assert!(holds(json!({"all": [{"pproc_in": "N"}, {"not": {"all": [{"pproc_in": "N"}, {"pdx_in": "S"}]}}]}), &c));
+    assert!(!holds(json!({"all": [{"pproc_in": "N"}, {"all": [{"pproc_in": "N"}, {"pdx_in": "S"}]}]}), &c));
+}
+
 #[test]
 fn diagnosis_list_tests() {
     let c = case(&["P1", "S2", "R1"], &[]);
@@ -588,4 +600,48 @@ fn groupers_over_one_pack_share_its_index_and_a_cloned_pack_builds_its_own() {
     assert!(!Arc::ptr_eq(&first.index, &copy.index));
     let appendicitis = case(&["K35.800"], &[]);
     assert_eq!(copy.group(&appendicitis).drg, first.group(&appendicitis).drg);
+}
+
+/// The cases of ../shared/testdata/`scheme` (the readable ones), or `None`
+/// without ../shared beside the checkout.
+fn shared_cases(scheme: &str) -> Option<Vec<Case>> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/testdata").join(scheme).join("cases.csv");
+    let file = std::fs::File::open(path).ok()?;
+    let rows = crate::io::CsvCases::new(std::io::BufReader::new(file)).expect("a case CSV");
+    Some(rows.filter_map(|row| row.ok().and_then(|r| r.case.ok())).collect())
+}
+
+/// The fast path (compiled rules, guard masks) and the explain path (the
+/// rule trees, every MDC and ADRG tried) give the same result, trail aside,
+/// on every shared test case with its own pack, and on a sample of them with
+/// every shared pack, with and without code translation.
+#[test]
+fn the_fast_path_agrees_with_the_explain_path_on_the_shared_cases() {
+    let shared = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared");
+    let schemes = ["chs-drg-1.0", "chs-drg-1.1", "chs-drg-2.0", "zhejiang-2022"];
+    let Some(sets) = schemes.iter().map(|s| shared_cases(s)).collect::<Option<Vec<_>>>() else {
+        eprintln!("skipped: no ../shared/testdata beside the checkout");
+        return;
+    };
+    let mut packs: Vec<_> = std::fs::read_dir(shared.join("rulepacks"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.join("pack.json").is_file())
+        .collect();
+    packs.sort();
+    for dir in &packs {
+        let pack = Arc::new(Pack::open(dir).unwrap());
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        for translate_codes in [false, true] {
+            let grouper = Grouper::with_options(Arc::clone(&pack), GroupOptions { translate_codes });
+            for (scheme, cases) in schemes.iter().zip(&sets) {
+                let take = if *scheme == name { cases.len() } else { 1_000 };
+                for c in cases.iter().take(take) {
+                    let fast = grouper.group(c);
+                    let explained = GroupResult { trace: Vec::new(), ..grouper.explain(c) };
+                    assert_eq!(fast, explained, "pack {name}, case {} of {scheme}, translate {translate_codes}", c.id);
+                }
+            }
+        }
+    }
 }

@@ -1,0 +1,182 @@
+//! The rules of a pack as one branching program, for the hot path.
+//!
+//! Each rule's expression tree becomes a chain of leaf tests, each naming
+//! where to go when it holds and when it fails: `all`, `any` and `not` turn
+//! into those jumps and cost nothing when grouping, and a rule is a loop over
+//! a flat array instead of a recursion over boxed nodes. The leaves tested,
+//! and their order, are exactly those of the tree evaluated with
+//! short-circuits (leaves have no effect but caching), so every answer is the
+//! same. The tree itself stays: the trail of `Grouper::explain` walks it.
+//!
+//! An MDC or ADRG rule is run only once its guard (a list test on a
+//! principal code, see [`Expr::guard`]) has held, so it is compiled with that
+//! test taken as true: 1.1's MDC rules, their guard alone, cost nothing more.
+
+use crate::case::Sex;
+use crate::pack::{CmpOp, CodeSel, Expr, ListId, NumField, Pack};
+
+/// Where a step goes next: another step's index, or the end of the rule.
+pub(super) type Target = u32;
+/// The rule holds.
+pub(super) const HOLDS: Target = u32::MAX;
+/// The rule fails.
+pub(super) const FAILS: Target = u32::MAX - 1;
+
+/// A leaf test. List tests are split by selector so that the hot loop
+/// dispatches once.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Test {
+    Pdx(ListId),
+    DxAny(ListId),
+    SdxAny(ListId),
+    Pproc(ListId),
+    ProcAny(ListId),
+    SprocAny(ListId),
+    HasMcc,
+    HasCc,
+    Sex(Sex),
+    /// One comparison of a field with [`Program::numbers`]`[i]`; false
+    /// when the case lacks the field.
+    Compare(NumField, CmpOp, u32),
+    /// Any other leaf: an index into [`Program::others`].
+    Other(u32),
+}
+
+/// One test and where to go after it.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Step {
+    pub test: Test,
+    pub then: Target,
+    pub otherwise: Target,
+}
+
+/// Every rule of a pack, compiled.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Program {
+    pub(super) steps: Vec<Step>,
+    /// The rare leaves (comparisons, sex, …), evaluated as in the tree.
+    pub(super) others: Vec<Expr>,
+    /// The right-hand sides of the comparisons.
+    pub(super) numbers: Vec<f64>,
+    /// Per MDC, the entry of its `when`.
+    mdcs: Vec<Target>,
+    /// Per MDC, the index in `adrgs` of its first ADRG.
+    adrg_start: Vec<u32>,
+    adrgs: Vec<Target>,
+    /// Per ADRG (as numbered in `adrgs`), the index in `drgs` of its first DRG.
+    drg_start: Vec<u32>,
+    drgs: Vec<Target>,
+}
+
+impl Program {
+    pub(crate) fn new(pack: &Pack) -> Self {
+        let mut p = Program::default();
+        for mdc in &pack.mdcs {
+            let entry = p.compile(&assuming(&mdc.when, mdc.guard), HOLDS, FAILS);
+            p.mdcs.push(entry);
+            p.adrg_start.push(p.adrgs.len() as u32);
+            for adrg in &mdc.adrgs {
+                let entry = p.compile(&assuming(&adrg.when, adrg.guard), HOLDS, FAILS);
+                p.adrgs.push(entry);
+                p.drg_start.push(p.drgs.len() as u32);
+                for drg in &adrg.drgs {
+                    let entry = p.compile(&drg.when, HOLDS, FAILS);
+                    p.drgs.push(entry);
+                }
+            }
+        }
+        p
+    }
+
+    /// Compiles `e` so that it continues at `then` when it holds and at
+    /// `otherwise` when it fails; returns its entry. Children are compiled
+    /// last to first, each knowing its successor, so every node is compiled
+    /// once and the program is as long as the tree has leaves.
+    fn compile(&mut self, e: &Expr, then: Target, otherwise: Target) -> Target {
+        match e {
+            Expr::Const(true) => then,
+            Expr::Const(false) => otherwise,
+            Expr::Not(inner) => self.compile(inner, otherwise, then),
+            Expr::All(items) => items.iter().rev().fold(then, |next, item| self.compile(item, next, otherwise)),
+            Expr::Any(items) => items.iter().rev().fold(otherwise, |next, item| self.compile(item, then, next)),
+            // The comparisons of one field all hold, the field being there:
+            // a chain of single comparisons, each false without the field.
+            // (None at all is true only with the field: left to the tree.)
+            Expr::Compare(field, cmps) if !cmps.is_empty() => cmps.iter().rev().fold(then, |next, &(op, n)| {
+                self.numbers.push(n);
+                self.push(Test::Compare(*field, op, self.numbers.len() as u32 - 1), next, otherwise)
+            }),
+            leaf => {
+                let test = match *leaf {
+                    Expr::InList(sel, list) => match sel {
+                        CodeSel::Pdx => Test::Pdx(list),
+                        CodeSel::DxAny => Test::DxAny(list),
+                        CodeSel::SdxAny => Test::SdxAny(list),
+                        CodeSel::Pproc => Test::Pproc(list),
+                        CodeSel::ProcAny => Test::ProcAny(list),
+                        CodeSel::SprocAny => Test::SprocAny(list),
+                    },
+                    Expr::HasMcc => Test::HasMcc,
+                    Expr::HasCc => Test::HasCc,
+                    Expr::Sex(sex) => Test::Sex(sex),
+                    _ => {
+                        self.others.push(leaf.clone());
+                        Test::Other(self.others.len() as u32 - 1)
+                    }
+                };
+                self.push(test, then, otherwise)
+            }
+        }
+    }
+
+    /// Adds a step; returns its index.
+    fn push(&mut self, test: Test, then: Target, otherwise: Target) -> Target {
+        self.steps.push(Step { test, then, otherwise });
+        // A pack too big for the targets would have billions of leaves.
+        Target::try_from(self.steps.len() - 1).ok().filter(|&at| at < FAILS).expect("a program of fewer than 2^32 - 2 steps")
+    }
+
+    /// The entry of MDC `m`'s `when`, for a case that passes its guard.
+    #[inline]
+    pub(super) fn mdc(&self, m: usize) -> Target {
+        self.mdcs[m]
+    }
+
+    /// The number of MDC `m`'s first ADRG among all ADRGs.
+    #[inline]
+    pub(super) fn first_adrg(&self, m: usize) -> usize {
+        self.adrg_start[m] as usize
+    }
+
+    /// The entry of ADRG `a` (numbered across MDCs), for a case that passes
+    /// its guard.
+    #[inline]
+    pub(super) fn adrg(&self, a: usize) -> Target {
+        self.adrgs[a]
+    }
+
+    /// The entry of DRG `d` of ADRG `a` (numbered across MDCs).
+    #[inline]
+    pub(super) fn drg(&self, a: usize, d: usize) -> Target {
+        self.drgs[self.drg_start[a] as usize + d]
+    }
+}
+
+/// `e` with each test of its guard (on a principal code) taken as true, for
+/// a case known to pass the guard; `e` as it is without such a guard.
+fn assuming(e: &Expr, guard: Option<(CodeSel, ListId)>) -> Expr {
+    match guard {
+        Some(guard @ (CodeSel::Pdx | CodeSel::Pproc, _)) => replace_test(e, guard),
+        _ => e.clone(),
+    }
+}
+
+fn replace_test(e: &Expr, guard: (CodeSel, ListId)) -> Expr {
+    match e {
+        Expr::InList(sel, list) if (*sel, *list) == guard => Expr::Const(true),
+        Expr::All(items) => Expr::All(items.iter().map(|item| replace_test(item, guard)).collect()),
+        Expr::Any(items) => Expr::Any(items.iter().map(|item| replace_test(item, guard)).collect()),
+        Expr::Not(inner) => Expr::Not(Box::new(replace_test(inner, guard))),
+        other => other.clone(),
+    }
+}
