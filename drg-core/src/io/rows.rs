@@ -139,7 +139,11 @@ impl<R: Read> CsvRows<R> {
             header,
             ..
         } = *plain;
-        let rest = Cursor::new(buf[start..end].to_vec()).chain(input);
+        // The unread bytes, in the buffer's own memory.
+        let mut buf = buf;
+        buf.truncate(end);
+        buf.drain(..start);
+        let rest = Cursor::new(buf).chain(input);
         let guard = GuardedCsv::resuming(rest, limits, line, header);
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
@@ -285,7 +289,10 @@ impl<R: Read> Plain<R> {
             return self.cut_quoted(record);
         }
         if line_end.is_none() && !self.eof {
-            return Cut::More;
+            // A field already past its limit is refused without waiting
+            // for the rest of the row.
+            let last_field = line.len() - memchr::memrchr(b',', line).map_or(0, |comma| comma + 1);
+            return if last_field > self.limits.field_bytes { Cut::NotPlain } else { Cut::More };
         }
         if line.len() > self.row_limit() {
             return Cut::NotPlain;
