@@ -509,7 +509,7 @@ impl<'de> serde::de::Visitor<'de> for JsonFieldSeed<'_> {
                 n = put_codes(text, list, n);
             }
         }
-        list.truncate(n);
+        release_codes(list, n);
         Ok(())
     }
 }
@@ -521,7 +521,42 @@ impl<'de> serde::de::Visitor<'de> for JsonFieldSeed<'_> {
 /// for the full-width separators, which an ASCII field cannot hold).
 fn set_codes(text: &str, out: &mut Vec<String>) {
     let n = put_codes(text, out, 0);
-    out.truncate(n);
+    release_codes(out, n);
+}
+
+/// The most code strings a thread keeps for reuse (a few cases' worth).
+const SPARE_CODES: usize = 256;
+
+thread_local! {
+    /// Code strings dropped from a case's lists on this thread, for the next
+    /// case read here: the number of codes changes from row to row, and a
+    /// list that grows again takes these back instead of allocating (one
+    /// allocation and one free a code, else).
+    static SPARE: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Shortens `out` to `n` codes, keeping the strings dropped for reuse.
+fn release_codes(out: &mut Vec<String>, n: usize) {
+    if out.len() > n {
+        SPARE.with_borrow_mut(|spare| {
+            let room = SPARE_CODES.saturating_sub(spare.len());
+            let keep = (out.len() - n).min(room);
+            spare.extend(out.drain(n..n + keep));
+        });
+        out.truncate(n);
+    }
+}
+
+/// `code` as a new string, in a spare one's memory when there is one.
+fn new_code(code: &str) -> String {
+    match SPARE.with_borrow_mut(Vec::pop) {
+        Some(mut spare) => {
+            spare.clear();
+            spare.push_str(code);
+            spare
+        }
+        None => code.to_string(),
+    }
 }
 
 /// The codes of `text` written into `out` from slot `n` on, reusing the
@@ -533,7 +568,7 @@ fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
                 slot.clear();
                 slot.push_str(code);
             }
-            None => out.push(code.to_string()),
+            None => out.push(new_code(code)),
         }
         n += 1;
     };

@@ -529,7 +529,9 @@ impl RecordBatch {
         let mut bytes = 0;
         while self.len < max_rows.max(1) && bytes < max_bytes {
             if self.len == self.records.len() {
-                self.records.push(Record::new());
+                // Room for a usual row, so that a new batch's rows do not
+                // grow their buffers step by step.
+                self.records.push(Record::with_capacity(256, 32));
             }
             if !read_record(&mut self.records[self.len])? {
                 return Ok(false);

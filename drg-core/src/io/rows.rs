@@ -179,8 +179,10 @@ impl<R: Read> Full<R> {
 
 /// Where the row at the reader's start ends, if it is read here.
 enum Cut {
-    /// The row is in `record`; its line end (or the input's end) is here.
-    Row(usize),
+    /// The row is in `record`; its line end (or the input's end) is at
+    /// the first offset; the second counts the line feeds inside its
+    /// quoted fields.
+    Row(usize, u64),
     /// The buffered bytes end inside the row.
     More,
     /// Past a limit, or inside an unclosed quote at the input's end.
@@ -203,11 +205,11 @@ impl<R: Read> Plain<R> {
             }
             record.start(self.line, self.byte);
             match self.cut(record) {
-                Cut::Row(end) => {
+                Cut::Row(end, inside) => {
                     // Line ends inside quoted fields, then the row's own.
                     let through = (end + 1).min(self.end);
-                    let newlines = memchr::memchr_iter(b'\n', &self.buf[self.start..through]).count();
-                    self.consume(through, newlines as u64);
+                    let own = (end < self.end && self.buf[end] == b'\n') as u64;
+                    self.consume(through, inside + own);
                     self.header = false;
                     return Ok(Step::Row);
                 }
@@ -302,7 +304,7 @@ impl<R: Read> Plain<R> {
         if (0..record.len()).any(|i| record.span(i).is_some_and(|(s, e)| e - s > field_limit)) {
             return Cut::NotPlain;
         }
-        Cut::Row(self.start + line.len())
+        Cut::Row(self.start + line.len(), 0)
     }
 
     /// [`Self::cut`] for a row holding a quote, byte by byte.
@@ -365,7 +367,8 @@ impl<R: Read> Plain<R> {
             record.push_cell(&self.unquoted[from..to]);
             from = to;
         }
-        Cut::Row(self.start + row_end)
+        let inside = memchr::memchr_iter(b'\n', &rest[..row_end]).count() as u64;
+        Cut::Row(self.start + row_end, inside)
     }
 }
 
