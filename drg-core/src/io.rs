@@ -531,7 +531,7 @@ impl RecordBatch {
             if self.len == self.records.len() {
                 // Room for a usual row, so that a new batch's rows do not
                 // grow their buffers step by step.
-                self.records.push(Record::with_capacity(256, 32));
+                self.records.push(Record::with_capacity(256, 16));
             }
             if !read_record(&mut self.records[self.len])? {
                 return Ok(false);
