@@ -444,6 +444,41 @@ impl Record {
     }
 }
 
+/// A streaming reader's buffer made ready for more input: the unread bytes
+/// `buf[*start..*end]` move to the front, the buffer doubles (up to `max`
+/// bytes) when they fill it, and one read goes after them. The bytes read (0
+/// at the end of the input), or `None` when the unread bytes fill `max`.
+/// The CSV reader (`io/rows.rs`) and the sheet scanner (`xlsx/scan.rs`)
+/// both stream through such a buffer.
+pub(crate) fn refill(input: &mut impl Read, buf: &mut Vec<u8>, start: &mut usize, end: &mut usize, max: usize) -> std::io::Result<Option<usize>> {
+    buf.copy_within(*start..*end, 0);
+    *end -= *start;
+    *start = 0;
+    if *end == buf.len() {
+        if buf.len() >= max {
+            return Ok(None);
+        }
+        buf.resize(buf.len().saturating_mul(2).min(max), 0);
+    }
+    loop {
+        match input.read(&mut buf[*end..]) {
+            Ok(n) => {
+                *end += n;
+                return Ok(Some(n));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether `bytes` holds `c`, eight bytes at a time.
+pub(crate) fn has_byte(bytes: &[u8], c: u8) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    let found = (&mut chunks).fold(0, |found, chunk| found | bytes_equal(u64::from_le_bytes(chunk.try_into().expect("eight bytes")), c));
+    found != 0 || chunks.remainder().contains(&c)
+}
+
 /// Pushes the offset of every comma of `line` to `ends`, eight bytes at a
 /// time (a row is mostly short cells, for which a search call per comma
 /// costs more than the comma).

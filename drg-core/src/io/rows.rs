@@ -21,7 +21,7 @@
 
 use std::io::{Chain, Cursor, Read};
 
-use super::{bytes_equal, CsvLimits, GuardedCsv, InputError, Record};
+use super::{CsvLimits, GuardedCsv, InputError, Record};
 
 /// How much of the input the plain reader holds at once; a row must fit in
 /// it to be read here (a real row is a few hundred bytes).
@@ -249,35 +249,16 @@ impl<R: Read> Plain<R> {
         }
     }
 
-    /// Moves the unread bytes to the front and reads more after them,
-    /// growing the buffer for a row longer than it (up to the row limit):
-    /// false when the row is past the limit.
+    /// Reads more after the unread bytes, growing the buffer for a row
+    /// longer than it (up to the row limit and its line end): false when
+    /// the row is past the limit.
     fn fill(&mut self) -> std::io::Result<bool> {
-        if self.start > 0 {
-            self.buf.copy_within(self.start..self.end, 0);
-            self.end -= self.start;
-            self.start = 0;
-        }
-        if self.end == self.buf.len() {
-            // The row and its line end, if it is within the limit.
-            let most = self.row_limit().saturating_add(1);
-            if self.buf.len() > most {
-                return Ok(false);
-            }
-            self.buf.resize(self.buf.len().saturating_mul(2).min(most.saturating_add(1)), 0);
-        }
-        loop {
-            match self.input.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(true);
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
+        let most = self.row_limit().saturating_add(2);
+        match super::refill(&mut self.input, &mut self.buf, &mut self.start, &mut self.end, most)? {
+            None => Ok(false),
+            Some(n) => {
+                self.eof |= n == 0;
+                Ok(true)
             }
         }
     }
@@ -287,7 +268,7 @@ impl<R: Read> Plain<R> {
         let rest = &self.buf[self.start..self.end];
         let line_end = memchr::memchr2(b'\n', b'\r', rest);
         let line = &rest[..line_end.unwrap_or(rest.len())];
-        if has_quote(line) {
+        if super::has_byte(line, b'"') {
             return self.cut_quoted(record);
         }
         if line_end.is_none() && !self.eof {
@@ -370,19 +351,6 @@ impl<R: Read> Plain<R> {
         let inside = memchr::memchr_iter(b'\n', &rest[..row_end]).count() as u64;
         Cut::Row(self.start + row_end, inside)
     }
-}
-
-/// Whether `row` holds a quote, eight bytes at a time.
-fn has_quote(row: &[u8]) -> bool {
-    let mut chunks = row.chunks_exact(8);
-    let found = (&mut chunks).fold(0, |found, chunk| {
-        found
-            | bytes_equal(
-                u64::from_le_bytes(chunk.try_into().expect("eight bytes")),
-                b'"',
-            )
-    });
-    found != 0 || chunks.remainder().contains(&b'"')
 }
 
 #[cfg(test)]

@@ -99,28 +99,14 @@ impl<R: Read> Scanner<R> {
         if self.eof {
             return Ok(false);
         }
-        self.buf.copy_within(self.start..self.end, 0);
-        self.end -= self.start;
-        self.start = 0;
-        if self.end == self.buf.len() {
-            if self.buf.len() >= MAX_PIECE {
-                return Err(format!("a piece of XML longer than {} MB", MAX_PIECE >> 20));
+        match crate::io::refill(&mut self.input, &mut self.buf, &mut self.start, &mut self.end, MAX_PIECE) {
+            Ok(None) => Err(format!("a piece of XML longer than {} MB", MAX_PIECE >> 20)),
+            Ok(Some(0)) => {
+                self.eof = true;
+                Ok(false)
             }
-            self.buf.resize((self.buf.len() * 2).min(MAX_PIECE), 0);
-        }
-        loop {
-            match self.input.read(&mut self.buf[self.end..]) {
-                Ok(0) => {
-                    self.eof = true;
-                    return Ok(false);
-                }
-                Ok(n) => {
-                    self.end += n;
-                    return Ok(true);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e.to_string()),
-            }
+            Ok(Some(_)) => Ok(true),
+            Err(e) => Err(e.to_string()),
         }
     }
 }
