@@ -7,7 +7,7 @@
 //! all in memory.
 //!
 //! [`DuplicateIds`] keeps the ids of the most recent rows in memory, up to a
-//! fixed budget (16 MiB by default). When the budget is reached they are
+//! fixed budget (4 MiB by default). When the budget is reached they are
 //! written, sorted by a 64-bit hash, to a temporary file (a *run*), and only a
 //! small filter (about 1.25 bytes an id) stays in memory for each run. A new
 //! id costs one lookup in memory and one filter word per run; only a filter
@@ -43,7 +43,7 @@ use std::path::PathBuf;
 
 /// The memory the ids held in memory may take before they are written to a
 /// temporary file, by default.
-pub const DEFAULT_MEMORY_BUDGET: usize = 16 << 20;
+pub const DEFAULT_MEMORY_BUDGET: usize = 4 << 20;
 
 /// Bytes the in-memory table takes for an id besides the id's own bytes: its
 /// hash, line and offset, and the hash table's slot at its load factor.
@@ -397,18 +397,37 @@ impl Spill {
                 break;
             }
             let count = tail.iter().map(|r| r.count).sum();
-            let mut readers = Vec::with_capacity(MERGE_FANOUT);
-            for run in tail {
-                let mut reader = RunReader::new(&run.file);
-                let head = reader.next()?;
-                readers.push((reader, head));
+            let first = self.runs.len() - MERGE_FANOUT;
+            // The old runs' filters go before the merged run's filter is
+            // built, so that the largest merge does not hold both (1.25
+            // bytes an id more for a moment); if the merge fails they are
+            // built again from the runs.
+            for run in &mut self.runs[first..] {
+                run.filter = Vec::new();
             }
-            let file = tempfile::tempfile_in(dir)?;
-            let run = Run::write(file, count, level + 1, KWay { readers })?;
-            self.runs.truncate(self.runs.len() - MERGE_FANOUT);
-            self.runs.push(run);
+            if let Err(e) = Self::merged(&self.runs[first..], count, level + 1, dir).map(|run| {
+                self.runs.truncate(first);
+                self.runs.push(run);
+            }) {
+                for run in &mut self.runs[first..] {
+                    run.rebuild_filter();
+                }
+                return Err(e);
+            }
         }
         Ok(())
+    }
+
+    /// The runs `tail` merged into one new run of `level`.
+    fn merged(tail: &[Run], count: u64, level: u32, dir: &std::path::Path) -> io::Result<Run> {
+        let mut readers = Vec::with_capacity(tail.len());
+        for run in tail {
+            let mut reader = RunReader::new(&run.file);
+            let head = reader.next()?;
+            readers.push((reader, head));
+        }
+        let file = tempfile::tempfile_in(dir)?;
+        Run::write(file, count, level, KWay { readers })
     }
 }
 
@@ -515,7 +534,30 @@ impl Run {
         Ok(Run { file, count: written, level, filter, page_first })
     }
 
+    /// Builds the filter again from the run's records (after a failed
+    /// merge freed it). If the run cannot be read, the filter stays empty
+    /// and the run is read for every id instead: slower, still exact.
+    fn rebuild_filter(&mut self) {
+        let words = (self.count * FILTER_BITS_PER_ID).div_ceil(64).max(1) as usize;
+        let mut filter = vec![0u64; words];
+        let mut reader = RunReader::new(&self.file);
+        loop {
+            match reader.next() {
+                Ok(Some((hash, _))) => {
+                    let (word, bits) = filter_place(hash, words);
+                    filter[word] |= bits;
+                }
+                Ok(None) => break,
+                Err(_) => return,
+            }
+        }
+        self.filter = filter;
+    }
+
     fn may_hold(&self, hash: u64) -> bool {
+        if self.filter.is_empty() {
+            return true;
+        }
         let (word, bits) = filter_place(hash, self.filter.len());
         self.filter[word] & bits == bits
     }

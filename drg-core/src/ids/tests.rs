@@ -181,3 +181,29 @@ proptest! {
         prop_assert_eq!(check.len(), model.0.len() as u64);
     }
 }
+
+#[test]
+fn a_failed_merge_builds_the_freed_filters_again_and_stays_exact() {
+    let mut ids = DuplicateIds::with_memory_budget(2048);
+    let mut i = 0u64;
+    while runs(&ids) < 3 {
+        assert_eq!(ids.check(format!("C{i:06}").as_bytes(), i + 2).unwrap(), None);
+        i += 1;
+    }
+    let spill = ids.spill.as_mut().expect("ids were written out");
+    assert!(spill.runs.iter().all(|r| r.level == 0));
+    // A fourth run of level 0 (a copy of the first), then a merge into a
+    // directory that does not exist: it fails after the filters were freed.
+    let copy = &spill.runs[0];
+    let fourth = Run { file: copy.file.try_clone().unwrap(), count: copy.count, level: 0, filter: copy.filter.clone(), page_first: copy.page_first.clone() };
+    spill.runs.push(fourth);
+    let filters: Vec<Vec<u64>> = spill.runs.iter().map(|r| r.filter.clone()).collect();
+    assert!(spill.merge(std::path::Path::new("/nonexistent/drg-ids-test")).is_err());
+    assert_eq!(spill.runs.len(), 4, "the runs stay as they were");
+    assert_eq!(spill.runs.iter().map(|r| r.filter.clone()).collect::<Vec<_>>(), filters, "the same filters, built again");
+    // A run whose filter could not be built again is read for every id.
+    spill.runs[1].filter = Vec::new();
+    for j in (0..i).rev() {
+        assert_eq!(ids.check(format!("C{j:06}").as_bytes(), 1 << 40).unwrap(), Some(j + 2), "C{j:06}");
+    }
+}
