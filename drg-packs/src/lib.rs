@@ -77,7 +77,9 @@ impl BundledPack {
     pub fn open(&self) -> Result<Pack, PackError> {
         let label = format!("bundled pack {}", self.id);
         if self.raw {
-            return Pack::from_bytes(self.compressed, &label);
+            let pack = Pack::from_bytes(self.compressed, &label);
+            release_pages(self.compressed);
+            return pack;
         }
         let bytes = zstd::bulk::decompress(self.compressed, self.size)
             .map_err(|e| PackError::new(label.clone(), format!("cannot decompress: {e}")))?;
@@ -93,6 +95,54 @@ impl BundledPack {
     pub fn compressed_size(&self) -> usize {
         self.compressed.len()
     }
+}
+
+/// Lets the system take back the memory pages of a pack embedded as it is,
+/// once it has been read. They are pages of the binary's file, read from it
+/// again if the pack is opened again, and would otherwise stay counted in
+/// the process's resident memory for its whole life (5.7 MB for CHS-DRG 1.1,
+/// 6.5 MB for 2.0). Only where the pages are known to come from a file (a
+/// read-only mapping with an inode in `/proc/self/maps`): in a binary
+/// unpacked into anonymous memory (UPX and the like) dropping them would lose
+/// the bytes, so they stay.
+#[cfg(target_os = "linux")]
+fn release_pages(bytes: &'static [u8]) {
+    // SAFETY: sysconf has no preconditions.
+    let page = match unsafe { libc::sysconf(libc::_SC_PAGESIZE) } {
+        n if n > 0 => n as usize,
+        _ => return,
+    };
+    let start = (bytes.as_ptr() as usize).next_multiple_of(page);
+    let end = (bytes.as_ptr() as usize + bytes.len()) / page * page;
+    if end <= start || !file_backed(start, end) {
+        return;
+    }
+    // SAFETY: [start, end) is whole pages inside `bytes`, in a read-only
+    // mapping of a file: MADV_DONTNEED only unmaps them from this process,
+    // and the next read faults them in again from the file, unchanged.
+    // Nothing is written through them, so no data can be lost.
+    unsafe {
+        libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_DONTNEED);
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn release_pages(_: &'static [u8]) {}
+
+/// Whether `[start, end)` lies in one read-only mapping of a file, by
+/// `/proc/self/maps` (`start-end perms offset dev inode path`).
+#[cfg(target_os = "linux")]
+fn file_backed(start: usize, end: usize) -> bool {
+    let Ok(maps) = std::fs::read_to_string("/proc/self/maps") else { return false };
+    maps.lines().any(|line| {
+        let mut fields = line.split_ascii_whitespace();
+        let (Some(range), Some(perms), Some(_), Some(_), Some(inode)) = (fields.next(), fields.next(), fields.next(), fields.next(), fields.next()) else {
+            return false;
+        };
+        let Some((from, to)) = range.split_once('-') else { return false };
+        let (Ok(from), Ok(to)) = (usize::from_str_radix(from, 16), usize::from_str_radix(to, 16)) else { return false };
+        from <= start && end <= to && perms.starts_with('r') && !perms.contains('w') && inode != "0"
+    })
 }
 
 /// Every bundled pack: the national schemes, newest first, then the local ones by id.
@@ -187,4 +237,39 @@ pub fn open(id_or_path: impl AsRef<OsStr>) -> Result<Pack, PackError> {
 /// Opens `arg`, else `$DRG_PACK`, else [`DEFAULT_PACK`] ([`resolve`]).
 pub fn open_or_default(arg: Option<&OsStr>) -> Result<Pack, PackError> {
     resolve(arg)?.open()
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::io::{Read, Seek, SeekFrom};
+
+    /// How many pages of `bytes` this process has mapped in
+    /// (`/proc/self/pagemap`: eight bytes a page, bit 63 set when present).
+    fn present_pages(bytes: &[u8]) -> usize {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as usize;
+        let first = bytes.as_ptr() as usize / page;
+        let last = (bytes.as_ptr() as usize + bytes.len() - 1) / page;
+        let mut map = std::fs::File::open("/proc/self/pagemap").unwrap();
+        map.seek(SeekFrom::Start(first as u64 * 8)).unwrap();
+        let mut entries = vec![0u8; (last - first + 1) * 8];
+        map.read_exact(&mut entries).unwrap();
+        entries.chunks_exact(8).filter(|e| u64::from_le_bytes((*e).try_into().unwrap()) >> 63 == 1).count()
+    }
+
+    #[test]
+    fn an_embedded_pack_gives_its_pages_back_and_opens_the_same_again() {
+        let bundled = super::find("chs-drg-1.1").unwrap();
+        assert!(bundled.raw, "CHS-DRG 1.1 is embedded as it is");
+        let pages = bundled.compressed.len() / 4096;
+        let first = bundled.open().unwrap();
+        // Only the two pages at the ends, shared with other data, may stay.
+        assert!(present_pages(bundled.compressed) <= 2, "{} of ~{pages} pages still mapped", present_pages(bundled.compressed));
+        // Read again, the bytes come back from the file, unchanged.
+        let sum = bundled.compressed.iter().fold(0u64, |s, &b| s.wrapping_mul(31).wrapping_add(u64::from(b)));
+        assert!(present_pages(bundled.compressed) >= pages, "read in again");
+        std::hint::black_box(sum);
+        let again = bundled.open().unwrap();
+        assert_eq!(first.to_bytes(), again.to_bytes());
+    }
 }
