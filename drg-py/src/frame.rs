@@ -352,12 +352,21 @@ pub(crate) fn group_columns<'py>(
                     .collect()
             })
         });
-        for (i, (mut result, id)) in grouped.into_iter().flatten().enumerate() {
-            let warning = id.and_then(|id| seen.warning(id.as_bytes(), (start + i) as u64).expect("an in-memory check reads no file"));
-            if let Some(warning) = warning {
-                result.warnings.push(warning);
+        let mut grouped = grouped;
+        // The duplicate-id check goes in row order, on this thread; the
+        // result columns of each block are then built on every core and
+        // appended here as whole arrays.
+        for (row, (result, id)) in (start..).zip(grouped.iter_mut().flatten()) {
+            if let Some(id) = id.take() {
+                if let Some(warning) = seen.warning(id.as_bytes(), row as u64).expect("an in-memory check reads no file") {
+                    result.warnings.push(warning);
+                }
             }
-            out.push(&result)?;
+        }
+        let grouped = &grouped;
+        let columns = py.detach(|| par_map(grouped, 0, |block| ResultBuilders::of_block(block, explain)));
+        for block in columns {
+            out.append(&block?)?;
         }
         start = end;
     }
@@ -399,6 +408,11 @@ struct ResultBuilders {
     explain: bool,
 }
 
+/// A string array holds at most 2 GiB of text (32-bit offsets, the type
+/// pyarrow and pandas expect): refused rather than overflowed.
+const TOO_MUCH_TEXT: &str =
+    "a result column would hold more than 2 GiB of text (explain=True on millions of rows?); group the frame in parts";
+
 impl ResultBuilders {
     fn new(n_rows: usize, explain: bool) -> Self {
         let n = if explain { RESULT_NAMES.len() } else { RESULT_NAMES.len() - 1 };
@@ -407,17 +421,23 @@ impl ResultBuilders {
         ResultBuilders { columns, explain }
     }
 
+    /// The result columns of one block of rows, built apart (on any thread)
+    /// to be [`append`](Self::append)ed in order.
+    fn of_block(block: &[(CoreResult<'_>, Option<String>)], explain: bool) -> PyResult<Vec<arrow_array::StringArray>> {
+        let mut out = ResultBuilders::new(block.len(), explain);
+        for (r, _) in block {
+            out.push(r)?;
+        }
+        Ok(out.columns.iter_mut().map(StringBuilder::finish).collect())
+    }
+
     fn push(&mut self, r: &CoreResult<'_>) -> PyResult<()> {
         let warnings = r.warnings_joined();
         let trace = if self.explain { r.trace_text() } else { String::new() };
-        // A string array holds at most 2 GiB of text (32-bit offsets, the
-        // type pyarrow and pandas expect): refused rather than overflowed.
         let longest = [r.reason.as_deref().unwrap_or(""), &warnings, &trace];
         for (column, text) in self.columns.iter().skip(5).zip(longest) {
             if column.values_slice().len() + text.len() > i32::MAX as usize {
-                return Err(errors::input(
-                    "a result column would hold more than 2 GiB of text (explain=True on millions of rows?); group the frame in parts",
-                ));
+                return Err(errors::input(TOO_MUCH_TEXT));
             }
         }
         let c = &mut self.columns;
@@ -430,6 +450,19 @@ impl ResultBuilders {
         c[6].append_value(warnings);
         if self.explain {
             c[7].append_value(trace.trim_end());
+        }
+        Ok(())
+    }
+
+    /// Appends a block's columns (from [`of_block`](Self::of_block)).
+    fn append(&mut self, block: &[arrow_array::StringArray]) -> PyResult<()> {
+        for (column, array) in self.columns.iter().zip(block) {
+            if column.values_slice().len() + array.value_data().len() > i32::MAX as usize {
+                return Err(errors::input(TOO_MUCH_TEXT));
+            }
+        }
+        for (column, array) in self.columns.iter_mut().zip(block) {
+            column.append_array(array).map_err(|_| errors::input(TOO_MUCH_TEXT))?;
         }
         Ok(())
     }
