@@ -238,10 +238,54 @@ pub(crate) fn import_arrow(object: &Bound<'_, PyAny>, chunks: &mut Vec<ArrayRef>
     Ok(())
 }
 
+/// An Arrow chunk, its type looked at once: a text cell of the three string
+/// layouts is then read without asking the array its type again.
+enum Chunk {
+    Utf8(arrow_array::StringArray),
+    LargeUtf8(arrow_array::LargeStringArray),
+    View(arrow_array::StringViewArray),
+    /// Numbers, lists and nulls, read by [`cell_of_arrow`].
+    Other(ArrayRef),
+}
+
+impl Chunk {
+    fn new(array: ArrayRef) -> Chunk {
+        match array.data_type() {
+            DataType::Utf8 => Chunk::Utf8(array.as_string::<i32>().clone()),
+            DataType::LargeUtf8 => Chunk::LargeUtf8(array.as_string::<i64>().clone()),
+            DataType::Utf8View => Chunk::View(array.as_string_view().clone()),
+            _ => Chunk::Other(array),
+        }
+    }
+
+    fn len(&self) -> usize {
+        match self {
+            Chunk::Utf8(a) => a.len(),
+            Chunk::LargeUtf8(a) => a.len(),
+            Chunk::View(a) => a.len(),
+            Chunk::Other(a) => a.len(),
+        }
+    }
+
+    /// Item `i` as a cell: what [`cell_of_arrow`] gives, by the shorter way
+    /// for text.
+    fn cell<'a>(&'a self, field: Field, i: usize, scratch: &'a mut String) -> Result<Cell<&'a str>, FieldError> {
+        fn text(value: Option<&str>) -> Result<Cell<&str>, FieldError> {
+            Ok(value.map_or(Cell::Missing, Cell::Text))
+        }
+        match self {
+            Chunk::Utf8(a) => text(a.is_valid(i).then(|| a.value(i))),
+            Chunk::LargeUtf8(a) => text(a.is_valid(i).then(|| a.value(i))),
+            Chunk::View(a) => text(a.is_valid(i).then(|| a.value(i))),
+            Chunk::Other(a) => cell_of_arrow(field, a.as_ref(), i, scratch),
+        }
+    }
+}
+
 /// One case column of the input.
 enum Column {
     /// Arrow chunks in order, with the row each starts at.
-    Arrow { chunks: Vec<ArrayRef>, starts: Vec<usize> },
+    Arrow { chunks: Vec<Chunk>, starts: Vec<usize> },
     /// Python values (read with the GIL, a window at a time).
     Python(Py<PyList>),
 }
@@ -263,6 +307,7 @@ impl Column {
             import_arrow(&part, &mut chunks)?;
         }
         if chunks.iter().all(|c| arrow_reads(field, c.data_type())) {
+            let chunks: Vec<Chunk> = chunks.into_iter().map(Chunk::new).collect();
             let mut starts = Vec::with_capacity(chunks.len());
             let mut len = 0;
             for c in &chunks {
@@ -391,7 +436,7 @@ fn read_row(
         match column {
             Column::Arrow { chunks, starts } => {
                 let k = starts.partition_point(|&s| s <= row) - 1;
-                cell_of_arrow(*field, chunks[k].as_ref(), row - starts[k], scratch)?.apply(case, *field)?;
+                chunks[k].cell(*field, row - starts[k], scratch)?.apply(case, *field)?;
             }
             Column::Python(_) => {
                 let cells = python.next().expect("one cell vector per Python column");

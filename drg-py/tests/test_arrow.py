@@ -112,6 +112,13 @@ def test_group_arrow_reads_chunks_and_every_string_layout(g: drg.Grouper) -> Non
         table.set_column(2, "age_years", table.column("age_years").cast(pa.uint16())),
         table.set_column(7, "diagnoses", table.column("diagnoses").cast(pa.large_list(pa.large_string()))),
     ]
+    # Every text column at once in each layout (each is read by its own path).
+    for layout in (pa.large_string(), pa.string_view()):
+        every = table
+        for i, field in enumerate(table.schema):
+            if field.type == pa.string():
+                every = every.set_column(i, field.name, every.column(i).cast(layout))
+        variants.append(every)
     for variant in variants:
         out = g.group_arrow(variant)
         for name in RESULTS:
