@@ -267,7 +267,7 @@ struct Codes<'c> {
     ids: SmallVec<[CodeId; 12]>,
     /// The codes as normalised (and translated), for the trail: filled only
     /// when explaining. See [`Grouper::principal_text`] otherwise.
-    text: SmallVec<[Cow<'c, str>; 12]>,
+    text: Vec<Cow<'c, str>>,
 }
 
 /// The id of a code the pack does not know: it is in no list and no table.
@@ -332,56 +332,77 @@ impl Grouper {
         result: &mut GroupResult<'_>,
         codes: &mut Codes<'c>,
     ) {
+        // The common case, without a trail or translation: a code spelt as
+        // the pack spells it, of the vocabulary wanted, costs one lookup and
+        // gives no warning. Anything else takes the long way, told what that
+        // lookup found (a short code's only lookup as it is spelt).
+        if !TRACE && !self.options.translate_codes {
+            for item in raw {
+                match self.index.find(item) {
+                    Some(known) if known.vocab_flags & vocab != 0 => codes.ids.push(known.id),
+                    found => {
+                        let looked = FastIndex::is_short(item).then(|| found.map(|known| known.id));
+                        self.resolve_one::<TRACE>(item, looked, vocab, result, codes)
+                    }
+                }
+            }
+            return;
+        }
+        for item in raw {
+            self.resolve_one::<TRACE>(item, None, vocab, result, codes);
+        }
+    }
+
+    /// [`Grouper::resolve`] for one code the long way: `looked` is what
+    /// looking the code up as it is spelt gave, when that was done.
+    #[inline(never)]
+    fn resolve_one<'c, const TRACE: bool>(
+        &self,
+        item: &'c String,
+        looked: Option<Option<CodeId>>,
+        vocab: u8,
+        result: &mut GroupResult<'_>,
+        codes: &mut Codes<'c>,
+    ) {
         let pack = &*self.pack;
         let translation =
             if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
-        for item in raw {
-            // The common case, without a trail or translation: a code spelt
-            // as the pack spells it, of the vocabulary wanted, costs one
-            // lookup and gives no warning. Anything else takes the long way.
-            if !TRACE && !self.options.translate_codes {
-                if let Some(known) = self.index.find(item).filter(|known| known.vocab_flags & vocab != 0) {
-                    codes.ids.push(known.id);
-                    continue;
-                }
+        // Every code of a pack is stored normalised, so a code found as it
+        // is needs no normalising: the common case costs one lookup.
+        let (mut code, mut id) = match looked.unwrap_or_else(|| self.lookup(item)) {
+            Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
+            None => {
+                let Some(code) = normalize_code(item) else { return };
+                let id = self.lookup(&code);
+                (code, id)
             }
-            // Every code of a pack is stored normalised, so a code found as it
-            // is needs no normalising: the common case costs one lookup.
-            let (mut code, mut id) = match self.lookup(item) {
-                Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
-                None => {
-                    let Some(code) = normalize_code(item) else { continue };
-                    let id = self.lookup(&code);
-                    (code, id)
-                }
-            };
-            if let (true, Some(from)) = (self.options.translate_codes, id) {
-                match translation.get(&from) {
-                    Some(&Some(to)) => {
-                        if TRACE {
-                            result.trace.push(TraceStep {
-                                depth: 0,
-                                held: true,
-                                text: format!("code {code} translated to {}", pack.codes.code(to)),
-                            });
-                        }
-                        id = Some(to);
-                        code = Cow::Owned(pack.codes.code(to).to_string());
+        };
+        if let (true, Some(from)) = (self.options.translate_codes, id) {
+            match translation.get(&from) {
+                Some(&Some(to)) => {
+                    if TRACE {
+                        result.trace.push(TraceStep {
+                            depth: 0,
+                            held: true,
+                            text: format!("code {code} translated to {}", pack.codes.code(to)),
+                        });
                     }
-                    Some(None) => result
-                        .warnings
-                        .push(format!("code {} not translated: its translation chain loops", for_message(&code))),
-                    None => {}
+                    id = Some(to);
+                    code = Cow::Owned(pack.codes.code(to).to_string());
                 }
+                Some(None) => result
+                    .warnings
+                    .push(format!("code {} not translated: its translation chain loops", for_message(&code))),
+                None => {}
             }
-            if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
-                let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
-                result.warnings.push(format!("unknown {what} code {}", for_message(&code)));
-            }
-            codes.ids.push(id.unwrap_or(NO_ID));
-            if TRACE {
-                codes.text.push(code);
-            }
+        }
+        if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
+            let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
+            result.warnings.push(format!("unknown {what} code {}", for_message(&code)));
+        }
+        codes.ids.push(id.unwrap_or(NO_ID));
+        if TRACE {
+            codes.text.push(code);
         }
     }
 
@@ -398,8 +419,8 @@ impl Grouper {
     fn run<const TRACE: bool>(&self, case: &Case) -> GroupResult<'_> {
         let pack = &*self.pack;
         let mut result = GroupResult { reason: None, status: Status::Ungroupable, ..GroupResult::invalid("") };
-        let mut dx = Codes { ids: SmallVec::new(), text: SmallVec::new() };
-        let mut proc = Codes { ids: SmallVec::new(), text: SmallVec::new() };
+        let mut dx = Codes { ids: SmallVec::new(), text: Vec::new() };
+        let mut proc = Codes { ids: SmallVec::new(), text: Vec::new() };
         self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result, &mut dx);
         self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result, &mut proc);
 
@@ -503,19 +524,28 @@ impl Grouper {
         // Step 1 over the MDCs that can hold: when explaining every one (the
         // trail shows each), else those whose guard the principal codes
         // pass, from the grouper's masks.
+        // (The MDCs go in pack order either way, as the ADRG masks want.)
         let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.ids.first().copied(), proc.first().copied()) };
         let outcome = match candidates {
-            Some(mut mdcs) => loop {
-                if mdcs == 0 {
-                    break Outcome::NoMdc;
+            Some(mut mdcs) => {
+                let tested = self.index.guard_in_mask();
+                loop {
+                    if mdcs == 0 {
+                        break Outcome::NoMdc;
+                    }
+                    let m = mdcs.trailing_zeros() as usize;
+                    mdcs &= mdcs - 1;
+                    if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m], tested >> m & 1 != 0) {
+                        break found;
+                    }
                 }
-                let m = mdcs.trailing_zeros() as usize;
-                mdcs &= mdcs - 1;
-                if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m]) {
-                    break found;
-                }
-            },
-            None => pack.mdcs.iter().enumerate().find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc)).unwrap_or(Outcome::NoMdc),
+            }
+            None => pack
+                .mdcs
+                .iter()
+                .enumerate()
+                .find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc, false))
+                .unwrap_or(Outcome::NoMdc),
         };
         *trace = cx.trace;
         outcome
@@ -572,7 +602,38 @@ fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
 }
 
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
+#[inline]
 pub(crate) fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
+    if passes_validation(case, n_diagnoses) {
+        return None;
+    }
+    validate_in_full(case, n_diagnoses)
+}
+
+/// Whether [`validate`] finds nothing, as the checks of
+/// [`validate_in_full`] without building their messages: the common case.
+#[inline]
+fn passes_validation(case: &Case, n_diagnoses: usize) -> bool {
+    // An id starting with a visible ASCII byte is not all whitespace.
+    let id = matches!(case.id.as_bytes().first(), Some(0x21..=0x7e)) || !case.id.chars().all(char::is_whitespace);
+    let years = match case.age_years {
+        Some(y) if y > 0 => true,
+        Some(0) => case.age_days.is_some(),
+        _ => false,
+    };
+    let days = match (case.age_days, case.age_years) {
+        (None, _) => true,
+        (Some(d), _) if d < 0 => false,
+        (Some(d), Some(y)) if y >= 0 && (d < 365 * y || d >= 366 * (y + 1)) => false,
+        (Some(d), Some(0)) if d <= 28 => case.weight_g.is_some_and(|w| w > 0.0),
+        _ => true,
+    };
+    id && case.sex.is_some() && years && days && !case.los_days.is_some_and(|d| d < 0) && n_diagnoses != 0
+}
+
+#[cold]
+#[inline(never)]
+fn validate_in_full(case: &Case, n_diagnoses: usize) -> Option<String> {
     let mut problems: Vec<String> = Vec::new();
     // `trim().is_empty()`, without trimming both ends of every id first.
     if case.id.chars().all(char::is_whitespace) {
@@ -627,6 +688,8 @@ struct Ctx<'a, 'c> {
     /// The grouper's index, and in it the ADRG entries of the principal
     /// codes (see [`FastIndex::candidate_adrgs`]).
     index: &'a FastIndex,
+    /// (From the first entry of the next MDC on: see
+    /// [`FastIndex::candidate_adrgs`].)
     adrg_entries: [&'a [(u32, u64)]; 2],
     dx: &'a [CodeId],
     proc: &'a [CodeId],
@@ -641,9 +704,10 @@ struct Ctx<'a, 'c> {
 impl Ctx<'_, '_> {
     /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
-    /// `m` is the MDC's place in the pack.
-    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc) -> Option<Outcome<'p>> {
-        if !TRACE && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+    /// `m` is the MDC's place in the pack; `guard_held` says its guard was
+    /// tested already (by the grouper's masks) and held.
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, guard_held: bool) -> Option<Outcome<'p>> {
+        if !TRACE && !guard_held && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
         }
         if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when, self.program.mdc(m)) {
@@ -652,7 +716,7 @@ impl Ctx<'_, '_> {
         let first = self.program.first_adrg(m);
         // Without a trail, only the ADRGs whose guard the principal codes
         // pass, from the grouper's masks, when the MDC has them.
-        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, self.adrg_entries) };
+        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, &mut self.adrg_entries) };
         if let Some(mut adrgs) = candidates {
             while adrgs != 0 {
                 let i = adrgs.trailing_zeros() as usize;
@@ -744,16 +808,16 @@ impl Ctx<'_, '_> {
     /// rare leaves out of line.
     fn run_steps(&mut self, mut at: Target) -> bool {
         let program = self.program;
-        let lists = &self.pack.lists;
         // The two ends of a rule are past the last step.
         while let Some(step) = program.steps.get(at as usize) {
+            // (`in_list` inlined with a constant selector: one dispatch.)
             let held = match step.test {
-                Test::Pdx(list) => row_has(self.pdx_row, list),
-                Test::Pproc(list) => row_has(self.pproc_row, list),
-                Test::DxAny(list) => self.dx.iter().any(|&id| lists.contains(list, id)),
-                Test::SdxAny(list) => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
-                Test::ProcAny(list) => self.proc.iter().any(|&id| lists.contains(list, id)),
-                Test::SprocAny(list) => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+                Test::Pdx(list) => self.in_list(CodeSel::Pdx, list),
+                Test::Pproc(list) => self.in_list(CodeSel::Pproc, list),
+                Test::DxAny(list) => self.in_list(CodeSel::DxAny, list),
+                Test::SdxAny(list) => self.in_list(CodeSel::SdxAny, list),
+                Test::ProcAny(list) => self.in_list(CodeSel::ProcAny, list),
+                Test::SprocAny(list) => self.in_list(CodeSel::SprocAny, list),
                 Test::HasMcc => self.complication(CcLevel::Mcc).is_some(),
                 Test::HasCc => self.complication(CcLevel::Cc).is_some(),
                 Test::Sex(sex) => self.case.sex == Some(sex),
@@ -780,17 +844,17 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// A code-list test.
-    #[inline]
+    /// A code-list test: a principal code's row, or one word of each code's.
+    #[inline(always)]
     fn in_list(&self, sel: CodeSel, list: crate::pack::ListId) -> bool {
         let lists = &self.pack.lists;
         match sel {
             CodeSel::Pdx => row_has(self.pdx_row, list),
-            CodeSel::DxAny => self.dx.iter().any(|&id| lists.contains(list, id)),
-            CodeSel::SdxAny => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
+            CodeSel::DxAny => lists.any_contains(list, self.dx),
+            CodeSel::SdxAny => lists.any_contains(list, self.dx.get(1..).unwrap_or(&[])),
             CodeSel::Pproc => row_has(self.pproc_row, list),
-            CodeSel::ProcAny => self.proc.iter().any(|&id| lists.contains(list, id)),
-            CodeSel::SprocAny => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+            CodeSel::ProcAny => lists.any_contains(list, self.proc),
+            CodeSel::SprocAny => lists.any_contains(list, self.proc.get(1..).unwrap_or(&[])),
         }
     }
 
