@@ -264,7 +264,7 @@ pub struct Grouper {
 /// Codes of one case, normalised and resolved to the pack's ids.
 struct Codes<'c> {
     /// [`NO_ID`] for a code the pack does not know.
-    ids: SmallVec<[CodeId; 12]>,
+    ids: Ids,
     /// The codes as normalised (and translated), for the trail: filled only
     /// when explaining. See [`Grouper::principal_text`] otherwise.
     text: Vec<Cow<'c, str>>,
@@ -272,6 +272,47 @@ struct Codes<'c> {
 
 /// The id of a code the pack does not know: it is in no list and no table.
 const NO_ID: CodeId = CodeId::MAX;
+
+/// The ids of a case's codes: the first twelve in place, where the fast path
+/// of [`Grouper::resolve`] writes them, all of them in a `Vec` past twelve.
+/// (A `SmallVec` cost a code a push and the case a copy of the array.)
+struct Ids {
+    inline: [CodeId; 12],
+    /// The ids in `inline`, when `spilled` is empty.
+    len: usize,
+    spilled: Vec<CodeId>,
+}
+
+impl Ids {
+    fn new() -> Self {
+        Ids { inline: [NO_ID; 12], len: 0, spilled: Vec::new() }
+    }
+
+    fn push(&mut self, id: CodeId) {
+        if self.spilled.is_empty() {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = id;
+                self.len += 1;
+                return;
+            }
+            self.spilled.extend_from_slice(&self.inline);
+        }
+        self.spilled.push(id);
+    }
+}
+
+impl std::ops::Deref for Ids {
+    type Target = [CodeId];
+
+    #[inline]
+    fn deref(&self) -> &[CodeId] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
 
 impl Grouper {
     /// A grouper with the default options.
@@ -337,24 +378,56 @@ impl Grouper {
         // gives no warning. Anything else takes the long way, told what that
         // lookup found (a short code's only lookup as it is spelt).
         if !TRACE && !self.options.translate_codes {
+            // The ids go straight to their place (`codes` is new and empty).
+            let ids = &mut codes.ids;
+            if raw.len() > ids.inline.len() || !ids.is_empty() {
+                return self.resolve_each::<TRACE>(raw, vocab, result, codes);
+            }
+            let mut n = 0;
             for item in raw {
-                match self.index.find(item) {
-                    Some(known) if known.vocab_flags & vocab != 0 => codes.ids.push(known.id),
+                let id = match self.index.find(item) {
+                    Some(known) if known.vocab_flags & vocab != 0 => known.id,
                     found => {
                         let looked = FastIndex::is_short(item).then(|| found.map(|known| known.id));
-                        self.resolve_one::<TRACE>(item, looked, vocab, result, codes)
+                        match self.resolve_one::<TRACE>(item, looked, vocab, result) {
+                            Some((id, _)) => id,
+                            None => continue,
+                        }
                     }
+                };
+                if let Some(slot) = ids.inline.get_mut(n) {
+                    *slot = id;
+                    n += 1;
                 }
             }
+            ids.len = n;
             return;
         }
+        self.resolve_each::<TRACE>(raw, vocab, result, codes);
+    }
+
+    /// [`Grouper::resolve`] code by code the long way.
+    fn resolve_each<'c, const TRACE: bool>(
+        &self,
+        raw: &'c [String],
+        vocab: u8,
+        result: &mut GroupResult<'_>,
+        codes: &mut Codes<'c>,
+    ) {
         for item in raw {
-            self.resolve_one::<TRACE>(item, None, vocab, result, codes);
+            if let Some((id, code)) = self.resolve_one::<TRACE>(item, None, vocab, result) {
+                codes.ids.push(id);
+                if TRACE {
+                    codes.text.push(code);
+                }
+            }
         }
     }
 
     /// [`Grouper::resolve`] for one code the long way: `looked` is what
-    /// looking the code up as it is spelt gave, when that was done.
+    /// looking the code up as it is spelt gave, when that was done. The id
+    /// ([`NO_ID`] for an unknown code) and the code as normalised and
+    /// translated; `None` for an item that is no code at all.
     #[inline(never)]
     fn resolve_one<'c, const TRACE: bool>(
         &self,
@@ -362,8 +435,7 @@ impl Grouper {
         looked: Option<Option<CodeId>>,
         vocab: u8,
         result: &mut GroupResult<'_>,
-        codes: &mut Codes<'c>,
-    ) {
+    ) -> Option<(CodeId, Cow<'c, str>)> {
         let pack = &*self.pack;
         let translation =
             if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
@@ -372,7 +444,7 @@ impl Grouper {
         let (mut code, mut id) = match looked.unwrap_or_else(|| self.lookup(item)) {
             Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
             None => {
-                let Some(code) = normalize_code(item) else { return };
+                let code = normalize_code(item)?;
                 let id = self.lookup(&code);
                 (code, id)
             }
@@ -400,10 +472,7 @@ impl Grouper {
             let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
             result.warnings.push(format!("unknown {what} code {}", for_message(&code)));
         }
-        codes.ids.push(id.unwrap_or(NO_ID));
-        if TRACE {
-            codes.text.push(code);
-        }
+        Some((id.unwrap_or(NO_ID), code))
     }
 
     /// The principal code as normalised (and translated), without the text
@@ -419,8 +488,8 @@ impl Grouper {
     fn run<const TRACE: bool>(&self, case: &Case) -> GroupResult<'_> {
         let pack = &*self.pack;
         let mut result = GroupResult { reason: None, status: Status::Ungroupable, ..GroupResult::invalid("") };
-        let mut dx = Codes { ids: SmallVec::new(), text: Vec::new() };
-        let mut proc = Codes { ids: SmallVec::new(), text: Vec::new() };
+        let mut dx = Codes { ids: Ids::new(), text: Vec::new() };
+        let mut proc = Codes { ids: Ids::new(), text: Vec::new() };
         self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result, &mut dx);
         self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result, &mut proc);
 
@@ -706,6 +775,7 @@ impl Ctx<'_, '_> {
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
     /// `m` is the MDC's place in the pack; `guard_held` says its guard was
     /// tested already (by the grouper's masks) and held.
+    #[inline(always)]
     fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, guard_held: bool) -> Option<Outcome<'p>> {
         if !TRACE && !guard_held && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
@@ -752,6 +822,7 @@ impl Ctx<'_, '_> {
     /// the first DRG that holds, or `if_no_drg`. `a` numbers the ADRG
     /// across the pack's MDCs, as the program does.
     /// The caller has checked the ADRG's guard.
+    #[inline(always)]
     fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg, a: usize) -> Option<Outcome<'p>> {
         if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when, self.program.adrg(a)) {
             return None;

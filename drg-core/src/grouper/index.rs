@@ -102,14 +102,12 @@ impl ShortCodes {
 
     #[inline]
     fn find(&self, key: u128) -> Option<Known> {
-        if self.slots.is_empty() {
-            return None;
-        }
         let (lo, hi) = (key as u64, (key >> 64) as u64);
-        let mask = self.slots.len() - 1;
+        // (An empty table, never built, has no slot to get.)
+        let mask = self.slots.len().wrapping_sub(1);
         let mut i = self.home(lo, hi);
         loop {
-            let slot = &self.slots[i & mask];
+            let slot = self.slots.get(i & mask)?;
             if slot.lo == lo && slot.hi == hi {
                 return Some(slot.known);
             }
