@@ -370,7 +370,7 @@ impl Grouper {
         &self,
         raw: &'c [String],
         vocab: u8,
-        result: &mut GroupResult<'_>,
+        result: &mut Notes,
         codes: &mut Codes<'c>,
     ) {
         // The common case, without a trail or translation: a code spelt as
@@ -411,7 +411,7 @@ impl Grouper {
         &self,
         raw: &'c [String],
         vocab: u8,
-        result: &mut GroupResult<'_>,
+        result: &mut Notes,
         codes: &mut Codes<'c>,
     ) {
         for item in raw {
@@ -434,7 +434,7 @@ impl Grouper {
         item: &'c String,
         looked: Option<Option<CodeId>>,
         vocab: u8,
-        result: &mut GroupResult<'_>,
+        result: &mut Notes,
     ) -> Option<(CodeId, Cow<'c, str>)> {
         let pack = &*self.pack;
         let translation =
@@ -487,25 +487,40 @@ impl Grouper {
 
     fn run<const TRACE: bool>(&self, case: &Case) -> GroupResult<'_> {
         let pack = &*self.pack;
-        let mut result = GroupResult { reason: None, status: Status::Ungroupable, ..GroupResult::invalid("") };
+        // The result is put together at the end, in place (a result built
+        // first and filled in cost a case a copy of it).
+        let mut result = Notes::default();
         let mut dx = Codes { ids: Ids::new(), text: Vec::new() };
         let mut proc = Codes { ids: Ids::new(), text: Vec::new() };
         self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result, &mut dx);
         self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result, &mut proc);
 
         if let Some(problems) = validate(case, dx.ids.len()) {
-            result.status = Status::Invalid;
             if TRACE {
                 result.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
             }
-            result.reason = Some(problems);
-            return result;
+            return result.into_result(Status::Invalid, Some(problems));
         }
 
         let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut result.trace);
+        if let Outcome::Grouped(mdc, adrg, drg) = outcome {
+            // The common case, written out.
+            let Notes { warnings, trace } = result;
+            return GroupResult {
+                status: Status::Grouped,
+                mdc: Some(&mdc.code),
+                mdc_name: Some(&mdc.name),
+                adrg: Some(&adrg.code),
+                adrg_name: Some(&adrg.name),
+                drg: Some(&drg.code),
+                drg_name: Some(&drg.name),
+                reason: None,
+                warnings,
+                trace,
+            };
+        }
         if !matches!(outcome, Outcome::NoMdc) {
-            finish(&mut result, outcome);
-            return result;
+            return finish(outcome, result);
         }
 
         // Step 3 of the evaluation: once per procedure after the first, alone.
@@ -529,25 +544,22 @@ impl Grouper {
                     result.trace.extend(attempt.into_iter().map(|s| TraceStep { depth: s.depth + 1, ..s }));
                 }
                 if found {
-                    finish(&mut result, outcome);
                     result.warnings.push(format!(
                         "grouped on procedure {} alone: the case gave no group with principal procedure {}",
                         for_message(&self.nth_code(&proc, &case.procedures, i)),
                         for_message(&self.nth_code(&proc, &case.procedures, 0)),
                     ));
-                    return result;
+                    return finish(outcome, result);
                 }
             }
         }
 
-        result.status = Status::Ungroupable;
         let pdx = self.principal_text(&dx, &case.diagnoses).unwrap_or_default();
         let mut reason = format!("no MDC gave a result for principal diagnosis {}", for_message(&pdx));
         if let Some(p) = self.principal_text(&proc, &case.procedures) {
             reason.push_str(&format!(" and principal procedure {}", for_message(&p)));
         }
-        result.reason = Some(reason);
-        result
+        result.into_result(Status::Ungroupable, Some(reason))
     }
 
     /// The `i`-th procedure of the case as normalised (and translated): the
@@ -633,41 +645,55 @@ enum Outcome<'p> {
     NoMdc,
 }
 
-/// Writes an outcome other than [`Outcome::NoMdc`] into the result.
-fn finish<'p>(result: &mut GroupResult<'p>, outcome: Outcome<'p>) {
-    match outcome {
-        Outcome::Grouped(mdc, adrg, drg) => {
-            set_place(result, mdc, adrg);
-            result.status = Status::Grouped;
-            result.drg = Some(&drg.code);
-            result.drg_name = Some(&drg.name);
-            result.reason = None;
-        }
-        Outcome::Ambiguous(mdc, adrg) => {
-            set_place(result, mdc, adrg);
-            result.status = Status::Ambiguous;
-            result.reason = Some(format!("ADRG {} is an ambiguous group", adrg.code));
-        }
-        Outcome::NoDrg(mdc, adrg) => {
-            set_place(result, mdc, adrg);
-            result.status = Status::Ungroupable;
-            result.reason = Some(format!("ADRG {} matched but none of its DRGs", adrg.code));
-        }
-        Outcome::NoAdrg(mdc) => {
-            result.mdc = Some(&mdc.code);
-            result.mdc_name = Some(&mdc.name);
-            result.status = Status::Ungroupable;
-            result.reason = Some(format!("MDC {} matched but none of its ADRGs (the MDC says stop)", mdc.code));
-        }
-        Outcome::NoMdc => {}
+/// What grouping notes down on the way: warnings, and the trail when
+/// explaining.
+#[derive(Default)]
+struct Notes {
+    warnings: Vec<String>,
+    trace: Vec<TraceStep>,
+}
+
+impl Notes {
+    /// A result with no MDC.
+    fn into_result<'p>(self, status: Status, reason: Option<String>) -> GroupResult<'p> {
+        let Notes { warnings, trace } = self;
+        GroupResult { status, mdc: None, mdc_name: None, adrg: None, adrg_name: None, drg: None, drg_name: None, reason, warnings, trace }
     }
 }
 
-fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
-    result.mdc = Some(&mdc.code);
-    result.mdc_name = Some(&mdc.name);
-    result.adrg = Some(&adrg.code);
-    result.adrg_name = Some(&adrg.name);
+/// The result of an outcome other than [`Outcome::NoMdc`] (which gives an
+/// ungroupable result without a reason).
+#[inline(never)]
+fn finish<'p>(outcome: Outcome<'p>, notes: Notes) -> GroupResult<'p> {
+    let (status, mdc, adrg, drg, reason) = match outcome {
+        Outcome::Grouped(mdc, adrg, drg) => (Status::Grouped, Some(mdc), Some(adrg), Some(drg), None),
+        Outcome::Ambiguous(mdc, adrg) => {
+            let reason = format!("ADRG {} is an ambiguous group", adrg.code);
+            (Status::Ambiguous, Some(mdc), Some(adrg), None, Some(reason))
+        }
+        Outcome::NoDrg(mdc, adrg) => {
+            let reason = format!("ADRG {} matched but none of its DRGs", adrg.code);
+            (Status::Ungroupable, Some(mdc), Some(adrg), None, Some(reason))
+        }
+        Outcome::NoAdrg(mdc) => {
+            let reason = format!("MDC {} matched but none of its ADRGs (the MDC says stop)", mdc.code);
+            (Status::Ungroupable, Some(mdc), None, None, Some(reason))
+        }
+        Outcome::NoMdc => (Status::Ungroupable, None, None, None, None),
+    };
+    let Notes { warnings, trace } = notes;
+    GroupResult {
+        status,
+        mdc: mdc.map(|m| &*m.code),
+        mdc_name: mdc.map(|m| &*m.name),
+        adrg: adrg.map(|a| &*a.code),
+        adrg_name: adrg.map(|a| &*a.name),
+        drg: drg.map(|d| &*d.code),
+        drg_name: drg.map(|d| &*d.name),
+        reason,
+        warnings,
+        trace,
+    }
 }
 
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
