@@ -600,7 +600,7 @@ impl Grouper {
             proc_text,
             mcc: None,
             cc: None,
-            trace: std::mem::take(trace),
+            trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
         };
         // Step 1 over the MDCs that can hold: when explaining every one (the
         // trail shows each), else those whose guard the principal codes
@@ -628,7 +628,9 @@ impl Grouper {
                 .find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc, false))
                 .unwrap_or(Outcome::NoMdc),
         };
-        *trace = cx.trace;
+        if TRACE {
+            *trace = cx.trace;
+        }
         outcome
     }
 }
@@ -1037,11 +1039,18 @@ impl Ctx<'_, '_> {
 
     /// The first secondary diagnosis that is a complication of `level` not
     /// excluded by the principal diagnosis.
+    #[inline]
     fn complication(&mut self, level: CcLevel) -> Option<usize> {
         let cached = if level == CcLevel::Mcc { self.mcc } else { self.cc };
         if let Some(found) = cached {
             return found;
         }
+        self.find_complication(level)
+    }
+
+    /// [`Ctx::complication`] the first time it is asked.
+    #[inline(never)]
+    fn find_complication(&mut self, level: CcLevel) -> Option<usize> {
         let pack = self.pack;
         let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
         let found = self.dx.iter().enumerate().skip(1).find_map(|(i, &s)| {
