@@ -366,6 +366,7 @@ impl Grouper {
         }
     }
 
+    #[inline(always)]
     fn resolve<'c, const TRACE: bool>(
         &self,
         raw: &'c [String],

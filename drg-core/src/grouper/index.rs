@@ -96,7 +96,7 @@ impl ShortCodes {
     /// hash of both words.
     #[inline]
     fn home(&self, lo: u64, hi: u64) -> usize {
-        let h = (lo ^ hi.wrapping_mul(0x9E37_79B9_7F4A_7C15)).wrapping_mul(0xF135_7AEA_2E62_A9C5);
+        let h = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (h >> self.shift) as usize
     }
 
