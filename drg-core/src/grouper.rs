@@ -578,6 +578,7 @@ impl Grouper {
 
     /// Steps 1 and 2 of the evaluation (specs/rulepack.md) with these
     /// procedures; the trail goes to `trace` when explaining.
+    #[inline(always)]
     fn evaluate<'p, const TRACE: bool>(
         &'p self,
         case: &Case,
