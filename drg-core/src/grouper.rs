@@ -371,7 +371,7 @@ impl Grouper {
         &self,
         raw: &'c [String],
         vocab: u8,
-        result: &mut Notes,
+        notes: &mut Notes,
         codes: &mut Codes<'c>,
     ) {
         // The common case, without a trail or translation: a code spelt as
@@ -382,7 +382,7 @@ impl Grouper {
             // The ids go straight to their place (`codes` is new and empty).
             let ids = &mut codes.ids;
             if raw.len() > ids.inline.len() || !ids.is_empty() {
-                return self.resolve_each::<TRACE>(raw, vocab, result, codes);
+                return self.resolve_each::<TRACE>(raw, vocab, notes, codes);
             }
             let mut n = 0;
             for item in raw {
@@ -390,7 +390,7 @@ impl Grouper {
                     Some(known) if known.vocab_flags & vocab != 0 => known.id,
                     found => {
                         let looked = FastIndex::is_short(item).then(|| found.map(|known| known.id));
-                        match self.resolve_one::<TRACE>(item, looked, vocab, result) {
+                        match self.resolve_one::<TRACE>(item, looked, vocab, notes) {
                             Some((id, _)) => id,
                             None => continue,
                         }
@@ -404,7 +404,7 @@ impl Grouper {
             ids.len = n;
             return;
         }
-        self.resolve_each::<TRACE>(raw, vocab, result, codes);
+        self.resolve_each::<TRACE>(raw, vocab, notes, codes);
     }
 
     /// [`Grouper::resolve`] code by code the long way.
@@ -412,11 +412,11 @@ impl Grouper {
         &self,
         raw: &'c [String],
         vocab: u8,
-        result: &mut Notes,
+        notes: &mut Notes,
         codes: &mut Codes<'c>,
     ) {
         for item in raw {
-            if let Some((id, code)) = self.resolve_one::<TRACE>(item, None, vocab, result) {
+            if let Some((id, code)) = self.resolve_one::<TRACE>(item, None, vocab, notes) {
                 codes.ids.push(id);
                 if TRACE {
                     codes.text.push(code);
@@ -435,7 +435,7 @@ impl Grouper {
         item: &'c String,
         looked: Option<Option<CodeId>>,
         vocab: u8,
-        result: &mut Notes,
+        notes: &mut Notes,
     ) -> Option<(CodeId, Cow<'c, str>)> {
         let pack = &*self.pack;
         let translation =
@@ -454,7 +454,7 @@ impl Grouper {
             match translation.get(&from) {
                 Some(&Some(to)) => {
                     if TRACE {
-                        result.trace.push(TraceStep {
+                        notes.trace.push(TraceStep {
                             depth: 0,
                             held: true,
                             text: format!("code {code} translated to {}", pack.codes.code(to)),
@@ -463,7 +463,7 @@ impl Grouper {
                     id = Some(to);
                     code = Cow::Owned(pack.codes.code(to).to_string());
                 }
-                Some(None) => result
+                Some(None) => notes
                     .warnings
                     .push(format!("code {} not translated: its translation chain loops", for_message(&code))),
                 None => {}
@@ -471,7 +471,7 @@ impl Grouper {
         }
         if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
             let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
-            result.warnings.push(format!("unknown {what} code {}", for_message(&code)));
+            notes.warnings.push(format!("unknown {what} code {}", for_message(&code)));
         }
         Some((id.unwrap_or(NO_ID), code))
     }
@@ -490,23 +490,23 @@ impl Grouper {
         let pack = &*self.pack;
         // The result is put together at the end, in place (a result built
         // first and filled in cost a case a copy of it).
-        let mut result = Notes::default();
+        let mut notes = Notes::default();
         let mut dx = Codes { ids: Ids::new(), text: Vec::new() };
         let mut proc = Codes { ids: Ids::new(), text: Vec::new() };
-        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result, &mut dx);
-        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result, &mut proc);
+        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx);
+        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc);
 
         if let Some(problems) = validate(case, dx.ids.len()) {
             if TRACE {
-                result.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
+                notes.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
             }
-            return result.into_result(Status::Invalid, Some(problems));
+            return notes.into_result(Status::Invalid, Some(problems));
         }
 
-        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut result.trace);
+        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut notes.trace);
         if let Outcome::Grouped(mdc, adrg, drg) = outcome {
             // The common case, written out.
-            let Notes { warnings, trace } = result;
+            let Notes { warnings, trace } = notes;
             return GroupResult {
                 status: Status::Grouped,
                 mdc: Some(&mdc.code),
@@ -521,7 +521,7 @@ impl Grouper {
             };
         }
         if !matches!(outcome, Outcome::NoMdc) {
-            return finish(outcome, result);
+            return finish(outcome, notes);
         }
 
         // Step 3 of the evaluation: once per procedure after the first, alone.
@@ -533,7 +533,7 @@ impl Grouper {
                 let outcome = self.evaluate::<TRACE>(case, &dx, alone, alone_text, &mut attempt);
                 let found = !matches!(outcome, Outcome::NoMdc);
                 if TRACE {
-                    result.trace.push(TraceStep {
+                    notes.trace.push(TraceStep {
                         depth: 0,
                         held: found,
                         text: format!(
@@ -542,15 +542,15 @@ impl Grouper {
                             if found { ", which gives a result" } else { ", which gives no result" }
                         ),
                     });
-                    result.trace.extend(attempt.into_iter().map(|s| TraceStep { depth: s.depth + 1, ..s }));
+                    notes.trace.extend(attempt.into_iter().map(|s| TraceStep { depth: s.depth + 1, ..s }));
                 }
                 if found {
-                    result.warnings.push(format!(
+                    notes.warnings.push(format!(
                         "grouped on procedure {} alone: the case gave no group with principal procedure {}",
                         for_message(&self.nth_code(&proc, &case.procedures, i)),
                         for_message(&self.nth_code(&proc, &case.procedures, 0)),
                     ));
-                    return finish(outcome, result);
+                    return finish(outcome, notes);
                 }
             }
         }
@@ -560,7 +560,7 @@ impl Grouper {
         if let Some(p) = self.principal_text(&proc, &case.procedures) {
             reason.push_str(&format!(" and principal procedure {}", for_message(&p)));
         }
-        result.into_result(Status::Ungroupable, Some(reason))
+        notes.into_result(Status::Ungroupable, Some(reason))
     }
 
     /// The `i`-th procedure of the case as normalised (and translated): the
