@@ -432,7 +432,7 @@ impl Grouper {
     #[inline(never)]
     fn resolve_one<'c, const TRACE: bool>(
         &self,
-        item: &'c String,
+        item: &'c str,
         looked: Option<Option<CodeId>>,
         vocab: u8,
         notes: &mut Notes,
@@ -443,7 +443,7 @@ impl Grouper {
         // Every code of a pack is stored normalised, so a code found as it
         // is needs no normalising: the common case costs one lookup.
         let (mut code, mut id) = match looked.unwrap_or_else(|| self.lookup(item)) {
-            Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
+            Some(id) => (Cow::Borrowed(item), Some(id)),
             None => {
                 let code = normalize_code(item)?;
                 let id = self.lookup(&code);
