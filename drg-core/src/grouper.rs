@@ -264,14 +264,55 @@ pub struct Grouper {
 /// Codes of one case, normalised and resolved to the pack's ids.
 struct Codes<'c> {
     /// [`NO_ID`] for a code the pack does not know.
-    ids: SmallVec<[CodeId; 12]>,
+    ids: Ids,
     /// The codes as normalised (and translated), for the trail: filled only
     /// when explaining. See [`Grouper::principal_text`] otherwise.
-    text: SmallVec<[Cow<'c, str>; 12]>,
+    text: Vec<Cow<'c, str>>,
 }
 
 /// The id of a code the pack does not know: it is in no list and no table.
 const NO_ID: CodeId = CodeId::MAX;
+
+/// The ids of a case's codes: the first twelve in place, where the fast path
+/// of [`Grouper::resolve`] writes them, all of them in a `Vec` past twelve.
+/// (A `SmallVec` cost a code a push and the case a copy of the array.)
+struct Ids {
+    inline: [CodeId; 12],
+    /// The ids in `inline`, when `spilled` is empty.
+    len: usize,
+    spilled: Vec<CodeId>,
+}
+
+impl Ids {
+    fn new() -> Self {
+        Ids { inline: [NO_ID; 12], len: 0, spilled: Vec::new() }
+    }
+
+    fn push(&mut self, id: CodeId) {
+        if self.spilled.is_empty() {
+            if let Some(slot) = self.inline.get_mut(self.len) {
+                *slot = id;
+                self.len += 1;
+                return;
+            }
+            self.spilled.extend_from_slice(&self.inline);
+        }
+        self.spilled.push(id);
+    }
+}
+
+impl std::ops::Deref for Ids {
+    type Target = [CodeId];
+
+    #[inline]
+    fn deref(&self) -> &[CodeId] {
+        if self.spilled.is_empty() {
+            &self.inline[..self.len]
+        } else {
+            &self.spilled
+        }
+    }
+}
 
 impl Grouper {
     /// A grouper with the default options.
@@ -325,64 +366,114 @@ impl Grouper {
         }
     }
 
+    #[inline(always)]
     fn resolve<'c, const TRACE: bool>(
         &self,
         raw: &'c [String],
         vocab: u8,
-        result: &mut GroupResult<'_>,
+        notes: &mut Notes,
         codes: &mut Codes<'c>,
     ) {
+        // The common case, without a trail or translation: a code spelt as
+        // the pack spells it, of the vocabulary wanted, costs one lookup and
+        // gives no warning. Anything else takes the long way, told what that
+        // lookup found (a short code's only lookup as it is spelt).
+        if !TRACE && !self.options.translate_codes {
+            // The ids go straight to their place (`codes` is new and empty).
+            let ids = &mut codes.ids;
+            if raw.len() > ids.inline.len() || !ids.is_empty() {
+                return self.resolve_each::<TRACE>(raw, vocab, notes, codes);
+            }
+            let mut n = 0;
+            for item in raw {
+                let id = match self.index.find(item) {
+                    Some(known) if known.vocab_flags & vocab != 0 => known.id,
+                    found => {
+                        let looked = FastIndex::is_short(item).then(|| found.map(|known| known.id));
+                        match self.resolve_one::<TRACE>(item, looked, vocab, notes) {
+                            Some((id, _)) => id,
+                            None => continue,
+                        }
+                    }
+                };
+                if let Some(slot) = ids.inline.get_mut(n) {
+                    *slot = id;
+                    n += 1;
+                }
+            }
+            ids.len = n;
+            return;
+        }
+        self.resolve_each::<TRACE>(raw, vocab, notes, codes);
+    }
+
+    /// [`Grouper::resolve`] code by code the long way.
+    fn resolve_each<'c, const TRACE: bool>(
+        &self,
+        raw: &'c [String],
+        vocab: u8,
+        notes: &mut Notes,
+        codes: &mut Codes<'c>,
+    ) {
+        for item in raw {
+            if let Some((id, code)) = self.resolve_one::<TRACE>(item, None, vocab, notes) {
+                codes.ids.push(id);
+                if TRACE {
+                    codes.text.push(code);
+                }
+            }
+        }
+    }
+
+    /// [`Grouper::resolve`] for one code the long way: `looked` is what
+    /// looking the code up as it is spelt gave, when that was done. The id
+    /// ([`NO_ID`] for an unknown code) and the code as normalised and
+    /// translated; `None` for an item that is no code at all.
+    #[inline(never)]
+    fn resolve_one<'c, const TRACE: bool>(
+        &self,
+        item: &'c str,
+        looked: Option<Option<CodeId>>,
+        vocab: u8,
+        notes: &mut Notes,
+    ) -> Option<(CodeId, Cow<'c, str>)> {
         let pack = &*self.pack;
         let translation =
             if vocab == IN_DX_VOCAB { &pack.dx_translation } else { &pack.proc_translation };
-        for item in raw {
-            // The common case, without a trail or translation: a code spelt
-            // as the pack spells it, of the vocabulary wanted, costs one
-            // lookup and gives no warning. Anything else takes the long way.
-            if !TRACE && !self.options.translate_codes {
-                if let Some(known) = self.index.find(item).filter(|known| known.vocab_flags & vocab != 0) {
-                    codes.ids.push(known.id);
-                    continue;
-                }
+        // Every code of a pack is stored normalised, so a code found as it
+        // is needs no normalising: the common case costs one lookup.
+        let (mut code, mut id) = match looked.unwrap_or_else(|| self.lookup(item)) {
+            Some(id) => (Cow::Borrowed(item), Some(id)),
+            None => {
+                let code = normalize_code(item)?;
+                let id = self.lookup(&code);
+                (code, id)
             }
-            // Every code of a pack is stored normalised, so a code found as it
-            // is needs no normalising: the common case costs one lookup.
-            let (mut code, mut id) = match self.lookup(item) {
-                Some(id) => (Cow::Borrowed(item.as_str()), Some(id)),
-                None => {
-                    let Some(code) = normalize_code(item) else { continue };
-                    let id = self.lookup(&code);
-                    (code, id)
-                }
-            };
-            if let (true, Some(from)) = (self.options.translate_codes, id) {
-                match translation.get(&from) {
-                    Some(&Some(to)) => {
-                        if TRACE {
-                            result.trace.push(TraceStep {
-                                depth: 0,
-                                held: true,
-                                text: format!("code {code} translated to {}", pack.codes.code(to)),
-                            });
-                        }
-                        id = Some(to);
-                        code = Cow::Owned(pack.codes.code(to).to_string());
+        };
+        if let (true, Some(from)) = (self.options.translate_codes, id) {
+            match translation.get(&from) {
+                Some(&Some(to)) => {
+                    if TRACE {
+                        notes.trace.push(TraceStep {
+                            depth: 0,
+                            held: true,
+                            text: format!("code {code} translated to {}", pack.codes.code(to)),
+                        });
                     }
-                    Some(None) => result
-                        .warnings
-                        .push(format!("code {} not translated: its translation chain loops", for_message(&code))),
-                    None => {}
+                    id = Some(to);
+                    code = Cow::Owned(pack.codes.code(to).to_string());
                 }
-            }
-            if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
-                let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
-                result.warnings.push(format!("unknown {what} code {}", for_message(&code)));
-            }
-            codes.ids.push(id.unwrap_or(NO_ID));
-            if TRACE {
-                codes.text.push(code);
+                Some(None) => notes
+                    .warnings
+                    .push(format!("code {} not translated: its translation chain loops", for_message(&code))),
+                None => {}
             }
         }
+        if id.map_or(true, |id| pack.codes.vocab_flags(id) & vocab == 0) {
+            let what = if vocab == IN_DX_VOCAB { "diagnosis" } else { "procedure" };
+            notes.warnings.push(format!("unknown {what} code {}", for_message(&code)));
+        }
+        Some((id.unwrap_or(NO_ID), code))
     }
 
     /// The principal code as normalised (and translated), without the text
@@ -397,25 +488,40 @@ impl Grouper {
 
     fn run<const TRACE: bool>(&self, case: &Case) -> GroupResult<'_> {
         let pack = &*self.pack;
-        let mut result = GroupResult { reason: None, status: Status::Ungroupable, ..GroupResult::invalid("") };
-        let mut dx = Codes { ids: SmallVec::new(), text: SmallVec::new() };
-        let mut proc = Codes { ids: SmallVec::new(), text: SmallVec::new() };
-        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut result, &mut dx);
-        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut result, &mut proc);
+        // The result is put together at the end, in place (a result built
+        // first and filled in cost a case a copy of it).
+        let mut notes = Notes::default();
+        let mut dx = Codes { ids: Ids::new(), text: Vec::new() };
+        let mut proc = Codes { ids: Ids::new(), text: Vec::new() };
+        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx);
+        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc);
 
         if let Some(problems) = validate(case, dx.ids.len()) {
-            result.status = Status::Invalid;
             if TRACE {
-                result.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
+                notes.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
             }
-            result.reason = Some(problems);
-            return result;
+            return notes.into_result(Status::Invalid, Some(problems));
         }
 
-        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut result.trace);
+        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut notes.trace);
+        if let Outcome::Grouped(mdc, adrg, drg) = outcome {
+            // The common case, written out.
+            let Notes { warnings, trace } = notes;
+            return GroupResult {
+                status: Status::Grouped,
+                mdc: Some(&mdc.code),
+                mdc_name: Some(&mdc.name),
+                adrg: Some(&adrg.code),
+                adrg_name: Some(&adrg.name),
+                drg: Some(&drg.code),
+                drg_name: Some(&drg.name),
+                reason: None,
+                warnings,
+                trace,
+            };
+        }
         if !matches!(outcome, Outcome::NoMdc) {
-            finish(&mut result, outcome);
-            return result;
+            return finish(outcome, notes);
         }
 
         // Step 3 of the evaluation: once per procedure after the first, alone.
@@ -427,7 +533,7 @@ impl Grouper {
                 let outcome = self.evaluate::<TRACE>(case, &dx, alone, alone_text, &mut attempt);
                 let found = !matches!(outcome, Outcome::NoMdc);
                 if TRACE {
-                    result.trace.push(TraceStep {
+                    notes.trace.push(TraceStep {
                         depth: 0,
                         held: found,
                         text: format!(
@@ -436,28 +542,25 @@ impl Grouper {
                             if found { ", which gives a result" } else { ", which gives no result" }
                         ),
                     });
-                    result.trace.extend(attempt.into_iter().map(|s| TraceStep { depth: s.depth + 1, ..s }));
+                    notes.trace.extend(attempt.into_iter().map(|s| TraceStep { depth: s.depth + 1, ..s }));
                 }
                 if found {
-                    finish(&mut result, outcome);
-                    result.warnings.push(format!(
+                    notes.warnings.push(format!(
                         "grouped on procedure {} alone: the case gave no group with principal procedure {}",
                         for_message(&self.nth_code(&proc, &case.procedures, i)),
                         for_message(&self.nth_code(&proc, &case.procedures, 0)),
                     ));
-                    return result;
+                    return finish(outcome, notes);
                 }
             }
         }
 
-        result.status = Status::Ungroupable;
         let pdx = self.principal_text(&dx, &case.diagnoses).unwrap_or_default();
         let mut reason = format!("no MDC gave a result for principal diagnosis {}", for_message(&pdx));
         if let Some(p) = self.principal_text(&proc, &case.procedures) {
             reason.push_str(&format!(" and principal procedure {}", for_message(&p)));
         }
-        result.reason = Some(reason);
-        result
+        notes.into_result(Status::Ungroupable, Some(reason))
     }
 
     /// The `i`-th procedure of the case as normalised (and translated): the
@@ -475,6 +578,7 @@ impl Grouper {
 
     /// Steps 1 and 2 of the evaluation (specs/rulepack.md) with these
     /// procedures; the trail goes to `trace` when explaining.
+    #[inline(always)]
     fn evaluate<'p, const TRACE: bool>(
         &'p self,
         case: &Case,
@@ -498,26 +602,37 @@ impl Grouper {
             proc_text,
             mcc: None,
             cc: None,
-            trace: std::mem::take(trace),
+            trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
         };
         // Step 1 over the MDCs that can hold: when explaining every one (the
         // trail shows each), else those whose guard the principal codes
         // pass, from the grouper's masks.
+        // (The MDCs go in pack order either way, as the ADRG masks want.)
         let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.ids.first().copied(), proc.first().copied()) };
         let outcome = match candidates {
-            Some(mut mdcs) => loop {
-                if mdcs == 0 {
-                    break Outcome::NoMdc;
+            Some(mut mdcs) => {
+                let tested = self.index.guard_in_mask();
+                loop {
+                    if mdcs == 0 {
+                        break Outcome::NoMdc;
+                    }
+                    let m = mdcs.trailing_zeros() as usize;
+                    mdcs &= mdcs - 1;
+                    if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m], tested >> m & 1 != 0) {
+                        break found;
+                    }
                 }
-                let m = mdcs.trailing_zeros() as usize;
-                mdcs &= mdcs - 1;
-                if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m]) {
-                    break found;
-                }
-            },
-            None => pack.mdcs.iter().enumerate().find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc)).unwrap_or(Outcome::NoMdc),
+            }
+            None => pack
+                .mdcs
+                .iter()
+                .enumerate()
+                .find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc, false))
+                .unwrap_or(Outcome::NoMdc),
         };
-        *trace = cx.trace;
+        if TRACE {
+            *trace = cx.trace;
+        }
         outcome
     }
 }
@@ -534,45 +649,90 @@ enum Outcome<'p> {
     NoMdc,
 }
 
-/// Writes an outcome other than [`Outcome::NoMdc`] into the result.
-fn finish<'p>(result: &mut GroupResult<'p>, outcome: Outcome<'p>) {
-    match outcome {
-        Outcome::Grouped(mdc, adrg, drg) => {
-            set_place(result, mdc, adrg);
-            result.status = Status::Grouped;
-            result.drg = Some(&drg.code);
-            result.drg_name = Some(&drg.name);
-            result.reason = None;
-        }
-        Outcome::Ambiguous(mdc, adrg) => {
-            set_place(result, mdc, adrg);
-            result.status = Status::Ambiguous;
-            result.reason = Some(format!("ADRG {} is an ambiguous group", adrg.code));
-        }
-        Outcome::NoDrg(mdc, adrg) => {
-            set_place(result, mdc, adrg);
-            result.status = Status::Ungroupable;
-            result.reason = Some(format!("ADRG {} matched but none of its DRGs", adrg.code));
-        }
-        Outcome::NoAdrg(mdc) => {
-            result.mdc = Some(&mdc.code);
-            result.mdc_name = Some(&mdc.name);
-            result.status = Status::Ungroupable;
-            result.reason = Some(format!("MDC {} matched but none of its ADRGs (the MDC says stop)", mdc.code));
-        }
-        Outcome::NoMdc => {}
+/// What grouping notes down on the way: warnings, and the trail when
+/// explaining.
+#[derive(Default)]
+struct Notes {
+    warnings: Vec<String>,
+    trace: Vec<TraceStep>,
+}
+
+impl Notes {
+    /// A result with no MDC.
+    fn into_result<'p>(self, status: Status, reason: Option<String>) -> GroupResult<'p> {
+        let Notes { warnings, trace } = self;
+        GroupResult { status, mdc: None, mdc_name: None, adrg: None, adrg_name: None, drg: None, drg_name: None, reason, warnings, trace }
     }
 }
 
-fn set_place<'p>(result: &mut GroupResult<'p>, mdc: &'p Mdc, adrg: &'p Adrg) {
-    result.mdc = Some(&mdc.code);
-    result.mdc_name = Some(&mdc.name);
-    result.adrg = Some(&adrg.code);
-    result.adrg_name = Some(&adrg.name);
+/// The result of an outcome other than [`Outcome::NoMdc`] (which gives an
+/// ungroupable result without a reason).
+#[inline(never)]
+fn finish<'p>(outcome: Outcome<'p>, notes: Notes) -> GroupResult<'p> {
+    let (status, mdc, adrg, drg, reason) = match outcome {
+        Outcome::Grouped(mdc, adrg, drg) => (Status::Grouped, Some(mdc), Some(adrg), Some(drg), None),
+        Outcome::Ambiguous(mdc, adrg) => {
+            let reason = format!("ADRG {} is an ambiguous group", adrg.code);
+            (Status::Ambiguous, Some(mdc), Some(adrg), None, Some(reason))
+        }
+        Outcome::NoDrg(mdc, adrg) => {
+            let reason = format!("ADRG {} matched but none of its DRGs", adrg.code);
+            (Status::Ungroupable, Some(mdc), Some(adrg), None, Some(reason))
+        }
+        Outcome::NoAdrg(mdc) => {
+            let reason = format!("MDC {} matched but none of its ADRGs (the MDC says stop)", mdc.code);
+            (Status::Ungroupable, Some(mdc), None, None, Some(reason))
+        }
+        Outcome::NoMdc => (Status::Ungroupable, None, None, None, None),
+    };
+    let Notes { warnings, trace } = notes;
+    GroupResult {
+        status,
+        mdc: mdc.map(|m| &*m.code),
+        mdc_name: mdc.map(|m| &*m.name),
+        adrg: adrg.map(|a| &*a.code),
+        adrg_name: adrg.map(|a| &*a.name),
+        drg: drg.map(|d| &*d.code),
+        drg_name: drg.map(|d| &*d.name),
+        reason,
+        warnings,
+        trace,
+    }
 }
 
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
+#[inline]
 pub(crate) fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
+    if passes_validation(case, n_diagnoses) {
+        return None;
+    }
+    validate_in_full(case, n_diagnoses)
+}
+
+/// Whether [`validate`] finds nothing, as the checks of
+/// [`validate_in_full`] without building their messages: the common case.
+#[inline]
+fn passes_validation(case: &Case, n_diagnoses: usize) -> bool {
+    // An id starting with a visible ASCII byte is not all whitespace.
+    let id = matches!(case.id.as_bytes().first(), Some(0x21..=0x7e)) || !case.id.chars().all(char::is_whitespace);
+    let years = match case.age_years {
+        Some(y) if y > 0 => true,
+        Some(0) => case.age_days.is_some(),
+        _ => false,
+    };
+    let days = match (case.age_days, case.age_years) {
+        (None, _) => true,
+        (Some(d), _) if d < 0 => false,
+        (Some(d), Some(y)) if y >= 0 && (d < 365 * y || d >= 366 * (y + 1)) => false,
+        (Some(d), Some(0)) if d <= 28 => case.weight_g.is_some_and(|w| w > 0.0),
+        _ => true,
+    };
+    id && case.sex.is_some() && years && days && !case.los_days.is_some_and(|d| d < 0) && n_diagnoses != 0
+}
+
+#[cold]
+#[inline(never)]
+fn validate_in_full(case: &Case, n_diagnoses: usize) -> Option<String> {
     let mut problems: Vec<String> = Vec::new();
     // `trim().is_empty()`, without trimming both ends of every id first.
     if case.id.chars().all(char::is_whitespace) {
@@ -627,6 +787,8 @@ struct Ctx<'a, 'c> {
     /// The grouper's index, and in it the ADRG entries of the principal
     /// codes (see [`FastIndex::candidate_adrgs`]).
     index: &'a FastIndex,
+    /// (From the first entry of the next MDC on: see
+    /// [`FastIndex::candidate_adrgs`].)
     adrg_entries: [&'a [(u32, u64)]; 2],
     dx: &'a [CodeId],
     proc: &'a [CodeId],
@@ -641,9 +803,11 @@ struct Ctx<'a, 'c> {
 impl Ctx<'_, '_> {
     /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
-    /// `m` is the MDC's place in the pack.
-    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc) -> Option<Outcome<'p>> {
-        if !TRACE && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+    /// `m` is the MDC's place in the pack; `guard_held` says its guard was
+    /// tested already (by the grouper's masks) and held.
+    #[inline(always)]
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, guard_held: bool) -> Option<Outcome<'p>> {
+        if !TRACE && !guard_held && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
         }
         if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when, self.program.mdc(m)) {
@@ -652,7 +816,7 @@ impl Ctx<'_, '_> {
         let first = self.program.first_adrg(m);
         // Without a trail, only the ADRGs whose guard the principal codes
         // pass, from the grouper's masks, when the MDC has them.
-        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, self.adrg_entries) };
+        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, &mut self.adrg_entries) };
         if let Some(mut adrgs) = candidates {
             while adrgs != 0 {
                 let i = adrgs.trailing_zeros() as usize;
@@ -688,6 +852,7 @@ impl Ctx<'_, '_> {
     /// the first DRG that holds, or `if_no_drg`. `a` numbers the ADRG
     /// across the pack's MDCs, as the program does.
     /// The caller has checked the ADRG's guard.
+    #[inline(always)]
     fn step_1_1_adrg<'p, const TRACE: bool>(&mut self, mdc: &'p Mdc, adrg: &'p Adrg, a: usize) -> Option<Outcome<'p>> {
         if !self.node::<TRACE>(1, || format!("ADRG {} {}", adrg.code, adrg.name), &adrg.when, self.program.adrg(a)) {
             return None;
@@ -744,16 +909,16 @@ impl Ctx<'_, '_> {
     /// rare leaves out of line.
     fn run_steps(&mut self, mut at: Target) -> bool {
         let program = self.program;
-        let lists = &self.pack.lists;
         // The two ends of a rule are past the last step.
         while let Some(step) = program.steps.get(at as usize) {
+            // (`in_list` inlined with a constant selector: one dispatch.)
             let held = match step.test {
-                Test::Pdx(list) => row_has(self.pdx_row, list),
-                Test::Pproc(list) => row_has(self.pproc_row, list),
-                Test::DxAny(list) => self.dx.iter().any(|&id| lists.contains(list, id)),
-                Test::SdxAny(list) => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
-                Test::ProcAny(list) => self.proc.iter().any(|&id| lists.contains(list, id)),
-                Test::SprocAny(list) => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+                Test::Pdx(list) => self.in_list(CodeSel::Pdx, list),
+                Test::Pproc(list) => self.in_list(CodeSel::Pproc, list),
+                Test::DxAny(list) => self.in_list(CodeSel::DxAny, list),
+                Test::SdxAny(list) => self.in_list(CodeSel::SdxAny, list),
+                Test::ProcAny(list) => self.in_list(CodeSel::ProcAny, list),
+                Test::SprocAny(list) => self.in_list(CodeSel::SprocAny, list),
                 Test::HasMcc => self.complication(CcLevel::Mcc).is_some(),
                 Test::HasCc => self.complication(CcLevel::Cc).is_some(),
                 Test::Sex(sex) => self.case.sex == Some(sex),
@@ -780,17 +945,17 @@ impl Ctx<'_, '_> {
         }
     }
 
-    /// A code-list test.
-    #[inline]
+    /// A code-list test: a principal code's row, or one word of each code's.
+    #[inline(always)]
     fn in_list(&self, sel: CodeSel, list: crate::pack::ListId) -> bool {
         let lists = &self.pack.lists;
         match sel {
             CodeSel::Pdx => row_has(self.pdx_row, list),
-            CodeSel::DxAny => self.dx.iter().any(|&id| lists.contains(list, id)),
-            CodeSel::SdxAny => self.dx.iter().skip(1).any(|&id| lists.contains(list, id)),
+            CodeSel::DxAny => lists.any_contains(list, self.dx),
+            CodeSel::SdxAny => lists.any_contains(list, self.dx.get(1..).unwrap_or(&[])),
             CodeSel::Pproc => row_has(self.pproc_row, list),
-            CodeSel::ProcAny => self.proc.iter().any(|&id| lists.contains(list, id)),
-            CodeSel::SprocAny => self.proc.iter().skip(1).any(|&id| lists.contains(list, id)),
+            CodeSel::ProcAny => lists.any_contains(list, self.proc),
+            CodeSel::SprocAny => lists.any_contains(list, self.proc.get(1..).unwrap_or(&[])),
         }
     }
 
@@ -876,11 +1041,18 @@ impl Ctx<'_, '_> {
 
     /// The first secondary diagnosis that is a complication of `level` not
     /// excluded by the principal diagnosis.
+    #[inline]
     fn complication(&mut self, level: CcLevel) -> Option<usize> {
         let cached = if level == CcLevel::Mcc { self.mcc } else { self.cc };
         if let Some(found) = cached {
             return found;
         }
+        self.find_complication(level)
+    }
+
+    /// [`Ctx::complication`] the first time it is asked.
+    #[inline(never)]
+    fn find_complication(&mut self, level: CcLevel) -> Option<usize> {
         let pack = self.pack;
         let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
         let found = self.dx.iter().enumerate().skip(1).find_map(|(i, &s)| {

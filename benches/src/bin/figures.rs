@@ -10,6 +10,9 @@
 //!   compiled file (ms, best of several).
 //!
 //! Usage: figures [COMPILED_PACK_FILE]
+//!
+//! `DRG_FIGURES_SCHEME=chs-drg-2.0` (a pack of ../shared/rulepacks with
+//! cases in ../shared/testdata) measures another scheme than 1.1.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -28,10 +31,11 @@ fn best_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
-    let dir = shared_dir().join("rulepacks/chs-drg-1.1");
+    let scheme = std::env::var("DRG_FIGURES_SCHEME").unwrap_or_else(|_| "chs-drg-1.1".into());
+    let dir = shared_dir().join("rulepacks").join(&scheme);
     let pack = Pack::open(&dir).expect("the national pack");
     let grouper = Grouper::new(Arc::new(pack));
-    let cases = shared_cases("chs-drg-1.1");
+    let cases = shared_cases(&scheme);
 
     // Warm up, then time whole passes over the mix.
     let mut grouped = 0usize;

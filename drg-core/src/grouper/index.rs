@@ -3,8 +3,6 @@
 //! guard it passes as principal diagnosis or procedure, and the rules
 //! compiled.
 
-use std::hash::BuildHasher;
-
 use super::program::Program;
 use crate::pack::{row_has, CodeId, CodeSel, Pack};
 
@@ -51,9 +49,74 @@ fn short_word(code: &[u8]) -> u64 {
     }
 }
 
-#[inline]
-fn hash_key(key: u128) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one(key)
+/// The short codes by inline key: open addressing with linear probing in a
+/// table at most half full, one slot (key and what it finds) a probe. A
+/// general hash table (hashbrown with Fx) cost a lookup about twice the
+/// instructions: its group probes and tags buy nothing for keys that are
+/// two words compared at once.
+#[derive(Clone, Default)]
+struct ShortCodes {
+    /// A power of two long (or empty); a free slot has [`FREE`] as `hi`.
+    slots: Vec<Slot>,
+    /// 64 less the bits of a slot's index, for the top bits of the hash.
+    shift: u32,
+    len: usize,
+}
+
+#[derive(Clone, Copy)]
+struct Slot {
+    lo: u64,
+    hi: u64,
+    known: Known,
+}
+
+/// The high word of a free slot: no key has it, a key's last byte being
+/// its length, at most [`INLINE`].
+const FREE: u64 = u64::MAX;
+
+impl ShortCodes {
+    fn with_keys(keys: Vec<(u128, Known)>) -> Self {
+        let size = (keys.len() * 2).next_power_of_two().max(2);
+        let free = Slot { lo: 0, hi: FREE, known: Known { id: 0, vocab_flags: 0 } };
+        let mut table = ShortCodes { slots: vec![free; size], shift: 64 - size.trailing_zeros(), len: 0 };
+        for (key, known) in keys {
+            let (lo, hi) = (key as u64, (key >> 64) as u64);
+            // Codes are interned, so each key comes once.
+            let mut i = table.home(lo, hi);
+            while table.slots[i].hi != FREE {
+                i = (i + 1) & (size - 1);
+            }
+            table.slots[i] = Slot { lo, hi, known };
+            table.len += 1;
+        }
+        table
+    }
+
+    /// The first slot to probe for a key: the top bits of a multiplicative
+    /// hash of both words.
+    #[inline]
+    fn home(&self, lo: u64, hi: u64) -> usize {
+        let h = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        (h >> self.shift) as usize
+    }
+
+    #[inline]
+    fn find(&self, key: u128) -> Option<Known> {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        // (An empty table, never built, has no slot to get.)
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = self.home(lo, hi);
+        loop {
+            let slot = self.slots.get(i & mask)?;
+            if slot.lo == lo && slot.hi == hi {
+                return Some(slot.known);
+            }
+            if slot.hi == FREE {
+                return None;
+            }
+            i = (i & mask) + 1;
+        }
+    }
 }
 
 /// A code known to the pack: its id, and its vocabularies
@@ -69,7 +132,7 @@ pub(super) struct Known {
 #[derive(Clone, Default)]
 pub(crate) struct FastIndex {
     /// Every code of at most [`INLINE`] bytes, by its inline key.
-    short: hashbrown::HashTable<(u128, Known)>,
+    short: ShortCodes,
     /// Per MDC bit: MDCs that have no guard (always evaluated).
     unguarded_mdcs: u64,
     /// Per code: the MDCs whose guard holds with it as principal diagnosis,
@@ -89,8 +152,9 @@ pub(crate) struct FastIndex {
 }
 
 /// Per code, the ADRGs whose guard it passes: for each MDC with any, the
-/// MDC's place and those ADRGs as bits. Most codes pass the guards of a few
-/// ADRGs of one or two MDCs, so a code's entries are a short slice.
+/// MDC's place and those ADRGs as bits, in the order of the MDCs. Most codes
+/// pass the guards of a few ADRGs of one or two MDCs, so a code's entries are
+/// a short slice.
 #[derive(Clone, Default)]
 pub(super) struct AdrgMasks {
     /// Code `id`'s entries are `entries[start[id]..start[id + 1]]`.
@@ -110,28 +174,37 @@ impl AdrgMasks {
     }
 }
 
-/// The ADRGs of MDC `m` in a code's entries.
+/// The ADRGs of MDC `m` in a code's entries, which start at the first entry
+/// of an MDC from `m` on: the entries of the MDCs before it are dropped, so
+/// that asking for MDCs in order reads each entry once.
 #[inline]
-fn adrgs_of(entries: &[(u32, u64)], m: usize) -> u64 {
-    entries.iter().find(|&&(mdc, _)| mdc as usize == m).map_or(0, |&(_, bits)| bits)
+fn adrgs_of(entries: &mut &[(u32, u64)], m: usize) -> u64 {
+    while let Some((&(mdc, bits), rest)) = entries.split_first() {
+        if mdc as usize > m {
+            break;
+        }
+        *entries = rest;
+        if mdc as usize == m {
+            return bits;
+        }
+    }
+    0
 }
 
 impl std::fmt::Debug for FastIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FastIndex").field("short_codes", &self.short.len()).field("mdc_masks", &!self.pdx_mdcs.is_empty()).finish()
+        f.debug_struct("FastIndex").field("short_codes", &self.short.len).field("mdc_masks", &!self.pdx_mdcs.is_empty()).finish()
     }
 }
 
 impl FastIndex {
     pub(crate) fn new(pack: &Pack) -> Self {
         let codes = &pack.codes;
-        let mut short = hashbrown::HashTable::with_capacity(codes.len());
-        for id in 0..codes.len() as CodeId {
-            if let Some(key) = inline_key(codes.code(id).as_bytes()) {
-                let known = Known { id, vocab_flags: codes.vocab_flags(id) };
-                short.insert_unique(hash_key(key), (key, known), |&(k, _)| hash_key(k));
-            }
-        }
+        let short = ShortCodes::with_keys(
+            (0..codes.len() as CodeId)
+                .filter_map(|id| Some((inline_key(codes.code(id).as_bytes())?, Known { id, vocab_flags: codes.vocab_flags(id) })))
+                .collect(),
+        );
         let mut index = FastIndex { short, program: Program::new(pack), ..FastIndex::default() };
         index.adrg_masks(pack);
         if pack.mdcs.len() > 64 {
@@ -209,6 +282,7 @@ impl FastIndex {
                 }
             }
             for (mask, found) in masks.iter_mut().zip(&mut found) {
+                found.sort_unstable_by_key(|&(mdc, _)| mdc);
                 mask.start.push(mask.entries.len() as u32);
                 mask.entries.append(found);
             }
@@ -228,11 +302,23 @@ impl FastIndex {
 
     /// The ADRGs of MDC `m` worth evaluating, as bits in the MDC's order,
     /// given the principal codes' entries; `None` when the MDC has too many
-    /// ADRGs for a mask (then every guard is tested).
+    /// ADRGs for a mask (then every guard is tested). The entries of the MDCs
+    /// before `m` are dropped: ask for the MDCs in order.
     #[inline]
-    pub(super) fn candidate_adrgs(&self, m: usize, [pdx, pproc]: [&[(u32, u64)]; 2]) -> Option<u64> {
+    pub(super) fn candidate_adrgs(&self, m: usize, [pdx, pproc]: &mut [&[(u32, u64)]; 2]) -> Option<u64> {
         let unguarded = (*self.unguarded_adrgs.get(m)?)?;
         Some(unguarded | adrgs_of(pdx, m) | adrgs_of(pproc, m))
+    }
+
+    /// The MDCs whose guard [`FastIndex::candidate_mdcs`] has tested when it
+    /// names them, as bits in pack order.
+    #[inline]
+    pub(super) fn guard_in_mask(&self) -> u64 {
+        if self.pdx_mdcs.is_empty() {
+            0
+        } else {
+            !self.unguarded_mdcs
+        }
     }
 
     /// The code as it is written, if the pack knows it spelt so: `None`
@@ -241,7 +327,7 @@ impl FastIndex {
     #[inline]
     pub(super) fn find(&self, code: &str) -> Option<Known> {
         let key = inline_key(code.as_bytes())?;
-        self.short.find(hash_key(key), |&(k, _)| k == key).map(|&(_, known)| known)
+        self.short.find(key)
     }
 
     /// Whether codes longer than the inline keys need the pack's own index.
@@ -308,8 +394,11 @@ mod tests {
         // principal diagnosis and as principal procedure.
         for id in 0..pack.codes.len() as CodeId {
             for (pproc, entries) in [(false, index.adrg_entries(Some(id), None)), (true, index.adrg_entries(None, Some(id)))] {
+                // Asked MDC by MDC in order, through one cursor, as grouping does.
+                let mut cursor = entries;
                 for (m, mdc) in pack.mdcs.iter().enumerate() {
-                    let mask = index.candidate_adrgs(m, entries).expect("the demo's MDCs have few ADRGs");
+                    let mask = index.candidate_adrgs(m, &mut entries.clone()).expect("the demo's MDCs have few ADRGs");
+                    assert_eq!(index.candidate_adrgs(m, &mut cursor), Some(mask), "{}, MDC {}", pack.codes.code(id), mdc.code);
                     for (i, adrg) in mdc.adrgs.iter().enumerate() {
                         let passes = match adrg.guard {
                             Some((CodeSel::Pdx, list)) => !pproc && row_has(pack.lists.row(id), list),

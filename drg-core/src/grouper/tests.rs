@@ -645,3 +645,34 @@ fn the_fast_path_agrees_with_the_explain_path_on_the_shared_cases() {
         }
     }
 }
+
+/// The quick check of validation agrees with the full one (no problem
+/// found) over every combination of the fields it looks at.
+#[test]
+fn the_quick_validation_agrees_with_the_full_one() {
+    let ids = ["C1", "", " ", " C1", "\u{3000}", "\u{3000}x", "\t", "é"];
+    let years = [None, Some(-1), Some(0), Some(1), Some(2), Some(80)];
+    let days = [None, Some(-1), Some(0), Some(28), Some(29), Some(364), Some(365), Some(400), Some(730), Some(29_300)];
+    let weights = [None, Some(0.0), Some(-5.0), Some(3_000.0)];
+    let stays = [None, Some(-1), Some(0), Some(7)];
+    let mut checked = 0;
+    for id in ids {
+        for sex in [None, Some(Sex::Male)] {
+            for &age_years in &years {
+                for &age_days in &days {
+                    for &weight_g in &weights {
+                        for &los_days in &stays {
+                            for n in [0, 1] {
+                                let c = Case { id: id.into(), sex, age_years, age_days, weight_g, los_days, ..Case::default() };
+                                let full = super::validate_in_full(&c, n);
+                                assert_eq!(super::passes_validation(&c, n), full.is_none(), "{c:?}, {n} diagnoses: {full:?}");
+                                checked += full.is_none() as usize;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 0, "some combination is valid");
+}

@@ -354,6 +354,20 @@ impl Lists {
         row_has(self.row(id), list)
     }
 
+    /// Whether any of the codes is in `list`: [`Lists::contains`] for each,
+    /// reading only the word of the list's bit in each code's row.
+    #[inline]
+    pub(crate) fn any_contains(&self, list: ListId, ids: &[CodeId]) -> bool {
+        let l = list.0 as usize;
+        let (word, bit) = (l / 64, l % 64);
+        if word >= self.width {
+            return false;
+        }
+        // A code without a row (interned after the list codes, or no code
+        // at all) is past the end of `rows`.
+        ids.iter().any(|&id| self.rows.get((id as usize).saturating_mul(self.width) + word).is_some_and(|w| w >> bit & 1 != 0))
+    }
+
     pub(crate) fn name(&self, list: ListId) -> &str {
         &self.names[list.0 as usize]
     }
