@@ -203,6 +203,13 @@ impl Case {
     /// Strings already in the case are reused, so parsing row after row into
     /// one case allocates little.
     pub fn set_field(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
+        self.set_cell(field, text)
+    }
+
+    /// [`Case::set_field`], inlined into the CSV reader's loop over a
+    /// row's cells (one call a cell costs more than most cells' work).
+    #[inline(always)]
+    pub(crate) fn set_cell(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
         let err = |message: String| FieldError { field: field.name(), message };
         fn set_text(slot: &mut Option<String>, text: &str) {
             let t = trim(text);
@@ -241,13 +248,15 @@ impl Case {
                     })?)
                 }
             }
-            Field::AgeYears => self.age_years = whole_as_written(field, text).map_err(err)?,
-            Field::AgeDays => self.age_days = whole_as_written(field, text).map_err(err)?,
-            Field::LosDays => self.los_days = whole_as_written(field, text).map_err(err)?,
-            Field::WeightG => self.weight_g = number_as_written(field, text).map_err(err)?,
-            Field::IcuHours => self.icu_hours = number_as_written(field, text).map_err(err)?,
-            Field::TotalCost => self.total_cost = number_as_written(field, text).map_err(err)?,
-            Field::SelfPay => self.self_pay = number_as_written(field, text).map_err(err)?,
+            // The plain spelling read here (the common cell), anything else
+            // by the general path: the same value or message either way.
+            Field::AgeYears => self.age_years = whole_fast(field, text).map_err(err)?,
+            Field::AgeDays => self.age_days = whole_fast(field, text).map_err(err)?,
+            Field::LosDays => self.los_days = whole_fast(field, text).map_err(err)?,
+            Field::WeightG => self.weight_g = number_fast(field, text).map_err(err)?,
+            Field::IcuHours => self.icu_hours = number_fast(field, text).map_err(err)?,
+            Field::TotalCost => self.total_cost = number_fast(field, text).map_err(err)?,
+            Field::SelfPay => self.self_pay = number_fast(field, text).map_err(err)?,
             Field::Diagnoses => set_codes(text, &mut self.diagnoses),
             Field::Procedures => set_codes(text, &mut self.procedures),
         }
@@ -783,6 +792,28 @@ pub fn parse_date(text: &str) -> Result<Option<String>, String> {
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
 }
 
+/// [`number_as_written`], its plain spelling (and an empty cell) read
+/// inline.
+#[inline(always)]
+fn number_fast(field: Field, text: &str) -> Result<Option<f64>, String> {
+    match plain_decimal(text) {
+        Some(value) => Ok(Some(value)),
+        None if text.is_empty() => Ok(None),
+        None => number_as_written(field, text),
+    }
+}
+
+/// [`whole_as_written`], its plain spelling (and an empty cell) read
+/// inline.
+#[inline(always)]
+fn whole_fast(field: Field, text: &str) -> Result<Option<i64>, String> {
+    match plain_whole(text) {
+        Some(whole) => Ok(Some(whole)),
+        None if text.is_empty() => Ok(None),
+        None => whole_as_written(field, text),
+    }
+}
+
 /// A number as exports write it: plain first (the fast path), else with
 /// thousands separators and the field's unit (`12,345.60`, `5天`;
 /// specs/columns.md).
@@ -838,26 +869,45 @@ fn plain_whole(text: &str) -> Option<i64> {
 /// [`plain_whole`] with an optional fraction (`68226.06`): at most 15
 /// digits in all, so that the digits are exact as an `f64` and dividing by a
 /// power of ten (exact too) rounds once, to the value `str::parse` gives.
+/// One pass over the bytes: the digits as one whole number, and where the
+/// point is.
 #[inline]
 fn plain_decimal(text: &str) -> Option<f64> {
     const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-    let Some(dot) = text.bytes().position(|b| b == b'.') else {
-        return plain_whole(text).map(|v| v as f64);
+    let (negative, body) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        bytes => (false, bytes),
     };
-    let (whole, fraction) = (&text[..dot], &text[dot + 1..]);
+    // 15 digits and a point at most.
+    if body.len() > 16 {
+        return None;
+    }
+    let mut digits = 0u64;
+    let mut point = usize::MAX;
+    for (at, &b) in body.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d <= 9 {
+            digits = digits * 10 + d as u64;
+        } else if b == b'.' && point == usize::MAX {
+            point = at;
+        } else {
+            return None;
+        }
+    }
+    if point == usize::MAX {
+        // As `plain_whole`: `-0` is 0.
+        if body.is_empty() || body.len() > 15 {
+            return None;
+        }
+        let whole = digits as i64;
+        return Some(if negative { -whole } else { whole } as f64);
+    }
     // `12.` and `.5` and `-.5` take the general path.
-    if fraction.is_empty() || whole.is_empty() || whole == "-" || fraction.starts_with(['-', '+']) {
+    let fraction = body.len() - point - 1;
+    if point == 0 || fraction == 0 {
         return None;
     }
-    let negative = whole.starts_with('-');
-    let digits = whole.len() - negative as usize + fraction.len();
-    if digits > 15 {
-        return None;
-    }
-    let w = plain_whole(whole)?;
-    let f = plain_whole(fraction)?;
-    let scale = POWERS[fraction.len()];
-    let magnitude = (w.abs() as f64 * scale + f as f64) / scale;
+    let magnitude = digits as f64 / POWERS[fraction];
     Some(if negative { -magnitude } else { magnitude })
 }
 
@@ -934,6 +984,61 @@ mod tests {
         assert_eq!(plain_whole("1234567890123456"), None, "16 digits take the general path");
         assert_eq!(number_as_written(Field::TotalCost, "12345").unwrap(), Some(12345.0));
         assert_eq!(number_as_written(Field::TotalCost, "12345.67").unwrap(), Some(12345.67));
+    }
+
+    /// `plain_decimal` as it was before it read the bytes in one pass: the
+    /// reference the one-pass reading must equal, bit for bit.
+    fn two_pass_plain_decimal(text: &str) -> Option<f64> {
+        const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+        let Some(dot) = text.bytes().position(|b| b == b'.') else {
+            return plain_whole(text).map(|v| v as f64);
+        };
+        let (whole, fraction) = (&text[..dot], &text[dot + 1..]);
+        if fraction.is_empty() || whole.is_empty() || whole == "-" || fraction.starts_with(['-', '+']) {
+            return None;
+        }
+        let negative = whole.starts_with('-');
+        let digits = whole.len() - negative as usize + fraction.len();
+        if digits > 15 {
+            return None;
+        }
+        let w = plain_whole(whole)?;
+        let f = plain_whole(fraction)?;
+        let scale = POWERS[fraction.len()];
+        let magnitude = (w.abs() as f64 * scale + f as f64) / scale;
+        Some(if negative { -magnitude } else { magnitude })
+    }
+
+    proptest! {
+        /// The one-pass `plain_decimal` gives the bits the two-pass one
+        /// gave and the number `parse_number` gives, reads every plain
+        /// spelling, and
+        /// the inline number paths of `set_cell` give what the general ones
+        /// give (value or message).
+        #[test]
+        fn plain_decimals_agree_with_the_general_path(
+            text in "-?[0-9]{0,9}[.]?[0-9]{0,9}|[-+0-9.e ]{0,6}|-?[0-9]{1,8}[.][0-9]{1,7}",
+        ) {
+            prop_assert_eq!(plain_decimal(&text).map(f64::to_bits), two_pass_plain_decimal(&text).map(f64::to_bits), "{:?}", text);
+            if let Some(fast) = plain_decimal(&text) {
+                // The same number (`-0` reads as 0 here, as it always has:
+                // the sign of a zero is not kept).
+                let general = parse_number(&text).ok().flatten();
+                prop_assert_eq!(Some(fast), general, "{:?}", text);
+            }
+            let bits = |r: Result<Option<f64>, String>| r.map(|v| v.map(f64::to_bits));
+            prop_assert_eq!(bits(number_fast(Field::TotalCost, &text)), bits(number_as_written(Field::TotalCost, &text)), "{:?}", text);
+            prop_assert_eq!(whole_fast(Field::LosDays, &text), whole_as_written(Field::LosDays, &text), "{:?}", text);
+            let plain = text.strip_prefix('-').unwrap_or(&text);
+            let digits = plain.bytes().filter(u8::is_ascii_digit).count();
+            let shape = match plain.split_once('.') {
+                Some((w, f)) => !w.is_empty() && !f.is_empty() && w.bytes().chain(f.bytes()).all(|b| b.is_ascii_digit()),
+                None => !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()),
+            };
+            if shape && digits <= 15 {
+                prop_assert!(plain_decimal(&text).is_some(), "{:?} takes the fast path", text);
+            }
+        }
     }
 
     #[test]

@@ -407,6 +407,13 @@ impl Record {
         &self.bytes
     }
 
+    /// Where each cell ends in [`Self::bytes`]; the next starts one byte
+    /// later.
+    #[inline]
+    pub(crate) fn ends(&self) -> &[usize] {
+        &self.ends
+    }
+
     /// Empties it, for a row starting on `line`, at `byte` of the input.
     pub(crate) fn start(&mut self, line: u64, byte: u64) {
         self.bytes.clear();
@@ -744,10 +751,15 @@ impl CsvLayout {
         // The whole record checked as UTF-8 at once (the common case): the
         // cells are then slices of it, as the bytes between them are ASCII.
         // Otherwise each cell is checked alone, to name the bad one.
-        let whole = std::str::from_utf8(rec.bytes()).ok();
-        for (i, column) in self.columns.iter().enumerate() {
-            let (start, end) = rec.span(i).expect("as many cells as columns");
-            let raw = &rec.bytes()[start..end];
+        let bytes = rec.bytes();
+        let whole = std::str::from_utf8(bytes).ok();
+        // As many cells as columns (parse_row checked); each cell starts one
+        // byte after the one before ends.
+        let mut next = 0;
+        for (i, (column, &end)) in self.columns.iter().zip(rec.ends()).enumerate() {
+            let start = next;
+            next = end + 1;
+            let raw = &bytes[start..end];
             let text = match whole.map_or_else(|| std::str::from_utf8(raw), |w| Ok(&w[start..end])) {
                 Ok(t) => t,
                 Err(_) => {
@@ -763,7 +775,7 @@ impl CsvLayout {
             match column {
                 ColumnUse::Field(field) => {
                     let text = if raw.first() == Some(&0xEE) { marked(text, *field, &mut row.number_code, &mut row.problem) } else { text };
-                    if let Err(e) = case.set_field(*field, text) {
+                    if let Err(e) = case.set_cell(*field, text) {
                         row.problem.get_or_insert_with(|| e.to_string());
                     }
                 }
