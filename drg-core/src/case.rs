@@ -211,6 +211,7 @@ impl Case {
     #[inline(always)]
     pub(crate) fn set_cell(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
         let err = |message: String| FieldError { field: field.name(), message };
+        #[inline(always)]
         fn set_text(slot: &mut Option<String>, text: &str) {
             let t = trim(text);
             match slot {
@@ -571,18 +572,8 @@ fn new_code(code: &str) -> String {
 /// The codes of `text` written into `out` from slot `n` on, reusing the
 /// slots' memory; the number of slots then used.
 fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
-    let mut put = |code: &str| {
-        match out.get_mut(n) {
-            Some(slot) => {
-                slot.clear();
-                slot.push_str(code);
-            }
-            None => out.push(new_code(code)),
-        }
-        n += 1;
-    };
     if !text.is_ascii() {
-        crate::codes::split_codes(text).iter().for_each(|code| put(code));
+        crate::codes::split_codes(text).iter().for_each(|code| put_at(out, &mut n, code));
         return n;
     }
     let bytes = text.as_bytes();
@@ -602,7 +593,7 @@ fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
             at += 1;
         }
         // ASCII: every byte index is a character boundary.
-        put_code(&text[start..at], canonical && at > start, &mut put);
+        put_code(&text[start..at], canonical && at > start, out, &mut n);
         if at >= bytes.len() {
             return n;
         }
@@ -613,12 +604,26 @@ fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
 /// One item of an ASCII code field: as it is when canonical, else
 /// normalised (and dropped when nothing of a code is left).
 #[inline]
-fn put_code(item: &str, canonical: bool, put: &mut impl FnMut(&str)) {
+fn put_code(item: &str, canonical: bool, out: &mut Vec<String>, n: &mut usize) {
     if canonical {
-        put(item);
+        put_at(out, n, item);
     } else if let Some(code) = crate::codes::normalize_code(item) {
-        put(&code);
+        put_at(out, n, &code);
     }
+}
+
+/// `code` written into slot `n` of `out` (reusing its memory), and `n`
+/// moved on.
+#[inline(always)]
+fn put_at(out: &mut Vec<String>, n: &mut usize, code: &str) {
+    match out.get_mut(*n) {
+        Some(slot) => {
+            slot.clear();
+            slot.push_str(code);
+        }
+        None => out.push(new_code(code)),
+    }
+    *n += 1;
 }
 
 /// What a byte of an ASCII code field is, for [`put_codes`].
