@@ -754,18 +754,18 @@ impl CsvLayout {
         let bytes = rec.bytes();
         // As many cells as columns (parse_row checked); each cell starts one
         // byte after the one before ends.
-        let cells = self.columns.iter().zip(rec.ends()).enumerate();
+        let cells = self.columns.iter().zip(rec.ends());
         let mut next = 0;
         match std::str::from_utf8(bytes) {
             Ok(whole) => {
-                for (_, (column, &end)) in cells {
+                for (column, &end) in cells {
                     let start = next;
                     next = end + 1;
                     read_cell(*column, &bytes[start..end], &whole[start..end], case, extra, row);
                 }
             }
             Err(_) => {
-                for (i, (column, &end)) in cells {
+                for (i, (column, &end)) in cells.enumerate() {
                     let start = next;
                     next = end + 1;
                     let raw = &bytes[start..end];
