@@ -203,7 +203,15 @@ impl Case {
     /// Strings already in the case are reused, so parsing row after row into
     /// one case allocates little.
     pub fn set_field(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
+        self.set_cell(field, text)
+    }
+
+    /// [`Case::set_field`], inlined into the CSV reader's loop over a
+    /// row's cells (one call a cell costs more than most cells' work).
+    #[inline(always)]
+    pub(crate) fn set_cell(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
         let err = |message: String| FieldError { field: field.name(), message };
+        #[inline(always)]
         fn set_text(slot: &mut Option<String>, text: &str) {
             let t = trim(text);
             match slot {
@@ -241,13 +249,15 @@ impl Case {
                     })?)
                 }
             }
-            Field::AgeYears => self.age_years = whole_as_written(field, text).map_err(err)?,
-            Field::AgeDays => self.age_days = whole_as_written(field, text).map_err(err)?,
-            Field::LosDays => self.los_days = whole_as_written(field, text).map_err(err)?,
-            Field::WeightG => self.weight_g = number_as_written(field, text).map_err(err)?,
-            Field::IcuHours => self.icu_hours = number_as_written(field, text).map_err(err)?,
-            Field::TotalCost => self.total_cost = number_as_written(field, text).map_err(err)?,
-            Field::SelfPay => self.self_pay = number_as_written(field, text).map_err(err)?,
+            // The plain spelling read here (the common cell), anything else
+            // by the general path: the same value or message either way.
+            Field::AgeYears => self.age_years = whole_fast(field, text).map_err(err)?,
+            Field::AgeDays => self.age_days = whole_fast(field, text).map_err(err)?,
+            Field::LosDays => self.los_days = whole_fast(field, text).map_err(err)?,
+            Field::WeightG => self.weight_g = number_fast(field, text).map_err(err)?,
+            Field::IcuHours => self.icu_hours = number_fast(field, text).map_err(err)?,
+            Field::TotalCost => self.total_cost = number_fast(field, text).map_err(err)?,
+            Field::SelfPay => self.self_pay = number_fast(field, text).map_err(err)?,
             Field::Diagnoses => set_codes(text, &mut self.diagnoses),
             Field::Procedures => set_codes(text, &mut self.procedures),
         }
@@ -562,49 +572,61 @@ fn new_code(code: &str) -> String {
 /// The codes of `text` written into `out` from slot `n` on, reusing the
 /// slots' memory; the number of slots then used.
 fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
-    let mut put = |code: &str| {
-        match out.get_mut(n) {
-            Some(slot) => {
-                slot.clear();
-                slot.push_str(code);
-            }
-            None => out.push(new_code(code)),
-        }
-        n += 1;
-    };
     if !text.is_ascii() {
-        crate::codes::split_codes(text).iter().for_each(|code| put(code));
+        crate::codes::split_codes(text).iter().for_each(|code| put_at(out, &mut n, code));
         return n;
     }
     let bytes = text.as_bytes();
     let mut start = 0;
-    let mut canonical = CanonicalAscii::new();
-    for (at, &b) in bytes.iter().enumerate() {
-        if BYTE_CLASS[b as usize] != ByteClass::Separator {
-            canonical.push(b);
-            continue;
+    loop {
+        // One item: its bytes up to the next separator, checked for
+        // canonical form on the way (a plain byte costs one look-up).
+        let mut at = start;
+        let mut canonical = true;
+        while let Some(&b) = bytes.get(at) {
+            match BYTE_CLASS[b as usize] {
+                ByteClass::Plain => {}
+                ByteClass::Separator => break,
+                // The first byte of an item counts as following a `+`.
+                class => canonical &= x_is_canonical(class, if at == start { b'+' } else { bytes[at - 1] }),
+            }
+            at += 1;
         }
         // ASCII: every byte index is a character boundary.
-        put_code(&text[start..at], canonical.is_canonical(), &mut put);
+        put_code(&text[start..at], canonical && at > start, out, &mut n);
+        if at >= bytes.len() {
+            return n;
+        }
         start = at + 1;
-        canonical = CanonicalAscii::new();
     }
-    put_code(&text[start..], canonical.is_canonical(), &mut put);
-    n
 }
 
 /// One item of an ASCII code field: as it is when canonical, else
 /// normalised (and dropped when nothing of a code is left).
 #[inline]
-fn put_code(item: &str, canonical: bool, put: &mut impl FnMut(&str)) {
+fn put_code(item: &str, canonical: bool, out: &mut Vec<String>, n: &mut usize) {
     if canonical {
-        put(item);
+        put_at(out, n, item);
     } else if let Some(code) = crate::codes::normalize_code(item) {
-        put(&code);
+        put_at(out, n, &code);
     }
 }
 
-/// What a byte of an ASCII code field is, for [`CanonicalAscii`].
+/// `code` written into slot `n` of `out` (reusing its memory), and `n`
+/// moved on.
+#[inline(always)]
+fn put_at(out: &mut Vec<String>, n: &mut usize, code: &str) {
+    match out.get_mut(*n) {
+        Some(slot) => {
+            slot.clear();
+            slot.push_str(code);
+        }
+        None => out.push(new_code(code)),
+    }
+    *n += 1;
+}
+
+/// What a byte of an ASCII code field is, for [`put_codes`].
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum ByteClass {
     /// Upper-case letters but X, digits, `.`, `+`, `*`.
@@ -636,37 +658,18 @@ const BYTE_CLASS: [ByteClass; 256] = {
     t
 };
 
-/// Whether an ASCII code, fed a byte at a time, is already in canonical form
-/// (what `normalize_code` would return unchanged): upper-case letters,
-/// digits, `.`, `+`, `*`, and `x` as the extension marker (`X` only first
-/// or after a `+`); not empty and not `-`.
-struct CanonicalAscii {
-    prev: u8,
-    len: usize,
-    canonical: bool,
-}
-
-impl CanonicalAscii {
-    #[inline]
-    fn new() -> Self {
-        CanonicalAscii { prev: b'+', len: 0, canonical: true }
-    }
-
-    #[inline]
-    fn push(&mut self, b: u8) {
-        self.canonical &= match BYTE_CLASS[b as usize] {
-            ByteClass::Plain => true,
-            ByteClass::LowerX => self.prev != b'+',
-            ByteClass::UpperX => self.prev == b'+',
-            ByteClass::Separator | ByteClass::Other => false,
-        };
-        self.prev = b;
-        self.len += 1;
-    }
-
-    #[inline]
-    fn is_canonical(&self) -> bool {
-        self.canonical && self.len > 0
+/// Whether a byte of class `x`, `X` or other is canonical after `prev`
+/// in an ASCII code: `x` as the extension marker, not after a `+`; `X`
+/// first or after a `+` only. With the plain bytes, an item made only of
+/// such bytes, not empty, is in canonical form (what `normalize_code`
+/// would return unchanged).
+#[inline]
+fn x_is_canonical(class: ByteClass, prev: u8) -> bool {
+    match class {
+        ByteClass::LowerX => prev != b'+',
+        ByteClass::UpperX => prev == b'+',
+        ByteClass::Plain => true,
+        ByteClass::Separator | ByteClass::Other => false,
     }
 }
 
@@ -794,6 +797,28 @@ pub fn parse_date(text: &str) -> Result<Option<String>, String> {
     Ok(Some(format!("{year:04}-{month:02}-{day:02}")))
 }
 
+/// [`number_as_written`], its plain spelling (and an empty cell) read
+/// inline.
+#[inline(always)]
+fn number_fast(field: Field, text: &str) -> Result<Option<f64>, String> {
+    match plain_decimal(text) {
+        Some(value) => Ok(Some(value)),
+        None if text.is_empty() => Ok(None),
+        None => number_as_written(field, text),
+    }
+}
+
+/// [`whole_as_written`], its plain spelling (and an empty cell) read
+/// inline.
+#[inline(always)]
+fn whole_fast(field: Field, text: &str) -> Result<Option<i64>, String> {
+    match plain_whole(text) {
+        Some(whole) => Ok(Some(whole)),
+        None if text.is_empty() => Ok(None),
+        None => whole_as_written(field, text),
+    }
+}
+
 /// A number as exports write it: plain first (the fast path), else with
 /// thousands separators and the field's unit (`12,345.60`, `5天`;
 /// specs/columns.md).
@@ -849,26 +874,45 @@ fn plain_whole(text: &str) -> Option<i64> {
 /// [`plain_whole`] with an optional fraction (`68226.06`): at most 15
 /// digits in all, so that the digits are exact as an `f64` and dividing by a
 /// power of ten (exact too) rounds once, to the value `str::parse` gives.
+/// One pass over the bytes: the digits as one whole number, and where the
+/// point is.
 #[inline]
 fn plain_decimal(text: &str) -> Option<f64> {
     const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
-    let Some(dot) = text.bytes().position(|b| b == b'.') else {
-        return plain_whole(text).map(|v| v as f64);
+    let (negative, body) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        bytes => (false, bytes),
     };
-    let (whole, fraction) = (&text[..dot], &text[dot + 1..]);
+    // 15 digits and a point at most.
+    if body.len() > 16 {
+        return None;
+    }
+    let mut digits = 0u64;
+    let mut point = usize::MAX;
+    for (at, &b) in body.iter().enumerate() {
+        let d = b.wrapping_sub(b'0');
+        if d <= 9 {
+            digits = digits * 10 + d as u64;
+        } else if b == b'.' && point == usize::MAX {
+            point = at;
+        } else {
+            return None;
+        }
+    }
+    if point == usize::MAX {
+        // As `plain_whole`: `-0` is 0.
+        if body.is_empty() || body.len() > 15 {
+            return None;
+        }
+        let whole = digits as i64;
+        return Some(if negative { -whole } else { whole } as f64);
+    }
     // `12.` and `.5` and `-.5` take the general path.
-    if fraction.is_empty() || whole.is_empty() || whole == "-" || fraction.starts_with(['-', '+']) {
+    let fraction = body.len() - point - 1;
+    if point == 0 || fraction == 0 {
         return None;
     }
-    let negative = whole.starts_with('-');
-    let digits = whole.len() - negative as usize + fraction.len();
-    if digits > 15 {
-        return None;
-    }
-    let w = plain_whole(whole)?;
-    let f = plain_whole(fraction)?;
-    let scale = POWERS[fraction.len()];
-    let magnitude = (w.abs() as f64 * scale + f as f64) / scale;
+    let magnitude = digits as f64 / POWERS[fraction];
     Some(if negative { -magnitude } else { magnitude })
 }
 
@@ -947,6 +991,61 @@ mod tests {
         assert_eq!(number_as_written(Field::TotalCost, "12345.67").unwrap(), Some(12345.67));
     }
 
+    /// `plain_decimal` as it was before it read the bytes in one pass: the
+    /// reference the one-pass reading must equal, bit for bit.
+    fn two_pass_plain_decimal(text: &str) -> Option<f64> {
+        const POWERS: [f64; 16] = [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+        let Some(dot) = text.bytes().position(|b| b == b'.') else {
+            return plain_whole(text).map(|v| v as f64);
+        };
+        let (whole, fraction) = (&text[..dot], &text[dot + 1..]);
+        if fraction.is_empty() || whole.is_empty() || whole == "-" || fraction.starts_with(['-', '+']) {
+            return None;
+        }
+        let negative = whole.starts_with('-');
+        let digits = whole.len() - negative as usize + fraction.len();
+        if digits > 15 {
+            return None;
+        }
+        let w = plain_whole(whole)?;
+        let f = plain_whole(fraction)?;
+        let scale = POWERS[fraction.len()];
+        let magnitude = (w.abs() as f64 * scale + f as f64) / scale;
+        Some(if negative { -magnitude } else { magnitude })
+    }
+
+    proptest! {
+        /// The one-pass `plain_decimal` gives the bits the two-pass one
+        /// gave and the number `parse_number` gives, reads every plain
+        /// spelling, and
+        /// the inline number paths of `set_cell` give what the general ones
+        /// give (value or message).
+        #[test]
+        fn plain_decimals_agree_with_the_general_path(
+            text in "-?[0-9]{0,9}[.]?[0-9]{0,9}|[-+0-9.e ]{0,6}|-?[0-9]{1,8}[.][0-9]{1,7}",
+        ) {
+            prop_assert_eq!(plain_decimal(&text).map(f64::to_bits), two_pass_plain_decimal(&text).map(f64::to_bits), "{:?}", text);
+            if let Some(fast) = plain_decimal(&text) {
+                // The same number (`-0` reads as 0 here, as it always has:
+                // the sign of a zero is not kept).
+                let general = parse_number(&text).ok().flatten();
+                prop_assert_eq!(Some(fast), general, "{:?}", text);
+            }
+            let bits = |r: Result<Option<f64>, String>| r.map(|v| v.map(f64::to_bits));
+            prop_assert_eq!(bits(number_fast(Field::TotalCost, &text)), bits(number_as_written(Field::TotalCost, &text)), "{:?}", text);
+            prop_assert_eq!(whole_fast(Field::LosDays, &text), whole_as_written(Field::LosDays, &text), "{:?}", text);
+            let plain = text.strip_prefix('-').unwrap_or(&text);
+            let digits = plain.bytes().filter(u8::is_ascii_digit).count();
+            let shape = match plain.split_once('.') {
+                Some((w, f)) => !w.is_empty() && !f.is_empty() && w.bytes().chain(f.bytes()).all(|b| b.is_ascii_digit()),
+                None => !plain.is_empty() && plain.bytes().all(|b| b.is_ascii_digit()),
+            };
+            if shape && digits <= 15 {
+                prop_assert!(plain_decimal(&text).is_some(), "{:?} takes the fast path", text);
+            }
+        }
+    }
+
     #[test]
     fn plain_json_cases_read_as_the_value_path_reads_them() {
         let plain = [
@@ -980,6 +1079,23 @@ mod tests {
             r#""id""#,
         ] {
             assert_eq!(plain_json_case(text), None, "{text}");
+        }
+    }
+
+    proptest! {
+        /// The byte loop of `put_codes` splits and normalises as the
+        /// general path does, whatever the mix of separators, cases, `x`
+        /// markers, signs and non-code bytes; and a list that shrinks or
+        /// grows from row to row keeps no stale code.
+        #[test]
+        fn code_fields_read_from_bytes_as_split_codes_reads_them(
+            fields in proptest::collection::vec("[A-Za-z0-9xX.+*|,;\\- \t、Ｋ]{0,24}", 1..5),
+        ) {
+            let mut fast = Vec::new();
+            for field in &fields {
+                set_codes(field, &mut fast);
+                prop_assert_eq!(&fast, &crate::codes::split_codes(field), "{:?}", field);
+            }
         }
     }
 

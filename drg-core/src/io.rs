@@ -407,6 +407,13 @@ impl Record {
         &self.bytes
     }
 
+    /// Where each cell ends in [`Self::bytes`]; the next starts one byte
+    /// later.
+    #[inline]
+    pub(crate) fn ends(&self) -> &[usize] {
+        &self.ends
+    }
+
     /// Empties it, for a row starting on `line`, at `byte` of the input.
     pub(crate) fn start(&mut self, line: u64, byte: u64) {
         self.bytes.clear();
@@ -744,32 +751,36 @@ impl CsvLayout {
         // The whole record checked as UTF-8 at once (the common case): the
         // cells are then slices of it, as the bytes between them are ASCII.
         // Otherwise each cell is checked alone, to name the bad one.
-        let whole = std::str::from_utf8(rec.bytes()).ok();
-        for (i, column) in self.columns.iter().enumerate() {
-            let (start, end) = rec.span(i).expect("as many cells as columns");
-            let raw = &rec.bytes()[start..end];
-            let text = match whole.map_or_else(|| std::str::from_utf8(raw), |w| Ok(&w[start..end])) {
-                Ok(t) => t,
-                Err(_) => {
-                    row.problem.get_or_insert_with(|| {
-                        format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
-                    });
-                    if matches!(column, ColumnUse::Extra | ColumnUse::Date) {
-                        extra.push(String::from_utf8_lossy(raw).into_owned());
-                    }
-                    continue;
+        let bytes = rec.bytes();
+        // As many cells as columns (parse_row checked); each cell starts one
+        // byte after the one before ends.
+        let cells = self.columns.iter().zip(rec.ends());
+        let mut next = 0;
+        match std::str::from_utf8(bytes) {
+            Ok(whole) => {
+                for (column, &end) in cells {
+                    let start = next;
+                    next = end + 1;
+                    read_cell(*column, &bytes[start..end], &whole[start..end], case, extra, row);
                 }
-            };
-            match column {
-                ColumnUse::Field(field) => {
-                    let text = if raw.first() == Some(&0xEE) { marked(text, *field, &mut row.number_code, &mut row.problem) } else { text };
-                    if let Err(e) = case.set_field(*field, text) {
-                        row.problem.get_or_insert_with(|| e.to_string());
+            }
+            Err(_) => {
+                for (i, (column, &end)) in cells.enumerate() {
+                    let start = next;
+                    next = end + 1;
+                    let raw = &bytes[start..end];
+                    match std::str::from_utf8(raw) {
+                        Ok(text) => read_cell(*column, raw, text, case, extra, row),
+                        Err(_) => {
+                            row.problem.get_or_insert_with(|| {
+                                format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
+                            });
+                            if matches!(column, ColumnUse::Extra | ColumnUse::Date) {
+                                extra.push(String::from_utf8_lossy(raw).into_owned());
+                            }
+                        }
                     }
                 }
-                ColumnUse::Extra => extra.push(unmarked(text).to_string()),
-                ColumnUse::Date => read_date(text, extra, &mut row.problem),
-                ColumnUse::Wide => {}
             }
         }
     }
@@ -820,6 +831,23 @@ impl CsvLayout {
                 warnings.push(format!("hospital_level: {:?} is not a level (1, 2, 3, 一级 … 三级甲等): kept as written", crate::codes::for_message(level)));
             }
         }
+    }
+}
+
+/// One cell (`raw`, read as `text`) into `case` or `extra`, by what its
+/// column is used for.
+#[inline(always)]
+fn read_cell(column: ColumnUse, raw: &[u8], text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+    match column {
+        ColumnUse::Field(field) => {
+            let text = if raw.first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
+            if let Err(e) = case.set_cell(field, text) {
+                row.problem.get_or_insert_with(|| e.to_string());
+            }
+        }
+        ColumnUse::Extra => extra.push(unmarked(text).to_string()),
+        ColumnUse::Date => read_date(text, extra, &mut row.problem),
+        ColumnUse::Wide => {}
     }
 }
 
