@@ -15,6 +15,7 @@ use args::{Cli, CodeCommand, Command, PackCommand};
 
 fn main() -> ExitCode {
     end_quietly_on_closed_output();
+    return_large_blocks_to_the_system();
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Group(args) => cmd::group::command(args),
@@ -69,6 +70,24 @@ fn exit_code(failure: &cmd::Failure) -> u8 {
 /// SIGPIPE, so the write fails with EPIPE). Such a panic is no bug: it ends
 /// drg quietly with exit 0, like `head` closing the pipe ends any Unix tool.
 /// Every other panic is reported as usual.
+/// glibc serves a block of 128 kB or more with its own mapping, returned to
+/// the system when freed, but raises that threshold to the size of each such
+/// block freed: after the duplicate-id check frees a run's filter (up to a few
+/// MB), later filters and batches come from the heap, where freed memory
+/// stays with the process. A fixed threshold keeps peak memory flat
+/// (docs/performance.md, "Memory at ten million rows").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    // SAFETY: mallopt only sets an allocator parameter; it is called before
+    // any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 256 << 10);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_blocks_to_the_system() {}
+
 fn end_quietly_on_closed_output() {
     let report_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
