@@ -23,10 +23,17 @@ fn shared() -> PathBuf {
     dir
 }
 
+/// Runs `cmd` with `stdin` written on its own thread while the output is
+/// read: written first, an input larger than what drg holds in flight would
+/// wait on drg while drg waits on its full output pipe.
 fn run_with_stdin(cmd: &mut Command, stdin: &str) -> Output {
     let mut child = cmd.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
-    child.wait_with_output().unwrap()
+    let mut pipe = child.stdin.take().unwrap();
+    let input = stdin.as_bytes().to_vec();
+    let writer = std::thread::spawn(move || pipe.write_all(&input));
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
+    out
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -86,8 +86,13 @@ fn batch_answers_exactly_like_drg_group() {
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    group.stdin.take().unwrap().write_all(ndjson.as_bytes()).unwrap();
+    // Written on its own thread while the output is read (see cli.rs's
+    // run_with_stdin: both pipes can fill).
+    let mut pipe = group.stdin.take().unwrap();
+    let input = ndjson.clone().into_bytes();
+    let writer = std::thread::spawn(move || pipe.write_all(&input));
     let expected = group.wait_with_output().unwrap();
+    writer.join().unwrap().unwrap();
     assert!(expected.status.success());
     assert!(!expected.stdout.is_empty());
 
