@@ -66,16 +66,14 @@ fn exit_code(failure: &cmd::Failure) -> u8 {
     }
 }
 
-/// `println!` panics when standard output is a closed pipe (Rust ignores
-/// SIGPIPE, so the write fails with EPIPE). Such a panic is no bug: it ends
-/// drg quietly with exit 0, like `head` closing the pipe ends any Unix tool.
-/// Every other panic is reported as usual.
 /// glibc serves a block of 128 kB or more with its own mapping, returned to
 /// the system when freed, but raises that threshold to the size of each such
-/// block freed: after the duplicate-id check frees a run's filter (up to a few
-/// MB), later filters and batches come from the heap, where freed memory
-/// stays with the process. A fixed threshold keeps peak memory flat
-/// (docs/performance.md, "Memory at ten million rows").
+/// block freed: after a large block is freed once, later ones of that size
+/// (batches of rows, output buffers) come from the heap, where freed memory
+/// stays with the process. The duplicate-id check's filters, once the worst
+/// of these, are now made of equal pages (drg_core::ids); with the threshold
+/// fixed too, ten million rows peak about 1 MB lower (docs/performance.md,
+/// "Memory at ten million rows").
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn return_large_blocks_to_the_system() {
     // SAFETY: mallopt only sets an allocator parameter; it is called before
@@ -88,6 +86,10 @@ fn return_large_blocks_to_the_system() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_blocks_to_the_system() {}
 
+/// `println!` panics when standard output is a closed pipe (Rust ignores
+/// SIGPIPE, so the write fails with EPIPE). Such a panic is no bug: it ends
+/// drg quietly with exit 0, like `head` closing the pipe ends any Unix tool.
+/// Every other panic is reported as usual.
 fn end_quietly_on_closed_output() {
     let report_panic = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

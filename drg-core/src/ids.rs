@@ -37,7 +37,7 @@
 //! ```
 
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::PathBuf;
 
@@ -52,6 +52,9 @@ const BYTES_PER_ID: usize = 8 + 8 + 8 + 8;
 /// Filter bits for each id of a run (about 2% false hits with 5 bits set in
 /// one 64-bit word).
 const FILTER_BITS_PER_ID: u64 = 10;
+
+/// Words of a filter page (8 KiB; a run of 65,000 ids has two).
+const FILTER_PAGE_WORDS: usize = 1024;
 
 /// Records of a run read at once: one page of 16-byte (hash, offset) pairs.
 const RECORDS_PER_PAGE: u64 = 256;
@@ -90,8 +93,8 @@ pub struct DuplicateIds {
     /// How the warnings number the first row: by line, or by row.
     counting_rows: bool,
     total: u64,
-    /// What a read of a run or of the id file goes into.
-    scratch: Vec<u8>,
+    /// What the reads of a run's page and of the id file go into.
+    scratch: Scratch,
 }
 
 /// The temporary files: the bytes and line of every id written out, and the
@@ -107,8 +110,8 @@ struct Run {
     count: u64,
     /// How many memory flushes this run holds (runs of one level are merged).
     level: u32,
-    /// One word per ~6 ids; an id sets 5 bits of one word.
-    filter: Vec<u64>,
+    /// About 1.25 bytes an id (see [`Filter`]).
+    filter: Filter,
     /// The first hash of each page.
     page_first: Vec<u64>,
 }
@@ -180,7 +183,7 @@ impl DuplicateIds {
             spill_noted: false,
             counting_rows: false,
             total: 0,
-            scratch: Vec::new(),
+            scratch: Scratch::default(),
         }
     }
 
@@ -334,8 +337,7 @@ impl DuplicateIds {
             self.spill = Some(Spill { ids, ids_len: 0, runs: Vec::new() });
         }
         let spill = self.spill.as_mut().expect("created above");
-        let mut order: Vec<u32> = (0..self.hashes.len() as u32).collect();
-        order.sort_unstable_by_key(|&i| self.hashes[i as usize]);
+        let order = order_by_hash(&self.hashes);
 
         // The ids' bytes and lines are appended to the id file in hash order
         // while the run of their hashes and offsets is written.
@@ -375,10 +377,41 @@ impl DuplicateIds {
     }
 }
 
+/// The indexes of `hashes` in the order of their hashes. Hashes are spread
+/// evenly, so a counting pass on their top bits puts them in buckets of a
+/// few each (eight on average), which are then sorted alone: a fraction of
+/// the work of a comparison sort of the whole. A poor hash only makes some
+/// buckets large; they are sorted all the same.
+fn order_by_hash(hashes: &[u64]) -> Vec<u32> {
+    let n = hashes.len();
+    let bucket_bits = (n / 8).max(2).ilog2().min(16);
+    let bucket = |h: u64| (h >> (64 - bucket_bits)) as usize;
+    // starts[b] is where bucket b begins in `order`, once counted.
+    let mut starts = vec![0u32; (1 << bucket_bits) + 1];
+    for &h in hashes {
+        starts[bucket(h) + 1] += 1;
+    }
+    for b in 1..starts.len() {
+        starts[b] += starts[b - 1];
+    }
+    let mut order = vec![0u32; n];
+    let mut next = starts.clone();
+    for (i, &h) in hashes.iter().enumerate() {
+        let b = bucket(h);
+        order[next[b] as usize] = i as u32;
+        next[b] += 1;
+    }
+    for b in starts.windows(2) {
+        order[b[0] as usize..b[1] as usize].sort_unstable_by_key(|&i| hashes[i as usize]);
+    }
+    order
+}
+
 impl Spill {
-    fn find(&self, hash: u64, id: &[u8], scratch: &mut Vec<u8>) -> io::Result<Option<u64>> {
+    fn find(&self, hash: u64, id: &[u8], scratch: &mut Scratch) -> io::Result<Option<u64>> {
+        let key = FilterKey::of(hash);
         for run in &self.runs {
-            if run.may_hold(hash) {
+            if run.filter.may_hold(key) {
                 if let Some(first) = run.find(hash, id, &self.ids, self.ids_len, scratch)? {
                     return Ok(Some(first));
                 }
@@ -403,7 +436,7 @@ impl Spill {
             // bytes an id more for a moment); if the merge fails they are
             // built again from the runs.
             for run in &mut self.runs[first..] {
-                run.filter = Vec::new();
+                run.filter = Filter::default();
             }
             if let Err(e) = Self::merged(&self.runs[first..], count, level + 1, dir).map(|run| {
                 self.runs.truncate(first);
@@ -423,30 +456,42 @@ impl Spill {
         let mut readers = Vec::with_capacity(tail.len());
         for run in tail {
             let mut reader = RunReader::new(&run.file);
-            let head = reader.next()?;
-            readers.push((reader, head));
+            if let Some(head) = reader.next()? {
+                readers.push((reader, head));
+            }
         }
         let file = tempfile::tempfile_in(dir)?;
         Run::write(file, count, level, KWay { readers })
     }
 }
 
-/// The records of several sorted runs in one sorted sequence.
+/// The records of several sorted runs in one sorted sequence. Records of
+/// one hash may come in any order of their runs: a lookup reads them all.
 struct KWay<'a> {
-    readers: Vec<(RunReader<'a>, Option<(u64, u64)>)>,
+    /// The runs not yet at their end, and the record each is at.
+    readers: Vec<(RunReader<'a>, (u64, u64))>,
 }
 
 impl Iterator for KWay<'_> {
     type Item = io::Result<(u64, u64)>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        let (reader, head) = self.readers.iter_mut().filter(|(_, h)| h.is_some()).min_by_key(|(_, h)| *h)?;
-        let record = head.take();
+        let mut least = 0;
+        for (i, (_, (hash, _))) in self.readers.iter().enumerate().skip(1) {
+            if *hash < self.readers[least].1 .0 {
+                least = i;
+            }
+        }
+        let (reader, head) = self.readers.get_mut(least)?;
+        let record = *head;
         match reader.next() {
-            Ok(next) => *head = next,
+            Ok(Some(next)) => *head = next,
+            Ok(None) => {
+                self.readers.swap_remove(least);
+            }
             Err(e) => return Some(Err(e)),
         }
-        record.map(Ok)
+        Some(Ok(record))
     }
 }
 
@@ -475,6 +520,12 @@ impl<'a> RunReader<'a> {
     }
 
     fn next(&mut self) -> io::Result<Option<(u64, u64)>> {
+        // A whole record in the buffer (all but one in 4,096): no copy.
+        if let Some(record) = self.reader.buffer().get(..RECORD_BYTES as usize) {
+            let record = decode(record);
+            self.reader.consume(RECORD_BYTES as usize);
+            return Ok(Some(record));
+        }
         let mut record = [0u8; RECORD_BYTES as usize];
         match self.reader.read_exact(&mut record) {
             Ok(()) => Ok(Some(decode(&record))),
@@ -484,36 +535,91 @@ impl<'a> RunReader<'a> {
     }
 }
 
+fn encode(hash: u64, offset: u64) -> [u8; RECORD_BYTES as usize] {
+    let mut record = [0u8; RECORD_BYTES as usize];
+    record[..8].copy_from_slice(&hash.to_le_bytes());
+    record[8..].copy_from_slice(&offset.to_le_bytes());
+    record
+}
+
 fn decode(record: &[u8]) -> (u64, u64) {
     let hash = u64::from_le_bytes(record[..8].try_into().expect("16-byte record"));
     let offset = u64::from_le_bytes(record[8..16].try_into().expect("16-byte record"));
     (hash, offset)
 }
 
-/// The filter word of a hash and the 5 bits an id sets in it (from a remix
-/// of the hash, so that a poor hash still spreads over the words).
-fn filter_place(hash: u64, words: usize) -> (usize, u64) {
-    let mut x = hash;
-    x ^= x >> 30;
-    x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    x ^= x >> 27;
-    x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
-    x ^= x >> 31;
-    let word = ((u128::from(x) * words as u128) >> 64) as usize;
-    let bits = (1u64 << (x & 63))
-        | (1u64 << ((x >> 6) & 63))
-        | (1u64 << ((x >> 12) & 63))
-        | (1u64 << ((x >> 18) & 63))
-        | (1u64 << ((x >> 24) & 63));
-    (word, bits)
+/// Where a hash falls in a filter: a remix of the hash (so that a poor hash
+/// still spreads over the words) that picks the word, and the 5 bits it sets
+/// there. Made once per id, whatever the number of runs asked.
+#[derive(Clone, Copy)]
+struct FilterKey {
+    mix: u64,
+    bits: u64,
+}
+
+impl FilterKey {
+    fn of(hash: u64) -> FilterKey {
+        let mut x = hash;
+        x ^= x >> 30;
+        x = x.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x ^= x >> 27;
+        x = x.wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^= x >> 31;
+        let bits = (1u64 << (x & 63))
+            | (1u64 << ((x >> 6) & 63))
+            | (1u64 << ((x >> 12) & 63))
+            | (1u64 << ((x >> 18) & 63))
+            | (1u64 << ((x >> 24) & 63));
+        FilterKey { mix: x, bits }
+    }
+}
+
+/// A run's filter: [`FILTER_BITS_PER_ID`] bits an id, each id setting 5 bits
+/// of one 64-bit word. An empty filter (freed for a merge, or not built
+/// again) may hold anything.
+///
+/// The words are kept in pages of one size, so that the filters freed and
+/// built as runs merge reuse each other's memory. Filters of growing sizes
+/// in one piece left holes in the heap that later, larger ones could not
+/// use, and the process's memory grew with them.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Filter {
+    pages: Vec<Box<[u64]>>,
+    words: usize,
+}
+
+impl Filter {
+    /// An empty filter sized for `count` ids.
+    fn for_ids(count: u64) -> Filter {
+        let words = (count * FILTER_BITS_PER_ID).div_ceil(64).max(1) as usize;
+        let pages = (0..words.div_ceil(FILTER_PAGE_WORDS)).map(|_| vec![0u64; FILTER_PAGE_WORDS].into_boxed_slice()).collect();
+        Filter { pages, words }
+    }
+
+    fn word(&self, key: FilterKey) -> (usize, usize) {
+        let word = ((u128::from(key.mix) * self.words as u128) >> 64) as usize;
+        (word / FILTER_PAGE_WORDS, word % FILTER_PAGE_WORDS)
+    }
+
+    fn add(&mut self, key: FilterKey) {
+        let (page, at) = self.word(key);
+        self.pages[page][at] |= key.bits;
+    }
+
+    fn may_hold(&self, key: FilterKey) -> bool {
+        if self.words == 0 {
+            return true;
+        }
+        let (page, at) = self.word(key);
+        self.pages[page][at] & key.bits == key.bits
+    }
 }
 
 impl Run {
     /// Writes sorted (hash, id offset) records to `file`, building the
     /// filter and page index on the way.
     fn write(file: File, count: u64, level: u32, records: impl Iterator<Item = io::Result<(u64, u64)>>) -> io::Result<Run> {
-        let words = (count * FILTER_BITS_PER_ID).div_ceil(64).max(1) as usize;
-        let mut filter = vec![0u64; words];
+        let mut filter = Filter::for_ids(count);
         let mut page_first = Vec::with_capacity(count.div_ceil(RECORDS_PER_PAGE) as usize);
         let mut out = BufWriter::with_capacity(1 << 16, &file);
         let mut written = 0u64;
@@ -522,10 +628,8 @@ impl Run {
             if written % RECORDS_PER_PAGE == 0 {
                 page_first.push(hash);
             }
-            let (word, bits) = filter_place(hash, words);
-            filter[word] |= bits;
-            out.write_all(&hash.to_le_bytes())?;
-            out.write_all(&offset.to_le_bytes())?;
+            filter.add(FilterKey::of(hash));
+            out.write_all(&encode(hash, offset))?;
             written += 1;
         }
         out.flush()?;
@@ -538,15 +642,11 @@ impl Run {
     /// merge freed it). If the run cannot be read, the filter stays empty
     /// and the run is read for every id instead: slower, still exact.
     fn rebuild_filter(&mut self) {
-        let words = (self.count * FILTER_BITS_PER_ID).div_ceil(64).max(1) as usize;
-        let mut filter = vec![0u64; words];
+        let mut filter = Filter::for_ids(self.count);
         let mut reader = RunReader::new(&self.file);
         loop {
             match reader.next() {
-                Ok(Some((hash, _))) => {
-                    let (word, bits) = filter_place(hash, words);
-                    filter[word] |= bits;
-                }
+                Ok(Some((hash, _))) => filter.add(FilterKey::of(hash)),
                 Ok(None) => break,
                 Err(_) => return,
             }
@@ -554,17 +654,9 @@ impl Run {
         self.filter = filter;
     }
 
-    fn may_hold(&self, hash: u64) -> bool {
-        if self.filter.is_empty() {
-            return true;
-        }
-        let (word, bits) = filter_place(hash, self.filter.len());
-        self.filter[word] & bits == bits
-    }
-
     /// The line of `id` if this run holds it: the records of its hash are
     /// found by page, and each is compared byte by byte with `id`.
-    fn find(&self, hash: u64, id: &[u8], ids: &File, ids_len: u64, scratch: &mut Vec<u8>) -> io::Result<Option<u64>> {
+    fn find(&self, hash: u64, id: &[u8], ids: &File, ids_len: u64, scratch: &mut Scratch) -> io::Result<Option<u64>> {
         // Records of this hash may begin on the page before the first page
         // that starts with it.
         let mut page = self.page_first.partition_point(|&h| h < hash).saturating_sub(1);
@@ -574,34 +666,44 @@ impl Run {
             }
             let start = page as u64 * RECORDS_PER_PAGE;
             let n = (self.count - start).min(RECORDS_PER_PAGE);
-            scratch.resize((n * RECORD_BYTES) as usize, 0);
-            self.file.read_exact_at(scratch, start * RECORD_BYTES)?;
-            let mut offsets = [0u64; RECORDS_PER_PAGE as usize];
-            let mut matching = 0;
-            let mut past = false;
-            for record in scratch.chunks_exact(RECORD_BYTES as usize) {
+            // Sized once and then reused: only a short last page is read
+            // into less than all of it.
+            scratch.page.resize((RECORDS_PER_PAGE * RECORD_BYTES) as usize, 0);
+            let records = &mut scratch.page[..(n * RECORD_BYTES) as usize];
+            self.file.read_exact_at(records, start * RECORD_BYTES)?;
+            // The page is sorted: its records of this hash are found by
+            // bisection, then read while the hash lasts.
+            // (by hand: slices of arrays, `as_chunks`, came after Rust 1.80).
+            let hash_at = |i: usize| decode(&records[i * RECORD_BYTES as usize..]).0;
+            let (mut first, mut end) = (0, n as usize);
+            while first < end {
+                let mid = (first + end) / 2;
+                if hash_at(mid) < hash {
+                    first = mid + 1;
+                } else {
+                    end = mid;
+                }
+            }
+            for record in records[first * RECORD_BYTES as usize..].chunks_exact(RECORD_BYTES as usize) {
                 let (h, offset) = decode(record);
                 if h > hash {
-                    past = true;
-                    break;
+                    return Ok(None);
                 }
-                if h == hash {
-                    offsets[matching] = offset;
-                    matching += 1;
-                }
-            }
-            for &offset in &offsets[..matching] {
-                if let Some(line) = same_id(ids, ids_len, offset, id, scratch)? {
+                if let Some(line) = same_id(ids, ids_len, offset, id, &mut scratch.id)? {
                     return Ok(Some(line));
                 }
-            }
-            if past {
-                return Ok(None);
             }
             page += 1;
         }
         Ok(None)
     }
+}
+
+/// The buffers of [`Run::find`]: a page of a run, and an id record.
+#[derive(Default)]
+struct Scratch {
+    page: Vec<u8>,
+    id: Vec<u8>,
 }
 
 /// The line of the id record at `offset` if its bytes are `id`.

@@ -156,8 +156,8 @@ fn the_filter_rarely_sends_a_new_id_to_the_disk() {
     run_hashes.sort_unstable();
     let file = tempfile::tempfile().unwrap();
     let run = Run::write(file, run_hashes.len() as u64, 0, run_hashes.iter().map(|&h| Ok((h, 0)))).unwrap();
-    assert!(run_hashes.iter().all(|&h| run.may_hold(h)), "no false negatives");
-    let false_hits = (0..100_000u64).filter(|i| run.may_hold(fx_hash(format!("N{i}").as_bytes()))).count();
+    assert!(run_hashes.iter().all(|&h| run.filter.may_hold(FilterKey::of(h))), "no false negatives");
+    let false_hits = (0..100_000u64).filter(|i| run.filter.may_hold(FilterKey::of(fx_hash(format!("N{i}").as_bytes())))).count();
     // About 2% with 10 bits an id and 5 bits in one word.
     assert!(false_hits < 4_000, "{false_hits} false hits in 100,000");
 }
@@ -197,13 +197,32 @@ fn a_failed_merge_builds_the_freed_filters_again_and_stays_exact() {
     let copy = &spill.runs[0];
     let fourth = Run { file: copy.file.try_clone().unwrap(), count: copy.count, level: 0, filter: copy.filter.clone(), page_first: copy.page_first.clone() };
     spill.runs.push(fourth);
-    let filters: Vec<Vec<u64>> = spill.runs.iter().map(|r| r.filter.clone()).collect();
+    let filters: Vec<Filter> = spill.runs.iter().map(|r| r.filter.clone()).collect();
     assert!(spill.merge(std::path::Path::new("/nonexistent/drg-ids-test")).is_err());
     assert_eq!(spill.runs.len(), 4, "the runs stay as they were");
     assert_eq!(spill.runs.iter().map(|r| r.filter.clone()).collect::<Vec<_>>(), filters, "the same filters, built again");
     // A run whose filter could not be built again is read for every id.
-    spill.runs[1].filter = Vec::new();
+    spill.runs[1].filter = Filter::default();
     for j in (0..i).rev() {
         assert_eq!(ids.check(format!("C{j:06}").as_bytes(), 1 << 40).unwrap(), Some(j + 2), "C{j:06}");
+    }
+}
+
+proptest! {
+    /// The bucketed order is the order of a comparison sort, for hashes
+    /// spread evenly and for hashes that share their top bits.
+    #[test]
+    fn ids_are_ordered_by_hash_as_a_sort_would(
+        hashes in proptest::collection::vec(any::<u64>(), 0..3000),
+        shared_top in 0u32..64,
+    ) {
+        let hashes: Vec<u64> = hashes.iter().map(|&h| h >> shared_top).collect();
+        let order = order_by_hash(&hashes);
+        let mut sorted: Vec<u32> = (0..hashes.len() as u32).collect();
+        sorted.sort_unstable_by_key(|&i| hashes[i as usize]);
+        prop_assert_eq!(order.iter().map(|&i| hashes[i as usize]).collect::<Vec<_>>(), sorted.iter().map(|&i| hashes[i as usize]).collect::<Vec<_>>());
+        let mut each = order.clone();
+        each.sort_unstable();
+        prop_assert_eq!(each, (0..hashes.len() as u32).collect::<Vec<_>>(), "every index once");
     }
 }
