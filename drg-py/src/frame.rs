@@ -147,7 +147,8 @@ fn join_list<O: OffsetSizeTrait>(array: &dyn Array, i: usize, joined: &mut Strin
 }
 
 /// Item `i` of an Arrow array of a type [`arrow_reads`] accepts, as a cell;
-/// `scratch` holds a joined code list.
+/// `scratch` holds a joined code list. Text arrays do not come here: their
+/// chunks are [`Chunk::Utf8`], [`Chunk::LargeUtf8`] or [`Chunk::View`].
 fn cell_of_arrow<'a>(field: Field, array: &'a dyn Array, i: usize, scratch: &'a mut String) -> Result<Cell<&'a str>, FieldError> {
     if array.is_null(i) {
         return Ok(Cell::Missing);
@@ -182,7 +183,9 @@ fn cell_of_arrow<'a>(field: Field, array: &'a dyn Array, i: usize, scratch: &'a 
             }
             Ok(Cell::Text(scratch.as_str()))
         }
-        _ => Ok(text_at(array, i).map_or(Cell::Missing, Cell::Text)),
+        // Text is read by `Chunk::cell`, and other types are sent through
+        // Python values by `arrow_reads`: none comes here.
+        other => Err(field_error(field, format!("a value of type {other} is not read from Arrow here"))),
     }
 }
 
@@ -244,7 +247,8 @@ enum Chunk {
     Utf8(arrow_array::StringArray),
     LargeUtf8(arrow_array::LargeStringArray),
     View(arrow_array::StringViewArray),
-    /// Numbers, lists and nulls, read by [`cell_of_arrow`].
+    /// Numbers, lists and nulls: every other type [`arrow_reads`] accepts,
+    /// read by [`cell_of_arrow`].
     Other(ArrayRef),
 }
 
