@@ -580,12 +580,15 @@ fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
     let mut start = 0;
     loop {
         // One item: its bytes up to the next separator, checked for
-        // canonical form on the way (a plain byte costs one look-up).
+        // canonical form on the way. A run of plain bytes costs one look-up
+        // a byte in a loop of its own; the rest (an `x`, a separator, the
+        // end) is looked at after it.
         let mut at = start;
         let mut canonical = true;
-        while let Some(&b) = bytes.get(at) {
+        loop {
+            at += bytes[at..].iter().position(|&b| BYTE_CLASS[b as usize] != ByteClass::Plain).unwrap_or(bytes.len() - at);
+            let Some(&b) = bytes.get(at) else { break };
             match BYTE_CLASS[b as usize] {
-                ByteClass::Plain => {}
                 ByteClass::Separator => break,
                 // The first byte of an item counts as following a `+`.
                 class => canonical &= x_is_canonical(class, if at == start { b'+' } else { bytes[at - 1] }),
