@@ -421,6 +421,12 @@ impl Record {
         &self.bytes
     }
 
+    /// Whether its bytes are known to be all ASCII (see [`Self::text`]).
+    #[inline]
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
     /// [`Self::bytes`] as text, when they are UTF-8: checked here unless
     /// the reader already saw that they are all ASCII.
     #[inline]
@@ -832,26 +838,20 @@ impl CsvLayout {
         // check at all when the reader saw it was ASCII): the cells are then
         // slices of it, as the bytes between them are ASCII. Otherwise each
         // cell is checked alone, to name the bad one.
-        let bytes = rec.bytes();
-        // As many cells as columns (parse_row checked); each cell starts one
-        // byte after the one before ends.
-        let cells = self.columns.iter().zip(rec.ends());
-        let mut next = 0;
         match rec.text() {
-            Some(whole) => {
-                for (column, &end) in cells {
-                    let start = next;
-                    next = end + 1;
-                    read_cell(*column, &bytes[start..end], &whole[start..end], case, extra, row);
-                }
-            }
+            // An Excel cell mark is not ASCII: the cells of an ASCII row
+            // are read without looking for one.
+            Some(whole) if rec.is_ascii() => self.read_text_cells::<false>(rec, whole, case, extra, row),
+            Some(whole) => self.read_text_cells::<true>(rec, whole, case, extra, row),
             None => {
-                for (i, (column, &end)) in cells.enumerate() {
+                let bytes = rec.bytes();
+                let mut next = 0;
+                for (i, (column, &end)) in self.columns.iter().zip(rec.ends()).enumerate() {
                     let start = next;
                     next = end + 1;
                     let raw = &bytes[start..end];
                     match std::str::from_utf8(raw) {
-                        Ok(text) => read_cell(*column, raw, text, case, extra, row),
+                        Ok(text) => read_cell::<true>(*column, text, case, extra, row),
                         Err(_) => {
                             row.problem.get_or_insert_with(|| {
                                 format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
@@ -863,6 +863,20 @@ impl CsvLayout {
                     }
                 }
             }
+        }
+    }
+
+    /// [`Self::read_cells`] for a record whose bytes are the text `whole`;
+    /// `MARKS`: whether a cell may carry an Excel cell mark.
+    #[inline(always)]
+    fn read_text_cells<const MARKS: bool>(&self, rec: &Record, whole: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+        // As many cells as columns (parse_row checked); each cell starts one
+        // byte after the one before ends.
+        let mut next = 0;
+        for (column, &end) in self.columns.iter().zip(rec.ends()) {
+            let start = next;
+            next = end + 1;
+            read_cell::<MARKS>(*column, &whole[start..end], case, extra, row);
         }
     }
 
@@ -915,13 +929,14 @@ impl CsvLayout {
     }
 }
 
-/// One cell (`raw`, read as `text`) into `case` or `extra`, by what its
-/// column is used for.
+/// One cell into `case` or `extra`, by what its column is used for;
+/// `MARKS`: whether it may carry an Excel cell mark (else it is known to be
+/// ASCII).
 #[inline(always)]
-fn read_cell(column: ColumnUse, raw: &[u8], text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+fn read_cell<const MARKS: bool>(column: ColumnUse, text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
     match column {
         ColumnUse::Field(field) => {
-            let text = if raw.first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
+            let text = if MARKS && text.as_bytes().first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
             if let Err(e) = case.set_cell(field, text) {
                 row.problem.get_or_insert_with(|| e.to_string());
             }
@@ -1656,6 +1671,26 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert!(rows[0].case.as_ref().unwrap_err().reason.contains("UTF-8"));
         assert!(rows[1].case.is_ok());
+    }
+
+    /// Excel's cell marks are read in a row that is not ASCII, from a
+    /// sheet (cells pushed one by one) or from a CSV line, whichever way
+    /// the row's cells are read.
+    #[test]
+    fn excel_cell_marks_are_read_in_a_row_that_is_not_ascii() {
+        let layout = CsvLayout::from_names(&["id", "sex", "age_years", "diagnoses"], None).unwrap();
+        let read = |rec: &Record| {
+            let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
+            layout.parse_row(rec, &mut case, &mut extra, &mut warnings).unwrap();
+            (case.age_years, case.diagnoses, warnings)
+        };
+        let want = (Some(30), vec!["99.1".to_string()], vec![crate::columns::CODE_AS_NUMBER.to_string()]);
+        assert_eq!(read(&Record::from_cells(["1", "1", "\u{E000}30", "\u{E000}99.1"])), want);
+        let data = "id,sex,age_years,diagnoses\n1,1,\u{E000}30,\u{E000}99.1\n";
+        let mut rows = CsvRows::new(data.as_bytes(), CsvLimits::default());
+        let mut rec = Record::new();
+        assert!(rows.read(&mut rec).unwrap() && rows.read(&mut rec).unwrap());
+        assert_eq!(read(&rec), want);
     }
 
     #[test]
