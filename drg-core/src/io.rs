@@ -331,7 +331,7 @@ pub struct CsvCases<R: Read> {
 /// The cells are kept in one buffer, one separator byte between two cells,
 /// so that a plain CSV line is its own buffer: it is copied in one go and
 /// only its commas are noted (see `io/rows.rs`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default)]
 pub struct Record {
     /// The cells, each but the last followed by one byte that is not in it.
     bytes: Vec<u8>,
@@ -339,7 +339,21 @@ pub struct Record {
     ends: Vec<usize>,
     line: u64,
     byte: u64,
+    /// Every byte of `bytes` is known to be ASCII: the plain CSV reader
+    /// saw it on its way through the line, so the row needs no UTF-8
+    /// check of its own (false when unknown).
+    ascii: bool,
 }
+
+/// Records are equal by their cells and place; what is known of their
+/// bytes is not part of them.
+impl PartialEq for Record {
+    fn eq(&self, other: &Record) -> bool {
+        (&self.bytes, &self.ends, self.line, self.byte) == (&other.bytes, &other.ends, other.line, other.byte)
+    }
+}
+
+impl Eq for Record {}
 
 impl Record {
     /// An empty record.
@@ -391,7 +405,7 @@ impl Record {
 
     /// An empty record with room for `bytes` bytes in `cells` cells.
     pub(crate) fn with_capacity(bytes: usize, cells: usize) -> Self {
-        Record { bytes: Vec::with_capacity(bytes), ends: Vec::with_capacity(cells), line: 0, byte: 0 }
+        Record { bytes: Vec::with_capacity(bytes), ends: Vec::with_capacity(cells), line: 0, byte: 0, ascii: false }
     }
 
     /// Where cell `i` is in [`Self::bytes`].
@@ -407,6 +421,26 @@ impl Record {
         &self.bytes
     }
 
+    /// Whether its bytes are known to be all ASCII (see [`Self::text`]).
+    #[inline]
+    pub(crate) fn is_ascii(&self) -> bool {
+        self.ascii
+    }
+
+    /// [`Self::bytes`] as text, when they are UTF-8: checked here unless
+    /// the reader already saw that they are all ASCII.
+    #[inline]
+    pub(crate) fn text(&self) -> Option<&str> {
+        if self.ascii {
+            // SAFETY: `ascii` is set only by `set_plain_line`, for a line
+            // whose every byte `scan_line` saw below 0x80, and every other
+            // change of `bytes` clears it; ASCII is UTF-8.
+            Some(unsafe { std::str::from_utf8_unchecked(&self.bytes) })
+        } else {
+            std::str::from_utf8(&self.bytes).ok()
+        }
+    }
+
     /// Where each cell ends in [`Self::bytes`]; the next starts one byte
     /// later.
     #[inline]
@@ -418,12 +452,14 @@ impl Record {
     pub(crate) fn start(&mut self, line: u64, byte: u64) {
         self.bytes.clear();
         self.ends.clear();
+        self.ascii = false;
         self.line = line;
         self.byte = byte;
     }
 
     /// Adds a cell at the end.
     pub(crate) fn push_cell(&mut self, cell: &[u8]) {
+        self.ascii = false;
         if !self.ends.is_empty() {
             self.bytes.push(b',');
         }
@@ -440,14 +476,23 @@ impl Record {
         }
     }
 
-    /// Makes it the cells of a CSV line holding no quote: the line copied
-    /// as it is, its commas noted as the cells' ends.
-    pub(crate) fn set_plain_line(&mut self, line: &[u8]) {
+    /// Scans the CSV line at the start of `rest` (see [`scan_line`]),
+    /// noting its commas as the cells' ends; [`Self::set_plain_line`] then
+    /// makes it the record when it holds no quote.
+    pub(crate) fn scan_line(&mut self, rest: &[u8]) -> LineScan {
+        self.ends.clear();
+        scan_line(rest, &mut self.ends)
+    }
+
+    /// Makes it the cells of the line `scan` found at the start of `rest`,
+    /// which holds no quote: the line copied as it is, its commas (noted
+    /// by the scan) the cells' ends.
+    pub(crate) fn set_plain_line(&mut self, rest: &[u8], scan: &LineScan) {
+        let line = &rest[..scan.len];
         self.bytes.clear();
         self.bytes.extend_from_slice(line);
-        self.ends.clear();
-        commas(line, &mut self.ends);
         self.ends.push(line.len());
+        self.ascii = scan.ascii;
     }
 }
 
@@ -479,33 +524,74 @@ pub(crate) fn refill(input: &mut impl Read, buf: &mut Vec<u8>, start: &mut usize
     }
 }
 
-/// Whether `bytes` holds `c`, eight bytes at a time.
-pub(crate) fn has_byte(bytes: &[u8], c: u8) -> bool {
-    let mut chunks = bytes.chunks_exact(8);
-    let found = (&mut chunks).fold(0, |found, chunk| found | bytes_equal(u64::from_le_bytes(chunk.try_into().expect("eight bytes")), c));
-    found != 0 || chunks.remainder().contains(&c)
+/// What [`scan_line`] found in the line at the start of its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct LineScan {
+    /// The line's length: up to its line end, else all the bytes.
+    pub len: usize,
+    /// Whether a line end (`\n` or `\r`) ends it.
+    pub ended: bool,
+    /// Whether it holds a quote (then its commas may be inside a field).
+    pub quote: bool,
+    /// Whether its bytes are all ASCII.
+    pub ascii: bool,
 }
 
-/// Pushes the offset of every comma of `line` to `ends`, eight bytes at a
-/// time (a row is mostly short cells, for which a search call per comma
-/// costs more than the comma).
-fn commas(line: &[u8], ends: &mut Vec<usize>) {
-    let mut chunks = line.chunks_exact(8);
+/// Scans `bytes` up to the first `\n` or `\r`, eight bytes at a time and
+/// in one pass, pushing every comma's offset to `ends` and noting quotes
+/// and non-ASCII bytes: a row is mostly short cells, for which a search
+/// call per comma costs more than the comma, and a pass for the line end,
+/// another for a quote, another for the commas and another for UTF-8 cost
+/// more than the one.
+fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let mut chunks = bytes.chunks_exact(8);
     let mut base = 0;
+    let (mut quotes, mut high) = (0u64, 0u64);
+    let mut line_end = None;
     for chunk in &mut chunks {
         let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-        let mut found = bytes_equal(word, b',');
+        // The bits of the bytes before the first line end (all of them
+        // without one).
+        let mut before = !0;
+        // A byte below `#` (a line end, a quote; a space too) or not ASCII
+        // is rare: most words have none, and are only searched for commas.
+        // (A borrow of the subtraction flags bytes only above a flagged one.)
+        let rare = (word.wrapping_sub(0x2323_2323_2323_2323) & !word | word) & HIGH;
+        if rare != 0 {
+            let line_ends = bytes_equal(word, b'\n') | bytes_equal(word, b'\r');
+            before = (line_ends & line_ends.wrapping_neg()).wrapping_sub(1);
+            quotes |= bytes_equal(word, b'"') & before;
+            high |= word & HIGH & before;
+            if line_ends != 0 {
+                line_end = Some(base + line_ends.trailing_zeros() as usize / 8);
+            }
+        }
+        let mut found = bytes_equal(word, b',') & before;
         while found != 0 {
             ends.push(base + found.trailing_zeros() as usize / 8);
             found &= found - 1;
         }
+        if line_end.is_some() {
+            break;
+        }
         base += 8;
     }
-    for (i, &b) in chunks.remainder().iter().enumerate() {
-        if b == b',' {
-            ends.push(base + i);
+    if line_end.is_none() {
+        for (i, &b) in chunks.remainder().iter().enumerate() {
+            match b {
+                b'\n' | b'\r' => {
+                    line_end = Some(base + i);
+                    break;
+                }
+                b',' => ends.push(base + i),
+                b'"' => quotes = 1,
+                _ => high |= u64::from(b & 0x80),
+            }
         }
     }
+    let len = line_end.unwrap_or(bytes.len());
+    LineScan { len, ended: line_end.is_some(), quote: quotes != 0, ascii: high == 0 }
 }
 
 /// The bytes of `word` equal to `c`: bit 7 of each such byte set, and no
@@ -748,29 +834,24 @@ impl CsvLayout {
     /// columns and the discharge date into `extra`.
     #[inline]
     fn read_cells(&self, rec: &Record, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
-        // The whole record checked as UTF-8 at once (the common case): the
-        // cells are then slices of it, as the bytes between them are ASCII.
-        // Otherwise each cell is checked alone, to name the bad one.
-        let bytes = rec.bytes();
-        // As many cells as columns (parse_row checked); each cell starts one
-        // byte after the one before ends.
-        let cells = self.columns.iter().zip(rec.ends());
-        let mut next = 0;
-        match std::str::from_utf8(bytes) {
-            Ok(whole) => {
-                for (column, &end) in cells {
-                    let start = next;
-                    next = end + 1;
-                    read_cell(*column, &bytes[start..end], &whole[start..end], case, extra, row);
-                }
-            }
-            Err(_) => {
-                for (i, (column, &end)) in cells.enumerate() {
+        // The whole record checked as UTF-8 at once (the common case; no
+        // check at all when the reader saw it was ASCII): the cells are then
+        // slices of it, as the bytes between them are ASCII. Otherwise each
+        // cell is checked alone, to name the bad one.
+        match rec.text() {
+            // An Excel cell mark is not ASCII: the cells of an ASCII row
+            // are read without looking for one.
+            Some(whole) if rec.is_ascii() => self.read_text_cells::<false>(rec, whole, case, extra, row),
+            Some(whole) => self.read_text_cells::<true>(rec, whole, case, extra, row),
+            None => {
+                let bytes = rec.bytes();
+                let mut next = 0;
+                for (i, (column, &end)) in self.columns.iter().zip(rec.ends()).enumerate() {
                     let start = next;
                     next = end + 1;
                     let raw = &bytes[start..end];
                     match std::str::from_utf8(raw) {
-                        Ok(text) => read_cell(*column, raw, text, case, extra, row),
+                        Ok(text) => read_cell::<true>(*column, text, case, extra, row),
                         Err(_) => {
                             row.problem.get_or_insert_with(|| {
                                 format!("column {} is not valid UTF-8 (a GBK export? convert it to UTF-8)", i + 1)
@@ -782,6 +863,20 @@ impl CsvLayout {
                     }
                 }
             }
+        }
+    }
+
+    /// [`Self::read_cells`] for a record whose bytes are the text `whole`;
+    /// `MARKS`: whether a cell may carry an Excel cell mark.
+    #[inline(always)]
+    fn read_text_cells<const MARKS: bool>(&self, rec: &Record, whole: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+        // As many cells as columns (parse_row checked); each cell starts one
+        // byte after the one before ends.
+        let mut next = 0;
+        for (column, &end) in self.columns.iter().zip(rec.ends()) {
+            let start = next;
+            next = end + 1;
+            read_cell::<MARKS>(*column, &whole[start..end], case, extra, row);
         }
     }
 
@@ -834,13 +929,14 @@ impl CsvLayout {
     }
 }
 
-/// One cell (`raw`, read as `text`) into `case` or `extra`, by what its
-/// column is used for.
+/// One cell into `case` or `extra`, by what its column is used for;
+/// `MARKS`: whether it may carry an Excel cell mark (else it is known to be
+/// ASCII).
 #[inline(always)]
-fn read_cell(column: ColumnUse, raw: &[u8], text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+fn read_cell<const MARKS: bool>(column: ColumnUse, text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
     match column {
         ColumnUse::Field(field) => {
-            let text = if raw.first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
+            let text = if MARKS && text.as_bytes().first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
             if let Err(e) = case.set_cell(field, text) {
                 row.problem.get_or_insert_with(|| e.to_string());
             }
@@ -1502,8 +1598,35 @@ impl<R: BufRead> Iterator for JsonCases<R> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
     use crate::case::Sex;
+
+    /// [`scan_line`] byte by byte, a pass for each thing it finds.
+    fn scan_line_by_bytes(bytes: &[u8]) -> (LineScan, Vec<usize>) {
+        let end = bytes.iter().position(|&b| b == b'\n' || b == b'\r');
+        let line = &bytes[..end.unwrap_or(bytes.len())];
+        let commas: Vec<usize> = (0..line.len()).filter(|&i| line[i] == b',').collect();
+        let scan = LineScan { len: line.len(), ended: end.is_some(), quote: line.contains(&b'"'), ascii: line.is_ascii() };
+        (scan, commas)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// The one pass of `scan_line`, eight bytes at a time, finds what
+        /// a pass over the bytes for each thing finds, wherever the line
+        /// end falls in a word.
+        #[test]
+        fn scan_line_finds_what_each_pass_finds(data in prop::collection::vec(prop::sample::select(vec![b'a', b'a', b'a', b'a', b'a', b',', b'"', b'\r', b'\n', 0xC3, 0x80, b'7']), 0..40)) {
+            let mut ends = vec![99];
+            let scan = scan_line(&data, &mut ends);
+            let (want, commas) = scan_line_by_bytes(&data);
+            prop_assert_eq!(scan, want);
+            prop_assert_eq!(&ends[1..], &commas[..]);
+        }
+    }
 
     #[test]
     fn csv_fields_are_written_as_the_csv_crate_writes_them() {
@@ -1607,6 +1730,26 @@ mod tests {
         assert_eq!(rows.len(), 2);
         assert!(rows[0].case.as_ref().unwrap_err().reason.contains("UTF-8"));
         assert!(rows[1].case.is_ok());
+    }
+
+    /// Excel's cell marks are read in a row that is not ASCII, from a
+    /// sheet (cells pushed one by one) or from a CSV line, whichever way
+    /// the row's cells are read.
+    #[test]
+    fn excel_cell_marks_are_read_in_a_row_that_is_not_ascii() {
+        let layout = CsvLayout::from_names(&["id", "sex", "age_years", "diagnoses"], None).unwrap();
+        let read = |rec: &Record| {
+            let (mut case, mut extra, mut warnings) = (Case::default(), Vec::new(), Vec::new());
+            layout.parse_row(rec, &mut case, &mut extra, &mut warnings).unwrap();
+            (case.age_years, case.diagnoses, warnings)
+        };
+        let want = (Some(30), vec!["99.1".to_string()], vec![crate::columns::CODE_AS_NUMBER.to_string()]);
+        assert_eq!(read(&Record::from_cells(["1", "1", "\u{E000}30", "\u{E000}99.1"])), want);
+        let data = "id,sex,age_years,diagnoses\n1,1,\u{E000}30,\u{E000}99.1\n";
+        let mut rows = CsvRows::new(data.as_bytes(), CsvLimits::default());
+        let mut rec = Record::new();
+        assert!(rows.read(&mut rec).unwrap() && rows.read(&mut rec).unwrap());
+        assert_eq!(read(&rec), want);
     }
 
     #[test]

@@ -266,26 +266,36 @@ impl<R: Read> Plain<R> {
     /// Cuts the row at the start of the buffer into `record`'s cells.
     fn cut(&mut self, record: &mut Record) -> Cut {
         let rest = &self.buf[self.start..self.end];
-        let line_end = memchr::memchr2(b'\n', b'\r', rest);
-        let line = &rest[..line_end.unwrap_or(rest.len())];
-        if super::has_byte(line, b'"') {
+        // A line past the row limit is refused however it goes on, so the
+        // scan stops one byte past it.
+        let row_limit = self.row_limit();
+        let scanned = &rest[..rest.len().min(row_limit.saturating_add(1))];
+        let line = record.scan_line(scanned);
+        if line.quote {
             return self.cut_quoted(record);
         }
-        if line_end.is_none() && !self.eof {
+        if line.len > row_limit {
+            return Cut::NotPlain;
+        }
+        if !line.ended && !self.eof {
             // A field already past its limit is refused without waiting
             // for the rest of the row.
-            let last_field = line.len() - memchr::memrchr(b',', line).map_or(0, |comma| comma + 1);
+            let last_field = line.len - record.ends().last().map_or(0, |comma| comma + 1);
             return if last_field > self.limits.field_bytes { Cut::NotPlain } else { Cut::More };
         }
-        if line.len() > self.row_limit() {
-            return Cut::NotPlain;
-        }
-        record.set_plain_line(line);
+        // A cell can be past the field limit only in a line that is.
         let field_limit = self.limits.field_bytes;
-        if (0..record.len()).any(|i| record.span(i).is_some_and(|(s, e)| e - s > field_limit)) {
-            return Cut::NotPlain;
+        if line.len > field_limit {
+            let mut cell = 0;
+            for &end in record.ends().iter().chain([&line.len]) {
+                if end - cell > field_limit {
+                    return Cut::NotPlain;
+                }
+                cell = end + 1;
+            }
         }
-        Cut::Row(self.start + line.len(), 0)
+        record.set_plain_line(rest, &line);
+        Cut::Row(self.start + line.len, 0)
     }
 
     /// [`Self::cut`] for a row holding a quote, byte by byte.
@@ -298,6 +308,8 @@ impl<R: Read> Plain<R> {
             QuoteInQuotes,
         }
         let (field_limit, row_limit) = (self.limits.field_bytes, self.row_limit());
+        // The commas the scan noted may be inside quotes.
+        record.start(record.line(), record.byte());
         self.unquoted.clear();
         self.ends.clear();
         let mut at = At::FieldStart;
