@@ -860,10 +860,8 @@ impl Ctx<'_, '_> {
         if adrg.ambiguous {
             return Some(Outcome::Ambiguous(mdc, adrg));
         }
-        for (d, drg) in adrg.drgs.iter().enumerate() {
-            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when, self.program.drg(a, d)) {
-                return Some(Outcome::Grouped(mdc, adrg, drg));
-            }
+        if let Some(drg) = self.first_drg::<TRACE>(adrg, a) {
+            return Some(Outcome::Grouped(mdc, adrg, drg));
         }
         if !adrg.continue_if_no_drg {
             return Some(Outcome::NoDrg(mdc, adrg));
@@ -876,6 +874,35 @@ impl Ctx<'_, '_> {
             });
         }
         None
+    }
+
+    /// The first DRG of ADRG `a` (numbered as in [`Ctx::step_1_1_adrg`])
+    /// whose rule holds: without a trail, through the ADRG's
+    /// [`DrgChoice`].
+    #[inline(always)]
+    fn first_drg<'p, const TRACE: bool>(&mut self, adrg: &'p Adrg, a: usize) -> Option<&'p Drg> {
+        let chosen = match self.program.drg_choice(a) {
+            _ if TRACE => None,
+            DrgChoice::Rules => None,
+            DrgChoice::Fixed(d) => Some(d),
+            DrgChoice::ByComplications(table) => {
+                let has_mcc = self.complication(CcLevel::Mcc).is_some() as usize;
+                // Asked only when it decides, as the rules in order would.
+                let decides = table[2 * has_mcc] != table[2 * has_mcc + 1];
+                let has_cc = decides && self.complication(CcLevel::Cc).is_some();
+                Some(table[2 * has_mcc + has_cc as usize])
+            }
+        };
+        if let Some(d) = chosen {
+            return adrg.drgs.get(d as usize);
+        }
+        adrg.drgs
+            .iter()
+            .enumerate()
+            .find(|&(d, drg)| {
+                self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when, self.program.drg(a, d))
+            })
+            .map(|(_, drg)| drg)
     }
 }
 
@@ -1050,18 +1077,37 @@ impl Ctx<'_, '_> {
         self.find_complication(level)
     }
 
-    /// [`Ctx::complication`] the first time it is asked.
+    /// [`Ctx::complication`] the first time it is asked. The pass notes the
+    /// first complication of the other level on its way: one that finds no
+    /// MCC (most cases) answers "has a CC" too, which a DRG asks next.
     #[inline(never)]
     fn find_complication(&mut self, level: CcLevel) -> Option<usize> {
         let pack = self.pack;
         let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
-        let found = self.dx.iter().enumerate().skip(1).find_map(|(i, &s)| {
-            pack.cc.get(s).iter().any(|e| e.level == level && !excluded.contains(&e.table)).then_some(i)
-        });
-        if level == CcLevel::Mcc {
-            self.mcc = Some(found);
-        } else {
-            self.cc = Some(found);
+        // The first secondary diagnosis of each level, by `CcLevel as usize`.
+        let mut first = [None, None];
+        for (i, &s) in self.dx.iter().enumerate().skip(1) {
+            for e in pack.cc.get(s) {
+                let slot = &mut first[e.level as usize];
+                if slot.is_none() && !excluded.contains(&e.table) {
+                    *slot = Some(i);
+                }
+            }
+            if first[level as usize].is_some() {
+                break;
+            }
+        }
+        let found = first[level as usize];
+        let (this, other) = match level {
+            CcLevel::Mcc => (&mut self.mcc, &mut self.cc),
+            CcLevel::Cc => (&mut self.cc, &mut self.mcc),
+        };
+        *this = Some(found);
+        // A pass that went to the end knows the other level's answer; one
+        // that stopped early, only when it found one before.
+        let other_first = first[1 - level as usize];
+        if found.is_none() || other_first.is_some() {
+            *other = Some(other_first);
         }
         found
     }
@@ -1217,7 +1263,7 @@ impl Ctx<'_, '_> {
 pub(crate) mod index;
 use index::FastIndex;
 pub(crate) mod program;
-use program::{Program, Target, Test, FAILS, HOLDS};
+use program::{DrgChoice, Program, Target, Test, FAILS, HOLDS};
 
 #[cfg(test)]
 mod tests;

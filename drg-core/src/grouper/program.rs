@@ -66,6 +66,84 @@ pub(crate) struct Program {
     /// Per ADRG (as numbered in `adrgs`), the index in `drgs` of its first DRG.
     drg_start: Vec<u32>,
     drgs: Vec<Target>,
+    /// Per ADRG (as numbered in `adrgs`), how its DRG is chosen.
+    drg_choices: Vec<DrgChoice>,
+}
+
+/// How the DRG of an ADRG is chosen without a trail.
+///
+/// DRG rules mostly test the case's complications and nothing else (CHS-DRG
+/// splits an ADRG by MCC, CC or neither): those are answered once for the
+/// case, and the first DRG that holds is a look-up in a table made from the
+/// rules, instead of a run of each rule in turn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum DrgChoice {
+    /// Run each DRG's rule in order.
+    Rules,
+    /// The DRG is the same whatever the case: its index in the ADRG's DRGs,
+    /// or [`NO_DRG`] when none holds.
+    Fixed(u32),
+    /// The DRG for each answer to "has an MCC" and "has a CC", at
+    /// `2 * has_mcc + has_cc`: an index in the ADRG's DRGs, or [`NO_DRG`].
+    ByComplications([u32; 4]),
+}
+
+/// In a [`DrgChoice`]: no DRG of the ADRG holds.
+pub(super) const NO_DRG: u32 = u32::MAX;
+
+impl DrgChoice {
+    /// The choice for DRGs with these rules, in order.
+    fn new<'e>(rules: impl Iterator<Item = &'e Expr> + Clone) -> Self {
+        let mut table = [NO_DRG; 4];
+        for (answers, slot) in table.iter_mut().enumerate() {
+            let (has_mcc, has_cc) = (answers & 2 != 0, answers & 1 != 0);
+            let mut first = None;
+            // Every rule is looked at, even past the first that holds, so
+            // that a rule testing anything else keeps the general path.
+            for (d, rule) in rules.clone().enumerate() {
+                match on_complications(rule, has_mcc, has_cc) {
+                    Some(held) => {
+                        if held && first.is_none() {
+                            first = Some(d);
+                        }
+                    }
+                    None => return DrgChoice::Rules,
+                }
+            }
+            *slot = match first {
+                Some(d) => u32::try_from(d).ok().filter(|&d| d != NO_DRG).expect("fewer than 2^32 - 1 DRGs"),
+                None => NO_DRG,
+            };
+        }
+        if table.iter().all(|&d| d == table[0]) {
+            DrgChoice::Fixed(table[0])
+        } else {
+            DrgChoice::ByComplications(table)
+        }
+    }
+}
+
+/// Whether `e` holds with these answers to `has_mcc` and `has_cc`; `None`
+/// when it tests anything else.
+fn on_complications(e: &Expr, has_mcc: bool, has_cc: bool) -> Option<bool> {
+    Some(match e {
+        Expr::Const(b) => *b,
+        Expr::HasMcc => has_mcc,
+        Expr::HasCc => has_cc,
+        Expr::Not(inner) => !on_complications(inner, has_mcc, has_cc)?,
+        // Every item is looked at, for the same reason as in `DrgChoice::new`.
+        Expr::All(items) | Expr::Any(items) => {
+            let all = matches!(e, Expr::All(_));
+            let mut held = all;
+            for item in items.iter() {
+                if on_complications(item, has_mcc, has_cc)? != all {
+                    held = !all;
+                }
+            }
+            held
+        }
+        _ => return None,
+    })
 }
 
 impl Program {
@@ -83,6 +161,7 @@ impl Program {
                     let entry = p.compile(&drg.when, HOLDS, FAILS);
                     p.drgs.push(entry);
                 }
+                p.drg_choices.push(DrgChoice::new(adrg.drgs.iter().map(|drg| &drg.when)));
             }
         }
         p
@@ -159,6 +238,12 @@ impl Program {
     #[inline]
     pub(super) fn drg(&self, a: usize, d: usize) -> Target {
         self.drgs[self.drg_start[a] as usize + d]
+    }
+
+    /// How the DRG of ADRG `a` (numbered across MDCs) is chosen.
+    #[inline]
+    pub(super) fn drg_choice(&self, a: usize) -> DrgChoice {
+        self.drg_choices[a]
     }
 }
 
