@@ -602,6 +602,7 @@ impl Grouper {
             proc_text,
             mcc: None,
             cc: None,
+            any_tests_passed: [None; 2],
             trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
         };
         // Step 1 over the MDCs that can hold: when explaining every one (the
@@ -797,6 +798,9 @@ struct Ctx<'a, 'c> {
     /// The secondary diagnosis (index into `dx`) that is a non-excluded MCC / CC.
     mcc: Option<Option<usize>>,
     cc: Option<Option<usize>>,
+    /// [`FastIndex::any_tests_passed`] for the diagnoses and the
+    /// procedures, once asked.
+    any_tests_passed: [Option<u64>; 2],
     trace: Vec<TraceStep>,
 }
 
@@ -816,7 +820,7 @@ impl Ctx<'_, '_> {
         let first = self.program.first_adrg(m);
         // Without a trail, only the ADRGs whose guard the principal codes
         // pass, from the grouper's masks, when the MDC has them.
-        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, &mut self.adrg_entries) };
+        let candidates = if TRACE { None } else { self.candidate_adrgs(m) };
         if let Some(mut adrgs) = candidates {
             while adrgs != 0 {
                 let i = adrgs.trailing_zeros() as usize;
@@ -846,6 +850,34 @@ impl Ctx<'_, '_> {
             });
         }
         Some(Outcome::NoAdrg(mdc))
+    }
+
+    /// The ADRGs of MDC `m` worth evaluating, from the grouper's masks: those
+    /// whose guard the principal codes pass, less those that require a test
+    /// on any code that the case fails. `None` when the MDC has no masks.
+    #[inline(always)]
+    fn candidate_adrgs(&mut self, m: usize) -> Option<u64> {
+        let index = self.index;
+        let mut adrgs = index.candidate_adrgs(m, &mut self.adrg_entries)?;
+        for &(adrg, need) in index.adrg_needs(m) {
+            if adrgs & adrg != 0 && !self.passes_any_tests(need) {
+                adrgs &= !adrg;
+            }
+        }
+        Some(adrgs)
+    }
+
+    /// Whether the case passes these tests of [`FastIndex::adrg_needs`];
+    /// each side's answers are worked out once, when first needed.
+    fn passes_any_tests(&mut self, need: u64) -> bool {
+        let index = self.index;
+        let mut passed = 0;
+        for (side, codes) in [self.dx, self.proc].into_iter().enumerate() {
+            if need & index.any_tests_on_side(side) != 0 {
+                passed |= *self.any_tests_passed[side].get_or_insert_with(|| index.any_tests_passed(side, codes));
+            }
+        }
+        passed & need == need
     }
 
     /// Step 1.1 for one ADRG of a matched MDC: its `when`; then ambiguous,

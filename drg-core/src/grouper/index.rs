@@ -4,7 +4,7 @@
 //! compiled.
 
 use super::program::Program;
-use crate::pack::{row_has, CodeId, CodeSel, Pack};
+use crate::pack::{row_has, CodeId, CodeSel, Expr, ListId, Pack};
 
 /// The longest code kept inline: 15 bytes and its length in the 16th.
 const INLINE: usize = 15;
@@ -147,8 +147,96 @@ pub(crate) struct FastIndex {
     /// and as principal procedure.
     pdx_adrgs: AdrgMasks,
     pproc_adrgs: AdrgMasks,
+    /// The tests on any diagnosis or procedure that ADRG rules require.
+    any_lists: AnyLists,
+    /// Per MDC (with ADRG masks): the ADRGs that require some of those
+    /// tests, as (the ADRG's bit, the tests' bits in `any_lists`).
+    adrg_needs: Vec<Vec<(u64, u64)>>,
     /// Every rule of the pack as a branching program.
     pub(super) program: Program,
+}
+
+/// Up to 64 list tests on any of a case's codes (`dx_any_in`, `sdx_any_in`,
+/// `proc_any_in`, `sproc_any_in`) that some ADRG rule requires (the test is
+/// an item of the rule's `all`), as bits: which of them a case passes takes
+/// one look-up a code, and the ADRGs whose required tests fail are never
+/// visited. (1.1 has ADRGs with no guard on a principal code, such as FB1,
+/// `proc_any_in` two lists, which most cases of their MDC would visit.)
+#[derive(Clone, Default)]
+struct AnyLists {
+    /// The tests, by bit.
+    tests: Vec<(CodeSel, ListId)>,
+    /// Per code: the bits of the tests whose list holds it.
+    by_code: Vec<u64>,
+    /// Per side (diagnoses, procedures): the bits of the tests on any code
+    /// of the side (`dx_any_in`, `proc_any_in`) and on any code but the
+    /// first (`sdx_any_in`, `sproc_any_in`).
+    any: [u64; 2],
+    secondary: [u64; 2],
+}
+
+impl AnyLists {
+    /// The bit of a test, adding it when there is room.
+    fn bit(&mut self, test: (CodeSel, ListId)) -> Option<u64> {
+        let at = match self.tests.iter().position(|&t| t == test) {
+            Some(at) => at,
+            None if self.tests.len() < 64 => {
+                self.tests.push(test);
+                self.tests.len() - 1
+            }
+            None => return None,
+        };
+        Some(1 << at)
+    }
+
+    /// Fills `by_code` and the sides' bits once every test is in.
+    fn finish(&mut self, pack: &Pack) {
+        for (t, &(sel, _)) in self.tests.iter().enumerate() {
+            let bits = match sel {
+                CodeSel::DxAny => &mut self.any[0],
+                CodeSel::SdxAny => &mut self.secondary[0],
+                CodeSel::ProcAny => &mut self.any[1],
+                _ => &mut self.secondary[1],
+            };
+            *bits |= 1 << t;
+        }
+        if self.tests.is_empty() {
+            return;
+        }
+        self.by_code = (0..pack.codes.len() as CodeId)
+            .map(|id| {
+                let row = pack.lists.row(id);
+                self.tests.iter().enumerate().filter(|&(_, &(_, list))| row_has(row, list)).fold(0, |bits, (t, _)| bits | 1 << t)
+            })
+            .collect();
+    }
+
+    /// The tests on side `side` (0 for the diagnoses, 1 for the
+    /// procedures), as bits.
+    fn on_side(&self, side: usize) -> u64 {
+        self.any[side] | self.secondary[side]
+    }
+
+    /// The tests on side `side` that a case with these codes of it passes,
+    /// as bits.
+    fn passed(&self, side: usize, ids: &[CodeId]) -> u64 {
+        let of = |id: &CodeId| self.by_code.get(*id as usize).copied().unwrap_or(0);
+        let Some((first, rest)) = ids.split_first() else { return 0 };
+        let rest = rest.iter().fold(0, |bits, id| bits | of(id));
+        (of(first) | rest) & self.any[side] | rest & self.secondary[side]
+    }
+}
+
+/// The list tests on any code that `e` requires: the items of its `all`
+/// (and of an `all` in it), as a rule's guard is found.
+fn required_any_tests(e: &Expr, found: &mut Vec<(CodeSel, ListId)>) {
+    match *e {
+        Expr::InList(sel @ (CodeSel::DxAny | CodeSel::SdxAny | CodeSel::ProcAny | CodeSel::SprocAny), list) => {
+            found.push((sel, list))
+        }
+        Expr::All(ref items) => items.iter().for_each(|item| required_any_tests(item, found)),
+        _ => {}
+    }
 }
 
 /// Per code, the ADRGs whose guard it passes: for each MDC with any, the
@@ -247,10 +335,18 @@ impl FastIndex {
         for (m, mdc) in pack.mdcs.iter().enumerate() {
             if mdc.adrgs.len() > 64 {
                 self.unguarded_adrgs.push(None);
+                self.adrg_needs.push(Vec::new());
                 continue;
             }
             let mut unguarded = 0;
+            let mut needs = Vec::new();
             for (i, adrg) in mdc.adrgs.iter().enumerate() {
+                let mut tests = Vec::new();
+                required_any_tests(&adrg.when, &mut tests);
+                let need = tests.into_iter().filter_map(|test| self.any_lists.bit(test)).fold(0, |need, bit| need | bit);
+                if need != 0 {
+                    needs.push((1u64 << i, need));
+                }
                 match adrg.guard {
                     Some((sel @ (CodeSel::Pdx | CodeSel::Pproc), list)) => {
                         by_list[list.0 as usize].push((sel == CodeSel::Pproc, m as u32, 1u64 << i))
@@ -259,7 +355,9 @@ impl FastIndex {
                 }
             }
             self.unguarded_adrgs.push(Some(unguarded));
+            self.adrg_needs.push(needs);
         }
+        self.any_lists.finish(pack);
         let n = pack.codes.len();
         let mut masks = [AdrgMasks::default(), AdrgMasks::default()];
         for mask in &mut masks {
@@ -308,6 +406,26 @@ impl FastIndex {
     pub(super) fn candidate_adrgs(&self, m: usize, [pdx, pproc]: &mut [&[(u32, u64)]; 2]) -> Option<u64> {
         let unguarded = (*self.unguarded_adrgs.get(m)?)?;
         Some(unguarded | adrgs_of(pdx, m) | adrgs_of(pproc, m))
+    }
+
+    /// The ADRGs of MDC `m` that require tests on any code (see
+    /// [`AnyLists`]), as (the ADRG's bit, the tests' bits).
+    #[inline]
+    pub(super) fn adrg_needs(&self, m: usize) -> &[(u64, u64)] {
+        self.adrg_needs.get(m).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The tests of [`FastIndex::adrg_needs`] on side `side` (0 for the
+    /// diagnoses, 1 for the procedures), as bits.
+    #[inline]
+    pub(super) fn any_tests_on_side(&self, side: usize) -> u64 {
+        self.any_lists.on_side(side)
+    }
+
+    /// Those of them that a case with these codes of the side passes.
+    #[inline(never)]
+    pub(super) fn any_tests_passed(&self, side: usize, ids: &[CodeId]) -> u64 {
+        self.any_lists.passed(side, ids)
     }
 
     /// The MDCs whose guard [`FastIndex::candidate_mdcs`] has tested when it
