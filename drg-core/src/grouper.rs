@@ -496,14 +496,16 @@ impl Grouper {
         self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx);
         self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc);
 
-        if let Some(problems) = validate(case, dx.ids.len()) {
+        // The ids as slices once (each deref of `Ids` tests where they are).
+        let (dx_ids, proc_ids): (&[CodeId], &[CodeId]) = (&dx.ids, &proc.ids);
+        if let Some(problems) = validate(case, dx_ids.len()) {
             if TRACE {
                 notes.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
             }
             return notes.into_result(Status::Invalid, Some(problems));
         }
 
-        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut notes.trace);
+        let outcome = self.evaluate::<TRACE>(case, (dx_ids, &dx.text), (proc_ids, &proc.text), &mut notes.trace);
         if let Outcome::Grouped(mdc, adrg, drg) = outcome {
             // The common case, written out.
             let Notes { warnings, trace } = notes;
@@ -525,12 +527,12 @@ impl Grouper {
         }
 
         // Step 3 of the evaluation: once per procedure after the first, alone.
-        if pack.retry == Retry::EachOtherProcedure && proc.ids.len() >= 2 {
-            for i in 1..proc.ids.len() {
-                let alone = &proc.ids[i..i + 1];
+        if pack.retry == Retry::EachOtherProcedure && proc_ids.len() >= 2 {
+            for i in 1..proc_ids.len() {
+                let alone = &proc_ids[i..i + 1];
                 let alone_text = if TRACE { &proc.text[i..i + 1] } else { &[][..] };
                 let mut attempt = Vec::new();
-                let outcome = self.evaluate::<TRACE>(case, &dx, alone, alone_text, &mut attempt);
+                let outcome = self.evaluate::<TRACE>(case, (dx_ids, &dx.text), (alone, alone_text), &mut attempt);
                 let found = !matches!(outcome, Outcome::NoMdc);
                 if TRACE {
                     notes.trace.push(TraceStep {
@@ -582,23 +584,22 @@ impl Grouper {
     fn evaluate<'p, const TRACE: bool>(
         &'p self,
         case: &Case,
-        dx: &Codes<'_>,
-        proc: &[CodeId],
-        proc_text: &[Cow<'_, str>],
+        (dx, dx_text): (&[CodeId], &[Cow<'_, str>]),
+        (proc, proc_text): (&[CodeId], &[Cow<'_, str>]),
         trace: &mut Vec<TraceStep>,
     ) -> Outcome<'p> {
         let pack = &*self.pack;
         let mut cx = Ctx {
             pack,
             case,
-            pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            pdx_row: dx.first().map_or(&[][..], |&id| pack.lists.row(id)),
             pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
             program: &self.index.program,
             index: &self.index,
-            adrg_entries: self.index.adrg_entries(dx.ids.first().copied(), proc.first().copied()),
-            dx: &dx.ids,
+            adrg_entries: self.index.adrg_entries(dx.first().copied(), proc.first().copied()),
+            dx,
             proc,
-            dx_text: &dx.text,
+            dx_text,
             proc_text,
             mcc: None,
             cc: None,
@@ -609,7 +610,7 @@ impl Grouper {
         // trail shows each), else those whose guard the principal codes
         // pass, from the grouper's masks.
         // (The MDCs go in pack order either way, as the ADRG masks want.)
-        let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.ids.first().copied(), proc.first().copied()) };
+        let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.first().copied(), proc.first().copied()) };
         let outcome = match candidates {
             Some(mut mdcs) => {
                 let tested = self.index.guard_in_mask();
