@@ -607,20 +607,19 @@ impl Grouper {
             trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
         };
         // Step 1 over the MDCs that can hold: when explaining every one (the
-        // trail shows each), else those whose guard the principal codes
-        // pass, from the grouper's masks.
+        // trail shows each), else those whose items on the principal codes
+        // alone hold, from the grouper's masks.
         // (The MDCs go in pack order either way, as the ADRG masks want.)
         let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.first().copied(), proc.first().copied()) };
         let outcome = match candidates {
             Some(mut mdcs) => {
-                let tested = self.index.guard_in_mask();
                 loop {
                     if mdcs == 0 {
                         break Outcome::NoMdc;
                     }
                     let m = mdcs.trailing_zeros() as usize;
                     mdcs &= mdcs - 1;
-                    if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m], tested >> m & 1 != 0) {
+                    if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m], true) {
                         break found;
                     }
                 }
@@ -808,11 +807,12 @@ struct Ctx<'a, 'c> {
 impl Ctx<'_, '_> {
     /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
-    /// `m` is the MDC's place in the pack; `guard_held` says its guard was
-    /// tested already (by the grouper's masks) and held.
+    /// `m` is the MDC's place in the pack; `in_mask` says the grouper's MDC
+    /// masks have answered its items on the principal codes alone (its
+    /// compiled rule takes them as holding; else it takes its guard so).
     #[inline(always)]
-    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, guard_held: bool) -> Option<Outcome<'p>> {
-        if !TRACE && !guard_held && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, in_mask: bool) -> Option<Outcome<'p>> {
+        if !TRACE && !in_mask && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
         }
         if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when, self.program.mdc(m)) {

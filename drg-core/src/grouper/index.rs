@@ -3,7 +3,7 @@
 //! guard it passes as principal diagnosis or procedure, and the rules
 //! compiled.
 
-use super::program::Program;
+use super::program::{holds_on_row, mdcs_in_masks, PrincipalSplit, Program};
 use crate::pack::{row_has, CodeId, CodeSel, Expr, ListId, Pack};
 
 /// The longest code kept inline: 15 bytes and its length in the 16th.
@@ -133,11 +133,15 @@ pub(super) struct Known {
 pub(crate) struct FastIndex {
     /// Every code of at most [`INLINE`] bytes, by its inline key.
     short: ShortCodes,
-    /// Per MDC bit: MDCs that have no guard (always evaluated).
-    unguarded_mdcs: u64,
-    /// Per code: the MDCs whose guard holds with it as principal diagnosis,
-    /// and as principal procedure. Empty when the pack has more than 64
-    /// MDCs: every MDC is then a candidate and tested one by one.
+    /// The MDCs whose items on the principal diagnosis alone (see
+    /// [`PrincipalSplit`]) hold without one (or with an unknown code, or one
+    /// in no list), and those whose items on the principal procedure do.
+    no_code_mdcs: [u64; 2],
+    /// Per code: the MDCs whose items on the principal diagnosis alone hold
+    /// with it as principal diagnosis, and those whose items on the
+    /// principal procedure do with it as principal procedure. Empty when the
+    /// pack has more than 64 MDCs: every MDC is then a candidate and tested
+    /// one by one.
     pdx_mdcs: Vec<u64>,
     pproc_mdcs: Vec<u64>,
     /// Per MDC: its ADRGs that have no guard, as bits in pack order, or
@@ -295,35 +299,32 @@ impl FastIndex {
         );
         let mut index = FastIndex { short, program: Program::new(pack), ..FastIndex::default() };
         index.adrg_masks(pack);
-        if pack.mdcs.len() > 64 {
+        if !mdcs_in_masks(pack) {
             return index;
         }
-        index.pdx_mdcs = vec![0; codes.len()];
-        index.pproc_mdcs = vec![0; codes.len()];
-        // Each guard as (principal procedure?, MDC bit, list); then one pass
-        // over the codes' rows.
-        let mut guards = Vec::new();
-        for (m, mdc) in pack.mdcs.iter().enumerate() {
-            match mdc.guard {
-                Some((CodeSel::Pdx, list)) => guards.push((false, 1u64 << m, list)),
-                Some((CodeSel::Pproc, list)) => guards.push((true, 1u64 << m, list)),
-                // No guard (or, never so far, one on another selector):
-                // tested case by case.
-                _ => index.unguarded_mdcs |= 1u64 << m,
-            }
-        }
-        for id in 0..codes.len() {
-            let row = pack.lists.row(id as CodeId);
-            if row.iter().all(|&word| word == 0) {
-                continue;
-            }
-            for &(pproc, bit, list) in &guards {
-                if row_has(row, list) {
-                    let masks = if pproc { &mut index.pproc_mdcs } else { &mut index.pdx_mdcs };
-                    masks[id] |= bit;
-                }
-            }
-        }
+        // Per side (principal diagnosis, principal procedure): the MDCs whose
+        // items on that code alone hold with a code of this row.
+        let splits: Vec<PrincipalSplit> = pack.mdcs.iter().map(|mdc| PrincipalSplit::of(&mdc.when)).collect();
+        let sides: [fn(&PrincipalSplit) -> &[Expr]; 2] = [|split| &split.pdx, |split| &split.pproc];
+        let passing = |side: fn(&PrincipalSplit) -> &[Expr], row: &[u64]| {
+            (splits.iter().enumerate())
+                .filter(|&(_, split)| side(split).iter().all(|item| holds_on_row(item, row)))
+                .fold(0u64, |bits, (m, _)| bits | 1 << m)
+        };
+        index.no_code_mdcs = sides.map(|side| passing(side, &[]));
+        let [pdx_mdcs, pproc_mdcs] = [0, 1].map(|s| {
+            (0..codes.len() as CodeId)
+                .map(|id| {
+                    let row = pack.lists.row(id);
+                    if row.iter().all(|&word| word == 0) {
+                        index.no_code_mdcs[s]
+                    } else {
+                        passing(sides[s], row)
+                    }
+                })
+                .collect()
+        });
+        (index.pdx_mdcs, index.pproc_mdcs) = (pdx_mdcs, pproc_mdcs);
         index
     }
 
@@ -428,17 +429,6 @@ impl FastIndex {
         self.any_lists.passed(side, ids)
     }
 
-    /// The MDCs whose guard [`FastIndex::candidate_mdcs`] has tested when it
-    /// names them, as bits in pack order.
-    #[inline]
-    pub(super) fn guard_in_mask(&self) -> u64 {
-        if self.pdx_mdcs.is_empty() {
-            0
-        } else {
-            !self.unguarded_mdcs
-        }
-    }
-
     /// The code as it is written, if the pack knows it spelt so: `None`
     /// when the code is not found this way (longer than [`INLINE`] bytes,
     /// or not in canonical form, or not in the pack).
@@ -455,15 +445,18 @@ impl FastIndex {
     }
 
     /// The MDCs worth evaluating for these principal codes (ids, or `None`),
-    /// as bits in pack order; `None` when the pack has too many MDCs for a
-    /// mask (then every MDC is a candidate).
+    /// as bits in pack order: those whose items on the principal codes alone
+    /// hold, which their compiled rules then take as holding. `None` when
+    /// the pack has too many MDCs for a mask (then every MDC is a candidate).
     #[inline]
     pub(super) fn candidate_mdcs(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> Option<u64> {
         if self.pdx_mdcs.is_empty() {
             return None;
         }
-        let of = |masks: &[u64], id: Option<CodeId>| id.and_then(|id| masks.get(id as usize)).copied().unwrap_or(0);
-        Some(self.unguarded_mdcs | of(&self.pdx_mdcs, pdx) | of(&self.pproc_mdcs, pproc))
+        let of = |side: usize, masks: &[u64], id: Option<CodeId>| {
+            id.and_then(|id| masks.get(id as usize)).copied().unwrap_or(self.no_code_mdcs[side])
+        };
+        Some(of(0, &self.pdx_mdcs, pdx) & of(1, &self.pproc_mdcs, pproc))
     }
 }
 
@@ -531,7 +524,9 @@ mod tests {
         for absent in ["", "K35.80", "k35.800", "K35.800 ", "ZZZ.999"] {
             assert_eq!(index.find(absent).map(|k| k.id), pack.codes.id(absent), "{absent:?}");
         }
-        assert_eq!(index.candidate_mdcs(None, None), Some(index.unguarded_mdcs));
-        assert_eq!(index.candidate_mdcs(Some(CodeId::MAX), None), Some(index.unguarded_mdcs));
+        // (The demo's MDCs have no item on a principal code but their guard.)
+        let unguarded = pack.mdcs.iter().enumerate().filter(|(_, mdc)| mdc.guard.is_none()).fold(0, |bits, (m, _)| bits | 1 << m);
+        assert_eq!(index.candidate_mdcs(None, None), Some(unguarded));
+        assert_eq!(index.candidate_mdcs(Some(CodeId::MAX), None), Some(unguarded));
     }
 }
