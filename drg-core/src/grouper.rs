@@ -496,14 +496,16 @@ impl Grouper {
         self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx);
         self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc);
 
-        if let Some(problems) = validate(case, dx.ids.len()) {
+        // The ids as slices once (each deref of `Ids` tests where they are).
+        let (dx_ids, proc_ids): (&[CodeId], &[CodeId]) = (&dx.ids, &proc.ids);
+        if let Some(problems) = validate(case, dx_ids.len()) {
             if TRACE {
                 notes.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
             }
             return notes.into_result(Status::Invalid, Some(problems));
         }
 
-        let outcome = self.evaluate::<TRACE>(case, &dx, &proc.ids, &proc.text, &mut notes.trace);
+        let outcome = self.evaluate::<TRACE>(case, (dx_ids, &dx.text), (proc_ids, &proc.text), &mut notes.trace);
         if let Outcome::Grouped(mdc, adrg, drg) = outcome {
             // The common case, written out.
             let Notes { warnings, trace } = notes;
@@ -525,12 +527,12 @@ impl Grouper {
         }
 
         // Step 3 of the evaluation: once per procedure after the first, alone.
-        if pack.retry == Retry::EachOtherProcedure && proc.ids.len() >= 2 {
-            for i in 1..proc.ids.len() {
-                let alone = &proc.ids[i..i + 1];
+        if pack.retry == Retry::EachOtherProcedure && proc_ids.len() >= 2 {
+            for i in 1..proc_ids.len() {
+                let alone = &proc_ids[i..i + 1];
                 let alone_text = if TRACE { &proc.text[i..i + 1] } else { &[][..] };
                 let mut attempt = Vec::new();
-                let outcome = self.evaluate::<TRACE>(case, &dx, alone, alone_text, &mut attempt);
+                let outcome = self.evaluate::<TRACE>(case, (dx_ids, &dx.text), (alone, alone_text), &mut attempt);
                 let found = !matches!(outcome, Outcome::NoMdc);
                 if TRACE {
                     notes.trace.push(TraceStep {
@@ -582,43 +584,42 @@ impl Grouper {
     fn evaluate<'p, const TRACE: bool>(
         &'p self,
         case: &Case,
-        dx: &Codes<'_>,
-        proc: &[CodeId],
-        proc_text: &[Cow<'_, str>],
+        (dx, dx_text): (&[CodeId], &[Cow<'_, str>]),
+        (proc, proc_text): (&[CodeId], &[Cow<'_, str>]),
         trace: &mut Vec<TraceStep>,
     ) -> Outcome<'p> {
         let pack = &*self.pack;
         let mut cx = Ctx {
             pack,
             case,
-            pdx_row: dx.ids.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            pdx_row: dx.first().map_or(&[][..], |&id| pack.lists.row(id)),
             pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
             program: &self.index.program,
             index: &self.index,
-            adrg_entries: self.index.adrg_entries(dx.ids.first().copied(), proc.first().copied()),
-            dx: &dx.ids,
+            adrg_entries: self.index.adrg_entries(dx.first().copied(), proc.first().copied()),
+            dx,
             proc,
-            dx_text: &dx.text,
+            dx_text,
             proc_text,
             mcc: None,
             cc: None,
+            any_tests_passed: [None; 2],
             trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
         };
         // Step 1 over the MDCs that can hold: when explaining every one (the
-        // trail shows each), else those whose guard the principal codes
-        // pass, from the grouper's masks.
+        // trail shows each), else those whose items on the principal codes
+        // alone hold, from the grouper's masks.
         // (The MDCs go in pack order either way, as the ADRG masks want.)
-        let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.ids.first().copied(), proc.first().copied()) };
+        let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.first().copied(), proc.first().copied()) };
         let outcome = match candidates {
             Some(mut mdcs) => {
-                let tested = self.index.guard_in_mask();
                 loop {
                     if mdcs == 0 {
                         break Outcome::NoMdc;
                     }
                     let m = mdcs.trailing_zeros() as usize;
                     mdcs &= mdcs - 1;
-                    if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m], tested >> m & 1 != 0) {
+                    if let Some(found) = cx.step_1_mdc::<TRACE>(m, &pack.mdcs[m], true) {
                         break found;
                     }
                 }
@@ -797,17 +798,21 @@ struct Ctx<'a, 'c> {
     /// The secondary diagnosis (index into `dx`) that is a non-excluded MCC / CC.
     mcc: Option<Option<usize>>,
     cc: Option<Option<usize>>,
+    /// [`FastIndex::any_tests_passed`] for the diagnoses and the
+    /// procedures, once asked.
+    any_tests_passed: [Option<u64>; 2],
     trace: Vec<TraceStep>,
 }
 
 impl Ctx<'_, '_> {
     /// Step 1 of the evaluation for one MDC: its `when`; then its ADRGs in
     /// order (1.1); then, when none gave a result, `if_no_adrg` (1.2).
-    /// `m` is the MDC's place in the pack; `guard_held` says its guard was
-    /// tested already (by the grouper's masks) and held.
+    /// `m` is the MDC's place in the pack; `in_mask` says the grouper's MDC
+    /// masks have answered its items on the principal codes alone (its
+    /// compiled rule takes them as holding; else it takes its guard so).
     #[inline(always)]
-    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, guard_held: bool) -> Option<Outcome<'p>> {
-        if !TRACE && !guard_held && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
+    fn step_1_mdc<'p, const TRACE: bool>(&mut self, m: usize, mdc: &'p Mdc, in_mask: bool) -> Option<Outcome<'p>> {
+        if !TRACE && !in_mask && mdc.guard.is_some_and(|guard| !self.guard_holds(guard)) {
             return None;
         }
         if !self.node::<TRACE>(0, || format!("MDC {} {}", mdc.code, mdc.name), &mdc.when, self.program.mdc(m)) {
@@ -816,7 +821,7 @@ impl Ctx<'_, '_> {
         let first = self.program.first_adrg(m);
         // Without a trail, only the ADRGs whose guard the principal codes
         // pass, from the grouper's masks, when the MDC has them.
-        let candidates = if TRACE { None } else { self.index.candidate_adrgs(m, &mut self.adrg_entries) };
+        let candidates = if TRACE { None } else { self.candidate_adrgs(m) };
         if let Some(mut adrgs) = candidates {
             while adrgs != 0 {
                 let i = adrgs.trailing_zeros() as usize;
@@ -848,6 +853,34 @@ impl Ctx<'_, '_> {
         Some(Outcome::NoAdrg(mdc))
     }
 
+    /// The ADRGs of MDC `m` worth evaluating, from the grouper's masks: those
+    /// whose guard the principal codes pass, less those that require a test
+    /// on any code that the case fails. `None` when the MDC has no masks.
+    #[inline(always)]
+    fn candidate_adrgs(&mut self, m: usize) -> Option<u64> {
+        let index = self.index;
+        let mut adrgs = index.candidate_adrgs(m, &mut self.adrg_entries)?;
+        for &(adrg, need) in index.adrg_needs(m) {
+            if adrgs & adrg != 0 && !self.passes_any_tests(need) {
+                adrgs &= !adrg;
+            }
+        }
+        Some(adrgs)
+    }
+
+    /// Whether the case passes these tests of [`FastIndex::adrg_needs`];
+    /// each side's answers are worked out once, when first needed.
+    fn passes_any_tests(&mut self, need: u64) -> bool {
+        let index = self.index;
+        let mut passed = 0;
+        for (side, codes) in [self.dx, self.proc].into_iter().enumerate() {
+            if need & index.any_tests_on_side(side) != 0 {
+                passed |= *self.any_tests_passed[side].get_or_insert_with(|| index.any_tests_passed(side, codes));
+            }
+        }
+        passed & need == need
+    }
+
     /// Step 1.1 for one ADRG of a matched MDC: its `when`; then ambiguous,
     /// the first DRG that holds, or `if_no_drg`. `a` numbers the ADRG
     /// across the pack's MDCs, as the program does.
@@ -860,10 +893,8 @@ impl Ctx<'_, '_> {
         if adrg.ambiguous {
             return Some(Outcome::Ambiguous(mdc, adrg));
         }
-        for (d, drg) in adrg.drgs.iter().enumerate() {
-            if self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when, self.program.drg(a, d)) {
-                return Some(Outcome::Grouped(mdc, adrg, drg));
-            }
+        if let Some(drg) = self.first_drg::<TRACE>(adrg, a) {
+            return Some(Outcome::Grouped(mdc, adrg, drg));
         }
         if !adrg.continue_if_no_drg {
             return Some(Outcome::NoDrg(mdc, adrg));
@@ -876,6 +907,35 @@ impl Ctx<'_, '_> {
             });
         }
         None
+    }
+
+    /// The first DRG of ADRG `a` (numbered as in [`Ctx::step_1_1_adrg`])
+    /// whose rule holds: without a trail, through the ADRG's
+    /// [`DrgChoice`].
+    #[inline(always)]
+    fn first_drg<'p, const TRACE: bool>(&mut self, adrg: &'p Adrg, a: usize) -> Option<&'p Drg> {
+        let chosen = match self.program.drg_choice(a) {
+            _ if TRACE => None,
+            DrgChoice::Rules => None,
+            DrgChoice::Fixed(d) => Some(d),
+            DrgChoice::ByComplications(table) => {
+                let has_mcc = self.complication(CcLevel::Mcc).is_some() as usize;
+                // Asked only when it decides, as the rules in order would.
+                let decides = table[2 * has_mcc] != table[2 * has_mcc + 1];
+                let has_cc = decides && self.complication(CcLevel::Cc).is_some();
+                Some(table[2 * has_mcc + has_cc as usize])
+            }
+        };
+        if let Some(d) = chosen {
+            return adrg.drgs.get(d as usize);
+        }
+        adrg.drgs
+            .iter()
+            .enumerate()
+            .find(|&(d, drg)| {
+                self.node::<TRACE>(2, || format!("DRG {} {}", drg.code, drg.name), &drg.when, self.program.drg(a, d))
+            })
+            .map(|(_, drg)| drg)
     }
 }
 
@@ -1050,18 +1110,37 @@ impl Ctx<'_, '_> {
         self.find_complication(level)
     }
 
-    /// [`Ctx::complication`] the first time it is asked.
+    /// [`Ctx::complication`] the first time it is asked. The pass notes the
+    /// first complication of the other level on its way: one that finds no
+    /// MCC (most cases) answers "has a CC" too, which a DRG asks next.
     #[inline(never)]
     fn find_complication(&mut self, level: CcLevel) -> Option<usize> {
         let pack = self.pack;
         let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
-        let found = self.dx.iter().enumerate().skip(1).find_map(|(i, &s)| {
-            pack.cc.get(s).iter().any(|e| e.level == level && !excluded.contains(&e.table)).then_some(i)
-        });
-        if level == CcLevel::Mcc {
-            self.mcc = Some(found);
-        } else {
-            self.cc = Some(found);
+        // The first secondary diagnosis of each level, by `CcLevel as usize`.
+        let mut first = [None, None];
+        for (i, &s) in self.dx.iter().enumerate().skip(1) {
+            for e in pack.cc.get(s) {
+                let slot = &mut first[e.level as usize];
+                if slot.is_none() && !excluded.contains(&e.table) {
+                    *slot = Some(i);
+                }
+            }
+            if first[level as usize].is_some() {
+                break;
+            }
+        }
+        let found = first[level as usize];
+        let (this, other) = match level {
+            CcLevel::Mcc => (&mut self.mcc, &mut self.cc),
+            CcLevel::Cc => (&mut self.cc, &mut self.mcc),
+        };
+        *this = Some(found);
+        // A pass that went to the end knows the other level's answer; one
+        // that stopped early, only when it found one before.
+        let other_first = first[1 - level as usize];
+        if found.is_none() || other_first.is_some() {
+            *other = Some(other_first);
         }
         found
     }
@@ -1217,7 +1296,7 @@ impl Ctx<'_, '_> {
 pub(crate) mod index;
 use index::FastIndex;
 pub(crate) mod program;
-use program::{Program, Target, Test, FAILS, HOLDS};
+use program::{DrgChoice, Program, Target, Test, FAILS, HOLDS};
 
 #[cfg(test)]
 mod tests;

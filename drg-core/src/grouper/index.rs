@@ -3,8 +3,8 @@
 //! guard it passes as principal diagnosis or procedure, and the rules
 //! compiled.
 
-use super::program::Program;
-use crate::pack::{row_has, CodeId, CodeSel, Pack};
+use super::program::{holds_on_row, mdcs_in_masks, PrincipalSplit, Program};
+use crate::pack::{row_has, CodeId, CodeSel, Expr, ListId, Pack};
 
 /// The longest code kept inline: 15 bytes and its length in the 16th.
 const INLINE: usize = 15;
@@ -133,11 +133,15 @@ pub(super) struct Known {
 pub(crate) struct FastIndex {
     /// Every code of at most [`INLINE`] bytes, by its inline key.
     short: ShortCodes,
-    /// Per MDC bit: MDCs that have no guard (always evaluated).
-    unguarded_mdcs: u64,
-    /// Per code: the MDCs whose guard holds with it as principal diagnosis,
-    /// and as principal procedure. Empty when the pack has more than 64
-    /// MDCs: every MDC is then a candidate and tested one by one.
+    /// The MDCs whose items on the principal diagnosis alone (see
+    /// [`PrincipalSplit`]) hold without one (or with an unknown code, or one
+    /// in no list), and those whose items on the principal procedure do.
+    no_code_mdcs: [u64; 2],
+    /// Per code: the MDCs whose items on the principal diagnosis alone hold
+    /// with it as principal diagnosis, and those whose items on the
+    /// principal procedure do with it as principal procedure. Empty when the
+    /// pack has more than 64 MDCs: every MDC is then a candidate and tested
+    /// one by one.
     pdx_mdcs: Vec<u64>,
     pproc_mdcs: Vec<u64>,
     /// Per MDC: its ADRGs that have no guard, as bits in pack order, or
@@ -147,8 +151,96 @@ pub(crate) struct FastIndex {
     /// and as principal procedure.
     pdx_adrgs: AdrgMasks,
     pproc_adrgs: AdrgMasks,
+    /// The tests on any diagnosis or procedure that ADRG rules require.
+    any_lists: AnyLists,
+    /// Per MDC (with ADRG masks): the ADRGs that require some of those
+    /// tests, as (the ADRG's bit, the tests' bits in `any_lists`).
+    adrg_needs: Vec<Vec<(u64, u64)>>,
     /// Every rule of the pack as a branching program.
     pub(super) program: Program,
+}
+
+/// Up to 64 list tests on any of a case's codes (`dx_any_in`, `sdx_any_in`,
+/// `proc_any_in`, `sproc_any_in`) that some ADRG rule requires (the test is
+/// an item of the rule's `all`), as bits: which of them a case passes takes
+/// one look-up a code, and the ADRGs whose required tests fail are never
+/// visited. (1.1 has ADRGs with no guard on a principal code, such as FB1,
+/// `proc_any_in` two lists, which most cases of their MDC would visit.)
+#[derive(Clone, Default)]
+struct AnyLists {
+    /// The tests, by bit.
+    tests: Vec<(CodeSel, ListId)>,
+    /// Per code: the bits of the tests whose list holds it.
+    by_code: Vec<u64>,
+    /// Per side (diagnoses, procedures): the bits of the tests on any code
+    /// of the side (`dx_any_in`, `proc_any_in`) and on any code but the
+    /// first (`sdx_any_in`, `sproc_any_in`).
+    any: [u64; 2],
+    secondary: [u64; 2],
+}
+
+impl AnyLists {
+    /// The bit of a test, adding it when there is room.
+    fn bit(&mut self, test: (CodeSel, ListId)) -> Option<u64> {
+        let at = match self.tests.iter().position(|&t| t == test) {
+            Some(at) => at,
+            None if self.tests.len() < 64 => {
+                self.tests.push(test);
+                self.tests.len() - 1
+            }
+            None => return None,
+        };
+        Some(1 << at)
+    }
+
+    /// Fills `by_code` and the sides' bits once every test is in.
+    fn finish(&mut self, pack: &Pack) {
+        for (t, &(sel, _)) in self.tests.iter().enumerate() {
+            let bits = match sel {
+                CodeSel::DxAny => &mut self.any[0],
+                CodeSel::SdxAny => &mut self.secondary[0],
+                CodeSel::ProcAny => &mut self.any[1],
+                _ => &mut self.secondary[1],
+            };
+            *bits |= 1 << t;
+        }
+        if self.tests.is_empty() {
+            return;
+        }
+        self.by_code = (0..pack.codes.len() as CodeId)
+            .map(|id| {
+                let row = pack.lists.row(id);
+                self.tests.iter().enumerate().filter(|&(_, &(_, list))| row_has(row, list)).fold(0, |bits, (t, _)| bits | 1 << t)
+            })
+            .collect();
+    }
+
+    /// The tests on side `side` (0 for the diagnoses, 1 for the
+    /// procedures), as bits.
+    fn on_side(&self, side: usize) -> u64 {
+        self.any[side] | self.secondary[side]
+    }
+
+    /// The tests on side `side` that a case with these codes of it passes,
+    /// as bits.
+    fn passed(&self, side: usize, ids: &[CodeId]) -> u64 {
+        let of = |id: &CodeId| self.by_code.get(*id as usize).copied().unwrap_or(0);
+        let Some((first, rest)) = ids.split_first() else { return 0 };
+        let rest = rest.iter().fold(0, |bits, id| bits | of(id));
+        (of(first) | rest) & self.any[side] | rest & self.secondary[side]
+    }
+}
+
+/// The list tests on any code that `e` requires: the items of its `all`
+/// (and of an `all` in it), as a rule's guard is found.
+fn required_any_tests(e: &Expr, found: &mut Vec<(CodeSel, ListId)>) {
+    match *e {
+        Expr::InList(sel @ (CodeSel::DxAny | CodeSel::SdxAny | CodeSel::ProcAny | CodeSel::SprocAny), list) => {
+            found.push((sel, list))
+        }
+        Expr::All(ref items) => items.iter().for_each(|item| required_any_tests(item, found)),
+        _ => {}
+    }
 }
 
 /// Per code, the ADRGs whose guard it passes: for each MDC with any, the
@@ -207,35 +299,32 @@ impl FastIndex {
         );
         let mut index = FastIndex { short, program: Program::new(pack), ..FastIndex::default() };
         index.adrg_masks(pack);
-        if pack.mdcs.len() > 64 {
+        if !mdcs_in_masks(pack) {
             return index;
         }
-        index.pdx_mdcs = vec![0; codes.len()];
-        index.pproc_mdcs = vec![0; codes.len()];
-        // Each guard as (principal procedure?, MDC bit, list); then one pass
-        // over the codes' rows.
-        let mut guards = Vec::new();
-        for (m, mdc) in pack.mdcs.iter().enumerate() {
-            match mdc.guard {
-                Some((CodeSel::Pdx, list)) => guards.push((false, 1u64 << m, list)),
-                Some((CodeSel::Pproc, list)) => guards.push((true, 1u64 << m, list)),
-                // No guard (or, never so far, one on another selector):
-                // tested case by case.
-                _ => index.unguarded_mdcs |= 1u64 << m,
-            }
-        }
-        for id in 0..codes.len() {
-            let row = pack.lists.row(id as CodeId);
-            if row.iter().all(|&word| word == 0) {
-                continue;
-            }
-            for &(pproc, bit, list) in &guards {
-                if row_has(row, list) {
-                    let masks = if pproc { &mut index.pproc_mdcs } else { &mut index.pdx_mdcs };
-                    masks[id] |= bit;
-                }
-            }
-        }
+        // Per side (principal diagnosis, principal procedure): the MDCs whose
+        // items on that code alone hold with a code of this row.
+        let splits: Vec<PrincipalSplit> = pack.mdcs.iter().map(|mdc| PrincipalSplit::of(&mdc.when)).collect();
+        let sides: [fn(&PrincipalSplit) -> &[Expr]; 2] = [|split| &split.pdx, |split| &split.pproc];
+        let passing = |side: fn(&PrincipalSplit) -> &[Expr], row: &[u64]| {
+            (splits.iter().enumerate())
+                .filter(|&(_, split)| side(split).iter().all(|item| holds_on_row(item, row)))
+                .fold(0u64, |bits, (m, _)| bits | 1 << m)
+        };
+        index.no_code_mdcs = sides.map(|side| passing(side, &[]));
+        let [pdx_mdcs, pproc_mdcs] = [0, 1].map(|s| {
+            (0..codes.len() as CodeId)
+                .map(|id| {
+                    let row = pack.lists.row(id);
+                    if row.iter().all(|&word| word == 0) {
+                        index.no_code_mdcs[s]
+                    } else {
+                        passing(sides[s], row)
+                    }
+                })
+                .collect()
+        });
+        (index.pdx_mdcs, index.pproc_mdcs) = (pdx_mdcs, pproc_mdcs);
         index
     }
 
@@ -247,10 +336,18 @@ impl FastIndex {
         for (m, mdc) in pack.mdcs.iter().enumerate() {
             if mdc.adrgs.len() > 64 {
                 self.unguarded_adrgs.push(None);
+                self.adrg_needs.push(Vec::new());
                 continue;
             }
             let mut unguarded = 0;
+            let mut needs = Vec::new();
             for (i, adrg) in mdc.adrgs.iter().enumerate() {
+                let mut tests = Vec::new();
+                required_any_tests(&adrg.when, &mut tests);
+                let need = tests.into_iter().filter_map(|test| self.any_lists.bit(test)).fold(0, |need, bit| need | bit);
+                if need != 0 {
+                    needs.push((1u64 << i, need));
+                }
                 match adrg.guard {
                     Some((sel @ (CodeSel::Pdx | CodeSel::Pproc), list)) => {
                         by_list[list.0 as usize].push((sel == CodeSel::Pproc, m as u32, 1u64 << i))
@@ -259,7 +356,9 @@ impl FastIndex {
                 }
             }
             self.unguarded_adrgs.push(Some(unguarded));
+            self.adrg_needs.push(needs);
         }
+        self.any_lists.finish(pack);
         let n = pack.codes.len();
         let mut masks = [AdrgMasks::default(), AdrgMasks::default()];
         for mask in &mut masks {
@@ -310,15 +409,24 @@ impl FastIndex {
         Some(unguarded | adrgs_of(pdx, m) | adrgs_of(pproc, m))
     }
 
-    /// The MDCs whose guard [`FastIndex::candidate_mdcs`] has tested when it
-    /// names them, as bits in pack order.
+    /// The ADRGs of MDC `m` that require tests on any code (see
+    /// [`AnyLists`]), as (the ADRG's bit, the tests' bits).
     #[inline]
-    pub(super) fn guard_in_mask(&self) -> u64 {
-        if self.pdx_mdcs.is_empty() {
-            0
-        } else {
-            !self.unguarded_mdcs
-        }
+    pub(super) fn adrg_needs(&self, m: usize) -> &[(u64, u64)] {
+        self.adrg_needs.get(m).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// The tests of [`FastIndex::adrg_needs`] on side `side` (0 for the
+    /// diagnoses, 1 for the procedures), as bits.
+    #[inline]
+    pub(super) fn any_tests_on_side(&self, side: usize) -> u64 {
+        self.any_lists.on_side(side)
+    }
+
+    /// Those of them that a case with these codes of the side passes.
+    #[inline(never)]
+    pub(super) fn any_tests_passed(&self, side: usize, ids: &[CodeId]) -> u64 {
+        self.any_lists.passed(side, ids)
     }
 
     /// The code as it is written, if the pack knows it spelt so: `None`
@@ -337,15 +445,18 @@ impl FastIndex {
     }
 
     /// The MDCs worth evaluating for these principal codes (ids, or `None`),
-    /// as bits in pack order; `None` when the pack has too many MDCs for a
-    /// mask (then every MDC is a candidate).
+    /// as bits in pack order: those whose items on the principal codes alone
+    /// hold, which their compiled rules then take as holding. `None` when
+    /// the pack has too many MDCs for a mask (then every MDC is a candidate).
     #[inline]
     pub(super) fn candidate_mdcs(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> Option<u64> {
         if self.pdx_mdcs.is_empty() {
             return None;
         }
-        let of = |masks: &[u64], id: Option<CodeId>| id.and_then(|id| masks.get(id as usize)).copied().unwrap_or(0);
-        Some(self.unguarded_mdcs | of(&self.pdx_mdcs, pdx) | of(&self.pproc_mdcs, pproc))
+        let of = |side: usize, masks: &[u64], id: Option<CodeId>| {
+            id.and_then(|id| masks.get(id as usize)).copied().unwrap_or(self.no_code_mdcs[side])
+        };
+        Some(of(0, &self.pdx_mdcs, pdx) & of(1, &self.pproc_mdcs, pproc))
     }
 }
 
@@ -413,7 +524,9 @@ mod tests {
         for absent in ["", "K35.80", "k35.800", "K35.800 ", "ZZZ.999"] {
             assert_eq!(index.find(absent).map(|k| k.id), pack.codes.id(absent), "{absent:?}");
         }
-        assert_eq!(index.candidate_mdcs(None, None), Some(index.unguarded_mdcs));
-        assert_eq!(index.candidate_mdcs(Some(CodeId::MAX), None), Some(index.unguarded_mdcs));
+        // (The demo's MDCs have no item on a principal code but their guard.)
+        let unguarded = pack.mdcs.iter().enumerate().filter(|(_, mdc)| mdc.guard.is_none()).fold(0, |bits, (m, _)| bits | 1 << m);
+        assert_eq!(index.candidate_mdcs(None, None), Some(unguarded));
+        assert_eq!(index.candidate_mdcs(Some(CodeId::MAX), None), Some(unguarded));
     }
 }

@@ -13,7 +13,7 @@
 //! test taken as true: 1.1's MDC rules, their guard alone, cost nothing more.
 
 use crate::case::Sex;
-use crate::pack::{CmpOp, CodeSel, Expr, ListId, NumField, Pack};
+use crate::pack::{row_has, CmpOp, CodeSel, Expr, ListId, NumField, Pack};
 
 /// Where a step goes next: another step's index, or the end of the rule.
 pub(super) type Target = u32;
@@ -66,13 +66,94 @@ pub(crate) struct Program {
     /// Per ADRG (as numbered in `adrgs`), the index in `drgs` of its first DRG.
     drg_start: Vec<u32>,
     drgs: Vec<Target>,
+    /// Per ADRG (as numbered in `adrgs`), how its DRG is chosen.
+    drg_choices: Vec<DrgChoice>,
+}
+
+/// How the DRG of an ADRG is chosen without a trail.
+///
+/// DRG rules mostly test the case's complications and nothing else (CHS-DRG
+/// splits an ADRG by MCC, CC or neither): those are answered once for the
+/// case, and the first DRG that holds is a look-up in a table made from the
+/// rules, instead of a run of each rule in turn.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum DrgChoice {
+    /// Run each DRG's rule in order.
+    Rules,
+    /// The DRG is the same whatever the case: its index in the ADRG's DRGs,
+    /// or [`NO_DRG`] when none holds.
+    Fixed(u32),
+    /// The DRG for each answer to "has an MCC" and "has a CC", at
+    /// `2 * has_mcc + has_cc`: an index in the ADRG's DRGs, or [`NO_DRG`].
+    ByComplications([u32; 4]),
+}
+
+/// In a [`DrgChoice`]: no DRG of the ADRG holds.
+pub(super) const NO_DRG: u32 = u32::MAX;
+
+impl DrgChoice {
+    /// The choice for DRGs with these rules, in order.
+    fn new<'e>(rules: impl Iterator<Item = &'e Expr> + Clone) -> Self {
+        let mut table = [NO_DRG; 4];
+        for (answers, slot) in table.iter_mut().enumerate() {
+            let (has_mcc, has_cc) = (answers & 2 != 0, answers & 1 != 0);
+            let mut first = None;
+            // Every rule is looked at, even past the first that holds, so
+            // that a rule testing anything else keeps the general path.
+            for (d, rule) in rules.clone().enumerate() {
+                match on_complications(rule, has_mcc, has_cc) {
+                    Some(held) => {
+                        if held && first.is_none() {
+                            first = Some(d);
+                        }
+                    }
+                    None => return DrgChoice::Rules,
+                }
+            }
+            *slot = match first {
+                Some(d) => u32::try_from(d).ok().filter(|&d| d != NO_DRG).expect("fewer than 2^32 - 1 DRGs"),
+                None => NO_DRG,
+            };
+        }
+        if table.iter().all(|&d| d == table[0]) {
+            DrgChoice::Fixed(table[0])
+        } else {
+            DrgChoice::ByComplications(table)
+        }
+    }
+}
+
+/// Whether `e` holds with these answers to `has_mcc` and `has_cc`; `None`
+/// when it tests anything else.
+fn on_complications(e: &Expr, has_mcc: bool, has_cc: bool) -> Option<bool> {
+    Some(match e {
+        Expr::Const(b) => *b,
+        Expr::HasMcc => has_mcc,
+        Expr::HasCc => has_cc,
+        Expr::Not(inner) => !on_complications(inner, has_mcc, has_cc)?,
+        // Every item is looked at, for the same reason as in `DrgChoice::new`.
+        Expr::All(items) | Expr::Any(items) => {
+            let all = matches!(e, Expr::All(_));
+            let mut held = all;
+            for item in items.iter() {
+                if on_complications(item, has_mcc, has_cc)? != all {
+                    held = !all;
+                }
+            }
+            held
+        }
+        _ => return None,
+    })
 }
 
 impl Program {
     pub(crate) fn new(pack: &Pack) -> Self {
         let mut p = Program::default();
         for mdc in &pack.mdcs {
-            let entry = p.compile(&assuming(&mdc.when, mdc.guard), HOLDS, FAILS);
+            // With the MDC masks, the rule's items on the principal codes
+            // alone are answered by them (see `PrincipalSplit`).
+            let rule = if mdcs_in_masks(pack) { Expr::All(PrincipalSplit::of(&mdc.when).rest.into()) } else { assuming(&mdc.when, mdc.guard) };
+            let entry = p.compile(&rule, HOLDS, FAILS);
             p.mdcs.push(entry);
             p.adrg_start.push(p.adrgs.len() as u32);
             for adrg in &mdc.adrgs {
@@ -83,6 +164,7 @@ impl Program {
                     let entry = p.compile(&drg.when, HOLDS, FAILS);
                     p.drgs.push(entry);
                 }
+                p.drg_choices.push(DrgChoice::new(adrg.drgs.iter().map(|drg| &drg.when)));
             }
         }
         p
@@ -160,6 +242,12 @@ impl Program {
     pub(super) fn drg(&self, a: usize, d: usize) -> Target {
         self.drgs[self.drg_start[a] as usize + d]
     }
+
+    /// How the DRG of ADRG `a` (numbered across MDCs) is chosen.
+    #[inline]
+    pub(super) fn drg_choice(&self, a: usize) -> DrgChoice {
+        self.drg_choices[a]
+    }
 }
 
 /// `e` with each test of its guard (on a principal code) taken as true, for
@@ -178,5 +266,88 @@ fn replace_test(e: &Expr, guard: (CodeSel, ListId)) -> Expr {
         Expr::Any(items) => Expr::Any(items.iter().map(|item| replace_test(item, guard)).collect()),
         Expr::Not(inner) => Expr::Not(Box::new(replace_test(inner, guard))),
         other => other.clone(),
+    }
+}
+
+/// Whether the grouper keeps a mask of MDCs per code (see
+/// `FastIndex::candidate_mdcs`): when the pack has at most 64 MDCs.
+pub(super) fn mdcs_in_masks(pack: &Pack) -> bool {
+    pack.mdcs.len() <= 64
+}
+
+/// A rule as the items of its `all` (with `not` of an `any` read as the
+/// `all` of the `not`s, and `all`s in it flattened), sorted: those that test
+/// only the principal diagnosis, those that test only the principal
+/// procedure, and the rest, each in their order. The rule holds when all of
+/// them do. What the first two say depends on one code's list row alone, so
+/// it can be worked out for each code once (2.0's MDC rules test the gray and
+/// invalid lists on the principal codes before the MDC's own list).
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct PrincipalSplit {
+    pub pdx: Vec<Expr>,
+    pub pproc: Vec<Expr>,
+    pub rest: Vec<Expr>,
+}
+
+impl PrincipalSplit {
+    pub(super) fn of(e: &Expr) -> Self {
+        let mut split = PrincipalSplit::default();
+        split.add(e);
+        split
+    }
+
+    fn add(&mut self, e: &Expr) {
+        match e {
+            Expr::All(items) => items.iter().for_each(|item| self.add(item)),
+            Expr::Not(inner) => match &**inner {
+                Expr::Any(items) => items.iter().for_each(|item| self.add(&Expr::Not(Box::new(item.clone())))),
+                Expr::Not(twice) => self.add(twice),
+                _ => self.file(e),
+            },
+            _ => self.file(e),
+        }
+    }
+
+    fn file(&mut self, e: &Expr) {
+        let side = match on_one_code(e) {
+            Some(CodeSel::Pdx) => &mut self.pdx,
+            Some(_) => &mut self.pproc,
+            None => &mut self.rest,
+        };
+        side.push(e.clone());
+    }
+}
+
+/// `Pdx` or `Pproc` when every test of `e` is a list test on that principal
+/// code (and there is one), else `None`.
+fn on_one_code(e: &Expr) -> Option<CodeSel> {
+    fn walk(e: &Expr, found: &mut Option<CodeSel>) -> bool {
+        match e {
+            Expr::Const(_) => true,
+            Expr::InList(sel @ (CodeSel::Pdx | CodeSel::Pproc), _) => *found.get_or_insert(*sel) == *sel,
+            Expr::Not(inner) => walk(inner, found),
+            Expr::All(items) | Expr::Any(items) => items.iter().all(|item| walk(item, found)),
+            _ => false,
+        }
+    }
+    let mut found = None;
+    if walk(e, &mut found) {
+        found
+    } else {
+        None
+    }
+}
+
+/// Whether `e`, which tests only one principal code (see
+/// [`PrincipalSplit`]), holds for a code with this list row (empty for no
+/// code, an unknown one, or one in no list).
+pub(super) fn holds_on_row(e: &Expr, row: &[u64]) -> bool {
+    match e {
+        Expr::Const(b) => *b,
+        Expr::InList(_, list) => row_has(row, *list),
+        Expr::Not(inner) => !holds_on_row(inner, row),
+        Expr::All(items) => items.iter().all(|item| holds_on_row(item, row)),
+        Expr::Any(items) => items.iter().any(|item| holds_on_row(item, row)),
+        _ => unreachable!("only list tests on a principal code are split off"),
     }
 }

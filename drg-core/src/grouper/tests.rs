@@ -676,3 +676,64 @@ fn the_quick_validation_agrees_with_the_full_one() {
     }
     assert!(checked > 0, "some combination is valid");
 }
+
+/// A pack whose rules take each shortcut of the fast path and its edges:
+/// MDC rules with negated items on the principal codes (answered by the MDC
+/// masks, some holding without a code), ADRGs without a guard that require
+/// tests on any code (skipped by their bits), and DRGs chosen by
+/// complications, fixed, or by their rules.
+fn shortcut_pack() -> Pack {
+    let drg = |code: &str, when: Value| json!({"code": code, "name": "D", "when": when});
+    load(&pack_json(json!([
+        {"code": "MDCA", "name": "A", "when": {"all": [
+            {"not": {"any": [{"pdx_in": "S"}, {"all": [{"pproc_in": "OR"}, {"not": {"pproc_in": "N"}}]}]}},
+            {"pdx_in": "P"}]},
+         "adrgs": [
+            {"code": "A1", "name": "A", "when": {"all": [{"proc_count": {"gt": 0}}, {"proc_any_in": "OR"}, {"sdx_any_in": "S"}]},
+             "if_no_drg": "continue",
+             "drgs": [drg("A11", json!({"has_mcc": true})), drg("A13", json!({"any": [{"has_mcc": true}, {"has_cc": true}]}))]},
+            {"code": "A2", "name": "A", "when": {"all": [{"pdx_in": "P1"}, {"dx_any_in": "R"}]},
+             "drgs": [drg("A21", json!({"not": {"has_cc": true}})), drg("A23", json!({"has_mcc": true}))]},
+            {"code": "A3", "name": "A", "when": {"all": [{"sproc_any_in": "N"}, {"not": {"dx_any_in": "R"}}]},
+             "drgs": [drg("A31", json!({"all": [{"has_mcc": true}, {"sex": "M"}]})), drg("A35", json!(true))]},
+            {"code": "A4", "name": "A", "when": true, "if_no_drg": "continue", "drgs": [drg("A41", json!(false))]},
+            {"code": "A5", "name": "A", "when": {"pdx_in": "P2"}, "drgs": [drg("A51", json!({"has_cc": true})), drg("A55", json!(true))]}]},
+        {"code": "MDCB", "name": "B", "when": {"not": {"pdx_in": "P1"}},
+         "adrgs": [
+            {"code": "B1", "name": "B", "when": {"dx_any_in": "R"}, "drgs": [drg("B11", json!({"not": {"not": {"has_cc": true}}}))]},
+            {"code": "B2", "name": "B", "when": {"not": {"pproc_in": "OR"}}, "drgs": [drg("B29", json!(true))]}]},
+        {"code": "MDCC", "name": "C", "when": {"not": {"not": {"pproc_in": "N"}}},
+         "adrgs": [{"code": "C1", "name": "C", "when": true, "drgs": [drg("C19", json!(true))]}]}
+    ])))
+}
+
+/// On every combination of a few principal and secondary diagnoses,
+/// procedures and sexes, the fast path gives what the explain path (the rule
+/// trees, every MDC, ADRG and DRG tried) gives, trail aside.
+#[test]
+fn the_shortcuts_agree_with_the_rule_trees_on_generated_cases() {
+    let grouper = Grouper::new(Arc::new(shortcut_pack()));
+    let principals = ["P1", "P2", "S1", "R1", "X9"];
+    // (With P1, S3 is an MCC found before the CC S2: "has a CC" is asked
+    // after a pass for the MCC stopped early.)
+    let secondaries: [&[&str]; 10] =
+        [&[], &["S1"], &["S2"], &["S3"], &["R2"], &["S1", "S2"], &["R3", "S3"], &["X8", "S2", "R1"], &["S3", "S2", "R2"], &["S2", "S3", "R1"]];
+    let procedures: [&[&str]; 7] = [&[], &["OR1"], &["N1"], &["OR1", "N1"], &["N1", "OR1"], &["Y7"], &["Y7", "N1", "OR1"]];
+    let mut outcomes = std::collections::HashSet::new();
+    for pdx in principals {
+        for sdx in secondaries {
+            for procs in procedures {
+                for sex in [Sex::Male, Sex::Female] {
+                    let dx: Vec<&str> = std::iter::once(pdx).chain(sdx.iter().copied()).collect();
+                    let c = Case { sex: Some(sex), ..case(&dx, procs) };
+                    let fast = grouper.group(&c);
+                    let explained = GroupResult { trace: Vec::new(), ..grouper.explain(&c) };
+                    assert_eq!(fast, explained, "{dx:?} {procs:?} {sex:?}");
+                    outcomes.insert(fast.drg.or(fast.adrg).or(fast.mdc).unwrap_or("none"));
+                }
+            }
+        }
+    }
+    // Most ends are reached, so the comparison tells something.
+    assert!(outcomes.len() >= 12, "{outcomes:?}");
+}
