@@ -492,6 +492,8 @@ impl Record {
         self.bytes.clear();
         self.bytes.extend_from_slice(line);
         self.ends.push(line.len());
+        // `text` trusts this flag without a check (see its SAFETY note).
+        debug_assert!(!scan.ascii || line.is_ascii(), "a scan of another line");
         self.ascii = scan.ascii;
     }
 }
