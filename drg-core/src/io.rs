@@ -1340,9 +1340,13 @@ fn has_byte_below_dash(bytes: &[u8]) -> bool {
     let n = bytes.len();
     if n >= 8 {
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
-        let mut found = below(word(n - 8));
-        for at in (0..n - 8).step_by(8) {
-            found |= below(word(at));
+        let mut words = bytes.chunks_exact(8);
+        let mut found = false;
+        for chunk in &mut words {
+            found |= below(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        if !words.remainder().is_empty() {
+            found |= below(word(n - 8));
         }
         found
     } else if n >= 4 {
@@ -1355,7 +1359,7 @@ fn has_byte_below_dash(bytes: &[u8]) -> bool {
 
 /// Appends `field` to `out` as one CSV field, quoted (with doubled inner
 /// quotes) only when [`csv_needs_quotes`] says so.
-#[inline]
+#[inline(always)]
 pub fn push_csv_field(out: &mut Vec<u8>, field: &[u8]) {
     if csv_needs_quotes(field) {
         push_quoted(out, field);
