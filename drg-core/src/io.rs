@@ -559,7 +559,7 @@ fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
         // A byte below `#` (a line end, a quote; a space too) or not ASCII
         // is rare: most words have none, and are only searched for commas.
         // (A borrow of the subtraction flags bytes only above a flagged one.)
-        let rare = (word.wrapping_sub(0x2323_2323_2323_2323) & !word | word) & HIGH;
+        let rare = bytes_below(word, b'#') | word & HIGH;
         if rare != 0 {
             let line_ends = bytes_equal(word, b'\n') | bytes_equal(word, b'\r');
             before = (line_ends & line_ends.wrapping_neg()).wrapping_sub(1);
@@ -594,6 +594,15 @@ fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
     }
     let len = line_end.unwrap_or(bytes.len());
     LineScan { len, ended: line_end.is_some(), quote: quotes != 0, ascii: high == 0 }
+}
+
+/// Whether some byte of `word` is below `n` (at most 0x80): bit 7 set in
+/// the result then, and only then (a borrow may flag a byte above the first
+/// such byte too, so the result tells whether, not which).
+#[inline(always)]
+pub(crate) fn bytes_below(word: u64, n: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    word.wrapping_sub(ONES * u64::from(n)) & !word & (ONES * 0x80)
 }
 
 /// The bytes of `word` equal to `c`: bit 7 of each such byte set, and no
@@ -1327,16 +1336,13 @@ pub fn csv_needs_quotes(field: &[u8]) -> bool {
     has_byte_below_dash(field) && field.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
 }
 
-/// Whether `bytes` has a byte below `-` (0x2d), eight at a time: in a
-/// word `x`, `(x - 0x2d..2d) & !x & 0x80..80` is non-zero exactly when some
-/// byte of `x` is below 0x2d (a bound of at most 0x80 makes it exact).
-/// Words may overlap, which a test for any such byte allows: the last word
+/// Whether `bytes` has a byte below `-` (0x2d), eight at a time with
+/// [`bytes_below`]. Words may overlap, which a test for any such byte allows: the last word
 /// ends at the last byte, and four to seven bytes are two halves of one
 /// word (no copy into a padded word, which costs a call of `memcpy`).
 #[inline]
 fn has_byte_below_dash(bytes: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    let below = |x: u64| x.wrapping_sub(ONES * 0x2d) & !x & (ONES * 0x80) != 0;
+    let below = |x: u64| bytes_below(x, b'-') != 0;
     let n = bytes.len();
     if n >= 8 {
         let word = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
