@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::case::Case;
 use crate::codes::{for_message, normalize_code};
 use crate::pack::{
-    row_has, Adrg, CcLevel, CodeId, CodeSel, Drg, Expr, Mdc, NumField, Pack, Retry, IN_DX_VOCAB, IN_PROC_VOCAB,
+    row_has, Adrg, CcEntry, CcLevel, CodeId, CodeSel, Drg, Expr, Mdc, NumField, Pack, Retry, IN_DX_VOCAB, IN_PROC_VOCAB,
 };
 
 /// The outcome of grouping a case.
@@ -1107,6 +1107,10 @@ impl Ctx<'_, '_> {
         if let Some(found) = cached {
             return found;
         }
+        // (A fifth of cases have no secondary diagnosis.)
+        if self.dx.len() < 2 {
+            return None;
+        }
         self.find_complication(level)
     }
 
@@ -1115,21 +1119,13 @@ impl Ctx<'_, '_> {
     /// MCC (most cases) answers "has a CC" too, which a DRG asks next.
     #[inline(never)]
     fn find_complication(&mut self, level: CcLevel) -> Option<usize> {
-        let pack = self.pack;
-        let excluded = self.dx.first().map_or(&[][..], |&p| pack.exclusions.get(p));
-        // The first secondary diagnosis of each level, by `CcLevel as usize`.
-        let mut first = [None, None];
-        for (i, &s) in self.dx.iter().enumerate().skip(1) {
-            for e in pack.cc.get(s) {
-                let slot = &mut first[e.level as usize];
-                if slot.is_none() && !excluded.contains(&e.table) {
-                    *slot = Some(i);
-                }
+        let first = match self.index.cc_words() {
+            Some(words) => self.first_complications(level, |s| words.get(s)),
+            None => {
+                let cc = &self.pack.cc;
+                self.first_complications(level, |s| cc.get(s).iter().copied())
             }
-            if first[level as usize].is_some() {
-                break;
-            }
-        }
+        };
         let found = first[level as usize];
         let (this, other) = match level {
             CcLevel::Mcc => (&mut self.mcc, &mut self.cc),
@@ -1143,6 +1139,34 @@ impl Ctx<'_, '_> {
             *other = Some(other_first);
         }
         found
+    }
+
+    /// The first secondary diagnosis of each level (by `CcLevel as usize`)
+    /// that is a complication not excluded by the principal diagnosis, up to
+    /// the first of `level`; `entries`: the rows of cc.tsv of a code.
+    #[inline(always)]
+    fn first_complications<E: IntoIterator<Item = CcEntry>>(&self, level: CcLevel, entries: impl Fn(CodeId) -> E) -> [Option<usize>; 2] {
+        // The principal's exclusion tables, looked up at the first
+        // complication (most cases have few or none).
+        let mut excluded: Option<&[u32]> = None;
+        // Indexes into `dx`, 0 (the principal's) for none yet.
+        let mut first = [0; 2];
+        for (i, &s) in self.dx.iter().enumerate().skip(1) {
+            for e in entries(s) {
+                let slot = &mut first[e.level as usize];
+                if *slot == 0 {
+                    let excluded = excluded.get_or_insert_with(|| self.pack.exclusions.get(self.dx[0]));
+                    // (Most principal codes exclude one table: a plain loop.)
+                    if !excluded.iter().any(|&t| t == e.table) {
+                        *slot = i;
+                    }
+                }
+            }
+            if first[level as usize] != 0 {
+                break;
+            }
+        }
+        first.map(|i| (i != 0).then_some(i))
     }
 
     /// The distinct values the diagnoses take in a value map, in order of

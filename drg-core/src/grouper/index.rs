@@ -4,7 +4,7 @@
 //! compiled.
 
 use super::program::{holds_on_row, mdcs_in_masks, PrincipalSplit, Program};
-use crate::pack::{row_has, CodeId, CodeSel, Expr, ListId, Pack};
+use crate::pack::{row_has, CcEntry, CcLevel, CodeId, CodeSel, Expr, ListId, Pack};
 
 /// The longest code kept inline: 15 bytes and its length in the 16th.
 const INLINE: usize = 15;
@@ -158,6 +158,53 @@ pub(crate) struct FastIndex {
     adrg_needs: Vec<Vec<(u64, u64)>>,
     /// Every rule of the pack as a branching program.
     pub(super) program: Program,
+    /// cc.tsv as one word a code (see [`CcWords`]), when no code has two
+    /// rows.
+    cc_words: Option<CcWords>,
+}
+
+/// cc.tsv as one word a code, for a pack where no code has two rows (every
+/// pack shipped but one): the level in the top bit and the exclusion table
+/// below it, [`CcWords::NONE`] for a code in no row. Looking for a case's
+/// complication then costs one load a secondary diagnosis, where the pack's
+/// rows by code cost two offsets and a slice each.
+#[derive(Clone, Default)]
+pub(super) struct CcWords {
+    /// By code id, up to the last code with a row.
+    words: Vec<u32>,
+}
+
+impl CcWords {
+    const NONE: u32 = u32::MAX;
+    const MCC_BIT: u32 = 1 << 31;
+
+    /// `None` when a code has two rows, or a table does not fit below the
+    /// level bit.
+    fn of(pack: &Pack) -> Option<CcWords> {
+        let mut words = Vec::new();
+        for id in 0..pack.codes.len() as CodeId {
+            let word = match *pack.cc.get(id) {
+                [] => continue,
+                [entry] if entry.table < Self::MCC_BIT - 1 => entry.table | if entry.level == CcLevel::Mcc { Self::MCC_BIT } else { 0 },
+                _ => return None,
+            };
+            words.resize(id as usize + 1, Self::NONE);
+            words[id as usize] = word;
+        }
+        Some(CcWords { words })
+    }
+
+    /// The row of a code, if it has one.
+    #[inline(always)]
+    pub(super) fn get(&self, id: CodeId) -> Option<CcEntry> {
+        match self.words.get(id as usize) {
+            Some(&word) if word != Self::NONE => {
+                let level = if word & Self::MCC_BIT != 0 { CcLevel::Mcc } else { CcLevel::Cc };
+                Some(CcEntry { level, table: word & !Self::MCC_BIT })
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Up to 64 list tests on any of a case's codes (`dx_any_in`, `sdx_any_in`,
@@ -297,7 +344,7 @@ impl FastIndex {
                 .filter_map(|id| Some((inline_key(codes.code(id).as_bytes())?, Known { id, vocab_flags: codes.vocab_flags(id) })))
                 .collect(),
         );
-        let mut index = FastIndex { short, program: Program::new(pack), ..FastIndex::default() };
+        let mut index = FastIndex { short, program: Program::new(pack), cc_words: CcWords::of(pack), ..FastIndex::default() };
         index.adrg_masks(pack);
         if !mdcs_in_masks(pack) {
             return index;
@@ -416,6 +463,10 @@ impl FastIndex {
     /// The ADRGs of MDC `m` that require tests on any code (see
     /// [`AnyLists`]), as (the ADRG's bit, the tests' bits).
     #[inline]
+    pub(super) fn cc_words(&self) -> Option<&CcWords> {
+        self.cc_words.as_ref()
+    }
+
     pub(super) fn adrg_needs(&self, m: usize) -> &[(u64, u64)] {
         self.adrg_needs.get(m).map_or(&[][..], Vec::as_slice)
     }

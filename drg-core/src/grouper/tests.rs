@@ -118,6 +118,43 @@ fn mcc_and_cc_with_exclusions() {
     assert!(holds(json!({"has_mcc": false}), &case(&["P1", "S1"], &[])));
 }
 
+/// `has_mcc` and `has_cc` against cc.tsv read the plain way, on every list
+/// of up to four diagnoses from a few codes: with a cc.tsv of one row a code
+/// (the grouper keeps it as one word a code) and with a code of two rows
+/// (the pack's rows by code).
+#[test]
+fn complications_agree_with_cc_tsv_read_plainly() {
+    use crate::pack::tests::{load_with, pack_json, EXCL_TSV};
+    // (code, level, table) as cc.tsv has them; EXCL_TSV: P1 excludes t1 and
+    // t4, P2 excludes t9.
+    let one_row_each: &[(&str, &str, &str)] = &[("S1", "MCC", "t1"), ("S2", "CC", "t2"), ("S3", "CC", "t4"), ("P2", "MCC", "t2")];
+    let two_rows = &[("S1", "MCC", "t1"), ("S2", "CC", "t2"), ("S3", "MCC", "t3"), ("S3", "CC", "t4"), ("P2", "CC", "t1")][..];
+    let excluded = |principal: &str, table: &str| EXCL_TSV.lines().any(|l| l == format!("{principal}\t{table}"));
+    let codes = ["P1", "P2", "S1", "S2", "S3", "X9"];
+    for rows in [one_row_each, two_rows] {
+        let tsv: String = std::iter::once("code\tlevel\texclusion_table\n".to_string())
+            .chain(rows.iter().map(|(c, l, t)| format!("{c}\t{l}\t{t}\n")))
+            .collect();
+        for level in ["MCC", "CC"] {
+            let when = if level == "MCC" { json!({"has_mcc": true}) } else { json!({"has_cc": true}) };
+            let when = pack_json(json!([{"code": "MDCT", "name": "Test", "when": when,
+                "adrgs": [{"code": "T1", "name": "T", "when": true, "drgs": [{"code": "T19", "name": "T", "when": true}]}]}]));
+            let grouper = Grouper::new(Arc::new(load_with(&when, &[("cc.tsv", Some(&tsv))]).unwrap()));
+            let mut dx: Vec<&str> = Vec::new();
+            for n in 1..=4u32 {
+                for k in 0..codes.len().pow(n) {
+                    dx.clear();
+                    dx.extend((0..n).map(|i| codes[k / codes.len().pow(i) % codes.len()]));
+                    let expected = dx[1..].iter().any(|s| rows.iter().any(|&(c, l, t)| c == *s && l == level && !excluded(dx[0], t)));
+                    let c = case(&dx, &[]);
+                    assert_eq!(grouper.group(&c).status == Status::Grouped, expected, "{level} of {dx:?} with cc.tsv {rows:?}");
+                    assert_eq!(grouper.explain(&c).status == Status::Grouped, expected, "explained: {level} of {dx:?}");
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn sex_discharge_and_department() {
     let mut c = case(&["P1"], &[]);
