@@ -272,7 +272,7 @@ fn kind_by_extension(path: &str) -> Option<InputKind> {
 /// GBK file can pass for UTF-8 cell by cell — 女 in GBK is Ů in UTF-8 — so
 /// the check is made on the whole start of the file, not per cell.)
 pub fn open_text(path: &str, encoding: TextEncoding) -> Result<Box<dyn BufRead>, InputError> {
-    let raw: Box<dyn Read> = if path == "-" {
+    let mut raw: Box<dyn Read> = if path == "-" {
         Box::new(std::io::stdin())
     } else {
         Box::new(File::open(path).map_err(|e| InputError::Io(std::io::Error::new(e.kind(), format!("{path}: {e}"))))?)
@@ -281,22 +281,65 @@ pub fn open_text(path: &str, encoding: TextEncoding) -> Result<Box<dyn BufRead>,
         let decoded = encoding_rs_io::DecodeReaderBytesBuilder::new().encoding(Some(encoding_rs::GB18030)).build(raw);
         return Ok(Box::new(BufReader::with_capacity(1 << 20, decoded)));
     }
-    let mut reader = BufReader::with_capacity(1 << 20, raw);
-    let start = reader.fill_buf()?;
-    if let Err(e) = std::str::from_utf8(start) {
+    // The first read (up to a megabyte) is checked, then read again by
+    // the buffered reader; past it, a reader that reads more than the
+    // buffer holds (the CSV reader) is given the bytes straight from the
+    // source, not copied through the buffer.
+    let mut head = vec![0; CHECKED_BYTES];
+    let n = loop {
+        match raw.read(&mut head) {
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            read => break read?,
+        }
+    };
+    head.truncate(n);
+    if let Err(e) = std::str::from_utf8(&head) {
         // A sequence cut at the end of the buffer is not an error.
         if e.error_len().is_some() {
             let at = e.valid_up_to();
-            let (_, _, gbk_errors) = encoding_rs::GB18030.decode(start);
+            let (_, _, gbk_errors) = encoding_rs::GB18030.decode(&head);
             let guess = if gbk_errors {
                 ""
             } else {
                 " It reads as GBK (GB18030), common in HIS exports: give --encoding gbk, or convert it (iconv -f GBK -t UTF-8)."
             };
-            return Err(InputError::Encoding { file: Some(path.to_string()), column: None, byte: Some((at, start[at])), detail: guess.to_string() });
+            return Err(InputError::Encoding { file: Some(path.to_string()), column: None, byte: Some((at, head[at])), detail: guess.to_string() });
         }
     }
-    Ok(Box::new(reader))
+    Ok(Box::new(BufReader::with_capacity(TEXT_BUFFER_BYTES, ReadAgain { head, at: 0, rest: raw })))
+}
+
+/// The start of a text input checked for UTF-8 (one read of at most this).
+const CHECKED_BYTES: usize = 1 << 20;
+
+/// The buffer of a text input: for the readers that read a line at a time
+/// (JSON lines); the CSV reader reads more than this at once, which the
+/// buffer then passes through.
+const TEXT_BUFFER_BYTES: usize = 64 << 10;
+
+/// A source whose first bytes were read already: those bytes, then the rest
+/// of the source.
+struct ReadAgain {
+    head: Vec<u8>,
+    /// How much of `head` was read again.
+    at: usize,
+    rest: Box<dyn Read>,
+}
+
+impl Read for ReadAgain {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.head.len() {
+            return self.rest.read(buf);
+        }
+        let n = buf.len().min(self.head.len() - self.at);
+        buf[..n].copy_from_slice(&self.head[self.at..self.at + n]);
+        self.at += n;
+        if self.at == self.head.len() {
+            // Read again: its memory goes.
+            (self.head, self.at) = (Vec::new(), 0);
+        }
+        Ok(n)
+    }
 }
 
 /// Opens a file of cases (`-`: standard input, CSV or JSON) with `options`.
@@ -435,4 +478,62 @@ pub fn plan_of(path: &str, options: &ReadOptions) -> Result<ColumnPlan, InputErr
         }
     };
     Ok(ColumnPlan::from_headers(&names, map)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The checked start and the rest of a source read back as the source,
+    /// whatever the sizes of the reads.
+    #[test]
+    fn a_source_read_again_is_the_source() {
+        let source: Vec<u8> = (0..10_000u32).map(|i| (i % 251) as u8).collect();
+        for head_len in [0, 1, 999, 10_000] {
+            for read_len in [1, 7, 1000, 4096, 20_000] {
+                let (head, rest) = source.split_at(head_len);
+                let mut again = ReadAgain { head: head.to_vec(), at: 0, rest: Box::new(std::io::Cursor::new(rest.to_vec())) };
+                let mut back = Vec::new();
+                let mut buf = vec![0; read_len];
+                loop {
+                    let n = again.read(&mut buf).unwrap();
+                    if n == 0 {
+                        break;
+                    }
+                    back.extend_from_slice(&buf[..n]);
+                }
+                assert_eq!(back, source, "head {head_len}, reads of {read_len}");
+            }
+        }
+    }
+
+    /// A CSV longer than the checked start is read whole: every row, in
+    /// order; a byte that is not UTF-8 past the start is the error of its
+    /// row only.
+    #[test]
+    fn a_csv_past_its_checked_start_is_read_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("long.csv");
+        let rows = 3 * CHECKED_BYTES / 100;
+        let mut text = String::from("id,sex,age_years,los_days,diagnoses,procedures\n");
+        for i in 0..rows {
+            text.push_str(&format!("C{i:08},1,40,5,K35.800|I10.x00|E11.900|J18.900|N39.000,47.0900\n"));
+        }
+        let mut bytes = text.into_bytes();
+        // A GBK byte in the diagnoses of a row two megabytes in.
+        let bad_row = rows * 2 / 3;
+        let id = format!("C{bad_row:08},");
+        let at = bytes.windows(id.len()).position(|w| w == id.as_bytes()).unwrap() + 20;
+        bytes[at] = 0xC5;
+        std::fs::write(&path, &bytes).unwrap();
+        let mut source = open_cases(path.to_str().unwrap(), &ReadOptions::default()).unwrap();
+        let read: Vec<ReadRow> = source.rows().map(|r| r.unwrap()).collect();
+        assert_eq!(read.len(), rows);
+        for (i, row) in read.iter().enumerate() {
+            match &row.case {
+                Ok(case) => assert_eq!((i != bad_row, case.id.as_str()), (true, format!("C{i:08}").as_str())),
+                Err(e) => assert_eq!((i, e.id.as_str()), (bad_row, format!("C{i:08}").as_str()), "{}", e.reason),
+            }
+        }
+    }
 }

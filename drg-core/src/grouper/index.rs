@@ -180,17 +180,20 @@ impl CcWords {
 
     /// `None` when a code has two rows, or a table does not fit below the
     /// level bit.
+    #[inline(never)]
     fn of(pack: &Pack) -> Option<CcWords> {
-        let mut words = Vec::new();
-        for id in 0..pack.codes.len() as CodeId {
-            let word = match *pack.cc.get(id) {
+        let mut words = vec![Self::NONE; pack.codes.len()];
+        let mut used = 0;
+        for (id, slot) in words.iter_mut().enumerate() {
+            *slot = match *pack.cc.get(id as CodeId) {
                 [] => continue,
                 [entry] if entry.table < Self::MCC_BIT - 1 => entry.table | if entry.level == CcLevel::Mcc { Self::MCC_BIT } else { 0 },
                 _ => return None,
             };
-            words.resize(id as usize + 1, Self::NONE);
-            words[id as usize] = word;
+            used = id + 1;
         }
+        words.truncate(used);
+        words.shrink_to_fit();
         Some(CcWords { words })
     }
 
