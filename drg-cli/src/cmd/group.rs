@@ -198,9 +198,10 @@ pub fn run(
     // How far the reader is in the input, for the progress line.
     let bytes_read = AtomicU64::new(0);
     let progress = settings.progress.map(|total| (total, &bytes_read, started));
-    // A batch's rows come as one chunk of ~200 kB; a larger buffer would
-    // only hold more of them (memory, not speed).
-    let mut out = std::io::BufWriter::with_capacity(256 << 10, out);
+    // A batch's rows come as one chunk of ~200 kB, written as it is: the
+    // buffer holds the header, and passes a chunk larger than itself
+    // through instead of copying it.
+    let mut out = std::io::BufWriter::with_capacity(32 << 10, out);
     let mut tally = Tally::default();
     let mut last_shown = Instant::now();
     out.write_all(&header_bytes(settings, &extra_columns)).map_err(|e| output_error("writing the output", e))?;
@@ -332,6 +333,9 @@ struct Scratch {
     case: drg_core::Case,
     extra: Vec<String>,
     warnings: Vec<String>,
+    /// The size of this worker's last batch of results: the next one's
+    /// buffer starts that large (a buffer that grows copies what it holds).
+    last_out: usize,
 }
 
 fn group_batch(
@@ -343,7 +347,7 @@ fn group_batch(
     give_back: &dyn Fn(RecordBatch),
 ) -> (Vec<u8>, Tally) {
     let extra_names = layout.map(|l| l.extra_columns()).unwrap_or(&[]);
-    let mut out = RowWriter::new(settings, extra_names);
+    let mut out = RowWriter::new(settings, extra_names, scratch.last_out);
     let mut out_duplicates = 0u64;
     // The warning of a row whose id an earlier row had.
     let mut duplicate_of = |duplicates: &Duplicates, next: &mut usize, row: usize, result: &mut GroupResult<'_>| {
@@ -358,7 +362,7 @@ fn group_batch(
             let layout = layout.expect("a CSV batch comes with its layout");
             let mut next = 0;
             for (row, record) in records.records().iter().enumerate() {
-                let Scratch { case, extra, warnings } = scratch;
+                let Scratch { case, extra, warnings, .. } = scratch;
                 warnings.clear();
                 match layout.parse_row(record, case, extra, warnings) {
                     Ok(()) => {
@@ -392,6 +396,7 @@ fn group_batch(
         }
     }
     let (bytes, mut tally) = out.finish();
+    scratch.last_out = bytes.len();
     tally.duplicate_ids = out_duplicates;
     (bytes, tally)
 }
@@ -409,13 +414,21 @@ struct RowWriter<'a> {
 }
 
 impl<'a> RowWriter<'a> {
-    fn new(settings: &Settings, extra_names: &'a [String]) -> Self {
+    /// A writer whose buffer starts with room for `expected` bytes (at
+    /// least 64 a row).
+    fn new(settings: &Settings, extra_names: &'a [String], expected: usize) -> Self {
+        // (A little more than the last batch, which the next one may pass.)
+        let buffer = Vec::with_capacity((expected + expected / 16).max(BATCH_ROWS * 64));
+        let (csv, json) = match settings.format {
+            OutputFormat::Csv | OutputFormat::Xlsx => (buffer, Vec::new()),
+            OutputFormat::Jsonl => (Vec::new(), buffer),
+        };
         RowWriter {
             format: settings.format,
             extra_names,
             explain: settings.explain,
-            csv: Vec::with_capacity(BATCH_ROWS * 64),
-            json: Vec::new(),
+            csv,
+            json,
             tally: Tally::default(),
         }
     }
