@@ -240,13 +240,16 @@ impl Case {
             Field::Discharge => set_text(&mut self.discharge, text),
             Field::Dept => set_text(&mut self.dept, text),
             Field::DischargeDate => self.discharge_date = parse_date(text).map_err(err)?,
+            // `1` and `2`, nearly every cell, without `Sex::parse`'s call
+            // and string comparisons.
             Field::Sex => {
-                self.sex = if trim(text).is_empty() {
-                    None
-                } else {
-                    Some(Sex::parse(text).ok_or_else(|| {
+                self.sex = match text.as_bytes() {
+                    b"1" => Some(Sex::Male),
+                    b"2" => Some(Sex::Female),
+                    _ if trim(text).is_empty() => None,
+                    _ => Some(Sex::parse(text).ok_or_else(|| {
                         err(format!("{:?} is not one of 1, 2, M, F, 男, 女", crate::codes::for_message(text.trim())))
-                    })?)
+                    })?),
                 }
             }
             // The plain spelling read here (the common cell), anything else
@@ -938,6 +941,16 @@ mod tests {
         }
         for s in ["0", "3", "", "male", "9"] {
             assert_eq!(Sex::parse(s), None, "{s}");
+        }
+        // A sex cell reads as `Sex::parse` reads it (`1` and `2` on a path
+        // of their own), blank as missing.
+        for s in ["1", "2", " 1", "2 ", "12", "M", "女", "１", "", " ", "\u{3000}", "0", "x"] {
+            let mut case = Case { sex: Some(Sex::Female), ..Case::default() };
+            match case.set_field(Field::Sex, s) {
+                Ok(()) if s.trim().is_empty() => assert_eq!(case.sex, None, "{s:?}"),
+                Ok(()) => assert_eq!(case.sex, Sex::parse(s), "{s:?}"),
+                Err(e) => assert_eq!((Sex::parse(s), e.field), (None, "sex"), "{s:?}"),
+            }
         }
     }
 

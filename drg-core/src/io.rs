@@ -700,14 +700,56 @@ pub struct CsvLayout {
     plan: ColumnPlan,
 }
 
+/// What a column is used for: one of the fields (named as [`Field`]'s
+/// variants), or not a field. Flat, so that reading a cell takes one jump
+/// through a table (a `Field(Field)` variant takes two: see [`read_cell`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ColumnUse {
-    Field(Field),
+    Id,
+    Hospital,
+    HospitalLevel,
+    Sex,
+    AgeYears,
+    AgeDays,
+    WeightG,
+    LosDays,
+    Discharge,
+    Dept,
+    DischargeDate,
+    IcuHours,
+    TotalCost,
+    SelfPay,
+    Diagnoses,
+    Procedures,
     /// `discharge_date`: carried through, its value written `YYYY-MM-DD`.
     Date,
     /// One code of a wide list: read after the other columns, in the list's order.
     Wide,
     Extra,
+}
+
+impl ColumnUse {
+    /// The use of a field's column.
+    fn field(field: Field) -> ColumnUse {
+        match field {
+            Field::Id => ColumnUse::Id,
+            Field::Hospital => ColumnUse::Hospital,
+            Field::HospitalLevel => ColumnUse::HospitalLevel,
+            Field::Sex => ColumnUse::Sex,
+            Field::AgeYears => ColumnUse::AgeYears,
+            Field::AgeDays => ColumnUse::AgeDays,
+            Field::WeightG => ColumnUse::WeightG,
+            Field::LosDays => ColumnUse::LosDays,
+            Field::Discharge => ColumnUse::Discharge,
+            Field::Dept => ColumnUse::Dept,
+            Field::DischargeDate => ColumnUse::DischargeDate,
+            Field::IcuHours => ColumnUse::IcuHours,
+            Field::TotalCost => ColumnUse::TotalCost,
+            Field::SelfPay => ColumnUse::SelfPay,
+            Field::Diagnoses => ColumnUse::Diagnoses,
+            Field::Procedures => ColumnUse::Procedures,
+        }
+    }
 }
 
 /// Marks an Excel number cell in a code column (`99.1` for `99.10`): the row
@@ -763,7 +805,7 @@ impl CsvLayout {
         let mut extra_names = Vec::new();
         for c in &plan.columns {
             let used = match &c.understood {
-                Understood::Field { target: Target::Field(f), .. } => ColumnUse::Field(*f),
+                Understood::Field { target: Target::Field(f), .. } => ColumnUse::field(*f),
                 Understood::Field { target: Target::DischargeDate, .. } => {
                     extra_names.push("discharge_date".to_string());
                     ColumnUse::Date
@@ -777,8 +819,8 @@ impl CsvLayout {
             columns.push(used);
         }
         // Without an id column (a JSON object without one), ids are empty.
-        let id_column = columns.iter().position(|c| *c == ColumnUse::Field(Field::Id)).unwrap_or(usize::MAX);
-        let has_level = columns.contains(&ColumnUse::Field(Field::HospitalLevel));
+        let id_column = columns.iter().position(|c| *c == ColumnUse::Id).unwrap_or(usize::MAX);
+        let has_level = columns.contains(&ColumnUse::HospitalLevel);
         let wide = plan.wide.clone();
         Ok(CsvLayout { columns, extra_names, id_column, wide, has_level, plan })
     }
@@ -943,18 +985,34 @@ impl CsvLayout {
 /// One cell into `case` or `extra`, by what its column is used for;
 /// `MARKS`: whether it may carry an Excel cell mark (else it is known to be
 /// ASCII).
+///
+/// One dispatch a cell: each field has an arm of its own, in which
+/// [`read_field`] (and so [`Case::set_cell`]) sees a constant field and
+/// keeps only that field's code. A `ColumnUse::Field(field)` variant
+/// compiled to two jumps through tables, the column's then the field's,
+/// with the field spilled for the error between them.
 #[inline(always)]
 fn read_cell<const MARKS: bool>(column: ColumnUse, text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
-    match column {
-        ColumnUse::Field(field) => {
-            let text = if MARKS && text.as_bytes().first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
-            if let Err(e) = case.set_cell(field, text) {
-                row.problem.get_or_insert_with(|| e.to_string());
+    use Field::*;
+    macro_rules! one_arm_a_field {
+        ($($field:ident)*) => {
+            match column {
+                $(ColumnUse::$field => read_field::<MARKS>($field, text, case, row),)*
+                ColumnUse::Extra => extra.push(unmarked(text).to_string()),
+                ColumnUse::Date => read_date(text, extra, &mut row.problem),
+                ColumnUse::Wide => {}
             }
-        }
-        ColumnUse::Extra => extra.push(unmarked(text).to_string()),
-        ColumnUse::Date => read_date(text, extra, &mut row.problem),
-        ColumnUse::Wide => {}
+        };
+    }
+    one_arm_a_field!(Id Hospital HospitalLevel Sex AgeYears AgeDays WeightG LosDays Discharge Dept DischargeDate IcuHours TotalCost SelfPay Diagnoses Procedures);
+}
+
+/// One field cell into `case` (see [`read_cell`]).
+#[inline(always)]
+fn read_field<const MARKS: bool>(field: Field, text: &str, case: &mut Case, row: &mut RowNotes) {
+    let text = if MARKS && text.as_bytes().first() == Some(&0xEE) { marked(text, field, &mut row.number_code, &mut row.problem) } else { text };
+    if let Err(e) = case.set_cell(field, text) {
+        row.problem.get_or_insert_with(|| e.to_string());
     }
 }
 
@@ -1686,6 +1744,65 @@ mod tests {
         ) {
             let expected = field.iter().any(|&b| matches!(b, b',' | b'"' | b'\r' | b'\n'));
             proptest::prop_assert_eq!(csv_needs_quotes(&field), expected);
+        }
+    }
+
+    /// Cells for [`cells_go_to_their_fields_in_any_column_order`]: good and
+    /// bad values of every kind of field, Excel's cell marks, non-ASCII.
+    const CELLS: [&str; 18] = [
+        "", "1", "2", "30", "7.5", "-3", "M", "女", "K35.800|E11.900", "a41.9x001，I10", "三级甲等", "死亡", "H1", " 12 ", "x", "2025-03-01", "\u{E000}99.1", "\u{E001}1",
+    ];
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Every field's column, in any order, reads into its own field: each
+        /// row (into one case reused row after row, as `drg group` does) is
+        /// what `Case::set_field` gives cell by cell into a new case, with
+        /// the same first problem and the Excel number-code warning.
+        #[test]
+        fn cells_go_to_their_fields_in_any_column_order(
+            fields in Just(Field::ALL.into_iter().filter(|f| *f != Field::DischargeDate).collect::<Vec<_>>()).prop_shuffle(),
+            rows in prop::collection::vec(prop::collection::vec(prop::sample::select(CELLS.to_vec()), 15), 1..4),
+        ) {
+            let header: Vec<&str> = fields.iter().map(|f| f.name()).collect();
+            let mut input = header.join(",");
+            for row in &rows {
+                input.push('\n');
+                input.push_str(&row.join(","));
+            }
+            let mut cases = CsvCases::new(input.as_bytes()).unwrap();
+            let layout = cases.layout().clone();
+            let (mut record, mut case, mut extra, mut warnings) = (Record::new(), Case::default(), Vec::new(), Vec::new());
+            for (i, row) in rows.iter().enumerate() {
+                prop_assert!(cases.read_record(&mut record).unwrap());
+                warnings.clear();
+                let read = layout.parse_row(&record, &mut case, &mut extra, &mut warnings);
+                let mut want = Case::default();
+                let mut problem = None;
+                let mut number_code = false;
+                for (&field, &cell) in fields.iter().zip(row) {
+                    let codes = matches!(field, Field::Diagnoses | Field::Procedures);
+                    let text = if let Some(t) = cell.strip_prefix(BOOLEAN_CELL_MARK) {
+                        problem.get_or_insert_with(|| format!("{}: a TRUE/FALSE cell is not accepted here", field.name()));
+                        t
+                    } else if let Some(t) = cell.strip_prefix(NUMBER_CELL_MARK) {
+                        number_code |= codes;
+                        t
+                    } else {
+                        cell
+                    };
+                    if let Err(e) = want.set_field(field, text) {
+                        problem.get_or_insert_with(|| e.to_string());
+                    }
+                }
+                match (read, problem) {
+                    (Ok(()), None) => prop_assert_eq!(&case, &want, "row {}: {:?}", i, row),
+                    (Err(e), Some(p)) => prop_assert_eq!(e.reason, format!("line {}: {p}", i + 2)),
+                    (read, problem) => prop_assert!(false, "row {}: {:?} read as {:?}, expected {:?}", i, row, read, problem),
+                }
+                prop_assert_eq!(warnings.contains(&crate::columns::CODE_AS_NUMBER.to_string()), number_code);
+            }
         }
     }
 
