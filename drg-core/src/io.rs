@@ -700,57 +700,55 @@ pub struct CsvLayout {
     plan: ColumnPlan,
 }
 
-/// What a column is used for: one of the fields (named as [`Field`]'s
-/// variants), or not a field. Flat, so that reading a cell takes one jump
-/// through a table (a `Field(Field)` variant takes two: see [`read_cell`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum ColumnUse {
-    Id,
-    Hospital,
-    HospitalLevel,
-    Sex,
-    AgeYears,
-    AgeDays,
-    WeightG,
-    LosDays,
-    Discharge,
-    Dept,
-    DischargeDate,
-    IcuHours,
-    TotalCost,
-    SelfPay,
-    Diagnoses,
-    Procedures,
-    /// `discharge_date`: carried through, its value written `YYYY-MM-DD`.
-    Date,
-    /// One code of a wide list: read after the other columns, in the list's order.
-    Wide,
-    Extra,
+/// Declares [`ColumnUse`], with a variant a field named as [`Field`]'s, its
+/// [`ColumnUse::field`], and [`read_cell`]'s arm for each: the fields are
+/// listed once, in the one invocation below.
+macro_rules! column_uses {
+    ($($field:ident)*) => {
+        /// What a column is used for: one of the fields, or not a field.
+        /// Flat, so that reading a cell takes one jump through a table (a
+        /// `Field(Field)` variant takes two: see [`read_cell`]).
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        enum ColumnUse {
+            $($field,)*
+            /// `discharge_date`: carried through, its value written `YYYY-MM-DD`.
+            Date,
+            /// One code of a wide list: read after the other columns, in the list's order.
+            Wide,
+            Extra,
+        }
+
+        impl ColumnUse {
+            /// The use of a field's column.
+            fn field(field: Field) -> ColumnUse {
+                match field {
+                    $(Field::$field => ColumnUse::$field,)*
+                }
+            }
+        }
+
+        /// One cell into `case` or `extra`, by what its column is used for;
+        /// `MARKS`: whether it may carry an Excel cell mark (else it is known
+        /// to be ASCII).
+        ///
+        /// One dispatch a cell: each field has an arm of its own, in which
+        /// [`read_field`] (and so [`Case::set_cell`]) sees a constant field
+        /// and keeps only that field's code. A `ColumnUse::Field(field)`
+        /// variant compiled to two jumps through tables, the column's then
+        /// the field's, with the field spilled for the error between them.
+        #[inline(always)]
+        fn read_cell<const MARKS: bool>(column: ColumnUse, text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+            match column {
+                $(ColumnUse::$field => read_field::<MARKS>(Field::$field, text, case, row),)*
+                ColumnUse::Extra => extra.push(unmarked(text).to_string()),
+                ColumnUse::Date => read_date(text, extra, &mut row.problem),
+                ColumnUse::Wide => {}
+            }
+        }
+    };
 }
 
-impl ColumnUse {
-    /// The use of a field's column.
-    fn field(field: Field) -> ColumnUse {
-        match field {
-            Field::Id => ColumnUse::Id,
-            Field::Hospital => ColumnUse::Hospital,
-            Field::HospitalLevel => ColumnUse::HospitalLevel,
-            Field::Sex => ColumnUse::Sex,
-            Field::AgeYears => ColumnUse::AgeYears,
-            Field::AgeDays => ColumnUse::AgeDays,
-            Field::WeightG => ColumnUse::WeightG,
-            Field::LosDays => ColumnUse::LosDays,
-            Field::Discharge => ColumnUse::Discharge,
-            Field::Dept => ColumnUse::Dept,
-            Field::DischargeDate => ColumnUse::DischargeDate,
-            Field::IcuHours => ColumnUse::IcuHours,
-            Field::TotalCost => ColumnUse::TotalCost,
-            Field::SelfPay => ColumnUse::SelfPay,
-            Field::Diagnoses => ColumnUse::Diagnoses,
-            Field::Procedures => ColumnUse::Procedures,
-        }
-    }
-}
+column_uses!(Id Hospital HospitalLevel Sex AgeYears AgeDays WeightG LosDays Discharge Dept DischargeDate IcuHours TotalCost SelfPay Diagnoses Procedures);
 
 /// Marks an Excel number cell in a code column (`99.1` for `99.10`): the row
 /// gets [`crate::columns::CODE_AS_NUMBER`]. A private-use character no export
@@ -980,31 +978,6 @@ impl CsvLayout {
             }
         }
     }
-}
-
-/// One cell into `case` or `extra`, by what its column is used for;
-/// `MARKS`: whether it may carry an Excel cell mark (else it is known to be
-/// ASCII).
-///
-/// One dispatch a cell: each field has an arm of its own, in which
-/// [`read_field`] (and so [`Case::set_cell`]) sees a constant field and
-/// keeps only that field's code. A `ColumnUse::Field(field)` variant
-/// compiled to two jumps through tables, the column's then the field's,
-/// with the field spilled for the error between them.
-#[inline(always)]
-fn read_cell<const MARKS: bool>(column: ColumnUse, text: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
-    use Field::*;
-    macro_rules! one_arm_a_field {
-        ($($field:ident)*) => {
-            match column {
-                $(ColumnUse::$field => read_field::<MARKS>($field, text, case, row),)*
-                ColumnUse::Extra => extra.push(unmarked(text).to_string()),
-                ColumnUse::Date => read_date(text, extra, &mut row.problem),
-                ColumnUse::Wide => {}
-            }
-        };
-    }
-    one_arm_a_field!(Id Hospital HospitalLevel Sex AgeYears AgeDays WeightG LosDays Discharge Dept DischargeDate IcuHours TotalCost SelfPay Diagnoses Procedures);
 }
 
 /// One field cell into `case` (see [`read_cell`]).
