@@ -180,7 +180,6 @@ impl CcWords {
 
     /// `None` when a code has two rows, or a table does not fit below the
     /// level bit.
-    #[inline(never)]
     fn of(pack: &Pack) -> Option<CcWords> {
         let mut words = vec![Self::NONE; pack.codes.len()];
         let mut used = 0;
@@ -463,13 +462,14 @@ impl FastIndex {
         Some(unguarded | adrgs_of(pdx, m) | adrgs_of(pproc, m))
     }
 
-    /// The ADRGs of MDC `m` that require tests on any code (see
-    /// [`AnyLists`]), as (the ADRG's bit, the tests' bits).
-    #[inline]
+    /// cc.tsv as one word a code, when no code has two rows.
     pub(super) fn cc_words(&self) -> Option<&CcWords> {
         self.cc_words.as_ref()
     }
 
+    /// The ADRGs of MDC `m` that require tests on any code (see
+    /// [`AnyLists`]), as (the ADRG's bit, the tests' bits).
+    #[inline]
     pub(super) fn adrg_needs(&self, m: usize) -> &[(u64, u64)] {
         self.adrg_needs.get(m).map_or(&[][..], Vec::as_slice)
     }
