@@ -273,6 +273,9 @@ struct Codes<'c> {
 /// The id of a code the pack does not know: it is in no list and no table.
 const NO_ID: CodeId = CodeId::MAX;
 
+/// A complication level not looked for yet (see `Ctx::complications`).
+const NOT_LOOKED_FOR: usize = usize::MAX;
+
 /// The ids of a case's codes: the first twelve in place, where the fast path
 /// of [`Grouper::resolve`] writes them, all of them in a `Vec` past twelve.
 /// (A `SmallVec` cost a code a push and the case a copy of the array.)
@@ -601,8 +604,7 @@ impl Grouper {
             proc,
             dx_text,
             proc_text,
-            mcc: None,
-            cc: None,
+            complications: [NOT_LOOKED_FOR; 2],
             any_tests_passed: [None; 2],
             trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
         };
@@ -795,9 +797,10 @@ struct Ctx<'a, 'c> {
     proc: &'a [CodeId],
     dx_text: &'a [Cow<'c, str>],
     proc_text: &'a [Cow<'c, str>],
-    /// The secondary diagnosis (index into `dx`) that is a non-excluded MCC / CC.
-    mcc: Option<Option<usize>>,
-    cc: Option<Option<usize>>,
+    /// By `CcLevel as usize`: the first secondary diagnosis (index into
+    /// `dx`) that is a non-excluded CC / MCC; 0 (the principal's index) for
+    /// none, [`NOT_LOOKED_FOR`] until asked.
+    complications: [usize; 2],
     /// [`FastIndex::any_tests_passed`] for the diagnoses and the
     /// procedures, once asked.
     any_tests_passed: [Option<u64>; 2],
@@ -1103,9 +1106,9 @@ impl Ctx<'_, '_> {
     /// excluded by the principal diagnosis.
     #[inline]
     fn complication(&mut self, level: CcLevel) -> Option<usize> {
-        let cached = if level == CcLevel::Mcc { self.mcc } else { self.cc };
-        if let Some(found) = cached {
-            return found;
+        match self.complications[level as usize] {
+            NOT_LOOKED_FOR => {}
+            found => return (found != 0).then_some(found),
         }
         // (A fifth of cases have no secondary diagnosis.)
         if self.dx.len() < 2 {
@@ -1126,26 +1129,22 @@ impl Ctx<'_, '_> {
                 self.first_complications(level, |s| cc.get(s).iter().copied())
             }
         };
-        let found = first[level as usize];
-        let (this, other) = match level {
-            CcLevel::Mcc => (&mut self.mcc, &mut self.cc),
-            CcLevel::Cc => (&mut self.cc, &mut self.mcc),
-        };
-        *this = Some(found);
+        let (this, other) = (level as usize, 1 - level as usize);
+        self.complications[this] = first[this];
         // A pass that went to the end knows the other level's answer; one
         // that stopped early, only when it found one before.
-        let other_first = first[1 - level as usize];
-        if found.is_none() || other_first.is_some() {
-            *other = Some(other_first);
+        if first[this] == 0 || first[other] != 0 {
+            self.complications[other] = first[other];
         }
-        found
+        (first[this] != 0).then_some(first[this])
     }
 
     /// The first secondary diagnosis of each level (by `CcLevel as usize`)
     /// that is a complication not excluded by the principal diagnosis, up to
-    /// the first of `level`; `entries`: the rows of cc.tsv of a code.
+    /// the first of `level` (0 for none); `entries`: the rows of cc.tsv of a
+    /// code.
     #[inline(always)]
-    fn first_complications<E: IntoIterator<Item = CcEntry>>(&self, level: CcLevel, entries: impl Fn(CodeId) -> E) -> [Option<usize>; 2] {
+    fn first_complications<E: IntoIterator<Item = CcEntry>>(&self, level: CcLevel, entries: impl Fn(CodeId) -> E) -> [usize; 2] {
         // The principal's exclusion tables, looked up at the first
         // complication (most cases have few or none).
         let mut excluded: Option<&[u32]> = None;
@@ -1166,7 +1165,7 @@ impl Ctx<'_, '_> {
                 break;
             }
         }
-        first.map(|i| (i != 0).then_some(i))
+        first
     }
 
     /// The distinct values the diagnoses take in a value map, in order of
