@@ -552,9 +552,13 @@ thread_local! {
 fn release_codes(out: &mut Vec<String>, n: usize) {
     if out.len() > n {
         SPARE.with_borrow_mut(|spare| {
-            let room = SPARE_CODES.saturating_sub(spare.len());
-            let keep = (out.len() - n).min(room);
-            spare.extend(out.drain(n..n + keep));
+            // One string at a time, the last first (their order does not
+            // matter): cheaper than a drain for the few codes a row drops.
+            while out.len() > n && spare.len() < SPARE_CODES {
+                if let Some(code) = out.pop() {
+                    spare.push(code);
+                }
+            }
         });
         out.truncate(n);
     }
