@@ -529,7 +529,7 @@ impl<'de> serde::de::Visitor<'de> for JsonFieldSeed<'_> {
 
 /// [`crate::codes::split_codes_into`], with the common field read from its bytes: an ASCII
 /// field is split at `|`, `,` and `;` and each item checked for canonical
-/// form in the same pass, one table look-up a byte; an item already in
+/// form in the same pass, eight bytes at a time; an item already in
 /// canonical form is copied as it is (the general path decodes characters
 /// for the full-width separators, which an ASCII field cannot hold).
 fn set_codes(text: &str, out: &mut Vec<String>) {
@@ -552,9 +552,13 @@ thread_local! {
 fn release_codes(out: &mut Vec<String>, n: usize) {
     if out.len() > n {
         SPARE.with_borrow_mut(|spare| {
-            let room = SPARE_CODES.saturating_sub(spare.len());
-            let keep = (out.len() - n).min(room);
-            spare.extend(out.drain(n..n + keep));
+            // One string at a time, the last first (their order does not
+            // matter): cheaper than a drain for the few codes a row drops.
+            while out.len() > n && spare.len() < SPARE_CODES {
+                if let Some(code) = out.pop() {
+                    spare.push(code);
+                }
+            }
         });
         out.truncate(n);
     }
@@ -574,46 +578,102 @@ fn new_code(code: &str) -> String {
 
 /// The codes of `text` written into `out` from slot `n` on, reusing the
 /// slots' memory; the number of slots then used.
-fn put_codes(text: &str, out: &mut Vec<String>, mut n: usize) -> usize {
-    if !text.is_ascii() {
-        crate::codes::split_codes(text).iter().for_each(|code| put_at(out, &mut n, code));
-        return n;
-    }
+///
+/// An ASCII field is read eight bytes at a time: in each word the bytes that
+/// are not plain (see [`plain_bytes`]) are found at once, and only those are
+/// looked at one by one (a separator ends an item; an `x`, `X` or other byte
+/// decides whether the item is canonical). A field with a non-ASCII byte
+/// takes the general path, from slot `n` again.
+fn put_codes(text: &str, out: &mut Vec<String>, n: usize) -> usize {
     let bytes = text.as_bytes();
+    let first = n;
+    let mut n = n;
+    // The current item's first byte, and whether it is canonical so far.
     let mut start = 0;
-    loop {
-        // One item: its bytes up to the next separator, checked for
-        // canonical form on the way. A run of plain bytes costs one look-up
-        // a byte in a loop of its own; the rest (an `x`, a separator, the
-        // end) is looked at after it.
-        let mut at = start;
-        let mut canonical = true;
-        loop {
-            at += bytes[at..].iter().position(|&b| BYTE_CLASS[b as usize] != ByteClass::Plain).unwrap_or(bytes.len() - at);
-            let Some(&b) = bytes.get(at) else { break };
-            match BYTE_CLASS[b as usize] {
-                ByteClass::Separator => break,
+    let mut canonical = true;
+    let mut base = 0;
+    while base < bytes.len() {
+        let (word, valid) = word_at(bytes, base);
+        if word & HIGH_BITS != 0 {
+            n = first;
+            crate::codes::split_codes(text).iter().for_each(|code| put_at(out, &mut n, code));
+            return n;
+        }
+        let mut special = !plain_bytes(word) & valid;
+        while special != 0 {
+            let at = base + (special.trailing_zeros() / 8) as usize;
+            special &= special - 1;
+            match BYTE_CLASS[bytes[at] as usize] {
+                ByteClass::Separator => {
+                    put_code(&text[start..at], canonical, out, &mut n);
+                    start = at + 1;
+                    canonical = true;
+                }
                 // The first byte of an item counts as following a `+`.
                 class => canonical &= x_is_canonical(class, if at == start { b'+' } else { bytes[at - 1] }),
             }
-            at += 1;
         }
-        // ASCII: every byte index is a character boundary.
-        put_code(&text[start..at], canonical && at > start, out, &mut n);
-        if at >= bytes.len() {
-            return n;
-        }
-        start = at + 1;
+        base += 8;
     }
+    put_code(&text[start..], canonical, out, &mut n);
+    n
+}
+
+/// Bit 7 of every byte of a word.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The eight bytes of `bytes` from `base` on as a little-endian word (the
+/// first byte lowest), and a mask of bit 7 of those that are in `bytes`.
+/// Past the end, the word holds zero bytes.
+#[inline(always)]
+fn word_at(bytes: &[u8], base: usize) -> (u64, u64) {
+    if let Some(chunk) = bytes.get(base..base + 8) {
+        return (u64::from_le_bytes(chunk.try_into().unwrap_or_default()), HIGH_BITS);
+    }
+    let missing = 8 * (base + 8 - bytes.len()) as u32;
+    let word = match bytes.len().checked_sub(8) {
+        // The last eight bytes, those before `base` shifted out.
+        Some(last) => u64::from_le_bytes(bytes[last..].try_into().unwrap_or_default()) >> missing,
+        None => bytes[base..].iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)),
+    };
+    (word, HIGH_BITS >> missing)
+}
+
+/// Bit 7 of each byte of `word` (of ASCII bytes) that is in `lo..=hi`.
+#[inline(always)]
+fn bytes_within(word: u64, lo: u8, hi: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // A byte below 0x80 plus at most 0x80 carries into no other byte.
+    let from_lo = word.wrapping_add(ONES * u64::from(0x80 - lo));
+    let above_hi = word.wrapping_add(ONES * u64::from(0x7f - hi));
+    from_lo & !above_hi & HIGH_BITS
+}
+
+/// Bit 7 of each byte of `word` (of ASCII bytes) that is plain for
+/// [`BYTE_CLASS`] (digits, `.`, upper-case letters but `X`), nearly all the
+/// bytes of a code; `+` and `*` are not flagged here, and are looked up.
+#[inline(always)]
+fn plain_bytes(word: u64) -> u64 {
+    let digits = bytes_within(word, b'0', b'9') | crate::io::bytes_equal(word, b'.');
+    let letters = bytes_within(word, b'A', b'Z') & !crate::io::bytes_equal(word, b'X');
+    digits | letters
 }
 
 /// One item of an ASCII code field: as it is when canonical, else
 /// normalised (and dropped when nothing of a code is left).
-#[inline]
+#[inline(always)]
 fn put_code(item: &str, canonical: bool, out: &mut Vec<String>, n: &mut usize) {
-    if canonical {
+    if canonical && !item.is_empty() {
         put_at(out, n, item);
-    } else if let Some(code) = crate::codes::normalize_code(item) {
+    } else {
+        put_normalized(item, out, n);
+    }
+}
+
+/// [`put_code`] for an item not in canonical form (or empty).
+#[inline(never)]
+fn put_normalized(item: &str, out: &mut Vec<String>, n: &mut usize) {
+    if let Some(code) = crate::codes::normalize_code(item) {
         put_at(out, n, &code);
     }
 }
@@ -1097,6 +1157,51 @@ mod tests {
             for field in &fields {
                 set_codes(field, &mut fast);
                 prop_assert_eq!(&fast, &crate::codes::split_codes(field), "{:?}", field);
+            }
+        }
+    }
+
+    /// A code field of awkward items: canonical codes, lower case, `x`
+    /// markers after a `+` or not, spaces and tabs, empty items, items longer
+    /// than two words, after a first item of any length (so that the items
+    /// fall at every offset in an 8-byte word), and now and then a
+    /// full-width separator or a non-ASCII byte.
+    fn awkward_code_field() -> impl Strategy<Value = String> {
+        let item = prop_oneof![
+            4 => proptest::sample::select(vec!["G70.900", "Q87.800x902", "A04.800x001", "71.7900x001", "M20.508", "K35.800X001", "54.4+X15", "54.4+x15", "A18.3+H32.0*", "x59.900", "X59.900", "XA00", "d48.900x014", " I10 ", "\tI10", "-", "", "Q87.800x902Q87.800x902Q87.800x902"]).prop_map(String::from),
+            3 => "[A-Z0-9.x]{0,20}",
+            3 => "[A-Za-z0-9xX.+* \t\\-/:@_]{0,24}",
+        ];
+        let sep = proptest::sample::select(vec!["|", "|", "|", ",", ";", "||", "｜", "，", "；", "、", "Ｋ"]);
+        ("[A-Z0-9.]{0,9}", proptest::collection::vec((sep, item), 0..7)).prop_map(|(first, rest)| {
+            let mut field = first;
+            for (sep, item) in rest {
+                field.push_str(sep);
+                field.push_str(&item);
+            }
+            field
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        /// The word-at-a-time reading of `put_codes` gives the codes of
+        /// `split_codes`, from any slot on, over lists of any earlier length.
+        #[test]
+        fn awkward_code_fields_read_as_split_codes_reads_them(
+            fields in proptest::collection::vec(awkward_code_field(), 1..5),
+            ascii_only in proptest::bool::ANY,
+        ) {
+            let mut fast = Vec::new();
+            for field in &fields {
+                let field: String = if ascii_only { field.chars().filter(char::is_ascii).collect() } else { field.clone() };
+                set_codes(&field, &mut fast);
+                prop_assert_eq!(&fast, &crate::codes::split_codes(&field), "{:?}", field);
+                // From a later slot, as a JSON list's second string is read.
+                let mut list = vec!["old".to_string(); 3];
+                let n = put_codes(&field, &mut list, 1);
+                release_codes(&mut list, n);
+                prop_assert_eq!(&list[1..], &crate::codes::split_codes(&field)[..], "{:?}", field);
             }
         }
     }
