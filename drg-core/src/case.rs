@@ -639,23 +639,14 @@ fn word_at(bytes: &[u8], base: usize) -> (u64, u64) {
     (word, HIGH_BITS >> missing)
 }
 
-/// Bit 7 of each byte of `word` (of ASCII bytes) that is in `lo..=hi`.
-#[inline(always)]
-fn bytes_within(word: u64, lo: u8, hi: u8) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // A byte below 0x80 plus at most 0x80 carries into no other byte.
-    let from_lo = word.wrapping_add(ONES * u64::from(0x80 - lo));
-    let above_hi = word.wrapping_add(ONES * u64::from(0x7f - hi));
-    from_lo & !above_hi & HIGH_BITS
-}
-
 /// Bit 7 of each byte of `word` (of ASCII bytes) that is plain for
 /// [`BYTE_CLASS`] (digits, `.`, upper-case letters but `X`), nearly all the
 /// bytes of a code; `+` and `*` are not flagged here, and are looked up.
 #[inline(always)]
 fn plain_bytes(word: u64) -> u64 {
-    let digits = bytes_within(word, b'0', b'9') | crate::io::bytes_equal(word, b'.');
-    let letters = bytes_within(word, b'A', b'Z') & !crate::io::bytes_equal(word, b'X');
+    use crate::io::{bytes_equal, bytes_within};
+    let digits = bytes_within(word, b'0', b'9') | bytes_equal(word, b'.');
+    let letters = bytes_within(word, b'A', b'Z') & !bytes_equal(word, b'X');
     digits | letters
 }
 

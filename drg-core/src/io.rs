@@ -614,6 +614,17 @@ pub(crate) fn bytes_equal(word: u64, c: u8) -> u64 {
     !(((t & LOW7) + LOW7) | t | LOW7)
 }
 
+/// Bit 7 of each byte of `word` (of ASCII bytes) that is in `lo..=hi`, and
+/// no other bit (exact: a byte below 0x80 plus at most 0x80 carries into no
+/// other byte).
+#[inline(always)]
+pub(crate) fn bytes_within(word: u64, lo: u8, hi: u8) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    let from_lo = word.wrapping_add(ONES * u64::from(0x80 - lo));
+    let above_hi = word.wrapping_add(ONES * u64::from(0x7f - hi));
+    from_lo & !above_hi & (ONES * 0x80)
+}
+
 impl std::ops::Index<usize> for Record {
     type Output = [u8];
 
