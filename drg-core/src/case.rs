@@ -769,7 +769,8 @@ pub(crate) fn json_kind(v: &serde_json::Value) -> &'static str {
 
 /// Reads a number: half-width or full-width digits, an optional sign and
 /// decimal point. Empty means missing; `NaN`, infinities and anything else are
-/// errors.
+/// errors. A zero has no sign: `-0` and `-0.00` read as 0, so that nothing
+/// derived from the cell is written `-0`.
 pub fn parse_number(text: &str) -> Result<Option<f64>, String> {
     let t = trim(text);
     if t.is_empty() {
@@ -791,7 +792,8 @@ pub fn parse_number(text: &str) -> Result<Option<f64>, String> {
     };
     let ok_chars = t.bytes().all(|b| b.is_ascii_digit() || matches!(b, b'.' | b'-' | b'+' | b'e' | b'E'));
     match t.parse::<f64>() {
-        Ok(v) if ok_chars && v.is_finite() => Ok(Some(v)),
+        // Adding +0 turns -0 into +0 and leaves every other value as it is.
+        Ok(v) if ok_chars && v.is_finite() => Ok(Some(v + 0.0)),
         _ => Err(format!("{:?} is not a number", crate::codes::for_message(text.trim()))),
     }
 }
@@ -959,7 +961,9 @@ fn plain_decimal(text: &str) -> Option<f64> {
         return None;
     }
     let magnitude = digits as f64 / POWERS[fraction];
-    Some(if negative { -magnitude } else { magnitude })
+    // `-0.00` is 0, as `parse_number` reads it: adding +0 drops the sign of
+    // a zero only.
+    Some(if negative { -magnitude } else { magnitude } + 0.0)
 }
 
 /// Reads a whole number (`30`, `30.0`; not `30.5`).
@@ -1043,6 +1047,19 @@ mod tests {
         assert_eq!(number_as_written(Field::TotalCost, "12345.67").unwrap(), Some(12345.67));
     }
 
+    /// A zero has no sign however it is written and whichever path reads it
+    /// (a cost of `-0` once read as +0 inline and -0 by the general path).
+    #[test]
+    fn zeros_read_without_a_sign_on_every_path() {
+        for t in ["-0", "-0.0", "-0.00", "0", "0.0", "-00", " -0 ", "－０", "-0e3", "-0,000.00", "-0元"] {
+            let fast = number_fast(Field::TotalCost, t).unwrap().unwrap_or_else(|| panic!("{t:?} is read"));
+            let general = number_as_written(Field::TotalCost, t).unwrap().unwrap();
+            assert_eq!(fast.to_bits(), 0.0f64.to_bits(), "{t:?} inline");
+            assert_eq!(general.to_bits(), 0.0f64.to_bits(), "{t:?} in general");
+        }
+        assert_eq!(parse_number("-0.5").unwrap(), Some(-0.5), "only a zero loses its sign");
+    }
+
     /// `plain_decimal` as it was before it read the bytes in one pass: the
     /// reference the one-pass reading must equal, bit for bit.
     fn two_pass_plain_decimal(text: &str) -> Option<f64> {
@@ -1063,7 +1080,8 @@ mod tests {
         let f = plain_whole(fraction)?;
         let scale = POWERS[fraction.len()];
         let magnitude = (w.abs() as f64 * scale + f as f64) / scale;
-        Some(if negative { -magnitude } else { magnitude })
+        // The one change since: a zero has no sign (`-0.0` is 0).
+        Some(if negative { -magnitude } else { magnitude } + 0.0)
     }
 
     proptest! {
