@@ -95,6 +95,14 @@ pub struct Case {
     pub procedures: Vec<String>,
 }
 
+/// A case is where a row of cases is read (see
+/// [`crate::Grouper::read_ahead`]).
+impl AsRef<Case> for Case {
+    fn as_ref(&self) -> &Case {
+        self
+    }
+}
+
 /// A field whose value cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FieldError {

@@ -391,14 +391,23 @@ pub(crate) fn group_columns<'py>(
         let python_cells = &python_cells;
         let grouped: Vec<Vec<(CoreResult<'_>, Option<String>)>> = py.detach(|| {
             par_map(&blocks, 0, |&(from, to)| {
-                let mut case = Case::default();
+                let mut cases = [Case::default(), Case::default()];
                 let mut scratch = String::new();
-                (from..to)
-                    .map(|row| match read_row(inputs, python_cells, row, row - start, &mut case, &mut scratch) {
-                        Ok(()) => (grouper.group_with(&case, explain), Some(case.id.clone())),
-                        Err(e) => (CoreResult::invalid(format!("row {row}: {e}")), None),
-                    })
-                    .collect()
+                let mut grouped = Vec::with_capacity(to - from);
+                // Each row read one row ahead of its grouping (see
+                // `Grouper::read_ahead`).
+                grouper.read_ahead(
+                    &mut cases,
+                    to - from,
+                    |i, case| read_row(inputs, python_cells, from + i, from + i - start, case, &mut scratch),
+                    |i, case, read| {
+                        grouped.push(match read {
+                            Ok(()) => (grouper.group_with(case, explain), Some(case.id.clone())),
+                            Err(e) => (CoreResult::invalid(format!("row {}: {e}", from + i)), None),
+                        })
+                    },
+                );
+                grouped
             })
         });
         let mut grouped = grouped;

@@ -330,12 +330,32 @@ fn header_bytes(settings: &Settings, extra_columns: &[String]) -> Vec<u8> {
 /// What a worker reuses from row to row.
 #[derive(Default)]
 struct Scratch {
-    case: drg_core::Case,
-    extra: Vec<String>,
-    warnings: Vec<String>,
+    /// The row being grouped and the next, read ahead (see `group_batch`).
+    rows: [RowScratch; 2],
     /// The size of this worker's last batch of results: the next one's
     /// buffer starts that large (a buffer that grows copies what it holds).
     last_out: usize,
+}
+
+/// One row read: its case, its extra columns and its reading warnings.
+#[derive(Default)]
+struct RowScratch {
+    case: drg_core::Case,
+    extra: Vec<String>,
+    warnings: Vec<String>,
+}
+
+impl AsRef<drg_core::Case> for RowScratch {
+    fn as_ref(&self) -> &drg_core::Case {
+        &self.case
+    }
+}
+
+impl RowScratch {
+    fn read(&mut self, layout: &CsvLayout, record: &drg_core::io::Record) -> Result<(), drg_core::io::RowError> {
+        self.warnings.clear();
+        layout.parse_row(record, &mut self.case, &mut self.extra, &mut self.warnings)
+    }
 }
 
 fn group_batch(
@@ -361,30 +381,37 @@ fn group_batch(
         Batch::Csv(records, duplicates) => {
             let layout = layout.expect("a CSV batch comes with its layout");
             let mut next = 0;
-            for (row, record) in records.records().iter().enumerate() {
-                let Scratch { case, extra, warnings, .. } = scratch;
-                warnings.clear();
-                match layout.parse_row(record, case, extra, warnings) {
-                    Ok(()) => {
-                        let mut result = grouper.group_with(case, settings.explain);
-                        result.warnings.append(warnings);
-                        duplicate_of(&duplicates, &mut next, row, &mut result);
-                        out.csv_extra(&case.id, &result, extra);
-                    }
-                    Err(e) => {
-                        let mut result = GroupResult::invalid(e.reason);
-                        result.warnings.append(warnings);
-                        duplicate_of(&duplicates, &mut next, row, &mut result);
-                        out.csv_extra(&e.id, &result, extra);
-                    }
-                }
-            }
+            // Each row is read one row ahead of its grouping, so that what
+            // its codes need is loading meanwhile.
+            let rows = records.records();
+            grouper.read_ahead(
+                &mut scratch.rows,
+                rows.len(),
+                |row, slot| slot.read(layout, &rows[row]),
+                |row, RowScratch { case, extra, warnings }, read| {
+                    let error_id;
+                    let (id, mut result) = match read {
+                        Ok(()) => (&case.id, grouper.group_with(case, settings.explain)),
+                        Err(drg_core::io::RowError { id, reason }) => {
+                            error_id = id;
+                            (&error_id, GroupResult::invalid(reason))
+                        }
+                    };
+                    result.warnings.append(warnings);
+                    duplicate_of(&duplicates, &mut next, row, &mut result);
+                    out.csv_extra(id, &result, extra);
+                },
+            );
             // The reader refills these records; if it has finished, they go.
             give_back(records);
         }
         Batch::Json(rows, duplicates) => {
             let mut next = 0;
             for (i, row) in rows.iter().enumerate() {
+                // (What the next case's codes need loads meanwhile.)
+                if let Some(Ok(next_case)) = rows.get(i + 1).map(|next| &next.case) {
+                    grouper.prefetch(next_case);
+                }
                 let (id, mut result) = match &row.case {
                     Ok(case) => (case.id.as_str(), grouper.group_with(case, settings.explain)),
                     Err(e) => (e.id.as_str(), GroupResult::invalid(e.reason.clone())),

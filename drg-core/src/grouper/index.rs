@@ -35,6 +35,20 @@ fn inline_key(code: &[u8]) -> Option<u128> {
     Some(low as u128 | ((high | (n as u64) << 56) as u128) << 64)
 }
 
+/// Asks the processor to start loading the cache line of `at`, where it
+/// can (a hint: nothing else changes).
+#[inline(always)]
+fn prefetch_line<T>(at: &T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch is a hint that reads nothing and cannot fault; SSE
+    // is part of every x86_64 processor.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>((at as *const T).cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = at;
+}
+
 /// Fewer than 8 bytes as one little-endian word, zero padded.
 #[inline]
 fn short_word(code: &[u8]) -> u64 {
@@ -98,6 +112,16 @@ impl ShortCodes {
     fn home(&self, lo: u64, hi: u64) -> usize {
         let h = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         (h >> self.shift) as usize
+    }
+
+    /// Starts loading the first slot a lookup of `key` probes.
+    #[inline]
+    fn prefetch(&self, key: u128) {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
+        let mask = self.slots.len().wrapping_sub(1);
+        if let Some(slot) = self.slots.get(self.home(lo, hi) & mask) {
+            prefetch_line(slot);
+        }
     }
 
     #[inline]
@@ -494,6 +518,15 @@ impl FastIndex {
     pub(super) fn find(&self, code: &str) -> Option<Known> {
         let key = inline_key(code.as_bytes())?;
         self.short.find(key)
+    }
+
+    /// Starts loading the slot where [`FastIndex::find`] will look for
+    /// `code`, if it is short.
+    #[inline]
+    pub(super) fn prefetch(&self, code: &str) {
+        if let Some(key) = inline_key(code.as_bytes()) {
+            self.short.prefetch(key);
+        }
     }
 
     /// Whether codes longer than the inline keys need the pack's own index.

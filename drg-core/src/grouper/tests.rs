@@ -468,6 +468,57 @@ fn demo_pack_examples() {
     assert_eq!(grouper.group(&n).drg, Some("PS29"));
 }
 
+/// `read_ahead` reads each row once, one row ahead of its use, and gives
+/// each row its own case and its own read result, in order: grouping
+/// through it is grouping each case in turn.
+#[test]
+fn read_ahead_uses_each_row_once_in_order_after_reading_the_next() {
+    let grouper = Grouper::new(Arc::new(Pack::demo()));
+    let rows: Vec<Result<Case, String>> = vec![
+        Ok(case(&["K35.800", "E11.900"], &["47.0901"])),
+        Err("row 1 cannot be read".into()),
+        Ok(case(&["K35.800", "K65.000"], &[])),
+        Ok(Case { age_years: Some(0), age_days: Some(3), weight_g: Some(1800.0), ..case(&["P07.100"], &[]) }),
+        Err("row 4 cannot be read".into()),
+        Ok(case(&["ZZZ"], &[])),
+    ];
+    let rows: Vec<Result<Case, String>> =
+        rows.into_iter().enumerate().map(|(i, r)| r.map(|c| Case { id: format!("c{i}"), ..c })).collect();
+    let expected: Vec<_> = rows
+        .iter()
+        .map(|r| r.as_ref().map(|c| (c.id.clone(), grouper.group(c).drg.map(str::to_string))).map_err(Clone::clone))
+        .collect();
+    for n in 0..=rows.len() {
+        let mut log = Vec::new();
+        let mut got = Vec::new();
+        let mut slots = [Case::default(), Case::default()];
+        let log = std::cell::RefCell::new(&mut log);
+        grouper.read_ahead(
+            &mut slots,
+            n,
+            |row, slot: &mut Case| {
+                log.borrow_mut().push(format!("read {row}"));
+                let read = rows[row].clone()?;
+                *slot = read;
+                Ok(())
+            },
+            |row, slot, read: Result<(), String>| {
+                log.borrow_mut().push(format!("use {row}"));
+                got.push(read.map(|()| (slot.id.clone(), grouper.group(slot).drg.map(str::to_string))));
+            },
+        );
+        assert_eq!(got, expected[..n], "{n} rows");
+        let mut order: Vec<String> = (0..n.min(1)).map(|_| "read 0".to_string()).collect();
+        for row in 0..n {
+            if row + 1 < n {
+                order.push(format!("read {}", row + 1));
+            }
+            order.push(format!("use {row}"));
+        }
+        assert_eq!(**log.borrow(), order, "{n} rows");
+    }
+}
+
 /// MDCA (pdx P1, `if_no_adrg: stop`) — A1 on pproc OR;
 /// MDCB (pdx P) — B1 always.
 fn stop_pack(stop: bool) -> Pack {
