@@ -389,17 +389,19 @@ fn group_batch(
                 rows.len(),
                 |row, slot| slot.read(layout, &rows[row]),
                 |row, RowScratch { case, extra, warnings }, read| {
-                    let error_id;
-                    let (id, mut result) = match read {
-                        Ok(()) => (&case.id, grouper.group_with(case, settings.explain)),
+                    // (The result is built in place, not moved through a
+                    // tuple with the id: that copied it, a call to memcpy.)
+                    let mut error_id = None;
+                    let mut result = match read {
+                        Ok(()) => grouper.group_with(case, settings.explain),
                         Err(drg_core::io::RowError { id, reason }) => {
-                            error_id = id;
-                            (&error_id, GroupResult::invalid(reason))
+                            error_id = Some(id);
+                            GroupResult::invalid(reason)
                         }
                     };
                     result.warnings.append(warnings);
                     duplicate_of(&duplicates, &mut next, row, &mut result);
-                    out.csv_extra(id, &result, extra);
+                    out.csv_extra(error_id.as_ref().unwrap_or(&case.id), &result, extra);
                 },
             );
             // The reader refills these records; if it has finished, they go.
