@@ -903,8 +903,8 @@ impl CsvLayout {
         match rec.text() {
             // An Excel cell mark is not ASCII: the cells of an ASCII row
             // are read without looking for one.
-            Some(whole) if rec.is_ascii() => self.read_text_cells::<false>(rec, whole, case, extra, row),
-            Some(whole) => self.read_text_cells::<true>(rec, whole, case, extra, row),
+            Some(whole) if rec.is_ascii() => self.read_text_cells::<true>(rec, whole, case, extra, row),
+            Some(whole) => self.read_text_cells::<false>(rec, whole, case, extra, row),
             None => {
                 let bytes = rec.bytes();
                 let mut next = 0;
@@ -929,16 +929,28 @@ impl CsvLayout {
     }
 
     /// [`Self::read_cells`] for a record whose bytes are the text `whole`;
-    /// `MARKS`: whether a cell may carry an Excel cell mark.
+    /// `ASCII`: whether the reader saw that they are all ASCII (then no
+    /// cell carries an Excel cell mark, which is not ASCII).
     #[inline(always)]
-    fn read_text_cells<const MARKS: bool>(&self, rec: &Record, whole: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+    fn read_text_cells<const ASCII: bool>(&self, rec: &Record, whole: &str, case: &mut Case, extra: &mut Vec<String>, row: &mut RowNotes) {
+        debug_assert!(!ASCII || rec.is_ascii());
         // As many cells as columns (parse_row checked); each cell starts one
         // byte after the one before ends.
         let mut next = 0;
         for (column, &end) in self.columns.iter().zip(rec.ends()) {
             let start = next;
             next = end + 1;
-            read_cell::<MARKS>(*column, &whole[start..end], case, extra, row);
+            if ASCII {
+                let raw = &whole.as_bytes()[start..end];
+                // SAFETY: `ASCII` is true only for a record that
+                // `Record::is_ascii` says is all ASCII, and any run of
+                // ASCII bytes is UTF-8. (Slicing the `str` looked for a
+                // char boundary at both ends of every cell.)
+                let text = unsafe { std::str::from_utf8_unchecked(raw) };
+                read_cell::<false>(*column, text, case, extra, row);
+            } else {
+                read_cell::<true>(*column, &whole[start..end], case, extra, row);
+            }
         }
     }
 
