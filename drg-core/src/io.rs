@@ -514,14 +514,18 @@ pub(crate) fn refill(input: &mut impl Read, buf: &mut Vec<u8>, start: &mut usize
         }
         buf.resize(buf.len().saturating_mul(2).min(max), 0);
     }
+    let n = read_retrying(input, &mut buf[*end..])?;
+    *end += n;
+    Ok(Some(n))
+}
+
+/// `input.read(buf)`, read again while it is interrupted (a signal came
+/// before any byte did), as `read_exact` does.
+pub(crate) fn read_retrying(input: &mut (impl Read + ?Sized), buf: &mut [u8]) -> std::io::Result<usize> {
     loop {
-        match input.read(&mut buf[*end..]) {
-            Ok(n) => {
-                *end += n;
-                return Ok(Some(n));
-            }
+        match input.read(buf) {
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+            read => return read,
         }
     }
 }
@@ -1668,6 +1672,39 @@ mod tests {
 
     use super::*;
     use crate::case::Sex;
+
+    /// A read interrupted by a signal is made again; any other error is
+    /// the caller's, and a refill takes what the read gave.
+    #[test]
+    fn interrupted_reads_are_made_again() {
+        /// Interrupted `interruptions` times, then `result`.
+        struct Flaky {
+            interruptions: usize,
+            result: Option<std::io::ErrorKind>,
+        }
+        impl Read for Flaky {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                if self.interruptions > 0 {
+                    self.interruptions -= 1;
+                    return Err(std::io::ErrorKind::Interrupted.into());
+                }
+                match self.result {
+                    Some(kind) => Err(kind.into()),
+                    None => {
+                        buf[..3].copy_from_slice(b"a,b");
+                        Ok(3)
+                    }
+                }
+            }
+        }
+        let mut buf = [0u8; 8];
+        assert_eq!(read_retrying(&mut Flaky { interruptions: 3, result: None }, &mut buf).unwrap(), 3);
+        let failed = read_retrying(&mut Flaky { interruptions: 2, result: Some(std::io::ErrorKind::BrokenPipe) }, &mut buf);
+        assert_eq!(failed.unwrap_err().kind(), std::io::ErrorKind::BrokenPipe);
+        let (mut buf, mut start, mut end) = (vec![0u8; 8], 0, 0);
+        let read = refill(&mut Flaky { interruptions: 1, result: None }, &mut buf, &mut start, &mut end, 64).unwrap();
+        assert_eq!((read, &buf[..end]), (Some(3), &b"a,b"[..]));
+    }
 
     /// [`scan_line`] byte by byte, a pass for each thing it finds.
     fn scan_line_by_bytes(bytes: &[u8]) -> (LineScan, Vec<usize>) {

@@ -286,12 +286,7 @@ pub fn open_text(path: &str, encoding: TextEncoding) -> Result<Box<dyn BufRead>,
     // buffer holds (the CSV reader) is given the bytes straight from the
     // source, not copied through the buffer.
     let mut head = vec![0; CHECKED_BYTES];
-    let n = loop {
-        match raw.read(&mut head) {
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            read => break read?,
-        }
-    };
+    let n = crate::io::read_retrying(&mut raw, &mut head)?;
     head.truncate(n);
     if let Err(e) = std::str::from_utf8(&head) {
         // A sequence cut at the end of the buffer is not an error.

@@ -390,25 +390,7 @@ pub(crate) fn group_columns<'py>(
         let inputs = &inputs;
         let python_cells = &python_cells;
         let grouped: Vec<Vec<(CoreResult<'_>, Option<String>)>> = py.detach(|| {
-            par_map(&blocks, 0, |&(from, to)| {
-                let mut cases = [Case::default(), Case::default()];
-                let mut scratch = String::new();
-                let mut grouped = Vec::with_capacity(to - from);
-                // Each row read one row ahead of its grouping (see
-                // `Grouper::read_ahead`).
-                grouper.read_ahead(
-                    &mut cases,
-                    to - from,
-                    |i, case| read_row(inputs, python_cells, from + i, from + i - start, case, &mut scratch),
-                    |i, case, read| {
-                        grouped.push(match read {
-                            Ok(()) => (grouper.group_with(case, explain), Some(case.id.clone())),
-                            Err(e) => (CoreResult::invalid(format!("row {}: {e}", from + i)), None),
-                        })
-                    },
-                );
-                grouped
-            })
+            par_map(&blocks, 0, |&rows| group_block(grouper, inputs, python_cells, start, rows, explain))
         });
         let mut grouped = grouped;
         // The duplicate-id check goes in row order, on this thread; the
@@ -429,6 +411,35 @@ pub(crate) fn group_columns<'py>(
         start = end;
     }
     out.finish(py)
+}
+
+/// Groups rows `from..to` of a window starting at row `start`: each result,
+/// and the id of each case that could be read.
+fn group_block<'g>(
+    grouper: &'g drg_core::Grouper,
+    inputs: &[(Field, Column)],
+    python_cells: &[Vec<Result<Cell<String>, FieldError>>],
+    start: usize,
+    (from, to): (usize, usize),
+    explain: bool,
+) -> Vec<(CoreResult<'g>, Option<String>)> {
+    let mut cases = [Case::default(), Case::default()];
+    let mut scratch = String::new();
+    let mut grouped = Vec::with_capacity(to - from);
+    // Each row read one row ahead of its grouping (see
+    // `Grouper::read_ahead`).
+    grouper.read_ahead(
+        &mut cases,
+        to - from,
+        |i, case| read_row(inputs, python_cells, from + i, from + i - start, case, &mut scratch),
+        |i, case, read| {
+            grouped.push(match read {
+                Ok(()) => (grouper.group_with(case, explain), Some(case.id.clone())),
+                Err(e) => (CoreResult::invalid(format!("row {}: {e}", from + i)), None),
+            })
+        },
+    );
+    grouped
 }
 
 /// Sets every input field of `case` from row `row` (row `at` of the
