@@ -295,6 +295,8 @@ impl Case {
         if !value.is_finite() {
             return Err(err(format!("{value} is not a number")));
         }
+        // A zero has no sign, as when it is read from text (`-0` is 0).
+        let value = value + 0.0;
         let whole = || {
             if value.fract() == 0.0 && value.abs() < 9.0e15 {
                 Ok(Some(value as i64))
@@ -1074,6 +1076,11 @@ mod tests {
             assert_eq!(general.to_bits(), 0.0f64.to_bits(), "{t:?} in general");
         }
         assert_eq!(parse_number("-0.5").unwrap(), Some(-0.5), "only a zero loses its sign");
+        // A number from a binding (a pandas cell) too.
+        let mut case = Case::default();
+        case.set_number(Field::TotalCost, -0.0).unwrap();
+        case.set_number(Field::Id, -0.0).unwrap();
+        assert_eq!((case.total_cost.map(f64::to_bits), case.id.as_str()), (Some(0), "0"));
     }
 
     /// `plain_decimal` as it was before it read the bytes in one pass: the
