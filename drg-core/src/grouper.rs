@@ -1226,7 +1226,10 @@ impl Ctx<'_, '_> {
                 let slot = &mut first[e.level as usize];
                 if *slot == 0 {
                     let excluded = excluded.get_or_insert_with(|| self.pack.exclusions.get(self.dx[0]));
-                    // (Most principal codes exclude one table: a plain loop.)
+                    // (Most principal codes exclude one table: a plain loop.
+                    // Clippy's `contains` cost 7 instructions a case more on
+                    // the 1.1 mix.)
+                    #[allow(clippy::manual_contains)]
                     if !excluded.iter().any(|&t| t == e.table) {
                         *slot = i;
                     }
