@@ -603,6 +603,7 @@ fn new_code(code: &str) -> String {
 /// decides whether the item is canonical). A field with a non-ASCII byte
 /// takes the general path, from slot `n` again.
 fn put_codes(text: &str, out: &mut Vec<String>, n: usize) -> usize {
+    use crate::io::HIGH_BITS;
     let bytes = text.as_bytes();
     let first = n;
     let mut n = n;
@@ -637,14 +638,12 @@ fn put_codes(text: &str, out: &mut Vec<String>, n: usize) -> usize {
     n
 }
 
-/// Bit 7 of every byte of a word.
-const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
-
 /// The eight bytes of `bytes` from `base` on as a little-endian word (the
 /// first byte lowest), and a mask of bit 7 of those that are in `bytes`.
 /// Past the end, the word holds zero bytes.
 #[inline(always)]
 fn word_at(bytes: &[u8], base: usize) -> (u64, u64) {
+    use crate::io::HIGH_BITS;
     if let Some(chunk) = bytes.get(base..base + 8) {
         return (u64::from_le_bytes(chunk.try_into().unwrap_or_default()), HIGH_BITS);
     }

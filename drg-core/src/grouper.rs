@@ -276,6 +276,13 @@ const NO_ID: CodeId = CodeId::MAX;
 /// A complication level not looked for yet (see `Ctx::complications`).
 const NOT_LOOKED_FOR: usize = usize::MAX;
 
+/// A found complication's index into the diagnoses as an answer: 0, the
+/// principal's own index, stands for none (see `Ctx::complications`).
+#[inline(always)]
+fn found_complication(index: usize) -> Option<usize> {
+    (index != 0).then_some(index)
+}
+
 /// The ids of a case's codes: the first twelve in place, where the fast path
 /// of [`Grouper::resolve`] writes them, all of them in a `Vec` past twelve.
 /// (A `SmallVec` cost a code a push and the case a copy of the array.)
@@ -1179,7 +1186,7 @@ impl Ctx<'_, '_> {
     fn complication(&mut self, level: CcLevel) -> Option<usize> {
         match self.complications[level as usize] {
             NOT_LOOKED_FOR => {}
-            found => return (found != 0).then_some(found),
+            found => return found_complication(found),
         }
         // (A fifth of cases have no secondary diagnosis.)
         if self.dx.len() < 2 {
@@ -1207,7 +1214,7 @@ impl Ctx<'_, '_> {
         if first[this] == 0 || first[other] != 0 {
             self.complications[other] = first[other];
         }
-        (first[this] != 0).then_some(first[this])
+        found_complication(first[this])
     }
 
     /// The first secondary diagnosis of each level (by `CcLevel as usize`)

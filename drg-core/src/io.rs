@@ -550,7 +550,6 @@ pub(crate) struct LineScan {
 /// another for a quote, another for the commas and another for UTF-8 cost
 /// more than the one.
 fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let mut chunks = bytes.chunks_exact(8);
     let mut base = 0;
     let (mut quotes, mut high) = (0u64, 0u64);
@@ -563,12 +562,12 @@ fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
         // A byte below `#` (a line end, a quote; a space too) or not ASCII
         // is rare: most words have none, and are only searched for commas.
         // (A borrow of the subtraction flags bytes only above a flagged one.)
-        let rare = bytes_below(word, b'#') | word & HIGH;
+        let rare = bytes_below(word, b'#') | word & HIGH_BITS;
         if rare != 0 {
             let line_ends = bytes_equal(word, b'\n') | bytes_equal(word, b'\r');
             before = (line_ends & line_ends.wrapping_neg()).wrapping_sub(1);
             quotes |= bytes_equal(word, b'"') & before;
-            high |= word & HIGH & before;
+            high |= word & HIGH_BITS & before;
             if line_ends != 0 {
                 line_end = Some(base + line_ends.trailing_zeros() as usize / 8);
             }
@@ -600,13 +599,18 @@ fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
     LineScan { len, ended: line_end.is_some(), quote: quotes != 0, ascii: high == 0 }
 }
 
+/// A byte's bit 0 in every byte of a word, for spreading a byte over a word.
+const ONES: u64 = 0x0101_0101_0101_0101;
+
+/// Bit 7 of every byte of a word: the bits the word tests below set.
+pub(crate) const HIGH_BITS: u64 = ONES * 0x80;
+
 /// Whether some byte of `word` is below `n` (at most 0x80): bit 7 set in
 /// the result then, and only then (a borrow may flag a byte above the first
 /// such byte too, so the result tells whether, not which).
 #[inline(always)]
 pub(crate) fn bytes_below(word: u64, n: u8) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    word.wrapping_sub(ONES * u64::from(n)) & !word & (ONES * 0x80)
+    word.wrapping_sub(ONES * u64::from(n)) & !word & HIGH_BITS
 }
 
 /// The bytes of `word` equal to `c`: bit 7 of each such byte set, and no
@@ -614,7 +618,7 @@ pub(crate) fn bytes_below(word: u64, n: u8) -> u64 {
 #[inline(always)]
 pub(crate) fn bytes_equal(word: u64, c: u8) -> u64 {
     const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let t = word ^ (u64::from(c) * 0x0101_0101_0101_0101);
+    let t = word ^ (u64::from(c) * ONES);
     !(((t & LOW7) + LOW7) | t | LOW7)
 }
 
@@ -623,10 +627,9 @@ pub(crate) fn bytes_equal(word: u64, c: u8) -> u64 {
 /// other byte).
 #[inline(always)]
 pub(crate) fn bytes_within(word: u64, lo: u8, hi: u8) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
     let from_lo = word.wrapping_add(ONES * u64::from(0x80 - lo));
     let above_hi = word.wrapping_add(ONES * u64::from(0x7f - hi));
-    from_lo & !above_hi & (ONES * 0x80)
+    from_lo & !above_hi & HIGH_BITS
 }
 
 impl std::ops::Index<usize> for Record {

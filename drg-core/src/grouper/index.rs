@@ -94,9 +94,8 @@ impl ShortCodes {
         let free = Slot { lo: 0, hi: FREE, known: Known { id: 0, vocab_flags: 0 } };
         let mut table = ShortCodes { slots: vec![free; size], shift: 64 - size.trailing_zeros(), len: 0 };
         for (key, known) in keys {
-            let (lo, hi) = (key as u64, (key >> 64) as u64);
             // Codes are interned, so each key comes once.
-            let mut i = table.home(lo, hi);
+            let (lo, hi, mut i) = table.first_probe(key);
             while table.slots[i].hi != FREE {
                 i = (i + 1) & (size - 1);
             }
@@ -106,39 +105,40 @@ impl ShortCodes {
         table
     }
 
-    /// The first slot to probe for a key: the top bits of a multiplicative
-    /// hash of both words.
+    /// A key's two words and the first slot a lookup of it probes: the top
+    /// bits of a multiplicative hash of both words. [`ShortCodes::find`]
+    /// and [`ShortCodes::prefetch`] both start here, so the slot a prefetch
+    /// loads is the one a lookup reads first.
     #[inline]
-    fn home(&self, lo: u64, hi: u64) -> usize {
+    fn first_probe(&self, key: u128) -> (u64, u64, usize) {
+        let (lo, hi) = (key as u64, (key >> 64) as u64);
         let h = (lo ^ hi.rotate_left(29)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        (h >> self.shift) as usize
+        // A built table's shift leaves an index below its length; an empty
+        // one (never built, shift 0) has no slot at any index.
+        (lo, hi, (h >> self.shift) as usize)
     }
 
     /// Starts loading the first slot a lookup of `key` probes.
     #[inline]
     fn prefetch(&self, key: u128) {
-        let (lo, hi) = (key as u64, (key >> 64) as u64);
-        let mask = self.slots.len().wrapping_sub(1);
-        if let Some(slot) = self.slots.get(self.home(lo, hi) & mask) {
+        if let Some(slot) = self.slots.get(self.first_probe(key).2) {
             prefetch_line(slot);
         }
     }
 
     #[inline]
     fn find(&self, key: u128) -> Option<Known> {
-        let (lo, hi) = (key as u64, (key >> 64) as u64);
-        // (An empty table, never built, has no slot to get.)
+        let (lo, hi, mut i) = self.first_probe(key);
         let mask = self.slots.len().wrapping_sub(1);
-        let mut i = self.home(lo, hi);
         loop {
-            let slot = self.slots.get(i & mask)?;
+            let slot = self.slots.get(i)?;
             if slot.lo == lo && slot.hi == hi {
                 return Some(slot.known);
             }
             if slot.hi == FREE {
                 return None;
             }
-            i = (i & mask) + 1;
+            i = (i + 1) & mask;
         }
     }
 }
