@@ -784,76 +784,90 @@ fn finish<'p>(outcome: Outcome<'p>, notes: Notes) -> GroupResult<'p> {
 /// The checks of specs/cases.md ("Validation"), all of them, in one line.
 #[inline]
 pub(crate) fn validate(case: &Case, n_diagnoses: usize) -> Option<String> {
-    if passes_validation(case, n_diagnoses) {
-        return None;
+    match problems(case, n_diagnoses) {
+        0 => None,
+        found => Some(describe_problems(case, found)),
     }
-    validate_in_full(case, n_diagnoses)
 }
 
-/// Whether [`validate`] finds nothing, as the checks of
-/// [`validate_in_full`] without building their messages: the common case.
+/// The problems of [`problems`], a bit each, in the order they are told.
+mod problem {
+    pub const ID_MISSING: u16 = 1 << 0;
+    pub const SEX_MISSING: u16 = 1 << 1;
+    pub const AGE_YEARS_MISSING: u16 = 1 << 2;
+    pub const AGE_YEARS_NEGATIVE: u16 = 1 << 3;
+    pub const AGE_DAYS_MISSING: u16 = 1 << 4;
+    pub const AGE_DAYS_NEGATIVE: u16 = 1 << 5;
+    pub const AGE_DAYS_DISAGREE: u16 = 1 << 6;
+    pub const WEIGHT_MISSING: u16 = 1 << 7;
+    pub const LOS_NEGATIVE: u16 = 1 << 8;
+    pub const NO_DIAGNOSES: u16 = 1 << 9;
+}
+
+/// The validation rules, each once: the bits of the [`problem`]s a case has
+/// (0, the common case, for none). The messages are built apart, only for a
+/// case with a problem.
 #[inline]
-fn passes_validation(case: &Case, n_diagnoses: usize) -> bool {
-    // An id starting with a visible ASCII byte is not all whitespace.
-    let id = matches!(case.id.as_bytes().first(), Some(0x21..=0x7e)) || !case.id.chars().all(char::is_whitespace);
-    let years = match case.age_years {
-        Some(y) if y > 0 => true,
-        Some(0) => case.age_days.is_some(),
-        _ => false,
-    };
-    let days = match (case.age_days, case.age_years) {
-        (None, _) => true,
-        (Some(d), _) if d < 0 => false,
-        (Some(d), Some(y)) if y >= 0 && (d < 365 * y || d >= 366 * (y + 1)) => false,
-        (Some(d), Some(0)) if d <= 28 => case.weight_g.is_some_and(|w| w > 0.0),
-        _ => true,
-    };
-    id && case.sex.is_some() && years && days && !case.los_days.is_some_and(|d| d < 0) && n_diagnoses != 0
-}
-
-#[cold]
-#[inline(never)]
-fn validate_in_full(case: &Case, n_diagnoses: usize) -> Option<String> {
-    let mut problems: Vec<String> = Vec::new();
-    // `trim().is_empty()`, without trimming both ends of every id first.
-    if case.id.chars().all(char::is_whitespace) {
-        problems.push("id: missing".into());
+fn problems(case: &Case, n_diagnoses: usize) -> u16 {
+    use problem::*;
+    let mut found = 0;
+    // An id starting with a visible ASCII byte is not all whitespace
+    // (`trim().is_empty()`, without trimming both ends of every id).
+    if !matches!(case.id.as_bytes().first(), Some(0x21..=0x7e)) && case.id.chars().all(char::is_whitespace) {
+        found |= ID_MISSING;
     }
     if case.sex.is_none() {
-        problems.push("sex: missing".into());
+        found |= SEX_MISSING;
     }
-    match case.age_years {
-        None => problems.push("age_years: missing".into()),
-        Some(a) if a < 0 => problems.push(format!("age_years: {a} is negative")),
-        Some(0) if case.age_days.is_none() => {
-            problems.push("age_days: missing (required when age_years is 0)".into())
-        }
-        _ => {}
-    }
-    match case.age_days {
-        Some(d) if d < 0 => problems.push(format!("age_days: {d} is negative")),
-        // The two ages must tell the same age (specs/cases.md): at least 365
-        // days a year, fewer than 366 days a year to the next birthday.
-        Some(d) if case.age_years.is_some_and(|y| y >= 0 && (d < 365 * y || d >= 366 * (y + 1))) => {
-            let y = case.age_years.unwrap_or_default();
-            problems.push(format!(
-                "age_days: {d} disagrees with age_years {y} (expected {} to {})",
-                365 * y,
-                366 * (y + 1) - 1
-            ))
-        }
-        Some(d) if d <= 28 && case.age_years == Some(0) && !case.weight_g.is_some_and(|w| w > 0.0) => {
-            problems.push("weight_g: missing (required for a newborn, age_days ≤ 28)".into())
-        }
-        _ => {}
-    }
-    if let Some(d) = case.los_days.filter(|&d| d < 0) {
-        problems.push(format!("los_days: {d} is negative"));
+    found |= match case.age_years {
+        None => AGE_YEARS_MISSING,
+        Some(y) if y < 0 => AGE_YEARS_NEGATIVE,
+        Some(0) if case.age_days.is_none() => AGE_DAYS_MISSING,
+        _ => 0,
+    };
+    found |= match case.age_days {
+        None => 0,
+        Some(d) if d < 0 => AGE_DAYS_NEGATIVE,
+        // The two ages must tell the same age (specs/cases.md): at least
+        // 365 days a year, fewer than 366 days a year to the next birthday.
+        Some(d) if case.age_years.is_some_and(|y| y >= 0 && (d < 365 * y || d >= 366 * (y + 1))) => AGE_DAYS_DISAGREE,
+        Some(d) if d <= 28 && case.age_years == Some(0) && !case.weight_g.is_some_and(|w| w > 0.0) => WEIGHT_MISSING,
+        _ => 0,
+    };
+    if case.los_days.is_some_and(|d| d < 0) {
+        found |= LOS_NEGATIVE;
     }
     if n_diagnoses == 0 {
-        problems.push("diagnoses: none given".into());
+        found |= NO_DIAGNOSES;
     }
-    (!problems.is_empty()).then(|| problems.join("; "))
+    found
+}
+
+/// The messages of the problems `found` (bits of [`problem`]), in order.
+#[cold]
+#[inline(never)]
+fn describe_problems(case: &Case, found: u16) -> String {
+    use problem::*;
+    let (years, days) = (case.age_years.unwrap_or_default(), case.age_days.unwrap_or_default());
+    let mut messages: Vec<String> = Vec::new();
+    let mut tell = |problem: u16, message: &dyn Fn() -> String| {
+        if found & problem != 0 {
+            messages.push(message());
+        }
+    };
+    tell(ID_MISSING, &|| "id: missing".into());
+    tell(SEX_MISSING, &|| "sex: missing".into());
+    tell(AGE_YEARS_MISSING, &|| "age_years: missing".into());
+    tell(AGE_YEARS_NEGATIVE, &|| format!("age_years: {years} is negative"));
+    tell(AGE_DAYS_MISSING, &|| "age_days: missing (required when age_years is 0)".into());
+    tell(AGE_DAYS_NEGATIVE, &|| format!("age_days: {days} is negative"));
+    tell(AGE_DAYS_DISAGREE, &|| {
+        format!("age_days: {days} disagrees with age_years {years} (expected {} to {})", 365 * years, 366 * (years + 1) - 1)
+    });
+    tell(WEIGHT_MISSING, &|| "weight_g: missing (required for a newborn, age_days ≤ 28)".into());
+    tell(LOS_NEGATIVE, &|| format!("los_days: {} is negative", case.los_days.unwrap_or_default()));
+    tell(NO_DIAGNOSES, &|| "diagnoses: none given".into());
+    messages.join("; ")
 }
 
 /// What evaluating one case needs; the CC/MCC answers are computed once.
