@@ -185,20 +185,17 @@ fn xml_error(path: &Path, part: &str, e: impl std::fmt::Display) -> InputError {
     xlsx_error(path, format!("part {part} is not well-formed XML: {e}"))
 }
 
-/// An attribute's raw value by local name.
-fn attribute<'a>(e: &'a BytesStart<'_>, name: &[u8]) -> Option<std::borrow::Cow<'a, [u8]>> {
-    let mut attributes = e.attributes();
-    attributes.with_checks(false);
-    attributes.flatten().find(|a| a.key.local_name().as_ref() == name).map(|a| a.value)
-}
-
+/// An attribute's value by local name, its entities decoded (taken as
+/// written when one is malformed). The attributes are split by the sheet
+/// scanner's [`scan::attributes`]: one reading of a start tag for every
+/// part of the workbook.
 fn attribute_text(e: &BytesStart<'_>, name: &[u8]) -> Option<String> {
-    let mut attributes = e.attributes();
-    attributes.with_checks(false);
-    attributes
-        .flatten()
-        .find(|a| a.key.local_name().as_ref() == name)
-        .map(|a| a.unescape_value().map(|v| v.into_owned()).unwrap_or_else(|_| String::from_utf8_lossy(&a.value).into_owned()))
+    let (_, raw) = scan::attributes(e.attributes_raw()).find(|(key, _)| *key == name)?;
+    let mut text = Vec::with_capacity(raw.len());
+    if scan::unescape_into(raw, &mut text).is_err() {
+        text = raw.to_vec();
+    }
+    Some(String::from_utf8_lossy(&text).into_owned())
 }
 
 /// A relationship's target as a part name: relative to `xl/`, or absolute.
@@ -252,7 +249,7 @@ fn read_book(zip: &mut Archive, path: &Path) -> Result<Book, InputError> {
         match xml.read_event_into(&mut buf).map_err(|e| xml_error(path, name, e))? {
             Event::Start(e) | Event::Empty(e) => match e.local_name().as_ref() {
                 b"workbookPr" => {
-                    date1904 = attribute(&e, b"date1904").is_some_and(|v| matches!(v.as_ref(), b"1" | b"true"));
+                    date1904 = attribute_text(&e, b"date1904").is_some_and(|v| matches!(v.as_str(), "1" | "true"));
                 }
                 b"sheet" => {
                     let sheet = attribute_text(&e, b"name").unwrap_or_default();
@@ -806,4 +803,26 @@ pub fn csv_to_xlsx(csv_path: &Path, path: &Path, sheet: &str) -> std::io::Result
         writer.write_row(&record.iter().collect::<Vec<_>>())?;
     }
     writer.save(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use quick_xml::events::BytesStart;
+
+    use super::attribute_text;
+
+    /// The small parts' attributes (sheet names, relationship ids, number
+    /// formats) are read as the sheet's are: by local name, either quote,
+    /// entities decoded.
+    #[test]
+    fn an_attribute_is_found_by_local_name_and_decoded() {
+        let e = BytesStart::from_content(r#"sheet name="A&amp;B &#x41;" sheetId='2' r:id="rId3" bad="&zz; x""#, 5);
+        assert_eq!(attribute_text(&e, b"name").as_deref(), Some("A&B A"));
+        assert_eq!(attribute_text(&e, b"sheetId").as_deref(), Some("2"));
+        assert_eq!(attribute_text(&e, b"id").as_deref(), Some("rId3"));
+        assert_eq!(attribute_text(&e, b"bad").as_deref(), Some("&zz; x"), "a malformed entity is taken as written");
+        assert_eq!(attribute_text(&e, b"Target"), None);
+        let date1904 = BytesStart::from_content(r#"workbookPr date1904="1""#, 10);
+        assert_eq!(attribute_text(&date1904, b"date1904").as_deref(), Some("1"));
+    }
 }
