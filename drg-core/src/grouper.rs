@@ -462,7 +462,8 @@ impl Grouper {
         if !TRACE && !self.options.translate_codes {
             // The ids go straight to their place (`codes` is new and empty).
             let ids = &mut codes.ids;
-            if raw.len() > ids.inline.len() || !ids.is_empty() {
+            debug_assert!(ids.is_empty(), "resolve fills a new Codes");
+            if raw.len() > ids.inline.len() {
                 return self.resolve_each::<TRACE>(raw, vocab, notes, codes);
             }
             let mut n = 0;
