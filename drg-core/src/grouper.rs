@@ -831,7 +831,7 @@ fn problems(case: &Case, n_diagnoses: usize) -> u16 {
         Some(d) if d < 0 => AGE_DAYS_NEGATIVE,
         // The two ages must tell the same age (specs/cases.md): at least
         // 365 days a year, fewer than 366 days a year to the next birthday.
-        Some(d) if case.age_years.is_some_and(|y| y >= 0 && (d < 365 * y || d >= 366 * (y + 1))) => AGE_DAYS_DISAGREE,
+        Some(d) if case.age_years.is_some_and(|y| y >= 0 && !days_agree(y, d)) => AGE_DAYS_DISAGREE,
         Some(d) if d <= 28 && case.age_years == Some(0) && !case.weight_g.is_some_and(|w| w > 0.0) => WEIGHT_MISSING,
         _ => 0,
     };
@@ -842,6 +842,30 @@ fn problems(case: &Case, n_diagnoses: usize) -> u16 {
         found |= NO_DIAGNOSES;
     }
     found
+}
+
+/// The day counts an age of `years` (at least 0) allows: at least 365 days
+/// a year, fewer than 366 a year to the next birthday (specs/cases.md), as
+/// `from..to`, worked out wide for a message.
+fn days_of_age(years: i64) -> (i128, i128) {
+    let years = i128::from(years);
+    (365 * years, 366 * (years + 1))
+}
+
+/// Whether `days` tells the same age as `years` (at least 0; see
+/// [`days_of_age`]), without overflow for any age a caller sets (the
+/// readers stop at 9e15; a Rust caller may set any `i64`).
+#[inline]
+fn days_agree(years: i64, days: i64) -> bool {
+    // Up to here 366 days a year fit an `i64`: the common case, worked out
+    // narrow.
+    const NARROW: i64 = i64::MAX / 366 - 1;
+    if years <= NARROW {
+        (365 * years..366 * (years + 1)).contains(&days)
+    } else {
+        let (from, to) = days_of_age(years);
+        (from..to).contains(&i128::from(days))
+    }
 }
 
 /// The messages of the problems `found` (bits of [`problem`]), in order.
@@ -863,7 +887,8 @@ fn describe_problems(case: &Case, found: u16) -> String {
     tell(AGE_DAYS_MISSING, &|| "age_days: missing (required when age_years is 0)".into());
     tell(AGE_DAYS_NEGATIVE, &|| format!("age_days: {days} is negative"));
     tell(AGE_DAYS_DISAGREE, &|| {
-        format!("age_days: {days} disagrees with age_years {years} (expected {} to {})", 365 * years, 366 * (years + 1) - 1)
+        let (from, to) = days_of_age(years);
+        format!("age_days: {days} disagrees with age_years {years} (expected {from} to {})", to - 1)
     });
     tell(WEIGHT_MISSING, &|| "weight_g: missing (required for a newborn, age_days ≤ 28)".into());
     tell(LOS_NEGATIVE, &|| format!("los_days: {} is negative", case.los_days.unwrap_or_default()));

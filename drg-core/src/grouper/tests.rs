@@ -645,6 +645,22 @@ fn age_days_must_agree_with_age_years() {
     assert_eq!(status(30, Some(5)).reason.as_deref(), Some("age_days: 5 disagrees with age_years 30 (expected 10950 to 11345)"));
     // age_days stays optional from one year on.
     assert_eq!(status(30, None).status, Status::Grouped);
+    // Ages no reader gives (they stop at 9e15) but a Rust caller may set:
+    // no overflow, and no day count agrees. (The first is the age whose
+    // day bounds, worked out in 64 bits, wrap around to 144 and 5e16.)
+    for years in [50_539_024_859_478_224, i64::MAX / 365 + 1, i64::MAX] {
+        for days in [0, 10_000, i64::MAX] {
+            let r = status(years, Some(days));
+            assert_eq!(r.status, Status::Invalid, "{years} years, {days} days");
+            assert!(r.reason.as_deref().unwrap().starts_with(&format!("age_days: {days} disagrees with age_years {years} (expected {}", 365 * i128::from(years))), "{:?}", r.reason);
+        }
+    }
+    // Where 366 days a year no longer fit an i64 but 365 do, the days from
+    // 365 a year on agree.
+    let years = i64::MAX / 366;
+    assert_eq!(status(years, Some(365 * years)).status, Status::Grouped);
+    assert_eq!(status(years, Some(i64::MAX)).status, Status::Grouped);
+    assert_eq!(status(years, Some(365 * years - 1)).status, Status::Invalid);
 }
 /// `write_json_line` writes what serialising `to_json` with the extra keys
 /// added would: the one rendering of `drg group --format jsonl`, the C ABI's
