@@ -603,7 +603,7 @@ fn new_code(code: &str) -> String {
 /// decides whether the item is canonical). A field with a non-ASCII byte
 /// takes the general path, from slot `n` again.
 fn put_codes(text: &str, out: &mut Vec<String>, n: usize) -> usize {
-    use crate::io::HIGH_BITS;
+    use crate::io::{word_at, HIGH_BITS};
     let bytes = text.as_bytes();
     let first = n;
     let mut n = n;
@@ -636,24 +636,6 @@ fn put_codes(text: &str, out: &mut Vec<String>, n: usize) -> usize {
     }
     put_code(&text[start..], canonical, out, &mut n);
     n
-}
-
-/// The eight bytes of `bytes` from `base` on as a little-endian word (the
-/// first byte lowest), and a mask of bit 7 of those that are in `bytes`.
-/// Past the end, the word holds zero bytes.
-#[inline(always)]
-fn word_at(bytes: &[u8], base: usize) -> (u64, u64) {
-    use crate::io::HIGH_BITS;
-    if let Some(chunk) = bytes.get(base..base + 8) {
-        return (u64::from_le_bytes(chunk.try_into().unwrap_or_default()), HIGH_BITS);
-    }
-    let missing = 8 * (base + 8 - bytes.len()) as u32;
-    let word = match bytes.len().checked_sub(8) {
-        // The last eight bytes, those before `base` shifted out.
-        Some(last) => u64::from_le_bytes(bytes[last..].try_into().unwrap_or_default()) >> missing,
-        None => bytes[base..].iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)),
-    };
-    (word, HIGH_BITS >> missing)
 }
 
 /// Bit 7 of each byte of `word` (of ASCII bytes) that is plain for

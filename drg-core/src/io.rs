@@ -605,6 +605,23 @@ const ONES: u64 = 0x0101_0101_0101_0101;
 /// Bit 7 of every byte of a word: the bits the word tests below set.
 pub(crate) const HIGH_BITS: u64 = ONES * 0x80;
 
+/// The eight bytes of `bytes` from `base` on as a little-endian word (the
+/// first byte lowest), and a mask of bit 7 of those that are in `bytes`.
+/// Past the end, the word holds zero bytes.
+#[inline(always)]
+pub(crate) fn word_at(bytes: &[u8], base: usize) -> (u64, u64) {
+    if let Some(chunk) = bytes.get(base..base + 8) {
+        return (u64::from_le_bytes(chunk.try_into().unwrap_or_default()), HIGH_BITS);
+    }
+    let missing = 8 * (base + 8 - bytes.len()) as u32;
+    let word = match bytes.len().checked_sub(8) {
+        // The last eight bytes, those before `base` shifted out.
+        Some(last) => u64::from_le_bytes(bytes[last..].try_into().unwrap_or_default()) >> missing,
+        None => bytes[base..].iter().rev().fold(0, |word, &b| word << 8 | u64::from(b)),
+    };
+    (word, HIGH_BITS >> missing)
+}
+
 /// Whether some byte of `word` is below `n` (at most 0x80): bit 7 set in
 /// the result then, and only then (a borrow may flag a byte above the first
 /// such byte too, so the result tells whether, not which).
