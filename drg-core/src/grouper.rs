@@ -464,7 +464,7 @@ impl Grouper {
             let ids = &mut codes.ids;
             debug_assert!(ids.is_empty(), "resolve fills a new Codes");
             if raw.len() > ids.inline.len() {
-                return self.resolve_each::<TRACE>(raw, vocab, notes, codes);
+                return self.resolve_each::<TRACE>(raw, vocab, notes, &mut codes.ids, None);
             }
             let mut n = 0;
             for item in raw {
@@ -486,22 +486,26 @@ impl Grouper {
             ids.len = n;
             return;
         }
-        self.resolve_each::<TRACE>(raw, vocab, notes, codes);
+        // (Without a trail the text is not lent out, so that dropping it
+        // costs nothing.)
+        self.resolve_each::<TRACE>(raw, vocab, notes, &mut codes.ids, TRACE.then_some(&mut codes.text));
     }
 
     /// [`Grouper::resolve`] code by code the long way.
+    /// The text goes to `text` when there is one (with a trail).
     fn resolve_each<'c, const TRACE: bool>(
         &self,
         raw: &'c [String],
         vocab: u8,
         notes: &mut Notes,
-        codes: &mut Codes<'c>,
+        ids: &mut Ids,
+        mut text: Option<&mut Vec<Cow<'c, str>>>,
     ) {
         for item in raw {
             if let Some((id, code)) = self.resolve_one::<TRACE>(item, None, vocab, notes) {
-                codes.ids.push(id);
-                if TRACE {
-                    codes.text.push(code);
+                ids.push(id);
+                if let Some(text) = &mut text {
+                    text.push(code);
                 }
             }
         }
@@ -587,7 +591,10 @@ impl Grouper {
             return notes.into_result(Status::Invalid, Some(problems));
         }
 
-        let outcome = self.evaluate::<TRACE>(case, (dx_ids, &dx.text), (proc_ids, &proc.text), &mut notes.trace);
+        // (The text only with a trail: without one it is never lent out, so
+        // that dropping it costs nothing.)
+        let (dx_text, proc_text) = if TRACE { (&dx.text[..], &proc.text[..]) } else { (&[][..], &[][..]) };
+        let outcome = self.evaluate::<TRACE>(case, (dx_ids, dx_text), (proc_ids, proc_text), &mut notes.trace);
         if let Outcome::Grouped(mdc, adrg, drg) = outcome {
             // The common case, written out.
             let Notes { warnings, trace } = notes;
@@ -614,7 +621,7 @@ impl Grouper {
                 let alone = &proc_ids[i..i + 1];
                 let alone_text = if TRACE { &proc.text[i..i + 1] } else { &[][..] };
                 let mut attempt = Vec::new();
-                let outcome = self.evaluate::<TRACE>(case, (dx_ids, &dx.text), (alone, alone_text), &mut attempt);
+                let outcome = self.evaluate::<TRACE>(case, (dx_ids, dx_text), (alone, alone_text), &mut attempt);
                 let found = !matches!(outcome, Outcome::NoMdc);
                 if TRACE {
                     notes.trace.push(TraceStep {
@@ -685,7 +692,7 @@ impl Grouper {
             proc_text,
             complications: [NOT_LOOKED_FOR; 2],
             any_tests_passed: [None; 2],
-            trace: if TRACE { std::mem::take(trace) } else { Vec::new() },
+            trace,
         };
         // Step 1 over the MDCs that can hold: when explaining every one (the
         // trail shows each), else those whose items on the principal codes
@@ -712,9 +719,6 @@ impl Grouper {
                 .find_map(|(m, mdc)| cx.step_1_mdc::<TRACE>(m, mdc, false))
                 .unwrap_or(Outcome::NoMdc),
         };
-        if TRACE {
-            *trace = cx.trace;
-        }
         outcome
     }
 }
@@ -922,7 +926,8 @@ struct Ctx<'a, 'c> {
     /// [`FastIndex::any_tests_passed`] for the diagnoses and the
     /// procedures, once asked.
     any_tests_passed: [Option<u64>; 2],
-    trace: Vec<TraceStep>,
+    /// The trail, when explaining.
+    trace: &'a mut Vec<TraceStep>,
 }
 
 impl Ctx<'_, '_> {
