@@ -466,24 +466,26 @@ impl Grouper {
             if raw.len() > ids.inline.len() {
                 return self.resolve_each::<TRACE>(raw, vocab, notes, &mut codes.ids, None);
             }
-            let mut n = 0;
-            for item in raw {
-                let id = match self.index.find(item) {
+            // Item i's id goes to slot i. An item that is no code at all
+            // (rare) would leave a gap: the codes are then resolved again
+            // the long way, from the warnings as they were.
+            let warned = notes.warnings.len();
+            for (item, slot) in raw.iter().zip(&mut ids.inline) {
+                *slot = match self.index.find(item) {
                     Some(known) if known.vocab_flags & vocab != 0 => known.id,
                     found => {
                         let looked = FastIndex::is_short(item).then(|| found.map(|known| known.id));
                         match self.resolve_one::<TRACE>(item, looked, vocab, notes) {
                             Some((id, _)) => id,
-                            None => continue,
+                            None => {
+                                notes.warnings.truncate(warned);
+                                return self.resolve_each::<TRACE>(raw, vocab, notes, ids, None);
+                            }
                         }
                     }
                 };
-                if let Some(slot) = ids.inline.get_mut(n) {
-                    *slot = id;
-                    n += 1;
-                }
             }
-            ids.len = n;
+            ids.len = raw.len();
             return;
         }
         // (Without a trail the text is not lent out, so that dropping it

@@ -364,6 +364,21 @@ fn unknown_codes_are_warnings_and_still_take_part() {
 }
 
 #[test]
+fn items_that_are_no_code_leave_no_gap_and_no_warning_twice() {
+    // An unknown code before an item that is no code at all: each code is
+    // counted once and warned of once, grouping or explaining.
+    let grouper = Grouper::new(Arc::new(single_rule_pack(json!({"dx_count": {"eq": 3}}))));
+    let c = case(&["P1", "ZZ9.999", " ", "P1"], &["99.99", "-", "N1"]);
+    for r in [grouper.group(&c), grouper.explain(&c)] {
+        assert_eq!(r.status, Status::Grouped);
+        assert_eq!(r.warnings, vec!["unknown diagnosis code ZZ9.999", "unknown procedure code 99.99"]);
+    }
+    let c = case(&["P1", " ", "ZZ9.999"], &[]);
+    assert_eq!(grouper.group(&c).warnings, vec!["unknown diagnosis code ZZ9.999"]);
+    assert_eq!(grouper.group(&case(&["P1", "-"], &[])).status, Status::Ungroupable, "two items, one code");
+}
+
+#[test]
 fn translation_follows_chains_and_leaves_cycles() {
     let pack = Arc::new(single_rule_pack(json!({"all": [{"pdx_in": "P2"}, {"pproc_in": "OR"}]})));
     let c = case(&["old1"], &["OLDPROC"]);
