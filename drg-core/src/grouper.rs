@@ -261,15 +261,6 @@ pub struct Grouper {
     index: Arc<FastIndex>,
 }
 
-/// Codes of one case, normalised and resolved to the pack's ids.
-struct Codes<'c> {
-    /// [`NO_ID`] for a code the pack does not know.
-    ids: Ids,
-    /// The codes as normalised (and translated), for the trail: filled only
-    /// when explaining. See [`Grouper::principal_text`] otherwise.
-    text: Vec<Cow<'c, str>>,
-}
-
 /// The id of a code the pack does not know: it is in no list and no table.
 const NO_ID: CodeId = CodeId::MAX;
 
@@ -453,18 +444,18 @@ impl Grouper {
         raw: &'c [String],
         vocab: u8,
         notes: &mut Notes,
-        codes: &mut Codes<'c>,
+        ids: &mut Ids,
+        text: Option<&mut Vec<Cow<'c, str>>>,
     ) {
         // The common case, without a trail or translation: a code spelt as
         // the pack spells it, of the vocabulary wanted, costs one lookup and
         // gives no warning. Anything else takes the long way, told what that
         // lookup found (a short code's only lookup as it is spelt).
         if !TRACE && !self.options.translate_codes {
-            // The ids go straight to their place (`codes` is new and empty).
-            let ids = &mut codes.ids;
-            debug_assert!(ids.is_empty(), "resolve fills a new Codes");
+            // The ids go straight to their place (`ids` is new and empty).
+            debug_assert!(ids.is_empty(), "resolve fills new ids");
             if raw.len() > ids.inline.len() {
-                return self.resolve_each::<TRACE>(raw, vocab, notes, &mut codes.ids, None);
+                return self.resolve_each::<TRACE>(raw, vocab, notes, ids, None);
             }
             // Item i's id goes to slot i. An item that is no code at all
             // (rare) would leave a gap: the codes are then resolved again
@@ -488,13 +479,10 @@ impl Grouper {
             ids.len = raw.len();
             return;
         }
-        // (Without a trail the text is not lent out, so that dropping it
-        // costs nothing.)
-        self.resolve_each::<TRACE>(raw, vocab, notes, &mut codes.ids, TRACE.then_some(&mut codes.text));
+        self.resolve_each::<TRACE>(raw, vocab, notes, ids, text);
     }
 
     /// [`Grouper::resolve`] code by code the long way.
-    /// The text goes to `text` when there is one (with a trail).
     fn resolve_each<'c, const TRACE: bool>(
         &self,
         raw: &'c [String],
@@ -567,8 +555,8 @@ impl Grouper {
     /// The principal code as normalised (and translated), without the text
     /// the fast path does not keep: the pack's spelling of a known code, else
     /// the first item that normalises to a code.
-    fn principal_text(&self, codes: &Codes<'_>, raw: &[String]) -> Option<String> {
-        match *codes.ids.first()? {
+    fn principal_text(&self, ids: &[CodeId], raw: &[String]) -> Option<String> {
+        match *ids.first()? {
             NO_ID => raw.iter().find_map(|r| normalize_code(r)).map(Cow::into_owned),
             id => Some(self.pack.codes.code(id).to_string()),
         }
@@ -579,13 +567,18 @@ impl Grouper {
         // The result is put together at the end, in place (a result built
         // first and filled in cost a case a copy of it).
         let mut notes = Notes::default();
-        let mut dx = Codes { ids: Ids::new(), text: Vec::new() };
-        let mut proc = Codes { ids: Ids::new(), text: Vec::new() };
-        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx);
-        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc);
+        // The codes resolved to the pack's ids ([`NO_ID`] for a code the
+        // pack does not know), and as normalised (and translated) for the
+        // trail, only when explaining (see [`Grouper::principal_text`]
+        // otherwise): without a trail the text is never lent out, so that
+        // dropping it costs nothing.
+        let (mut dx, mut proc) = (Ids::new(), Ids::new());
+        let (mut dx_text, mut proc_text) = (Vec::new(), Vec::new());
+        self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx, TRACE.then_some(&mut dx_text));
+        self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc, TRACE.then_some(&mut proc_text));
 
         // The ids as slices once (each deref of `Ids` tests where they are).
-        let (dx_ids, proc_ids): (&[CodeId], &[CodeId]) = (&dx.ids, &proc.ids);
+        let (dx_ids, proc_ids): (&[CodeId], &[CodeId]) = (&dx, &proc);
         if let Some(problems) = validate(case, dx_ids.len()) {
             if TRACE {
                 notes.trace.push(TraceStep { depth: 0, held: false, text: format!("invalid case: {problems}") });
@@ -593,9 +586,7 @@ impl Grouper {
             return notes.into_result(Status::Invalid, Some(problems));
         }
 
-        // (The text only with a trail: without one it is never lent out, so
-        // that dropping it costs nothing.)
-        let (dx_text, proc_text) = if TRACE { (&dx.text[..], &proc.text[..]) } else { (&[][..], &[][..]) };
+        let (dx_text, proc_text) = (&dx_text[..], &proc_text[..]);
         let outcome = self.evaluate::<TRACE>(case, (dx_ids, dx_text), (proc_ids, proc_text), &mut notes.trace);
         if let Outcome::Grouped(mdc, adrg, drg) = outcome {
             // The common case, written out.
@@ -621,7 +612,7 @@ impl Grouper {
         if pack.retry == Retry::EachOtherProcedure && proc_ids.len() >= 2 {
             for i in 1..proc_ids.len() {
                 let alone = &proc_ids[i..i + 1];
-                let alone_text = if TRACE { &proc.text[i..i + 1] } else { &[][..] };
+                let alone_text = if TRACE { &proc_text[i..i + 1] } else { &[][..] };
                 let mut attempt = Vec::new();
                 let outcome = self.evaluate::<TRACE>(case, (dx_ids, dx_text), (alone, alone_text), &mut attempt);
                 let found = !matches!(outcome, Outcome::NoMdc);
@@ -631,7 +622,7 @@ impl Grouper {
                         held: found,
                         text: format!(
                             "retry_ungroupable: evaluated again with procedure {} alone{}",
-                            self.nth_code(&proc, &case.procedures, i),
+                            self.nth_code((proc_ids, proc_text), &case.procedures, i),
                             if found { ", which gives a result" } else { ", which gives no result" }
                         ),
                     });
@@ -640,17 +631,17 @@ impl Grouper {
                 if found {
                     notes.warnings.push(format!(
                         "grouped on procedure {} alone: the case gave no group with principal procedure {}",
-                        for_message(&self.nth_code(&proc, &case.procedures, i)),
-                        for_message(&self.nth_code(&proc, &case.procedures, 0)),
+                        for_message(&self.nth_code((proc_ids, proc_text), &case.procedures, i)),
+                        for_message(&self.nth_code((proc_ids, proc_text), &case.procedures, 0)),
                     ));
                     return finish(outcome, notes);
                 }
             }
         }
 
-        let pdx = self.principal_text(&dx, &case.diagnoses).unwrap_or_default();
+        let pdx = self.principal_text(dx_ids, &case.diagnoses).unwrap_or_default();
         let mut reason = format!("no MDC gave a result for principal diagnosis {}", for_message(&pdx));
-        if let Some(p) = self.principal_text(&proc, &case.procedures) {
+        if let Some(p) = self.principal_text(proc_ids, &case.procedures) {
             reason.push_str(&format!(" and principal procedure {}", for_message(&p)));
         }
         notes.into_result(Status::Ungroupable, Some(reason))
@@ -659,11 +650,11 @@ impl Grouper {
     /// The `i`-th procedure of the case as normalised (and translated): the
     /// pack's spelling of a known code, else the `i`-th item that normalises
     /// to a code.
-    fn nth_code(&self, codes: &Codes<'_>, raw: &[String], i: usize) -> String {
-        if let Some(text) = codes.text.get(i) {
+    fn nth_code(&self, (ids, text): (&[CodeId], &[Cow<'_, str>]), raw: &[String], i: usize) -> String {
+        if let Some(text) = text.get(i) {
             return text.to_string();
         }
-        match codes.ids.get(i) {
+        match ids.get(i) {
             Some(&id) if id != NO_ID => self.pack.codes.code(id).to_string(),
             _ => raw.iter().filter_map(|r| normalize_code(r)).nth(i).map(Cow::into_owned).unwrap_or_default(),
         }
