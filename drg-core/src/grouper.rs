@@ -671,6 +671,7 @@ impl Grouper {
         trace: &mut Vec<TraceStep>,
     ) -> Outcome<'p> {
         let pack = &*self.pack;
+        let (candidate_mdcs, adrg_entries) = self.index.principals(dx.first().copied(), proc.first().copied());
         let mut cx = Ctx {
             pack,
             case,
@@ -678,7 +679,7 @@ impl Grouper {
             pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
             program: &self.index.program,
             index: &self.index,
-            adrg_entries: self.index.adrg_entries(dx.first().copied(), proc.first().copied()),
+            adrg_entries,
             dx,
             proc,
             dx_text,
@@ -691,7 +692,7 @@ impl Grouper {
         // trail shows each), else those whose items on the principal codes
         // alone hold, from the grouper's masks.
         // (The MDCs go in pack order either way, as the ADRG masks want.)
-        let candidates = if TRACE { None } else { self.index.candidate_mdcs(dx.first().copied(), proc.first().copied()) };
+        let candidates = if TRACE { None } else { candidate_mdcs };
         let outcome = match candidates {
             Some(mut mdcs) => {
                 loop {
@@ -907,7 +908,7 @@ struct Ctx<'a, 'c> {
     index: &'a FastIndex,
     /// (From the first entry of the next MDC on: see
     /// [`FastIndex::candidate_adrgs`].)
-    adrg_entries: [&'a [(u32, u64)]; 2],
+    adrg_entries: [AdrgEntries<'a>; 2],
     dx: &'a [CodeId],
     proc: &'a [CodeId],
     dx_text: &'a [Cow<'c, str>],
@@ -1436,7 +1437,7 @@ impl Ctx<'_, '_> {
 }
 
 pub(crate) mod index;
-use index::FastIndex;
+use index::{AdrgEntries, FastIndex};
 pub(crate) mod program;
 use program::{DrgChoice, Program, Target, Test, FAILS, HOLDS};
 

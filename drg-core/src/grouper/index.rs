@@ -157,24 +157,14 @@ pub(super) struct Known {
 pub(crate) struct FastIndex {
     /// Every code of at most [`INLINE`] bytes, by its inline key.
     short: ShortCodes,
-    /// The MDCs whose items on the principal diagnosis alone (see
-    /// [`PrincipalSplit`]) hold without one (or with an unknown code, or one
-    /// in no list), and those whose items on the principal procedure do.
-    no_code_mdcs: [u64; 2],
-    /// Per code: the MDCs whose items on the principal diagnosis alone hold
-    /// with it as principal diagnosis, and those whose items on the
-    /// principal procedure do with it as principal procedure. Empty when the
-    /// pack has more than 64 MDCs: every MDC is then a candidate and tested
-    /// one by one.
-    pdx_mdcs: Vec<u64>,
-    pproc_mdcs: Vec<u64>,
+    /// What a code tells as principal diagnosis, and as principal procedure.
+    principal: [Principal; 2],
+    /// Whether the pack has at most 64 MDCs, so that [`Principal`]'s MDC
+    /// masks are filled. Else every MDC is a candidate, tested one by one.
+    mdc_masks: bool,
     /// Per MDC: its ADRGs that have no guard, as bits in pack order, or
     /// `None` when it has more than 64 ADRGs (each guard is then tested).
     unguarded_adrgs: Vec<Option<u64>>,
-    /// Per code: the ADRGs whose guard holds with it as principal diagnosis,
-    /// and as principal procedure.
-    pdx_adrgs: AdrgMasks,
-    pproc_adrgs: AdrgMasks,
     /// The tests on any diagnosis or procedure that ADRG rules require.
     any_lists: AnyLists,
     /// Per MDC (with ADRG masks): the ADRGs that require some of those
@@ -316,25 +306,47 @@ fn required_any_tests(e: &Expr, found: &mut Vec<(CodeSel, ListId)>) {
     }
 }
 
-/// Per code, the ADRGs whose guard it passes: for each MDC with any, the
-/// MDC's place and those ADRGs as bits, in the order of the MDCs. Most codes
-/// pass the guards of a few ADRGs of one or two MDCs, so a code's entries are
-/// a short slice.
+/// What codes tell as principal diagnosis (or as principal procedure), by
+/// code in one record, so that a case's principal code costs one look
+/// there (three tables by code cost it three bounds checks and three
+/// cache lines).
 #[derive(Clone, Default)]
-pub(super) struct AdrgMasks {
-    /// Code `id`'s entries are `entries[start[id]..start[id + 1]]`.
-    start: Vec<u32>,
+struct Principal {
+    by_code: Vec<AsPrincipal>,
+    /// The codes' ADRG entries: for each MDC with ADRGs whose guard the
+    /// code passes, the MDC's place and those ADRGs as bits, in the order of
+    /// the MDCs. Most codes pass the guards of a few ADRGs of one or two
+    /// MDCs, so a code's entries are a short slice.
     entries: Vec<(u32, u64)>,
+    /// The MDCs whose items on the principal code alone (see
+    /// [`PrincipalSplit`]) hold without one (or with an unknown code, or
+    /// one in no list).
+    no_code_mdcs: u64,
 }
 
-impl AdrgMasks {
-    /// The entries of a code (none for an unknown one).
+/// A code's ADRG entries (see [`Principal::entries`]), or what is left of
+/// them as the MDCs are asked in order.
+pub(super) type AdrgEntries<'a> = &'a [(u32, u64)];
+
+/// What one code tells as principal code.
+#[derive(Clone, Copy, Default)]
+struct AsPrincipal {
+    /// The MDCs whose items on the principal code alone hold with it.
+    mdcs: u64,
+    /// Its entries are `entries[adrgs[0]..adrgs[1]]`.
+    adrgs: [u32; 2],
+}
+
+impl Principal {
+    /// The MDC mask and the ADRG entries of a code (or of none, or of an
+    /// unknown one).
     #[inline]
-    pub(super) fn of(&self, id: Option<CodeId>) -> &[(u32, u64)] {
-        let Some(i) = id.map(|id| id as usize) else { return &[] };
-        match (self.start.get(i), self.start.get(i.wrapping_add(1))) {
-            (Some(&from), Some(&to)) => &self.entries[from as usize..to as usize],
-            _ => &[],
+    fn of(&self, id: Option<CodeId>) -> (u64, AdrgEntries<'_>) {
+        match id.and_then(|id| self.by_code.get(id as usize)) {
+            Some(&AsPrincipal { mdcs, adrgs: [from, to] }) => {
+                (mdcs, self.entries.get(from as usize..to as usize).unwrap_or(&[]))
+            }
+            None => (self.no_code_mdcs, &[]),
         }
     }
 }
@@ -343,7 +355,7 @@ impl AdrgMasks {
 /// of an MDC from `m` on: the entries of the MDCs before it are dropped, so
 /// that asking for MDCs in order reads each entry once.
 #[inline]
-fn adrgs_of(entries: &mut &[(u32, u64)], m: usize) -> u64 {
+fn adrgs_of(entries: &mut AdrgEntries<'_>, m: usize) -> u64 {
     while let Some((&(mdc, bits), rest)) = entries.split_first() {
         if mdc as usize > m {
             break;
@@ -358,7 +370,7 @@ fn adrgs_of(entries: &mut &[(u32, u64)], m: usize) -> u64 {
 
 impl std::fmt::Debug for FastIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FastIndex").field("short_codes", &self.short.len).field("mdc_masks", &!self.pdx_mdcs.is_empty()).finish()
+        f.debug_struct("FastIndex").field("short_codes", &self.short.len).field("mdc_masks", &self.mdc_masks).finish()
     }
 }
 
@@ -384,24 +396,22 @@ impl FastIndex {
                 .filter(|&(_, split)| side(split).iter().all(|item| holds_on_row(item, row)))
                 .fold(0u64, |bits, (m, _)| bits | 1 << m)
         };
-        index.no_code_mdcs = sides.map(|side| passing(side, &[]));
-        let [pdx_mdcs, pproc_mdcs] = [0, 1].map(|s| {
+        index.mdc_masks = true;
+        for (principal, side) in index.principal.iter_mut().zip(sides) {
+            principal.no_code_mdcs = passing(side, &[]);
             // Many codes are in the same lists: each distinct row is
             // worked out once (a pack has tens of thousands of codes and a
             // few thousand distinct rows; this took 20 ms a load).
             let mut by_row: rustc_hash::FxHashMap<&[u64], u64> = rustc_hash::FxHashMap::default();
-            (0..codes.len() as CodeId)
-                .map(|id| {
-                    let row = pack.lists.row(id);
-                    if row.iter().all(|&word| word == 0) {
-                        index.no_code_mdcs[s]
-                    } else {
-                        *by_row.entry(row).or_insert_with(|| passing(sides[s], row))
-                    }
-                })
-                .collect()
-        });
-        (index.pdx_mdcs, index.pproc_mdcs) = (pdx_mdcs, pproc_mdcs);
+            for (id, code) in principal.by_code.iter_mut().enumerate() {
+                let row = pack.lists.row(id as CodeId);
+                code.mdcs = if row.iter().all(|&word| word == 0) {
+                    principal.no_code_mdcs
+                } else {
+                    *by_row.entry(row).or_insert_with(|| passing(side, row))
+                };
+            }
+        }
         index
     }
 
@@ -437,9 +447,8 @@ impl FastIndex {
         }
         self.any_lists.finish(pack);
         let n = pack.codes.len();
-        let mut masks = [AdrgMasks::default(), AdrgMasks::default()];
-        for mask in &mut masks {
-            mask.start.reserve(n + 1);
+        for principal in &mut self.principal {
+            principal.by_code.reserve(n);
         }
         let mut found: [Vec<(u32, u64)>; 2] = [Vec::new(), Vec::new()];
         for id in 0..n {
@@ -457,23 +466,27 @@ impl FastIndex {
                     }
                 }
             }
-            for (mask, found) in masks.iter_mut().zip(&mut found) {
+            for (principal, found) in self.principal.iter_mut().zip(&mut found) {
                 found.sort_unstable_by_key(|&(mdc, _)| mdc);
-                mask.start.push(mask.entries.len() as u32);
-                mask.entries.append(found);
+                let from = principal.entries.len() as u32;
+                principal.entries.append(found);
+                let adrgs = [from, principal.entries.len() as u32];
+                principal.by_code.push(AsPrincipal { mdcs: 0, adrgs });
             }
         }
-        for mask in &mut masks {
-            mask.start.push(mask.entries.len() as u32);
-        }
-        [self.pdx_adrgs, self.pproc_adrgs] = masks;
     }
 
-    /// The entries of the principal diagnosis and procedure for
+    /// For these principal codes (ids, or `None`): the MDCs worth
+    /// evaluating, as bits in pack order, and the codes' ADRG entries for
     /// [`FastIndex::candidate_adrgs`].
+    ///
+    /// The MDCs are those whose items on the principal codes alone hold,
+    /// which their compiled rules then take as holding; `None` when the pack
+    /// has too many MDCs for a mask (then every MDC is a candidate).
     #[inline]
-    pub(super) fn adrg_entries(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> [&[(u32, u64)]; 2] {
-        [self.pdx_adrgs.of(pdx), self.pproc_adrgs.of(pproc)]
+    pub(super) fn principals(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> (Option<u64>, [AdrgEntries<'_>; 2]) {
+        let [(pdx_mdcs, pdx_entries), (pproc_mdcs, pproc_entries)] = [self.principal[0].of(pdx), self.principal[1].of(pproc)];
+        (self.mdc_masks.then_some(pdx_mdcs & pproc_mdcs), [pdx_entries, pproc_entries])
     }
 
     /// The ADRGs of MDC `m` worth evaluating, as bits in the MDC's order,
@@ -481,7 +494,7 @@ impl FastIndex {
     /// ADRGs for a mask (then every guard is tested). The entries of the MDCs
     /// before `m` are dropped: ask for the MDCs in order.
     #[inline]
-    pub(super) fn candidate_adrgs(&self, m: usize, [pdx, pproc]: &mut [&[(u32, u64)]; 2]) -> Option<u64> {
+    pub(super) fn candidate_adrgs(&self, m: usize, [pdx, pproc]: &mut [AdrgEntries<'_>; 2]) -> Option<u64> {
         let unguarded = (*self.unguarded_adrgs.get(m)?)?;
         Some(unguarded | adrgs_of(pdx, m) | adrgs_of(pproc, m))
     }
@@ -534,21 +547,6 @@ impl FastIndex {
     pub(super) fn is_short(code: &str) -> bool {
         code.len() <= INLINE
     }
-
-    /// The MDCs worth evaluating for these principal codes (ids, or `None`),
-    /// as bits in pack order: those whose items on the principal codes alone
-    /// hold, which their compiled rules then take as holding. `None` when
-    /// the pack has too many MDCs for a mask (then every MDC is a candidate).
-    #[inline]
-    pub(super) fn candidate_mdcs(&self, pdx: Option<CodeId>, pproc: Option<CodeId>) -> Option<u64> {
-        if self.pdx_mdcs.is_empty() {
-            return None;
-        }
-        let of = |side: usize, masks: &[u64], id: Option<CodeId>| {
-            id.and_then(|id| masks.get(id as usize)).copied().unwrap_or(self.no_code_mdcs[side])
-        };
-        Some(of(0, &self.pdx_mdcs, pdx) & of(1, &self.pproc_mdcs, pproc))
-    }
 }
 
 #[cfg(test)]
@@ -583,7 +581,7 @@ mod tests {
                 assert_eq!(index.find(code).map(|k| (k.id, k.vocab_flags)), Some((id, pack.codes.vocab_flags(id))), "{code}");
             }
             // What the masks say is what the guards say.
-            let Some(mask) = index.candidate_mdcs(Some(id), Some(id)) else { continue };
+            let Some(mask) = index.principals(Some(id), Some(id)).0 else { continue };
             for (m, mdc) in pack.mdcs.iter().enumerate() {
                 let passes = match mdc.guard {
                     Some((CodeSel::Pdx | CodeSel::Pproc, list)) => row_has(pack.lists.row(id), list),
@@ -595,7 +593,7 @@ mod tests {
         // And the ADRG masks are what the ADRG guards say, for each code as
         // principal diagnosis and as principal procedure.
         for id in 0..pack.codes.len() as CodeId {
-            for (pproc, entries) in [(false, index.adrg_entries(Some(id), None)), (true, index.adrg_entries(None, Some(id)))] {
+            for (pproc, entries) in [(false, index.principals(Some(id), None).1), (true, index.principals(None, Some(id)).1)] {
                 // Asked MDC by MDC in order, through one cursor, as grouping does.
                 let mut cursor = entries;
                 for (m, mdc) in pack.mdcs.iter().enumerate() {
@@ -617,7 +615,8 @@ mod tests {
         }
         // (The demo's MDCs have no item on a principal code but their guard.)
         let unguarded = pack.mdcs.iter().enumerate().filter(|(_, mdc)| mdc.guard.is_none()).fold(0, |bits, (m, _)| bits | 1 << m);
-        assert_eq!(index.candidate_mdcs(None, None), Some(unguarded));
-        assert_eq!(index.candidate_mdcs(Some(CodeId::MAX), None), Some(unguarded));
+        assert_eq!(index.principals(None, None).0, Some(unguarded));
+        assert_eq!(index.principals(Some(CodeId::MAX), None).0, Some(unguarded));
+        assert_eq!(index.principals(Some(CodeId::MAX), Some(CodeId::MAX)).1, [&[][..], &[][..]]);
     }
 }

@@ -270,7 +270,7 @@ fn replace_test(e: &Expr, guard: (CodeSel, ListId)) -> Expr {
 }
 
 /// Whether the grouper keeps a mask of MDCs per code (see
-/// `FastIndex::candidate_mdcs`): when the pack has at most 64 MDCs.
+/// `FastIndex::principals`): when the pack has at most 64 MDCs.
 pub(super) fn mdcs_in_masks(pack: &Pack) -> bool {
     pack.mdcs.len() <= 64
 }
