@@ -322,9 +322,10 @@ fn read_codes(d: &mut Dec<'_>) -> DecResult<CodeTable> {
 /// pack.json `lists` (with `$or_procedures`), as bit rows.
 fn read_lists(d: &mut Dec<'_>, n_codes: usize) -> DecResult<Lists> {
     let list_names = d.strs()?;
-    let width = d.u64()? as usize;
+    let width = u32::try_from(d.u64()?).map_err(|_| "the list rows are too wide")?;
     let rows = d.u64s()?;
-    if width == 0 || width < list_names.len().div_ceil(64) || rows.len() % width != 0 || rows.len() / width > n_codes {
+    let w = width as usize;
+    if w == 0 || w < list_names.len().div_ceil(64) || rows.len() % w != 0 || rows.len() / w > n_codes {
         return Err("the list rows do not match the lists".into());
     }
     Ok(Lists { names: list_names, width, rows })

@@ -319,8 +319,9 @@ impl<T: Copy> ByCode<T> {
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Lists {
     pub names: Vec<Box<str>>,
-    /// Words per row: one bit per list.
-    width: usize,
+    /// Words per row: one bit per list. (A `u32`, as list ids are, so that
+    /// a row's start, a code id times the width, cannot overflow.)
+    width: u32,
     rows: Vec<u64>,
 }
 
@@ -339,14 +340,21 @@ impl Lists {
             names.push(name);
             ids.push(ListId(l as u32));
         }
-        (Lists { names, width, rows }, ids)
+        (Lists { names, width: width as u32, rows }, ids)
     }
 
     /// The row of a code: empty for a code in no list.
     #[inline]
     pub(crate) fn row(&self, id: CodeId) -> &[u64] {
-        let start = (id as usize).saturating_mul(self.width);
-        self.rows.get(start..start + self.width).unwrap_or(&[])
+        // In 64 bits, which no code id times the width overflows (a
+        // saturating multiply cost a row a few instructions); `try_from` is
+        // free where `usize` is 64 bits.
+        let start = u64::from(id) * u64::from(self.width);
+        let end = start + u64::from(self.width);
+        match (usize::try_from(start), usize::try_from(end)) {
+            (Ok(start), Ok(end)) => self.rows.get(start..end).unwrap_or(&[]),
+            _ => &[],
+        }
     }
 
     #[inline]
@@ -360,12 +368,12 @@ impl Lists {
     pub(crate) fn any_contains(&self, list: ListId, ids: &[CodeId]) -> bool {
         let l = list.0 as usize;
         let (word, bit) = (l / 64, l % 64);
-        if word >= self.width {
+        if word >= self.width as usize {
             return false;
         }
         // A code without a row (interned after the list codes, or no code
         // at all) is past the end of `rows`.
-        ids.iter().any(|&id| self.rows.get((id as usize).saturating_mul(self.width) + word).is_some_and(|w| w >> bit & 1 != 0))
+        ids.iter().any(|&id| self.rows.get((id as usize).saturating_mul(self.width as usize) + word).is_some_and(|w| w >> bit & 1 != 0))
     }
 
     pub(crate) fn name(&self, list: ListId) -> &str {

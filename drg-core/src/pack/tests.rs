@@ -354,6 +354,22 @@ fn damaged_compiled_packs_are_refused() {
     assert!(refused(&crafted).contains("corrupted"));
 }
 
+#[test]
+fn a_code_without_a_row_is_in_no_list() {
+    // Codes interned after the list codes, and the grouper's id of an
+    // unknown code (`CodeId::MAX`), are past the rows: their row is empty,
+    // wherever a row's start would overflow.
+    let pack = Pack::demo();
+    let lists = &pack.lists;
+    let listed = (0..pack.codes.len() as CodeId).find(|&id| lists.row(id).iter().any(|&w| w != 0)).expect("a listed code");
+    assert_eq!(lists.row(listed).len(), lists.width as usize);
+    let past = (lists.rows.len() / lists.width as usize) as CodeId;
+    for id in [past, past + 1, CodeId::MAX - 1, CodeId::MAX] {
+        assert_eq!(lists.row(id), &[] as &[u64], "code id {id}");
+        assert!(!lists.contains(ListId(0), id) && !lists.any_contains(ListId(0), &[id]), "code id {id}");
+    }
+}
+
 /// A pack.json with one MDC holding `adrgs`.
 fn with_adrgs(adrgs: Value) -> Value {
     pack_json(json!([{"code": "MDCT", "name": "T", "when": true, "adrgs": adrgs}]))
