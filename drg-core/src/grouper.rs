@@ -9,7 +9,7 @@ use smallvec::SmallVec;
 use crate::case::Case;
 use crate::codes::{for_message, normalize_code};
 use crate::pack::{
-    row_has, Adrg, CcEntry, CcLevel, CodeId, CodeSel, Drg, Expr, Mdc, NumField, Pack, Retry, IN_DX_VOCAB, IN_PROC_VOCAB,
+    Adrg, CcEntry, CcLevel, CodeId, CodeSel, Drg, Expr, Mdc, NumField, Pack, Retry, IN_DX_VOCAB, IN_PROC_VOCAB,
 };
 
 /// The outcome of grouping a case.
@@ -675,8 +675,7 @@ impl Grouper {
         let mut cx = Ctx {
             pack,
             case,
-            pdx_row: dx.first().map_or(&[][..], |&id| pack.lists.row(id)),
-            pproc_row: proc.first().map_or(&[][..], |&id| pack.lists.row(id)),
+            principal: [dx.first().copied().unwrap_or(NO_ID), proc.first().copied().unwrap_or(NO_ID)],
             program: &self.index.program,
             index: &self.index,
             adrg_entries,
@@ -899,8 +898,10 @@ struct Ctx<'a, 'c> {
     pack: &'a Pack,
     case: &'a Case,
     /// The list rows of the principal diagnosis and procedure.
-    pdx_row: &'a [u64],
-    pproc_row: &'a [u64],
+    /// The principal diagnosis and procedure, [`NO_ID`] for none. (Their
+    /// list bits are read where a rule asks: most cases ask few, and
+    /// finding both rows first cost more.)
+    principal: [CodeId; 2],
     /// The rules compiled, for the path without a trail.
     program: &'a Program,
     /// The grouper's index, and in it the ADRG entries of the principal
@@ -1119,8 +1120,8 @@ impl Ctx<'_, '_> {
     #[inline(always)]
     fn guard_holds(&self, (sel, list): (CodeSel, crate::pack::ListId)) -> bool {
         match sel {
-            CodeSel::Pdx => row_has(self.pdx_row, list),
-            CodeSel::Pproc => row_has(self.pproc_row, list),
+            CodeSel::Pdx => self.pack.lists.contains(list, self.principal[0]),
+            CodeSel::Pproc => self.pack.lists.contains(list, self.principal[1]),
             _ => self.in_list(sel, list),
         }
     }
@@ -1130,10 +1131,10 @@ impl Ctx<'_, '_> {
     fn in_list(&self, sel: CodeSel, list: crate::pack::ListId) -> bool {
         let lists = &self.pack.lists;
         match sel {
-            CodeSel::Pdx => row_has(self.pdx_row, list),
+            CodeSel::Pdx => lists.contains(list, self.principal[0]),
             CodeSel::DxAny => lists.any_contains(list, self.dx),
             CodeSel::SdxAny => lists.any_contains(list, self.dx.get(1..).unwrap_or(&[])),
-            CodeSel::Pproc => row_has(self.pproc_row, list),
+            CodeSel::Pproc => lists.contains(list, self.principal[1]),
             CodeSel::ProcAny => lists.any_contains(list, self.proc),
             CodeSel::SprocAny => lists.any_contains(list, self.proc.get(1..).unwrap_or(&[])),
         }
