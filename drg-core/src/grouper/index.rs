@@ -26,9 +26,10 @@ fn inline_key(code: &[u8]) -> Option<u128> {
     let (low, high) = if n >= 8 {
         let head = u64::from_le_bytes(code[..8].try_into().expect("8 bytes"));
         let tail = u64::from_le_bytes(code[n - 8..].try_into().expect("8 bytes"));
-        // Bytes 8..n are the last n - 8 of `tail` (none when n is 8, where
-        // the shift would be the whole word).
-        (head, tail.checked_shr(8 * (16 - n) as u32).unwrap_or(0))
+        // Bytes 8..n are the last n - 8 of `tail`: shifted out by
+        // 8 × (16 - n) bits in two shifts, as one would be the whole word
+        // when n is 8.
+        (head, tail >> (8 * (15 - n)) >> 8)
     } else {
         (short_word(code), 0)
     };
