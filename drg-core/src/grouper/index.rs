@@ -241,6 +241,8 @@ struct AnyLists {
     /// first (`sdx_any_in`, `sproc_any_in`).
     any: [u64; 2],
     secondary: [u64; 2],
+    /// Per side, both of them: the tests on the side.
+    on_side: [u64; 2],
 }
 
 impl AnyLists {
@@ -268,6 +270,7 @@ impl AnyLists {
             };
             *bits |= 1 << t;
         }
+        self.on_side = [0, 1].map(|side| self.any[side] | self.secondary[side]);
         if self.tests.is_empty() {
             return;
         }
@@ -282,7 +285,7 @@ impl AnyLists {
     /// The tests on side `side` (0 for the diagnoses, 1 for the
     /// procedures), as bits.
     fn on_side(&self, side: usize) -> u64 {
-        self.any[side] | self.secondary[side]
+        self.on_side[side]
     }
 
     /// The tests on side `side` that a case with these codes of it passes,
