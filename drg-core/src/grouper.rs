@@ -286,7 +286,7 @@ struct Ids {
 
 impl Ids {
     fn new() -> Self {
-        Ids { inline: [NO_ID; 12], len: 0, spilled: Vec::new() }
+        Ids { inline: [0; 12], len: 0, spilled: Vec::new() }
     }
 
     fn push(&mut self, id: CodeId) {
