@@ -482,7 +482,8 @@ impl Grouper {
         self.resolve_each::<TRACE>(raw, vocab, notes, ids, text);
     }
 
-    /// [`Grouper::resolve`] code by code the long way.
+    /// [`Grouper::resolve`] code by code the long way, the codes' text to
+    /// `text` when there is one (when explaining).
     fn resolve_each<'c, const TRACE: bool>(
         &self,
         raw: &'c [String],
@@ -567,13 +568,10 @@ impl Grouper {
         // The result is put together at the end, in place (a result built
         // first and filled in cost a case a copy of it).
         let mut notes = Notes::default();
-        // The codes resolved to the pack's ids ([`NO_ID`] for a code the
-        // pack does not know), and as normalised (and translated) for the
-        // trail, only when explaining (see [`Grouper::principal_text`]
-        // otherwise): without a trail the text is never lent out, so that
-        // dropping it costs nothing.
-        let (mut dx, mut proc) = (Ids::new(), Ids::new());
-        let (mut dx_text, mut proc_text) = (Vec::new(), Vec::new());
+        // The codes' ids ([`NO_ID`] for one the pack does not know), and their
+        // text for the trail, filled and lent only when explaining: without a
+        // trail it is never lent out, so that dropping it costs nothing.
+        let (mut dx, mut proc, mut dx_text, mut proc_text) = (Ids::new(), Ids::new(), Vec::new(), Vec::new());
         self.resolve::<TRACE>(&case.diagnoses, IN_DX_VOCAB, &mut notes, &mut dx, TRACE.then_some(&mut dx_text));
         self.resolve::<TRACE>(&case.procedures, IN_PROC_VOCAB, &mut notes, &mut proc, TRACE.then_some(&mut proc_text));
 
@@ -585,7 +583,6 @@ impl Grouper {
             }
             return notes.into_result(Status::Invalid, Some(problems));
         }
-
         let (dx_text, proc_text) = (&dx_text[..], &proc_text[..]);
         let outcome = self.evaluate::<TRACE>(case, (dx_ids, dx_text), (proc_ids, proc_text), &mut notes.trace);
         if let Outcome::Grouped(mdc, adrg, drg) = outcome {
