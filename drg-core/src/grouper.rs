@@ -894,7 +894,6 @@ fn describe_problems(case: &Case, found: u16) -> String {
 struct Ctx<'a, 'c> {
     pack: &'a Pack,
     case: &'a Case,
-    /// The list rows of the principal diagnosis and procedure.
     /// The principal diagnosis and procedure, [`NO_ID`] for none. (Their
     /// list bits are read where a rule asks: most cases ask few, and
     /// finding both rows first cost more.)
