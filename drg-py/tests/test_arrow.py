@@ -103,8 +103,15 @@ def test_group_arrow_reads_chunks_and_every_string_layout(g: drg.Grouper) -> Non
     # narrow integer columns group alike.
     chunked = pa.concat_tables([table.slice(0, 2), table.slice(2, 1), table.slice(3)])
     assert chunked.column("id").num_chunks == 3
+    # Empty chunks, and columns chunked at other rows than their neighbours
+    # (each column's chunk is followed row by row).
+    ids = table.column("id").combine_chunks()
+    uneven = pa.concat_tables([table.slice(0, 0), table.slice(0, 1), table.slice(1, 0), table.slice(1)])
+    uneven = uneven.set_column(0, "id", pa.chunked_array([ids.slice(0, 3), ids.slice(3, 0), ids.slice(3)]))
+    assert uneven.column("id").num_chunks == 3 and uneven.column("sex").num_chunks == 4
     variants = [
         chunked,
+        uneven,
         table.set_column(0, "id", table.column("id").cast(pa.large_string())),
         table.set_column(0, "id", table.column("id").cast(pa.string_view())),
         table.set_column(0, "id", table.column("id").dictionary_encode()),
