@@ -668,11 +668,12 @@ impl Grouper {
         trace: &mut Vec<TraceStep>,
     ) -> Outcome<'p> {
         let pack = &*self.pack;
-        let (candidate_mdcs, adrg_entries) = self.index.principals(dx.first().copied(), proc.first().copied());
+        let (pdx, pproc) = (dx.first().copied(), proc.first().copied());
+        let (candidate_mdcs, adrg_entries) = self.index.principals(pdx, pproc);
         let mut cx = Ctx {
             pack,
             case,
-            principal: [dx.first().copied().unwrap_or(NO_ID), proc.first().copied().unwrap_or(NO_ID)],
+            principal: [pdx.unwrap_or(NO_ID), pproc.unwrap_or(NO_ID)],
             program: &self.index.program,
             index: &self.index,
             adrg_entries,

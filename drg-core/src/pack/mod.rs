@@ -343,16 +343,20 @@ impl Lists {
         (Lists { names, width: width as u32, rows }, ids)
     }
 
+    /// Where word `word` of code `id`'s row would be in `rows` (past its end
+    /// for a code without a row), worked out in 64 bits, which no code id
+    /// times the width (both `u32`) overflows: a saturating multiply cost a
+    /// row a few instructions. `try_from` is free where `usize` is 64 bits.
+    #[inline]
+    fn at(&self, id: CodeId, word: u32) -> Option<usize> {
+        usize::try_from(u64::from(id) * u64::from(self.width) + u64::from(word)).ok()
+    }
+
     /// The row of a code: empty for a code in no list.
     #[inline]
     pub(crate) fn row(&self, id: CodeId) -> &[u64] {
-        // In 64 bits, which no code id times the width overflows (a
-        // saturating multiply cost a row a few instructions); `try_from` is
-        // free where `usize` is 64 bits.
-        let start = u64::from(id) * u64::from(self.width);
-        let end = start + u64::from(self.width);
-        match (usize::try_from(start), usize::try_from(end)) {
-            (Ok(start), Ok(end)) => self.rows.get(start..end).unwrap_or(&[]),
+        match (self.at(id, 0), self.at(id, self.width)) {
+            (Some(start), Some(end)) => self.rows.get(start..end).unwrap_or(&[]),
             _ => &[],
         }
     }
@@ -373,7 +377,7 @@ impl Lists {
         }
         // A code without a row (interned after the list codes, or no code
         // at all) is past the end of `rows`.
-        ids.iter().any(|&id| self.rows.get((id as usize).saturating_mul(self.width as usize) + word).is_some_and(|w| w >> bit & 1 != 0))
+        ids.iter().any(|&id| self.at(id, word as u32).and_then(|at| self.rows.get(at)).is_some_and(|w| w >> bit & 1 != 0))
     }
 
     pub(crate) fn name(&self, list: ListId) -> &str {
