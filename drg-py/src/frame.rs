@@ -25,7 +25,6 @@ use arrow_array::{make_array, Array, ArrayRef, OffsetSizeTrait};
 use arrow_data::ArrayData;
 use arrow_schema::DataType;
 use drg_core::case::{Case, Field, FieldError};
-use drg_core::parallel::par_map;
 use drg_core::GroupResult as CoreResult;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyCapsule, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
@@ -334,14 +333,65 @@ impl Column {
 /// The result columns, in order; `trace` only with explain.
 pub(crate) const RESULT_NAMES: [&str; 8] = ["status", "mdc", "adrg", "drg", "drg_name", "reason", "warnings", "trace"];
 
-/// Rows read and grouped at a time: memory stays flat, and the Python-valued
-/// columns (if any) are read with the GIL one window at a time.
-const WINDOW: usize = 65_536;
-/// Rows one worker takes at a time within a window.
+/// Rows one worker reads, groups and turns into result columns at a time.
 const BLOCK: usize = 2_048;
+
+/// What the reading thread hands a worker: rows `from..to`, with the cells
+/// of the Python-valued columns (if any) for those rows, read with the GIL.
+struct Block {
+    from: usize,
+    to: usize,
+    python_cells: Vec<Vec<Result<Cell<String>, FieldError>>>,
+}
+
+/// A block grouped: its results, their columns, and the ids to check.
+struct Grouped<'g> {
+    from: usize,
+    results: Vec<CoreResult<'g>>,
+    columns: Vec<arrow_array::StringArray>,
+    ids: BlockIds,
+}
+
+/// The ids of a block's cases in one buffer (not a `String` a row); `None`
+/// for a row whose case could not be read, whose id is not checked.
+#[derive(Default)]
+struct BlockIds {
+    bytes: Vec<u8>,
+    spans: Vec<Option<(u32, u32)>>,
+}
+
+impl BlockIds {
+    fn push(&mut self, id: Option<&str>) {
+        self.spans.push(id.map(|id| {
+            let start = self.bytes.len() as u32;
+            self.bytes.extend_from_slice(id.as_bytes());
+            (start, self.bytes.len() as u32)
+        }));
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Option<&[u8]>> {
+        self.spans.iter().map(|span| span.map(|(start, end)| &self.bytes[start as usize..end as usize]))
+    }
+}
+
+/// What a worker keeps from block to block: the cases rows are read into,
+/// the scratch text of a joined code list, and per input the chunk of the
+/// last row read.
+struct RowReader {
+    cases: [Case; 2],
+    scratch: String,
+    in_chunk: Vec<usize>,
+}
 
 /// Groups `columns` (a dict of case columns named as the case fields, each a
 /// list or a tuple of Arrow chunks) and returns the result columns.
+///
+/// The rows go through the pipeline `drg group` runs on: this thread hands
+/// out blocks of rows (reading the cells of Python-valued columns with the
+/// GIL, a block at a time, so memory stays flat); the workers read, group
+/// and build the result columns of a block without the GIL; one thread takes
+/// the blocks in row order, checks the ids for duplicates and appends the
+/// columns. Every core stays busy, whichever is slowed by another process.
 pub(crate) fn group_columns<'py>(
     py: Python<'py>,
     grouper: &drg_core::Grouper,
@@ -371,81 +421,111 @@ pub(crate) fn group_columns<'py>(
     let mut out = ResultBuilders::new(n_rows, explain);
     // The rows are in memory already: so are their ids.
     let mut seen = drg_core::ids::DuplicateIds::in_memory().counting_rows();
-    let mut start = 0;
-    while start < n_rows {
-        let end = (start + WINDOW).min(n_rows);
-        // The Python-valued columns of this window, read with the GIL.
-        let mut python_cells: Vec<Vec<Result<Cell<String>, FieldError>>> = Vec::new();
-        for (field, column) in &inputs {
-            if let Column::Python(list) = column {
-                let list = list.bind(py);
-                let mut cells = Vec::with_capacity(end - start);
-                for i in start..end {
-                    cells.push(cell_of_python(*field, &list.get_item(i)?));
-                }
-                python_cells.push(cells);
-            }
-        }
-        let blocks: Vec<(usize, usize)> = (start..end).step_by(BLOCK).map(|b| (b, (b + BLOCK).min(end))).collect();
-        let inputs = &inputs;
-        let python_cells = &python_cells;
-        let grouped: Vec<Vec<(CoreResult<'_>, Option<String>)>> = py.detach(|| {
-            par_map(&blocks, 0, |&rows| group_block(grouper, inputs, python_cells, start, rows, explain))
-        });
-        let mut grouped = grouped;
-        // The duplicate-id check goes in row order, on this thread; the
-        // result columns of each block are then built on every core and
-        // appended here as whole arrays.
-        for (row, (result, id)) in (start..).zip(grouped.iter_mut().flatten()) {
-            if let Some(id) = id.take() {
-                if let Some(warning) = seen.warning(id.as_bytes(), row as u64).expect("an in-memory check reads no file") {
-                    result.warnings.push(warning);
-                }
-            }
-        }
-        let grouped = &grouped;
-        let columns = py.detach(|| par_map(grouped, 0, |block| ResultBuilders::of_block(block, explain)));
-        for block in columns {
-            out.append(&block?)?;
-        }
-        start = end;
-    }
+    let inputs = &inputs;
+    let (read, written) = py.detach(|| {
+        drg_core::parallel::ordered_pipeline(
+            drg_core::parallel::default_threads(),
+            || RowReader { cases: [Case::default(), Case::default()], scratch: String::new(), in_chunk: vec![0; inputs.len()] },
+            |reader, block: Block, _: &dyn Fn(())| group_block(grouper, inputs, reader, block, explain),
+            |grouped: PyResult<Grouped<'_>>| check_and_append(grouped?, &mut seen, &mut out, explain),
+            |feeder| feed_blocks(inputs, n_rows, feeder),
+        )
+    });
+    written?;
+    read?;
     out.finish(py)
 }
 
-/// Groups rows `from..to` of a window starting at row `start`: each result,
-/// and the id of each case that could be read.
+/// Hands the rows to the workers a block at a time, with the cells of the
+/// Python-valued columns read (with the GIL) for each block.
+fn feed_blocks(inputs: &[(Field, Column)], n_rows: usize, feeder: &mut drg_core::parallel::Feeder<'_, Block, ()>) -> PyResult<()> {
+    let python_lists: Vec<(Field, &Py<PyList>)> = inputs
+        .iter()
+        .filter_map(|(field, column)| match column {
+            Column::Python(list) => Some((*field, list)),
+            Column::Arrow { .. } => None,
+        })
+        .collect();
+    for from in (0..n_rows).step_by(BLOCK) {
+        let to = (from + BLOCK).min(n_rows);
+        let mut python_cells = Vec::with_capacity(python_lists.len());
+        if !python_lists.is_empty() {
+            Python::attach(|py| -> PyResult<()> {
+                for (field, list) in &python_lists {
+                    let list = list.bind(py);
+                    let mut cells = Vec::with_capacity(to - from);
+                    for i in from..to {
+                        cells.push(cell_of_python(*field, &list.get_item(i)?));
+                    }
+                    python_cells.push(cells);
+                }
+                Ok(())
+            })?;
+        }
+        if !feeder.send(Block { from, to, python_cells }) {
+            // The appending thread stopped on an error, which it returns.
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Checks a grouped block's ids for duplicates, in row order, and appends
+/// its result columns to `out`. A block with a duplicate id has its
+/// columns built again, the warnings added (rare: a file of cases seldom
+/// repeats an id).
+fn check_and_append(mut grouped: Grouped<'_>, seen: &mut drg_core::ids::DuplicateIds, out: &mut ResultBuilders, explain: bool) -> PyResult<()> {
+    let mut warned = false;
+    for ((row, result), id) in (grouped.from..).zip(grouped.results.iter_mut()).zip(grouped.ids.iter()) {
+        if let Some(id) = id {
+            if let Some(warning) = seen.warning(id, row as u64).expect("an in-memory check reads no file") {
+                result.warnings.push(warning);
+                warned = true;
+            }
+        }
+    }
+    if warned {
+        grouped.columns = ResultBuilders::of_block(&grouped.results, explain)?;
+    }
+    out.append(&grouped.columns)
+}
+
+/// Reads and groups the rows of `block`, and builds their result columns.
 fn group_block<'g>(
     grouper: &'g drg_core::Grouper,
     inputs: &[(Field, Column)],
-    python_cells: &[Vec<Result<Cell<String>, FieldError>>],
-    start: usize,
-    (from, to): (usize, usize),
+    reader: &mut RowReader,
+    block: Block,
     explain: bool,
-) -> Vec<(CoreResult<'g>, Option<String>)> {
-    let mut cases = [Case::default(), Case::default()];
-    let mut scratch = String::new();
-    // Per input, the chunk the last row read was in (rows go in order).
-    let mut in_chunk = vec![0; inputs.len()];
-    let mut grouped = Vec::with_capacity(to - from);
+) -> PyResult<Grouped<'g>> {
+    let Block { from, to, python_cells } = block;
+    let mut results = Vec::with_capacity(to - from);
+    let mut ids = BlockIds::default();
+    ids.spans.reserve(to - from);
+    let RowReader { cases, scratch, in_chunk } = reader;
     // Each row read one row ahead of its grouping (see
     // `Grouper::read_ahead`).
     grouper.read_ahead(
-        &mut cases,
+        cases,
         to - from,
-        |i, case| read_row(inputs, python_cells, from + i, from + i - start, case, (&mut scratch, &mut in_chunk)),
-        |i, case, read| {
-            grouped.push(match read {
-                Ok(()) => (grouper.group_with(case, explain), Some(case.id.clone())),
-                Err(e) => (CoreResult::invalid(format!("row {}: {e}", from + i)), None),
-            })
+        |i, case| read_row(inputs, &python_cells, from + i, i, case, (scratch, in_chunk)),
+        |i, case, read| match read {
+            Ok(()) => {
+                results.push(grouper.group_with(case, explain));
+                ids.push(Some(&case.id));
+            }
+            Err(e) => {
+                results.push(CoreResult::invalid(format!("row {}: {e}", from + i)));
+                ids.push(None);
+            }
         },
     );
-    grouped
+    let columns = ResultBuilders::of_block(&results, explain)?;
+    Ok(Grouped { from, results, columns, ids })
 }
 
 /// Sets every input field of `case` from row `row` (row `at` of the
-/// window's Python cells); the first field that cannot be read is the error.
+/// block's Python cells); the first field that cannot be read is the error.
 /// `in_chunk` holds each input's chunk of the row read before.
 fn read_row(
     inputs: &[(Field, Column)],
@@ -480,7 +560,7 @@ fn read_row(
 /// `read_row`'s own instructions on a table of several chunks a column).
 #[inline]
 fn chunk_of(starts: &[usize], row: usize, hint: usize) -> usize {
-    let holds = |k: usize| starts.get(k).is_some_and(|&s| s <= row) && starts.get(k + 1).is_none_or(|&next| row < next);
+    let holds = |k: usize| starts.get(k).is_some_and(|&s| s <= row) && starts.get(k + 1).map_or(true, |&next| row < next);
     if holds(hint) {
         hint
     } else if holds(hint + 1) {
@@ -511,9 +591,9 @@ impl ResultBuilders {
 
     /// The result columns of one block of rows, built apart (on any thread)
     /// to be [`append`](Self::append)ed in order.
-    fn of_block(block: &[(CoreResult<'_>, Option<String>)], explain: bool) -> PyResult<Vec<arrow_array::StringArray>> {
+    fn of_block(block: &[CoreResult<'_>], explain: bool) -> PyResult<Vec<arrow_array::StringArray>> {
         let mut out = ResultBuilders::new(block.len(), explain);
-        for (r, _) in block {
+        for r in block {
             out.push(r)?;
         }
         Ok(out.columns.iter_mut().map(StringBuilder::finish).collect())

@@ -152,3 +152,49 @@ def test_a_result_column_is_handed_over_once(g: drg.Grouper) -> None:
     assert pa.array(column, type=pa.string()).to_pylist() == ["invalid"]
     with pytest.raises(drg.InputError, match="already handed"):
         column.to_pylist()
+
+
+def test_many_blocks_keep_row_order_and_every_duplicate(g: drg.Grouper) -> None:
+    """Rows go to the workers in blocks of a few thousand and come back in
+    row order, whichever worker finishes first. An id repeated in a later
+    block names the first row that had it; the id of a row that could not be
+    read is not remembered. A column of mixed Python values (read with the
+    GIL, block by block) goes the same way."""
+    base = mixed_frame().reset_index(drop=True)
+    # Every row of the base can be read (no infinity, no fraction of a day).
+    base.loc[4, "total_cost"] = 5e4
+    base.loc[3, "los_days"] = 2.0
+    n = 9_000
+    df = pd.concat([base] * (n // len(base) + 1), ignore_index=True).iloc[:n].copy()
+    df["id"] = [f"r{i}" for i in range(n)]
+    ages = df["age_years"].astype(object)
+    unreadable = [2_500, 6_001]
+    for row in unreadable:
+        ages[row] = True
+    df["age_years"] = ages
+    # Row 7's id again in three later blocks, once in a row that cannot be
+    # read; an unreadable row's id "zz" first, then a readable one.
+    df.loc[[3_000, 2_500, 8_999], "id"] = "r7"
+    df.loc[4_100, "id"] = "r2100"
+    df.loc[6_001, "id"] = "zz"
+    df.loc[7_000, "id"] = "zz"
+    out = g.group_frame(df)
+    first: Dict[str, int] = {}
+    for row, record in enumerate(df.to_dict("records")):
+        case = {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
+        id = str(case["id"])
+        got = out.iloc[row]
+        if row in unreadable:
+            assert got["status"] == "invalid" and got["reason"].startswith(f"row {row}: age_years: a boolean"), row
+            assert got["warnings"] == "", row
+            continue
+        one = g.group(case)
+        warnings = list(one.warnings)
+        if id in first:
+            warnings.append(f"duplicate id: also in row {first[id]}")
+        else:
+            first[id] = row
+        expected = [one.status, one.mdc, one.adrg, one.drg, one.drg_name, one.reason, "; ".join(warnings)]
+        assert same(expected, [got[name] for name in RESULTS[:7]]), (row, expected, list(got))
+    assert out["warnings"][8_999] == "duplicate id: also in row 7"
+    assert out["warnings"][7_000] == ""
