@@ -114,6 +114,10 @@ pub const BATCHES_PER_WORKER: usize = 2;
 /// [`BATCHES_PER_WORKER`] batches per worker are in flight, so memory is
 /// flat in the input size.
 ///
+/// A panic in `work` or `write` goes on in the caller (as with
+/// [`par_map`]), once the other threads have stopped: the pipeline does not
+/// wait for a batch that will never come.
+///
 /// Returns what `read` returned and the first error of `write` (an
 /// [`std::io::Error`], or the caller's own type when writing can stop for
 /// another reason, such as a deadline); when `write` fails, the feeder's
@@ -131,13 +135,16 @@ where
     D: Send,
     E: Send,
 {
+    use std::panic::AssertUnwindSafe;
     use std::sync::mpsc::{channel, sync_channel};
     use std::sync::{Arc, Mutex};
     let threads = threads.clamp(1, MAX_THREADS);
     let in_flight = threads * BATCHES_PER_WORKER;
     let (batch_tx, batch_rx) = sync_channel::<(u64, B)>(in_flight);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
-    let (done_tx, done_rx) = sync_channel::<(u64, D)>(in_flight);
+    // A worker's panic is sent in place of its batch: the writer stops on
+    // it, so the reader's next send fails and every thread ends.
+    let (done_tx, done_rx) = sync_channel::<(u64, std::thread::Result<D>)>(in_flight);
     // One token per batch in flight: the reader takes one before it sends a
     // batch, the writer gives it back once the batch is written.
     let (token_tx, token_rx) = sync_channel::<()>(in_flight);
@@ -157,8 +164,9 @@ where
                 loop {
                     let next = batch_rx.lock().expect("batch queue").recv();
                     let Ok((seq, batch)) = next else { break };
-                    let done = work(&mut own, batch, &give_back);
-                    if done_tx.send((seq, done)).is_err() {
+                    let done = std::panic::catch_unwind(AssertUnwindSafe(|| work(&mut own, batch, &give_back)));
+                    let failed = done.is_err();
+                    if done_tx.send((seq, done)).is_err() || failed {
                         break;
                     }
                 }
@@ -166,25 +174,28 @@ where
         }
         drop(done_tx);
         drop(spare_tx);
-        let writer = scope.spawn(move || -> Result<(), E> {
+        let writer = scope.spawn(move || -> std::thread::Result<Result<(), E>> {
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
             for (seq, done) in done_rx {
-                pending.insert(seq, done);
+                pending.insert(seq, done?);
                 while let Some(done) = pending.remove(&next) {
-                    write(done)?;
+                    if let Err(e) = write(done) {
+                        return Ok(Err(e));
+                    }
                     next += 1;
                     let _ = token_rx.recv();
                 }
             }
-            Ok(())
+            Ok(Ok(()))
         });
         let mut feeder = Feeder { batches: batch_tx, tokens: token_tx, spares: &spare_rx, seq: 0 };
         let read_result = read(&mut feeder);
         drop(feeder);
         let written = match writer.join() {
-            Ok(written) => written,
-            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(Ok(written)) => written,
+            // The writer's own panic, or a worker's it stopped on.
+            Ok(Err(panic)) | Err(panic) => std::panic::resume_unwind(panic),
         };
         (read_result, written)
     })
@@ -248,6 +259,27 @@ mod tests {
         );
         assert_eq!(result.unwrap_err().to_string(), "disk full");
         assert!(sent < 1_000_000, "the reader stopped");
+    }
+
+    #[test]
+    fn a_panicking_worker_stops_the_pipeline_and_reaches_the_caller() {
+        // Run apart, so that a pipeline that waited forever for the lost
+        // batch fails the test instead of hanging it.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let outcome = crate::panic::catch_quietly(|| {
+                ordered_pipeline(
+                    2,
+                    || (),
+                    |_: &mut (), batch: u32, _: &dyn Fn(())| if batch == 5 { panic!("batch five") } else { batch },
+                    |_: u32| -> std::io::Result<()> { Ok(()) },
+                    |feeder: &mut Feeder<'_, u32, ()>| (0..1_000_000).take_while(|&i| feeder.send(i)).count(),
+                )
+            });
+            let _ = tx.send(outcome.map(|(sent, _)| sent));
+        });
+        let outcome = rx.recv_timeout(std::time::Duration::from_secs(60)).expect("the pipeline ended");
+        assert_eq!(outcome, Err("batch five".to_string()));
     }
 
     #[test]
