@@ -226,10 +226,11 @@ impl Case {
         self.set_cell(field, text)
     }
 
-    /// [`Case::set_field`], inlined into the CSV reader's loop over a
-    /// row's cells (one call a cell costs more than most cells' work).
+    /// [`Case::set_field`], inlined into the caller: for a reader's loop
+    /// over a row's cells (the CSV reader, the Arrow columns of Python),
+    /// where one call a cell costs more than most cells' work.
     #[inline(always)]
-    pub(crate) fn set_cell(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
+    pub fn set_cell(&mut self, field: Field, text: &str) -> Result<(), FieldError> {
         let err = |message: String| FieldError { field: field.name(), message };
         #[inline(always)]
         fn set_text(slot: &mut Option<String>, text: &str) {

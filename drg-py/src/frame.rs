@@ -270,18 +270,17 @@ impl Chunk {
         }
     }
 
-    /// Item `i` as a cell: what [`cell_of_arrow`] gives, by the shorter way
-    /// for text.
-    fn cell<'a>(&'a self, field: Field, i: usize, scratch: &'a mut String) -> Result<Cell<&'a str>, FieldError> {
-        fn text(value: Option<&str>) -> Result<Cell<&str>, FieldError> {
-            Ok(value.map_or(Cell::Missing, Cell::Text))
-        }
-        match self {
-            Chunk::Utf8(a) => text(a.is_valid(i).then(|| a.value(i))),
-            Chunk::LargeUtf8(a) => text(a.is_valid(i).then(|| a.value(i))),
-            Chunk::View(a) => text(a.is_valid(i).then(|| a.value(i))),
-            Chunk::Other(a) => cell_of_arrow(field, a.as_ref(), i, scratch),
-        }
+    /// Sets `field` of `case` from item `i`: text straight from the array
+    /// (a null is missing), any other type by [`cell_of_arrow`].
+    #[inline(always)]
+    fn set(&self, case: &mut Case, field: Field, i: usize, scratch: &mut String) -> Result<(), FieldError> {
+        let text = match self {
+            Chunk::Utf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Chunk::LargeUtf8(a) => a.is_valid(i).then(|| a.value(i)),
+            Chunk::View(a) => a.is_valid(i).then(|| a.value(i)),
+            Chunk::Other(a) => return cell_of_arrow(field, a.as_ref(), i, scratch)?.apply(case, field),
+        };
+        case.set_cell(field, text.unwrap_or(""))
     }
 }
 
@@ -375,12 +374,39 @@ impl BlockIds {
 }
 
 /// What a worker keeps from block to block: the cases rows are read into,
-/// the scratch text of a joined code list, and per input the chunk of the
-/// last row read.
+/// the scratch text of a joined code list, and per input where the last row
+/// read was.
 struct RowReader {
     cases: [Case; 2],
     scratch: String,
-    in_chunk: Vec<usize>,
+    in_chunk: Vec<InChunk>,
+}
+
+/// The chunk of an Arrow column a worker last read from: chunk `k`, which
+/// holds rows `start..start + len`.
+#[derive(Clone, Copy, Default)]
+struct InChunk {
+    k: usize,
+    start: usize,
+    len: usize,
+}
+
+impl InChunk {
+    /// The chunk that holds `row` and the row's place in it. Rows are read
+    /// in order within a block, so it is nearly always the chunk of the row
+    /// before: one comparison. Otherwise the chunk starts are searched (the
+    /// last chunk starting at or before `row`, which an empty chunk never
+    /// is).
+    #[inline(always)]
+    fn locate(&mut self, starts: &[usize], chunks: &[Chunk], row: usize) -> (usize, usize) {
+        let i = row.wrapping_sub(self.start);
+        if i < self.len {
+            return (self.k, i);
+        }
+        let k = starts.partition_point(|&s| s <= row) - 1;
+        *self = InChunk { k, start: starts[k], len: chunks[k].len() };
+        (k, row - self.start)
+    }
 }
 
 /// Groups `columns` (a dict of case columns named as the case fields, each a
@@ -425,7 +451,7 @@ pub(crate) fn group_columns<'py>(
     let (read, written) = py.detach(|| {
         drg_core::parallel::ordered_pipeline(
             drg_core::parallel::default_threads(),
-            || RowReader { cases: [Case::default(), Case::default()], scratch: String::new(), in_chunk: vec![0; inputs.len()] },
+            || RowReader { cases: [Case::default(), Case::default()], scratch: String::new(), in_chunk: vec![InChunk::default(); inputs.len()] },
             |reader, block: Block, _: &dyn Fn(())| group_block(grouper, inputs, reader, block, explain),
             |grouped: PyResult<Grouped<'_>>| check_and_append(grouped?, &mut seen, &mut out, explain),
             |feeder| feed_blocks(inputs, n_rows, feeder),
@@ -526,24 +552,24 @@ fn group_block<'g>(
 
 /// Sets every input field of `case` from row `row` (row `at` of the
 /// block's Python cells); the first field that cannot be read is the error.
-/// `in_chunk` holds each input's chunk of the row read before.
+/// `in_chunk` holds where each input's row before was.
 fn read_row(
     inputs: &[(Field, Column)],
     python_cells: &[Vec<Result<Cell<String>, FieldError>>],
     row: usize,
     at: usize,
     case: &mut Case,
-    (scratch, in_chunk): (&mut String, &mut [usize]),
+    (scratch, in_chunk): (&mut String, &mut [InChunk]),
 ) -> Result<(), FieldError> {
     // The case is reused row after row (its strings keep their capacity, as
     // in `drg group`): every input field is set again on every row before
     // the case is grouped, and the fields of no input column stay unset.
     let mut python = python_cells.iter();
-    for ((field, column), k) in inputs.iter().zip(in_chunk.iter_mut()) {
+    for ((field, column), in_chunk) in inputs.iter().zip(in_chunk.iter_mut()) {
         match column {
             Column::Arrow { chunks, starts } => {
-                *k = chunk_of(starts, row, *k);
-                chunks[*k].cell(*field, row - starts[*k], scratch)?.apply(case, *field)?;
+                let (k, i) = in_chunk.locate(starts, chunks, row);
+                chunks[k].set(case, *field, i, scratch)?;
             }
             Column::Python(_) => {
                 let cells = python.next().expect("one cell vector per Python column");
@@ -552,22 +578,6 @@ fn read_row(
         }
     }
     Ok(())
-}
-
-/// The chunk (by `starts`, the row each starts at) that holds `row`: `hint`,
-/// the chunk of the row before, when it still does, or the next one (rows
-/// are read in order: searching the starts for every cell was a third of
-/// `read_row`'s own instructions on a table of several chunks a column).
-#[inline]
-fn chunk_of(starts: &[usize], row: usize, hint: usize) -> usize {
-    let holds = |k: usize| starts.get(k).is_some_and(|&s| s <= row) && starts.get(k + 1).map_or(true, |&next| row < next);
-    if holds(hint) {
-        hint
-    } else if holds(hint + 1) {
-        hint + 1
-    } else {
-        starts.partition_point(|&s| s <= row) - 1
-    }
 }
 
 /// The result columns being built.
