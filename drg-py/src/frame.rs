@@ -288,7 +288,7 @@ impl Chunk {
 enum Column {
     /// Arrow chunks in order, with the row each starts at.
     Arrow { chunks: Vec<Chunk>, starts: Vec<usize> },
-    /// Python values (read with the GIL, a window at a time).
+    /// Python values (read with the GIL, a block at a time by the reading thread).
     Python(Py<PyList>),
 }
 
