@@ -356,20 +356,20 @@ struct Grouped<'g> {
 #[derive(Default)]
 struct BlockIds {
     bytes: Vec<u8>,
-    spans: Vec<Option<(u32, u32)>>,
+    spans: Vec<Option<(usize, usize)>>,
 }
 
 impl BlockIds {
     fn push(&mut self, id: Option<&str>) {
         self.spans.push(id.map(|id| {
-            let start = self.bytes.len() as u32;
+            let start = self.bytes.len();
             self.bytes.extend_from_slice(id.as_bytes());
-            (start, self.bytes.len() as u32)
+            (start, self.bytes.len())
         }));
     }
 
     fn iter(&self) -> impl Iterator<Item = Option<&[u8]>> {
-        self.spans.iter().map(|span| span.map(|(start, end)| &self.bytes[start as usize..end as usize]))
+        self.spans.iter().map(|span| span.map(|(start, end)| &self.bytes[start..end]))
     }
 }
 
