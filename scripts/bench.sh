@@ -81,7 +81,12 @@ for line in subprocess.run(["target/release/figures", os.path.join(out, "chs-drg
 
 group = ["target/release/drg", "group", "-q", "--pack", os.path.join(shared, "rulepacks", "chs-drg-1.1"), "-o", os.devnull]
 one_m = make(1_000_000)
-s1, mem1, cpu1 = run(group + [one_m])
+# Five runs, the median by wall time quoted (the host's speed moves by a
+# fifth from one minute to the next) and the range shown beside it.
+runs1 = sorted((run(group + [one_m]) for _ in range(5)), key=lambda r: r[0])
+s1, _, cpu1 = runs1[len(runs1) // 2]
+mem1 = max(r[1] for r in runs1)
+range1 = f"{1e6 / runs1[-1][0]:,.0f}–{1e6 / runs1[0][0]:,.0f} rows/s"
 if not only_group:
     ten_m = make(10_000_000)
     s10, mem10, _ = run(group + [ten_m])
@@ -135,8 +140,9 @@ def fmt_instructions(n, target):
 table = [
     ("Grouper::group, one thread, parsed 1.1 mix", f"{figures['group_one_thread']:,.0f} cases/s", "≥ 3,000,000 cases/s", figures["group_one_thread"] >= 3e6),
     ("Grouper::group, instructions a case", *fmt_instructions(per_case, "≤ 1,000 a case")),
-    ("drg group, CSV → CSV, 1,000,000 rows, 2 cores", f"{1e6 / s1:,.0f} rows/s", "≥ 2,000,000 rows/s", 1e6 / s1 >= 2e6),
-    ("drg group, 1,000,000 rows, per CPU-second", f"{1e6 / cpu1:,.0f} rows/s", f"(CPU {cpu1:.2f} s, wall {s1:.2f} s)", True),
+    ("drg group, CSV → CSV, 1,000,000 rows, 2 cores, median of 5", f"{1e6 / s1:,.0f} rows/s", "≥ 2,000,000 rows/s", 1e6 / s1 >= 2e6),
+    ("drg group, the 5 runs, slowest to fastest", range1, "(the median is the figure)", True),
+    ("drg group, 1,000,000 rows, per CPU-second (the median run)", f"{1e6 / cpu1:,.0f} rows/s", f"(CPU {cpu1:.2f} s, wall {s1:.2f} s)", True),
     ("drg group, utilisation (CPU s / wall s)", f"{cpu1 / s1:.2f} cores", f"(of {os.cpu_count()})", True),
     ("drg group, instructions a row end to end", *fmt_instructions(per_row, "≤ 6,000 a row")),
     ("peak memory of drg group, 1,000,000 rows", f"{mem1:.0f} MB", "≤ 100 MB", mem1 <= 100),
