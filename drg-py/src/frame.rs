@@ -182,7 +182,7 @@ fn cell_of_arrow<'a>(field: Field, array: &'a dyn Array, i: usize, scratch: &'a 
             }
             Ok(Cell::Text(scratch.as_str()))
         }
-        // Text is read by `Chunk::cell`, and other types are sent through
+        // Text is read by `Chunk::set`, and other types are sent through
         // Python values by `arrow_reads`: none comes here.
         other => Err(field_error(field, format!("a value of type {other} is not read from Arrow here"))),
     }

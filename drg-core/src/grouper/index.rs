@@ -588,7 +588,7 @@ mod tests {
             let Some(mask) = index.principals(Some(id), Some(id)).0 else { continue };
             for (m, mdc) in pack.mdcs.iter().enumerate() {
                 let passes = match mdc.guard {
-                    Some((CodeSel::Pdx | CodeSel::Pproc, list)) => row_has(pack.lists.row(id), list),
+                    Some((CodeSel::Pdx | CodeSel::Pproc, list)) => pack.lists.contains(list, id),
                     _ => true,
                 };
                 assert_eq!(mask >> m & 1 == 1, passes, "{code}, MDC {}", mdc.code);
@@ -605,8 +605,8 @@ mod tests {
                     assert_eq!(index.candidate_adrgs(m, &mut cursor), Some(mask), "{}, MDC {}", pack.codes.code(id), mdc.code);
                     for (i, adrg) in mdc.adrgs.iter().enumerate() {
                         let passes = match adrg.guard {
-                            Some((CodeSel::Pdx, list)) => !pproc && row_has(pack.lists.row(id), list),
-                            Some((CodeSel::Pproc, list)) => pproc && row_has(pack.lists.row(id), list),
+                            Some((CodeSel::Pdx, list)) => !pproc && pack.lists.contains(list, id),
+                            Some((CodeSel::Pproc, list)) => pproc && pack.lists.contains(list, id),
                             _ => true,
                         };
                         assert_eq!(mask >> i & 1 == 1, passes, "{}, ADRG {}", pack.codes.code(id), adrg.code);
