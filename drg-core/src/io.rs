@@ -543,13 +543,91 @@ pub(crate) struct LineScan {
     pub ascii: bool,
 }
 
-/// Scans `bytes` up to the first `\n` or `\r`, eight bytes at a time and
-/// in one pass, pushing every comma's offset to `ends` and noting quotes
-/// and non-ASCII bytes: a row is mostly short cells, for which a search
-/// call per comma costs more than the comma, and a pass for the line end,
-/// another for a quote, another for the commas and another for UTF-8 cost
-/// more than the one.
+/// Scans `bytes` up to the first `\n` or `\r` in one pass, pushing every
+/// comma's offset to `ends` and noting quotes and non-ASCII bytes: a row is
+/// mostly short cells, for which a search call per comma costs more than
+/// the comma, and a pass for the line end, another for a quote, another for
+/// the commas and another for UTF-8 cost more than the one. Sixteen bytes at
+/// a time where SSE2 is part of the target (every x86-64 processor), eight
+/// elsewhere.
+#[inline]
 fn scan_line(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
+    #[cfg(target_arch = "x86_64")]
+    return scan_line_sse2(bytes, ends);
+    #[cfg(not(target_arch = "x86_64"))]
+    return scan_line_words(bytes, ends);
+}
+
+/// [`scan_line`] sixteen bytes at a time: one comparison and one mask tell
+/// the commas of a block, one more whether it holds anything rarer (a byte
+/// below `#`, which a line end and a quote are, or a non-ASCII byte); a
+/// row of 110 bytes took about 660 instructions eight bytes at a time, and
+/// the reading thread is the one every row waits for.
+#[cfg(target_arch = "x86_64")]
+fn scan_line_sse2(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
+    use std::arch::x86_64::{__m128i, _mm_cmpeq_epi8, _mm_cmplt_epi8, _mm_loadu_si128, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8};
+    let mut base = 0;
+    let (mut quotes, mut high) = (0u32, 0u32);
+    let mut line_end = None;
+    while base < bytes.len() {
+        let left = bytes.len() - base;
+        // The block's bytes, and how far its masks shift so that bit i is
+        // the byte at base + i: near the end, the last sixteen bytes (those
+        // before `base` shifted out), or a short input padded with zeros
+        // (which are neither commas, quotes, line ends nor above ASCII).
+        let mut padded = [0u8; 16];
+        let (block, shift): (&[u8], usize) = if left >= 16 {
+            (&bytes[base..base + 16], 0)
+        } else if bytes.len() >= 16 {
+            (&bytes[bytes.len() - 16..], 16 - left)
+        } else {
+            padded[..left].copy_from_slice(&bytes[base..]);
+            (&padded[..], 0)
+        };
+        // SAFETY: SSE2 is part of every x86-64 target, and `block` holds
+        // the sixteen bytes the unaligned load reads.
+        let (v, commas, rare) = unsafe {
+            let v = _mm_loadu_si128(block.as_ptr().cast::<__m128i>());
+            let commas = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b',' as i8)));
+            // A signed comparison: bytes from 0x80 up are negative, below `#`.
+            let rare = _mm_movemask_epi8(_mm_cmplt_epi8(v, _mm_set1_epi8(b'#' as i8)));
+            (v, commas, rare)
+        };
+        let mask = |m: i32| (m as u32) >> shift;
+        // The bits of the bytes before the first line end (all of them
+        // without one).
+        let mut before = u32::MAX;
+        if mask(rare) != 0 {
+            // SAFETY: as above, on the block already loaded.
+            let (line_ends, quote, above) = unsafe {
+                let line_ends = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'\n' as i8)), _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\r' as i8)));
+                (_mm_movemask_epi8(line_ends), _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8))), _mm_movemask_epi8(v))
+            };
+            let line_ends = mask(line_ends);
+            before = (line_ends & line_ends.wrapping_neg()).wrapping_sub(1);
+            quotes |= mask(quote) & before;
+            high |= mask(above) & before;
+            if line_ends != 0 {
+                line_end = Some(base + line_ends.trailing_zeros() as usize);
+            }
+        }
+        let mut found = mask(commas) & before;
+        while found != 0 {
+            ends.push(base + found.trailing_zeros() as usize);
+            found &= found - 1;
+        }
+        if line_end.is_some() {
+            break;
+        }
+        base += 16;
+    }
+    let len = line_end.unwrap_or(bytes.len());
+    LineScan { len, ended: line_end.is_some(), quote: quotes != 0, ascii: high == 0 }
+}
+
+/// [`scan_line`] eight bytes at a time, in a `u64`.
+#[cfg_attr(target_arch = "x86_64", allow(dead_code))]
+fn scan_line_words(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
     let mut chunks = bytes.chunks_exact(8);
     let mut base = 0;
     let (mut quotes, mut high) = (0u64, 0u64);
@@ -1738,16 +1816,21 @@ mod tests {
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
 
-        /// The one pass of `scan_line`, eight bytes at a time, finds what
-        /// a pass over the bytes for each thing finds, wherever the line
-        /// end falls in a word.
+        /// The one pass of `scan_line`, eight or sixteen bytes at a time,
+        /// finds what a pass over the bytes for each thing finds, wherever
+        /// the line end falls in a block and however short the last block.
         #[test]
-        fn scan_line_finds_what_each_pass_finds(data in prop::collection::vec(prop::sample::select(vec![b'a', b'a', b'a', b'a', b'a', b',', b'"', b'\r', b'\n', 0xC3, 0x80, b'7']), 0..40)) {
-            let mut ends = vec![99];
-            let scan = scan_line(&data, &mut ends);
+        fn scan_line_finds_what_each_pass_finds(data in prop::collection::vec(prop::sample::select(vec![b'a', b'a', b'a', b'a', b'a', b',', b'"', b'\r', b'\n', 0xC3, 0x80, b'7', 0, b' ']), 0..70)) {
             let (want, commas) = scan_line_by_bytes(&data);
-            prop_assert_eq!(scan, want);
-            prop_assert_eq!(&ends[1..], &commas[..]);
+            // Each way of scanning the target can take (the one it takes
+            // first): sixteen bytes at a time on x86-64, eight anywhere.
+            type Scan = fn(&[u8], &mut Vec<usize>) -> LineScan;
+            for way in [scan_line as Scan, scan_line_words] {
+                let mut ends = vec![99];
+                let scan = way(&data, &mut ends);
+                prop_assert_eq!(scan, want);
+                prop_assert_eq!(&ends[1..], &commas[..]);
+            }
         }
     }
 
