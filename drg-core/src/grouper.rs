@@ -409,14 +409,37 @@ impl Grouper {
         let mut read_this = read(0, this);
         for next in 1..rows {
             let read_next = read(next, ahead);
+            // What a case needs comes in three steps, each known only once
+            // the one before has come: the slots of its codes, asked for
+            // once it is read; the rows of its principal codes, asked for
+            // once the case before it is grouped; their first entries,
+            // once the next case is read.
+            if read_this.is_ok() {
+                self.prefetch_principals(this.as_ref(), true);
+            }
             if read_next.is_ok() {
                 self.prefetch(ahead.as_ref());
             }
             each(next - 1, this, read_this);
+            if read_next.is_ok() {
+                self.prefetch_principals(ahead.as_ref(), false);
+            }
             read_this = read_next;
             std::mem::swap(&mut this, &mut ahead);
         }
         each(rows - 1, this, read_this);
+    }
+
+    /// The second and third steps of [`Grouper::read_ahead`] for a case:
+    /// the rows of its principal codes, or their first entries.
+    #[inline]
+    fn prefetch_principals(&self, case: &Case, entries: bool) {
+        if let Some(code) = case.diagnoses.first() {
+            self.index.prefetch_principal(0, code, entries);
+        }
+        if let Some(code) = case.procedures.first() {
+            self.index.prefetch_principal(1, code, entries);
+        }
     }
 
     /// Groups a case.
