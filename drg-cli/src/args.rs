@@ -193,7 +193,7 @@ pub struct GroupArgs {
     /// Translate legacy codes through the pack's code maps first.
     #[arg(long)]
     pub translate_codes: bool,
-    /// Worker threads (default: every core).
+    /// Threads that group, the reading thread among them (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Print nothing on standard error (no progress line, no summary).
@@ -329,7 +329,7 @@ pub struct ReportArgs {
     pub risk_from: Option<PathBuf>,
     #[command(flatten)]
     pub read: InputArgs,
-    /// Worker threads for grouping (default: every core).
+    /// Threads that group, the reading thread among them (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// The directory to write the four files into (created if missing).
@@ -386,7 +386,7 @@ pub struct ServeArgs {
 pub struct CaseFileArgs {
     #[command(flatten)]
     pub read: InputArgs,
-    /// Worker threads (default: every core).
+    /// Threads that group, the reading thread among them (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Print nothing on standard error but errors (no progress, no summary).
@@ -504,7 +504,7 @@ pub struct PackDiffArgs {
     pub out_dir: PathBuf,
     #[command(flatten)]
     pub read: InputArgs,
-    /// Worker threads (default: every core).
+    /// Threads that group, the reading thread among them (default: every core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Do not list unreadable rows on standard error.

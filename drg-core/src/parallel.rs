@@ -66,24 +66,35 @@ pub fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> 
     })
 }
 
-/// The reading end of [`ordered_pipeline`]: hands batches to the workers.
+/// The reading end of [`ordered_pipeline`]: hands batches to the workers,
+/// or works on one itself while they have enough to do.
 pub struct Feeder<'a, B, P> {
     batches: std::sync::mpsc::SyncSender<(u64, B)>,
     tokens: std::sync::mpsc::SyncSender<()>,
     spares: &'a std::sync::mpsc::Receiver<P>,
+    /// Works on a batch on the reading thread and sends the result to the
+    /// writer; false once the writer has stopped (or the work panicked).
+    work_here: &'a mut dyn FnMut(u64, B) -> bool,
     seq: u64,
 }
 
 impl<B, P> Feeder<'_, B, P> {
     /// Sends the next batch to a worker, waiting while the most batches are
-    /// in flight. False once the writer has stopped (it failed): the reader
-    /// should stop too.
+    /// in flight; when every worker already has its share waiting (or there
+    /// is none), works on it here instead. False once the writer has stopped
+    /// (it failed): the reader should stop too.
     pub fn send(&mut self, batch: B) -> bool {
-        if self.tokens.send(()).is_err() || self.batches.send((self.seq, batch)).is_err() {
+        use std::sync::mpsc::TrySendError;
+        if self.tokens.send(()).is_err() {
             return false;
         }
+        let sent = match self.batches.try_send((self.seq, batch)) {
+            Ok(()) => true,
+            Err(TrySendError::Full((seq, batch))) => (self.work_here)(seq, batch),
+            Err(TrySendError::Disconnected(_)) => false,
+        };
         self.seq += 1;
-        true
+        sent
     }
 
     /// A container a worker has given back (see [`ordered_pipeline`]), to
@@ -93,26 +104,40 @@ impl<B, P> Feeder<'_, B, P> {
     }
 }
 
-/// Batches in flight per worker: enough to keep every thread busy while one
+/// Batches in flight per thread: enough to keep every thread busy while one
 /// batch waits for an earlier one to be written, few enough that memory does
-/// not grow with the input. Two: with two workers, one batch being read, two
-/// grouped and one written; four per worker held 4 MB more (`drg group`,
-/// 2,048 rows a batch) for no measured gain in rate.
-pub const BATCHES_PER_WORKER: usize = 2;
+/// not grow with the input. With two threads: two batches waiting for the
+/// worker, one it works on, one the reading thread reads or works on, and
+/// two done and waiting to be written. (Four per thread held 4 MB more
+/// in `drg group`, 2,048 rows a batch, for no measured gain in rate.)
+pub const BATCHES_PER_WORKER: usize = 3;
+
+/// Batches waiting for each worker before the reading thread works on the
+/// next one itself: two, so that a worker finishing one finds the next
+/// while the reading thread is busy with its own.
+const WAITING_PER_WORKER: usize = 2;
 
 /// The reader → workers → writer pipeline every command and service that
 /// reads a file of cases runs on (`drg group`, `drg pack diff`, `drg dip`,
-/// `drg points`, the HTTP service's batches).
+/// `drg points`, the HTTP service's batches, Python's `group_frame`).
 ///
 /// `read` runs on the calling thread and sends batches through its
-/// [`Feeder`]; `threads` workers (at least one) each turn a batch into a
-/// result with `work`, given their own state (made once by `state`) and a
-/// function that hands a used container back to the reader (`P`: the
-/// reader's record buffers, such as a [`crate::io::RecordBatch`], so that
-/// rows are read into memory already allocated); one writer thread calls
-/// `write` with the results in the order of their batches. At most
-/// [`BATCHES_PER_WORKER`] batches per worker are in flight, so memory is
-/// flat in the input size.
+/// [`Feeder`]; `threads - 1` workers (none for one thread) each turn a
+/// batch into a result with `work`, given their own state (made once by
+/// `state`) and a function that hands a used container back to the reader
+/// (`P`: the reader's record buffers, such as a
+/// [`crate::io::RecordBatch`], so that rows are read into memory already
+/// allocated); one writer thread calls `write` with the results in the order
+/// of their batches. At most [`BATCHES_PER_WORKER`] batches per thread are
+/// in flight, so memory is flat in the input size.
+///
+/// The calling thread is one of the `threads`: when every worker has
+/// batches waiting, it works on the batch it has just read instead of
+/// waiting. Reading is the one step no other thread can take over, and with
+/// a reader and as many workers as cores, the three threads of two cores
+/// took turns: the workers, sharing a core with the reader, drained the
+/// batches it had read, and a core stood idle a fifth of the time while
+/// the reader caught up.
 ///
 /// A panic in `work` or `write` goes on in the caller (as with
 /// [`par_map`]), once the other threads have stopped: the pipeline does not
@@ -139,8 +164,9 @@ where
     use std::sync::mpsc::{channel, sync_channel};
     use std::sync::{Arc, Mutex};
     let threads = threads.clamp(1, MAX_THREADS);
+    let workers = threads - 1;
     let in_flight = threads * BATCHES_PER_WORKER;
-    let (batch_tx, batch_rx) = sync_channel::<(u64, B)>(in_flight);
+    let (batch_tx, batch_rx) = sync_channel::<(u64, B)>(workers * WAITING_PER_WORKER);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     // A worker's panic is sent in place of its batch: the writer stops on
     // it, so the reader's next send fails and every thread ends.
@@ -150,12 +176,19 @@ where
     let (token_tx, token_rx) = sync_channel::<()>(in_flight);
     let (spare_tx, spare_rx) = channel::<P>();
     let quiet = crate::panic::is_quiet();
+    // Works on one batch and sends the result to the writer; false when the
+    // writer has stopped or the work panicked.
+    let work_on = |own: &mut S, seq: u64, batch: B, done_tx: &std::sync::mpsc::SyncSender<_>, give_back: &dyn Fn(P)| {
+        let done = std::panic::catch_unwind(AssertUnwindSafe(|| work(own, batch, give_back)));
+        let failed = done.is_err();
+        done_tx.send((seq, done)).is_ok() && !failed
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads {
+        for _ in 0..workers {
             let batch_rx = Arc::clone(&batch_rx);
             let done_tx = done_tx.clone();
             let spare_tx = spare_tx.clone();
-            let (state, work) = (&state, &work);
+            let (state, work_on) = (&state, &work_on);
             scope.spawn(move || {
                 crate::panic::set_quiet(quiet);
                 let mut own = state();
@@ -164,16 +197,12 @@ where
                 loop {
                     let next = batch_rx.lock().expect("batch queue").recv();
                     let Ok((seq, batch)) = next else { break };
-                    let done = std::panic::catch_unwind(AssertUnwindSafe(|| work(&mut own, batch, &give_back)));
-                    let failed = done.is_err();
-                    if done_tx.send((seq, done)).is_err() || failed {
+                    if !work_on(&mut own, seq, batch, &done_tx, &give_back) {
                         break;
                     }
                 }
             });
         }
-        drop(done_tx);
-        drop(spare_tx);
         let writer = scope.spawn(move || -> std::thread::Result<Result<(), E>> {
             let mut pending = std::collections::BTreeMap::new();
             let mut next = 0u64;
@@ -189,9 +218,15 @@ where
             }
             Ok(Ok(()))
         });
-        let mut feeder = Feeder { batches: batch_tx, tokens: token_tx, spares: &spare_rx, seq: 0 };
+        // The reading thread's own state is made when it first works.
+        let mut own = None;
+        let give_back = |p: P| drop(spare_tx.send(p));
+        let mut work_here = |seq: u64, batch: B| work_on(own.get_or_insert_with(&state), seq, batch, &done_tx, &give_back);
+        let mut feeder = Feeder { batches: batch_tx, tokens: token_tx, spares: &spare_rx, work_here: &mut work_here, seq: 0 };
         let read_result = read(&mut feeder);
         drop(feeder);
+        // The writer ends once every sender of results is gone.
+        drop(done_tx);
         let written = match writer.join() {
             Ok(Ok(written)) => written,
             // The writer's own panic, or a worker's it stopped on.
@@ -246,6 +281,52 @@ mod tests {
             assert_eq!(written, (0..1000).map(|x| x * 2).collect::<Vec<_>>(), "{threads} threads");
             assert!(read <= 143);
         }
+    }
+
+    /// With one thread, every batch is worked on by the calling thread; with
+    /// more, the calling thread works on a batch once the workers have theirs
+    /// waiting (here the only worker is held on its first batch until the
+    /// calling thread has worked on one).
+    #[test]
+    fn the_reading_thread_groups_when_the_workers_have_enough() {
+        let caller = std::thread::current().id();
+        let (_, result) = ordered_pipeline(
+            1,
+            || (),
+            |_: &mut (), batch: u32, _: &dyn Fn(())| (batch, std::thread::current().id()),
+            |(_, by): (u32, std::thread::ThreadId)| -> std::io::Result<()> {
+                assert_eq!(by, caller);
+                Ok(())
+            },
+            |feeder: &mut Feeder<'_, u32, ()>| (0..50).all(|i| feeder.send(i)),
+        );
+        result.unwrap();
+
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let go_rx = std::sync::Mutex::new(go_rx);
+        let mut by_caller = Vec::new();
+        let (all_sent, result) = ordered_pipeline(
+            2,
+            || (),
+            |_: &mut (), batch: u32, _: &dyn Fn(())| {
+                if std::thread::current().id() == caller {
+                    let _ = go_tx.send(());
+                } else if batch == 0 {
+                    go_rx.lock().unwrap().recv_timeout(std::time::Duration::from_secs(60)).expect("the caller worked on a batch");
+                }
+                (batch, std::thread::current().id() == caller)
+            },
+            |(batch, here): (u32, bool)| -> std::io::Result<()> {
+                if here {
+                    by_caller.push(batch);
+                }
+                Ok(())
+            },
+            |feeder: &mut Feeder<'_, u32, ()>| (0..20).all(|i| feeder.send(i)),
+        );
+        result.unwrap();
+        assert!(all_sent);
+        assert!(!by_caller.is_empty() && !by_caller.contains(&0), "{by_caller:?}");
     }
 
     #[test]

@@ -58,8 +58,8 @@ pub fn command(args: GroupArgs) -> Outcome {
         (Some(path), _) | (None, Some(path)) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
         (None, None) => Box::new(std::io::stdout()),
     };
-    // 0 keeps its meaning here (one worker); an absurd count is clamped by
-    // the rule all interfaces share.
+    // 0 keeps its meaning here (one thread groups, the reading one); an
+    // absurd count is clamped by the rule all interfaces share.
     let threads = match args.threads {
         None => drg_core::parallel::default_threads(),
         Some(requested) => {
