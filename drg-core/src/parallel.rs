@@ -203,21 +203,7 @@ where
                 }
             });
         }
-        let writer = scope.spawn(move || -> std::thread::Result<Result<(), E>> {
-            let mut pending = std::collections::BTreeMap::new();
-            let mut next = 0u64;
-            for (seq, done) in done_rx {
-                pending.insert(seq, done?);
-                while let Some(done) = pending.remove(&next) {
-                    if let Err(e) = write(done) {
-                        return Ok(Err(e));
-                    }
-                    next += 1;
-                    let _ = token_rx.recv();
-                }
-            }
-            Ok(Ok(()))
-        });
+        let writer = scope.spawn(move || write_in_order(done_rx, token_rx, &mut write));
         // The reading thread's own state is made when it first works.
         let mut own = None;
         let give_back = |p: P| drop(spare_tx.send(p));
@@ -234,6 +220,30 @@ where
         };
         (read_result, written)
     })
+}
+
+/// The writer of [`ordered_pipeline`]: results in the order of their
+/// batches, a token given back for each one written. A panic in `work` comes
+/// as its result and ends the writing (an `Err` here, resumed by the
+/// caller); the first error of `write` ends it too.
+fn write_in_order<D, E>(
+    done: std::sync::mpsc::Receiver<(u64, std::thread::Result<D>)>,
+    tokens: std::sync::mpsc::Receiver<()>,
+    write: &mut impl FnMut(D) -> Result<(), E>,
+) -> std::thread::Result<Result<(), E>> {
+    let mut pending = std::collections::BTreeMap::new();
+    let mut next = 0u64;
+    for (seq, result) in done {
+        pending.insert(seq, result?);
+        while let Some(result) = pending.remove(&next) {
+            if let Err(e) = write(result) {
+                return Ok(Err(e));
+            }
+            next += 1;
+            let _ = tokens.recv();
+        }
+    }
+    Ok(Ok(()))
 }
 
 #[cfg(test)]
