@@ -1,8 +1,9 @@
 //! `drg group`: cases in, results out, streaming and in parallel.
 //!
-//! The reading thread only splits the input into raw records; worker threads
-//! parse, group and format whole batches; one writer puts the batches back in
-//! input order. A fixed number of batches is in flight at any time, so memory
+//! The reading thread splits the input into raw records and checks their
+//! ids; worker threads parse, group and format whole batches (the reading
+//! thread too, when each worker has enough waiting); one writer puts the
+//! batches back in input order. A fixed number of batches is in flight at any time, so memory
 //! does not grow with the input.
 
 use std::io::{BufRead, Write};

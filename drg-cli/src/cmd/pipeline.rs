@@ -2,9 +2,10 @@
 //! core, in input order: what `drg dip` and `drg points` share.
 //!
 //! It runs on `drg group`'s pipeline ([`drg_core::parallel::ordered_pipeline`]):
-//! the reading thread only splits the input into raw records (or JSON rows);
-//! the records are parsed, grouped and scored by the workers, and the
-//! results taken in input order by one sink. A fixed number of chunks is in
+//! the reading thread splits the input into raw records (or JSON rows);
+//! the records are parsed, grouped and scored by the workers (and by the
+//! reading thread, when each worker has enough waiting), and the results
+//! taken in input order by one sink. A fixed number of chunks is in
 //! flight at any time, so memory does not grow with the input.
 
 use std::io::BufRead;
