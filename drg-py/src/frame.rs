@@ -352,7 +352,7 @@ struct Grouped<'g> {
 }
 
 /// The ids of a block's cases in one buffer (not a `String` a row); `None`
-/// for a row whose case could not be read, whose id is not checked.
+/// for a row whose id could not be read, which is not checked.
 #[derive(Default)]
 struct BlockIds {
     bytes: Vec<u8>,
@@ -542,12 +542,38 @@ fn group_block<'g>(
             }
             Err(e) => {
                 results.push(CoreResult::invalid(format!("row {}: {e}", from + i)));
-                ids.push(None);
+                // Its id is checked for duplicates all the same, as in
+                // `group_many`, `drg group` and the service: read on its
+                // own, the row's other cells having stopped at the error.
+                ids.push(read_id(inputs, &python_cells, from + i, i, case).then_some(&case.id));
             }
         },
     );
     let columns = ResultBuilders::of_block(&results, explain)?;
     Ok(Grouped { from, results, columns, ids })
+}
+
+/// Sets the id of `case` alone from row `row` (row `at` of the block's
+/// Python cells), for a row whose other cells could not all be read: true
+/// when there is an id column and its cell could be read.
+fn read_id(inputs: &[(Field, Column)], python_cells: &[Vec<Result<Cell<String>, FieldError>>], row: usize, at: usize, case: &mut Case) -> bool {
+    let mut python = python_cells.iter();
+    for (field, column) in inputs {
+        let cells = matches!(column, Column::Python(_)).then(|| python.next().expect("one cell vector per Python column"));
+        if *field != Field::Id {
+            continue;
+        }
+        let read = match (column, cells) {
+            (Column::Arrow { chunks, starts }, _) => {
+                let (k, i) = InChunk::default().locate(starts, chunks, row);
+                chunks[k].set(case, Field::Id, i, &mut String::new())
+            }
+            (Column::Python(_), Some(cells)) => cells[at].clone().and_then(|cell| cell.apply(case, Field::Id)),
+            (Column::Python(_), None) => unreachable!("a Python column has its cells"),
+        };
+        return read.is_ok();
+    }
+    false
 }
 
 /// Sets every input field of `case` from row `row` (row `at` of the

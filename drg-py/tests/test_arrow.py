@@ -154,12 +154,37 @@ def test_a_result_column_is_handed_over_once(g: drg.Grouper) -> None:
         column.to_pylist()
 
 
+def test_an_unreadable_row_has_its_id_checked_on_every_path(g: drg.Grouper) -> None:
+    """A row that cannot be read (a boolean age) still has its id checked for
+    duplicates, and remembered: its id column handed over as Arrow memory or
+    as Python values, as `group_many` does."""
+    df = pd.DataFrame({
+        "id": ["a", "a", "b", "b", "c", "c"],
+        "sex": ["1"] * 6,
+        "age_years": pd.Series([30, True, True, 40, True, True], dtype=object),
+        "diagnoses": ["K35.800"] * 6,
+    })
+
+    def duplicates(warnings: List[str]) -> List[str]:
+        return ["; ".join(w for w in (x or "").split("; ") if w.startswith("duplicate id")) for x in warnings]
+
+    out = g.group_frame(df)
+    # Rows 1, 2, 4 and 5 cannot be read.
+    assert [s == "invalid" for s in out["status"]] == [False, True, True, False, True, True]
+    expected = ["", "duplicate id: also in row 0", "", "duplicate id: also in row 2", "", "duplicate id: also in row 4"]
+    assert duplicates(out["warnings"].tolist()) == expected
+    assert duplicates([str(w) for w in by_lists(g, df)["warnings"]]) == expected
+    many = g.group_many(df.to_dict("records"))  # type: ignore[arg-type]
+    assert duplicates(["; ".join(r.warnings) for r in many]) == expected
+
+
 def test_many_blocks_keep_row_order_and_every_duplicate(g: drg.Grouper) -> None:
     """Rows go to the workers in blocks of a few thousand and come back in
     row order, whichever worker finishes first. An id repeated in a later
-    block names the first row that had it; the id of a row that could not be
-    read is not remembered. A column of mixed Python values (read with the
-    GIL, block by block) goes the same way."""
+    block names the first row that had it; a row that could not be read has
+    its id checked too, as in `group` lists and `drg group`. A column of
+    mixed Python values (read with the GIL, block by block) goes the same
+    way."""
     base = mixed_frame().reset_index(drop=True)
     # Every row of the base can be read (no infinity, no fraction of a day).
     base.loc[4, "total_cost"] = 5e4
@@ -173,7 +198,8 @@ def test_many_blocks_keep_row_order_and_every_duplicate(g: drg.Grouper) -> None:
         ages[row] = True
     df["age_years"] = ages
     # Row 7's id again in three later blocks, once in a row that cannot be
-    # read; an unreadable row's id "zz" first, then a readable one.
+    # read; an unreadable row's id "zz" first, then a readable one, which
+    # names it.
     df.loc[[3_000, 2_500, 8_999], "id"] = "r7"
     df.loc[4_100, "id"] = "r2100"
     df.loc[6_001, "id"] = "zz"
@@ -184,17 +210,16 @@ def test_many_blocks_keep_row_order_and_every_duplicate(g: drg.Grouper) -> None:
         case = {str(k): (None if isinstance(v, float) and math.isnan(v) else v) for k, v in record.items()}
         id = str(case["id"])
         got = out.iloc[row]
+        duplicate = [f"duplicate id: also in row {first[id]}"] if id in first else []
+        first.setdefault(id, row)
         if row in unreadable:
             assert got["status"] == "invalid" and got["reason"].startswith(f"row {row}: age_years: a boolean"), row
-            assert got["warnings"] == "", row
+            assert got["warnings"] == "; ".join(duplicate), row
             continue
         one = g.group(case)
-        warnings = list(one.warnings)
-        if id in first:
-            warnings.append(f"duplicate id: also in row {first[id]}")
-        else:
-            first[id] = row
+        warnings = list(one.warnings) + duplicate
         expected = [one.status, one.mdc, one.adrg, one.drg, one.drg_name, one.reason, "; ".join(warnings)]
         assert same(expected, [got[name] for name in RESULTS[:7]]), (row, expected, list(got))
     assert out["warnings"][8_999] == "duplicate id: also in row 7"
-    assert out["warnings"][7_000] == ""
+    assert out["warnings"][2_500] == "duplicate id: also in row 7"
+    assert out["warnings"][7_000] == "duplicate id: also in row 6001"
