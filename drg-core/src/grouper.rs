@@ -407,39 +407,31 @@ impl Grouper {
             return;
         }
         let mut read_this = read(0, this);
+        // What a case needs comes in three steps, each known only once the
+        // one before has come: the slots of its codes, asked for once it is
+        // read; the rows of its principal codes, asked for once the case
+        // before it is grouped; their first entries, once the next case is
+        // read.
+        let mut rows_this = PrincipalRows::default();
         for next in 1..rows {
             let read_next = read(next, ahead);
-            // What a case needs comes in three steps, each known only once
-            // the one before has come: the slots of its codes, asked for
-            // once it is read; the rows of its principal codes, asked for
-            // once the case before it is grouped; their first entries,
-            // once the next case is read.
-            if read_this.is_ok() {
-                self.prefetch_principals(this.as_ref(), true);
-            }
+            self.index.prefetch_principal_entries(rows_this);
             if read_next.is_ok() {
                 self.prefetch(ahead.as_ref());
             }
             each(next - 1, this, read_this);
-            if read_next.is_ok() {
-                self.prefetch_principals(ahead.as_ref(), false);
-            }
+            rows_this = match read_next {
+                Ok(()) => {
+                    let case = ahead.as_ref();
+                    let (pdx, pproc) = (case.diagnoses.first(), case.procedures.first());
+                    self.index.prefetch_principal_rows(pdx.map(String::as_str), pproc.map(String::as_str))
+                }
+                Err(_) => PrincipalRows::default(),
+            };
             read_this = read_next;
             std::mem::swap(&mut this, &mut ahead);
         }
         each(rows - 1, this, read_this);
-    }
-
-    /// The second and third steps of [`Grouper::read_ahead`] for a case:
-    /// the rows of its principal codes, or their first entries.
-    #[inline]
-    fn prefetch_principals(&self, case: &Case, entries: bool) {
-        if let Some(code) = case.diagnoses.first() {
-            self.index.prefetch_principal(0, code, entries);
-        }
-        if let Some(code) = case.procedures.first() {
-            self.index.prefetch_principal(1, code, entries);
-        }
     }
 
     /// Groups a case.
@@ -1458,7 +1450,7 @@ impl Ctx<'_, '_> {
 }
 
 pub(crate) mod index;
-use index::{AdrgEntries, FastIndex};
+use index::{AdrgEntries, FastIndex, PrincipalRows};
 pub(crate) mod program;
 use program::{DrgChoice, Program, Target, Test, FAILS, HOLDS};
 

@@ -332,6 +332,12 @@ struct Principal {
 /// them as the MDCs are asked in order.
 pub(super) type AdrgEntries<'a> = &'a [(u32, u64)];
 
+/// The rows of the principal index of a case's principal diagnosis and
+/// procedure, as [`FastIndex::prefetch_principal_rows`] found them (none
+/// for a code it does not find that way).
+#[derive(Clone, Copy, Default)]
+pub(super) struct PrincipalRows<'a>([Option<&'a AsPrincipal>; 2]);
+
 /// What one code tells as principal code.
 #[derive(Clone, Copy, Default)]
 struct AsPrincipal {
@@ -546,21 +552,30 @@ impl FastIndex {
         }
     }
 
-    /// Once the slot of `code` has come (see [`FastIndex::prefetch`]),
-    /// starts loading what it tells as principal code on `side` (0 for
-    /// the diagnosis, 1 for the procedure): its row of the principal index,
-    /// or, once that has come too, the first of its ADRG entries. These are
-    /// the loads grouping waited on most (two fifths of its time, on 1.1),
-    /// since which row to load is known only from the slot.
+    /// Once the slots of a case's principal codes have come (see
+    /// [`FastIndex::prefetch`]), starts loading what they tell as principal
+    /// codes: their rows of the principal index, returned so that
+    /// [`FastIndex::prefetch_principal_entries`] need not look the codes up
+    /// again. These are the loads grouping waited on most (two fifths of its
+    /// time, on 1.1), since which row to load is known only from the slot.
     #[inline]
-    pub(super) fn prefetch_principal(&self, side: usize, code: &str, entries: bool) {
-        let Some(known) = self.find(code) else { return };
-        let principal = &self.principal[side];
-        let Some(row) = principal.by_code.get(known.id as usize) else { return };
-        if !entries {
+    pub(super) fn prefetch_principal_rows(&self, pdx: Option<&str>, pproc: Option<&str>) -> PrincipalRows<'_> {
+        let row = |side: usize, code: Option<&str>| {
+            let row = self.principal[side].by_code.get(self.find(code?)?.id as usize)?;
             prefetch_line(row);
-        } else if let Some(first) = principal.entries.get(row.adrgs[0] as usize) {
-            prefetch_line(first);
+            Some(row)
+        };
+        PrincipalRows([row(0, pdx), row(1, pproc)])
+    }
+
+    /// Once the rows [`FastIndex::prefetch_principal_rows`] asked for have
+    /// come, starts loading the first of each one's ADRG entries.
+    #[inline]
+    pub(super) fn prefetch_principal_entries(&self, rows: PrincipalRows<'_>) {
+        for (principal, row) in self.principal.iter().zip(rows.0) {
+            if let Some(first) = row.and_then(|row| principal.entries.get(row.adrgs[0] as usize)) {
+                prefetch_line(first);
+            }
         }
     }
 
