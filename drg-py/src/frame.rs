@@ -560,18 +560,9 @@ fn read_id(inputs: &[(Field, Column)], python_cells: &[Vec<Result<Cell<String>, 
     let mut python = python_cells.iter();
     for (field, column) in inputs {
         let cells = matches!(column, Column::Python(_)).then(|| python.next().expect("one cell vector per Python column"));
-        if *field != Field::Id {
-            continue;
+        if *field == Field::Id {
+            return set_field(case, *field, column, cells, (row, at), &mut String::new(), &mut InChunk::default()).is_ok();
         }
-        let read = match (column, cells) {
-            (Column::Arrow { chunks, starts }, _) => {
-                let (k, i) = InChunk::default().locate(starts, chunks, row);
-                chunks[k].set(case, Field::Id, i, &mut String::new())
-            }
-            (Column::Python(_), Some(cells)) => cells[at].clone().and_then(|cell| cell.apply(case, Field::Id)),
-            (Column::Python(_), None) => unreachable!("a Python column has its cells"),
-        };
-        return read.is_ok();
     }
     false
 }
@@ -592,18 +583,33 @@ fn read_row(
     // the case is grouped, and the fields of no input column stay unset.
     let mut python = python_cells.iter();
     for ((field, column), in_chunk) in inputs.iter().zip(in_chunk.iter_mut()) {
-        match column {
-            Column::Arrow { chunks, starts } => {
-                let (k, i) = in_chunk.locate(starts, chunks, row);
-                chunks[k].set(case, *field, i, scratch)?;
-            }
-            Column::Python(_) => {
-                let cells = python.next().expect("one cell vector per Python column");
-                cells[at].clone()?.apply(case, *field)?;
-            }
-        }
+        let cells = matches!(column, Column::Python(_)).then(|| python.next().expect("one cell vector per Python column"));
+        set_field(case, *field, column, cells, (row, at), scratch, in_chunk)?;
     }
     Ok(())
+}
+
+/// Sets `field` of `case` from one input column at row `row`: an Arrow
+/// column's item (`in_chunk` where the row before was), or a Python
+/// column's cell `at` of the block (`cells`, its cells).
+#[inline(always)]
+fn set_field(
+    case: &mut Case,
+    field: Field,
+    column: &Column,
+    cells: Option<&Vec<Result<Cell<String>, FieldError>>>,
+    (row, at): (usize, usize),
+    scratch: &mut String,
+    in_chunk: &mut InChunk,
+) -> Result<(), FieldError> {
+    match (column, cells) {
+        (Column::Arrow { chunks, starts }, _) => {
+            let (k, i) = in_chunk.locate(starts, chunks, row);
+            chunks[k].set(case, field, i, scratch)
+        }
+        (Column::Python(_), Some(cells)) => cells[at].clone()?.apply(case, field),
+        (Column::Python(_), None) => unreachable!("a Python column comes with its cells"),
+    }
 }
 
 /// The result columns being built.
