@@ -569,13 +569,13 @@ fn scan_line_sse2(bytes: &[u8], ends: &mut Vec<usize>) -> LineScan {
     let mut base = 0;
     let (mut quotes, mut high) = (0u32, 0u32);
     let mut line_end = None;
+    let mut padded = [0u8; 16];
     while base < bytes.len() {
         let left = bytes.len() - base;
         // The block's bytes, and how far its masks shift so that bit i is
         // the byte at base + i: near the end, the last sixteen bytes (those
         // before `base` shifted out), or a short input padded with zeros
         // (which are neither commas, quotes, line ends nor above ASCII).
-        let mut padded = [0u8; 16];
         let (block, shift): (&[u8], usize) = if left >= 16 {
             (&bytes[base..base + 16], 0)
         } else if bytes.len() >= 16 {

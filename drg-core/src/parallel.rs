@@ -110,7 +110,7 @@ impl<B, P> Feeder<'_, B, P> {
 /// worker, one it works on, one the reading thread reads or works on, and
 /// two done and waiting to be written. (Four per thread held 4 MB more
 /// in `drg group`, 2,048 rows a batch, for no measured gain in rate.)
-pub const BATCHES_PER_WORKER: usize = 3;
+pub const BATCHES_PER_THREAD: usize = 3;
 
 /// Batches waiting for each worker before the reading thread works on the
 /// next one itself: two, so that a worker finishing one finds the next
@@ -128,7 +128,7 @@ const WAITING_PER_WORKER: usize = 2;
 /// (`P`: the reader's record buffers, such as a
 /// [`crate::io::RecordBatch`], so that rows are read into memory already
 /// allocated); one writer thread calls `write` with the results in the order
-/// of their batches. At most [`BATCHES_PER_WORKER`] batches per thread are
+/// of their batches. At most [`BATCHES_PER_THREAD`] batches per thread are
 /// in flight, so memory is flat in the input size.
 ///
 /// The calling thread is one of the `threads`: when every worker has
@@ -165,7 +165,7 @@ where
     use std::sync::{Arc, Mutex};
     let threads = threads.clamp(1, MAX_THREADS);
     let workers = threads - 1;
-    let in_flight = threads * BATCHES_PER_WORKER;
+    let in_flight = threads * BATCHES_PER_THREAD;
     let (batch_tx, batch_rx) = sync_channel::<(u64, B)>(workers * WAITING_PER_WORKER);
     let batch_rx = Arc::new(Mutex::new(batch_rx));
     // A worker's panic is sent in place of its batch: the writer stops on

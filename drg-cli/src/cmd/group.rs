@@ -342,22 +342,21 @@ struct Scratch {
 /// The cells `mdc,adrg,drg,drg_name` of grouped results, written once for
 /// each group a worker meets and copied from then on: checking the four
 /// for quotes and appending them one by one took about a third of a row's
-/// formatting. A group is known by where its MDC, ADRG and DRG codes live
-/// in the pack (the grouper's pack outlives the worker), so two groups never
-/// share cells.
+/// formatting. A group is known by where its DRG code lives in the pack (the
+/// grouper's pack outlives the worker): each DRG of a pack is one entry of
+/// one ADRG of one MDC, so its code's place also tells its MDC and ADRG.
 #[derive(Default)]
 struct GroupCells {
-    by_drg: rustc_hash::FxHashMap<usize, ([usize; 2], Box<[u8]>)>,
+    by_drg: rustc_hash::FxHashMap<usize, Box<[u8]>>,
 }
 
 impl GroupCells {
     /// Appends the four cells of `mdc`, `adrg`, `drg` and `name` to `out`.
     #[inline]
     fn push(&mut self, out: &mut Vec<u8>, [mdc, adrg, drg, name]: [&str; 4]) {
-        let above = [mdc.as_ptr() as usize, adrg.as_ptr() as usize];
         match self.by_drg.get(&(drg.as_ptr() as usize)) {
-            Some((known, cells)) if *known == above => out.extend_from_slice(cells),
-            _ => {
+            Some(cells) => out.extend_from_slice(cells),
+            None => {
                 let mut cells = Vec::new();
                 for (i, field) in [mdc, adrg, drg, name].into_iter().enumerate() {
                     if i > 0 {
@@ -366,7 +365,7 @@ impl GroupCells {
                     push_csv_field(&mut cells, field.as_bytes());
                 }
                 out.extend_from_slice(&cells);
-                self.by_drg.insert(drg.as_ptr() as usize, (above, cells.into_boxed_slice()));
+                self.by_drg.insert(drg.as_ptr() as usize, cells.into_boxed_slice());
             }
         }
     }
